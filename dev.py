@@ -37,7 +37,7 @@ def _digest(*files: Path) -> str:
 
 def setup(dev: bool) -> None:
     """Create ``.venv`` and install the pinned requirements when they changed."""
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 - dev.py may be started by an older python3
         sys.exit("TreeSketch needs Python 3.11 or newer")
     if not PYTHON.exists():
         print("dev.py: creating .venv", file=sys.stderr)
@@ -50,8 +50,16 @@ def setup(dev: bool) -> None:
         return
     print(f"dev.py: installing {req.name}", file=sys.stderr)
     subprocess.run(
-        [str(PYTHON), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-         "-r", str(req)],
+        [
+            str(PYTHON),
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "-r",
+            str(req),
+        ],
         check=True,
     )
     stamp.write_text(digest)
@@ -83,7 +91,10 @@ def main(argv: list[str]) -> int:
     setup(dev=cmd == "test")
     if cmd == "test":
         return test(rest)
-    return subprocess.run([str(PYTHON), "-m", MAIN_MODULE, *rest]).returncode
+    # Run from the caller's folder (relative paths work) with the repo importable.
+    paths = [str(ROOT), os.environ.get("PYTHONPATH", "")]
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in paths if p))
+    return subprocess.run([str(PYTHON), "-m", MAIN_MODULE, *rest], env=env).returncode
 
 
 if __name__ == "__main__":

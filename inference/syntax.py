@@ -24,7 +24,6 @@ from inference.tree import (
     CIRCLE,
     QUAD,
     Node,
-    angle,
     binop,
     circle,
     quad,
@@ -120,9 +119,7 @@ class _Parser:
         if self.syntax == COMPACT:
             if len(t) == 1 and t in _HEX:
                 return _HEX.index(t)
-            raise self._error(
-                f"expected a hex digit 0-F, found '{t}'", "a hex digit 0-F", tok
-            )
+            raise self._error(f"expected a hex digit 0-F, found '{t}'", "a hex digit 0-F", tok)
         if not _DECIMAL_RE.fullmatch(t):
             raise self._error(f"expected a number 0..15, found '{t}'", "a number 0..15", tok)
         v = int(t)
@@ -159,9 +156,7 @@ class _Parser:
             left = self.shape(depth + 1)
             node = binop(tok.text, left, self.shape(depth + 1))
         else:
-            raise self._error(
-                f"expected {head_expected}, found '{tok.text}'", head_expected, tok
-            )
+            raise self._error(f"expected {head_expected}, found '{tok.text}'", head_expected, tok)
         self._expect(")")
         return node
 

@@ -1,0 +1,304 @@
+"""Export a program to files other tools read.
+
+=======  =====================================================================
+suffix   content
+=======  =====================================================================
+``.csg``   canonical program text and a newline (read back by the editor and CLI)
+``.json``  ``{"format": "treesketch-csg2d", "version": 1, "program": ..., "tree": ...}``
+``.svg``   the flattened boolean result as one ``<path fill-rule="evenodd">``
+``.scad``  OpenSCAD 2D: ``union``/``difference`` of ``circle`` and ``square``
+``.dxf``   AutoCAD R2010 drawing, closed ``LWPOLYLINE`` outlines, units mm
+``.png``   8-bit grey binary render, 255 = inside, at a chosen size
+=======  =====================================================================
+
+Physical scale: **one canvas unit is one millimetre**, so the 32×32-unit canvas
+is a 32 mm square and a program value v is 2v mm.  The SVG keeps the canvas'
+y-down axis (SVG's own); OpenSCAD and DXF are y-up, so they mirror y
+(``y' = 32 − y``) and the drawing looks the same as the render.  SVG and DXF
+outlines come from :mod:`inference.geometry` (circles as 256-gons, clipped to
+the canvas); the OpenSCAD file keeps the program's own tree and primitives,
+intersected with the canvas square.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+from collections.abc import Callable
+from pathlib import Path
+from xml.sax.saxutils import escape, quoteattr
+
+import numpy as np
+
+from inference.fileio import atomic_write_bytes
+from inference.geometry import CANVAS, outline_rings
+from inference.syntax import MAX_DEPTH, parse, to_text
+from inference.tree import BINOP, CIRCLE, QUAD, Node, binop, circle, quad
+
+JSON_FORMAT = "treesketch-csg2d"
+JSON_VERSION = 1
+MM_PER_UNIT = 1.0
+"""Physical size of one canvas unit in the SVG and DXF exports."""
+SCAD_FN = 128
+"""OpenSCAD ``$fn`` (segments per circle)."""
+DEFAULT_PNG_SIZE = 128
+
+
+def to_csg(node: Node) -> str:
+    """Canonical program text with a trailing newline."""
+    return to_text(node) + "\n"
+
+
+# --- JSON -------------------------------------------------------------------
+
+
+def tree_dict(node: Node) -> dict:
+    """The program as nested plain dicts, with the language's values (0..15, degrees).
+
+    ``{"type": "circle", "r", "x", "y"}``, ``{"type": "quad", "x", "y", "w",
+    "h", "angle"}`` and ``{"type": "union" | "difference", "left", "right"}``.
+    """
+    if node.kind == CIRCLE:
+        return dict(zip(("type", "r", "x", "y"), ("circle", *_values(node)), strict=True))
+    if node.kind == QUAD:
+        keys = ("type", "x", "y", "w", "h", "angle")
+        return dict(zip(keys, ("quad", *_values(node)), strict=True))
+    operator, left, right = node.children
+    kind = "union" if operator.value == "+" else "difference"
+    return {"type": kind, "left": tree_dict(left), "right": tree_dict(right)}
+
+
+def _values(node: Node) -> list[int]:
+    return [c.value for c in node.children]
+
+
+def to_json(node: Node) -> str:
+    """The versioned JSON document (see the module docstring), indented, newline-terminated."""
+    doc = {
+        "format": JSON_FORMAT,
+        "version": JSON_VERSION,
+        "program": to_text(node),
+        "tree": tree_dict(node),
+    }
+    return json.dumps(doc, indent=2) + "\n"
+
+
+def from_json(text: str) -> Node:
+    """Read a document written by :func:`to_json`.
+
+    The ``tree`` is authoritative; when ``program`` is present too it must
+    describe the same program.  A document with only ``program`` is accepted.
+
+    Raises:
+        ValueError: one line saying what is wrong (not JSON, wrong format,
+            unsupported version, bad tree).
+    """
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise ValueError(f"not valid JSON (line {e.lineno}, column {e.colno}: {e.msg})") from None
+    except RecursionError:
+        raise ValueError("JSON nested too deeply") from None
+    if not isinstance(doc, dict) or doc.get("format") != JSON_FORMAT:
+        raise ValueError(f'not a TreeSketch program (expected "format": "{JSON_FORMAT}")')
+    version = doc.get("version")
+    if type(version) is not int:
+        raise ValueError('missing or non-integer "version"')
+    if version != JSON_VERSION:
+        raise ValueError(f"unsupported version {version} (this TreeSketch reads {JSON_VERSION})")
+    if "tree" not in doc and "program" not in doc:
+        raise ValueError('no "tree" or "program" in the document')
+    program = doc.get("program")
+    if program is not None and not isinstance(program, str):
+        raise ValueError('"program" must be a string')
+    try:
+        from_program = parse(program) if program is not None else None
+    except ValueError as e:
+        raise ValueError(f'"program": {e}') from None
+    if "tree" not in doc:
+        return from_program
+    node = _node_from_dict(doc["tree"], "tree", 0)
+    if from_program is not None and from_program != node:
+        raise ValueError('"program" and "tree" describe different programs')
+    return node
+
+
+_FIELDS = {"circle": ("r", "x", "y"), "quad": ("x", "y", "w", "h", "angle")}
+
+
+def _node_from_dict(d: object, where: str, depth: int) -> Node:
+    if depth > MAX_DEPTH:
+        raise ValueError(f"{where}: nested deeper than {MAX_DEPTH} levels")
+    if not isinstance(d, dict):
+        raise ValueError(f"{where}: expected an object")
+    kind = d.get("type")
+    if kind in ("union", "difference"):
+        left = _node_from_dict(d.get("left"), f"{where}.left", depth + 1)
+        right = _node_from_dict(d.get("right"), f"{where}.right", depth + 1)
+        return binop("+" if kind == "union" else "-", left, right)
+    if kind not in _FIELDS:
+        raise ValueError(f"{where}: unknown type {kind!r} (circle, quad, union, difference)")
+    values = []
+    for key in _FIELDS[kind]:
+        v = d.get(key)
+        if type(v) is not int:
+            raise ValueError(f"{where}.{key}: expected an integer")
+        values.append(v)
+    try:
+        return circle(*values) if kind == "circle" else quad(*values)
+    except ValueError as e:
+        raise ValueError(f"{where}: {e}") from None
+
+
+# --- SVG --------------------------------------------------------------------
+
+
+def _num(v: float) -> str:
+    """Short decimal text for a coordinate: up to 4 decimals, no trailing zeros."""
+    s = f"{v:.4f}".rstrip("0").rstrip(".")
+    return "0" if s in ("-0", "") else s
+
+
+def svg_path_data(rings: list[np.ndarray]) -> str:
+    """SVG path data, one closed ``M … L … Z`` subpath per ring (closing vertex dropped)."""
+    parts = []
+    for ring in rings:
+        pts = [f"{_num(x)} {_num(y)}" for x, y in _open_ring(ring)]
+        parts.append(f"M {pts[0]} L {' '.join(pts[1:])} Z")
+    return " ".join(parts)
+
+
+def _open_ring(ring: np.ndarray) -> np.ndarray:
+    """The ring without its repeated closing vertex."""
+    return ring[:-1] if len(ring) > 1 and np.array_equal(ring[0], ring[-1]) else ring
+
+
+def to_svg(node: Node) -> str:
+    """An SVG document: the canvas as a 32 mm square, the shape as one even-odd path."""
+    side = _num(CANVAS * MM_PER_UNIT)
+    d = svg_path_data(outline_rings(node))
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{side}mm" height="{side}mm" '
+        f'viewBox="0 0 {_num(CANVAS)} {_num(CANVAS)}">\n'
+        f"  <title>{escape(to_text(node))}</title>\n"
+        f'  <path fill="#000000" fill-rule="evenodd" d={quoteattr(d)}/>\n'
+        "</svg>\n"
+    )
+
+
+# --- OpenSCAD ---------------------------------------------------------------
+
+
+def _scad_shape(node: Node, indent: str) -> list[str]:
+    """OpenSCAD statements for a shape, y mirrored (y' = 32 − y)."""
+    if node.kind == BINOP:
+        operator, left, right = node.children
+        word = "union" if operator.value == "+" else "difference"
+        inner = indent + "  "
+        body = _scad_shape(left, inner) + _scad_shape(right, inner)
+        return [f"{indent}{word}() {{", *body, f"{indent}}}"]
+    if node.kind == CIRCLE:
+        r, x, y = _values(node)
+        place = f"translate([{2 * x}, {_num(CANVAS - 2 * y)}])"
+        return [f"{indent}{place} circle(r={2 * r}, $fn={SCAD_FN});"]
+    x, y, w, h, a = _values(node)
+    place = f"translate([{2 * x}, {_num(CANVAS - 2 * y)}])"
+    # Mirroring y turns the canvas' clockwise-on-screen angle a into -a (counter-clockwise).
+    turn = f" rotate({-a})" if a else ""
+    return [f"{indent}{place}{turn} square([{2 * w}, {2 * h}], center=true);"]
+
+
+def to_scad(node: Node) -> str:
+    """An OpenSCAD 2D program that draws the same shape (units mm, y up).
+
+    The program's own tree becomes nested ``union()``/``difference()`` blocks;
+    the whole is intersected with the 32 mm canvas square, as the render is.
+    """
+    side = _num(CANVAS)
+    lines = [
+        f"// TreeSketch CSG2D program: {to_text(node)}",
+        f"// Units: mm (1 canvas unit = 1 mm); canvas {side} x {side}, y mirrored to point up.",
+        "intersection() {",
+        f"  square([{side}, {side}]);",
+        *_scad_shape(node, "  "),
+        "}",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+# --- DXF --------------------------------------------------------------------
+
+
+def to_dxf(node: Node) -> str:
+    """An AutoCAD R2010 DXF: one closed LWPOLYLINE per ring, units mm, y up.
+
+    The drawing limits and the initial view are the 32 mm canvas.  The file
+    carries ezdxf's creation time and GUIDs, so two exports differ in those.
+    """
+    import ezdxf  # lazy: only this export needs it
+    from ezdxf import units, zoom
+
+    doc = ezdxf.new("R2010", units=units.MM)
+    doc.header["$MEASUREMENT"] = 1  # metric
+    doc.layers.add("TREESKETCH", color=7)
+    msp = doc.modelspace()
+    side = CANVAS * MM_PER_UNIT
+    outlines = [
+        [(x * MM_PER_UNIT, (CANVAS - y) * MM_PER_UNIT) for x, y in _open_ring(ring).tolist()]
+        for ring in outline_rings(node)
+    ]
+    for xy in outlines:
+        msp.add_lwpolyline(xy, close=True, dxfattribs={"layer": "TREESKETCH"})
+    if outlines:
+        pts = np.concatenate([np.asarray(xy) for xy in outlines])
+        msp.dxf.extmin = (*pts.min(axis=0), 0.0)
+        msp.dxf.extmax = (*pts.max(axis=0), 0.0)
+    msp.dxf.limmin, msp.dxf.limmax = (0.0, 0.0), (side, side)
+    zoom.window(msp, (0.0, 0.0), (side, side))
+    stream = io.StringIO()
+    doc.write(stream)
+    return stream.getvalue()
+
+
+# --- PNG and dispatch ---------------------------------------------------------
+
+
+def to_png(node: Node, size: int = DEFAULT_PNG_SIZE) -> bytes:
+    """A ``size``×``size`` binary render as PNG (8-bit grey, 255 = inside)."""
+    from inference.images import png_bytes
+    from inference.raster import render
+
+    return png_bytes(render(node, size))
+
+
+EXPORT_FORMATS: dict[str, Callable[[Node, int], str | bytes]] = {
+    ".csg": lambda node, size: to_csg(node),
+    ".json": lambda node, size: to_json(node),
+    ".svg": lambda node, size: to_svg(node),
+    ".scad": lambda node, size: to_scad(node),
+    ".dxf": lambda node, size: to_dxf(node),
+    ".png": to_png,
+}
+"""Export functions by file suffix; each takes ``(node, size)`` (size only matters for PNG)."""
+
+
+def export_content(node: Node, suffix: str, size: int = DEFAULT_PNG_SIZE) -> bytes:
+    """The bytes of the export for ``suffix`` (".svg", ...); ``ValueError`` if unknown."""
+    maker = EXPORT_FORMATS.get(suffix.lower())
+    if maker is None:
+        known = ", ".join(EXPORT_FORMATS)
+        raise ValueError(f"unknown export format '{suffix}' (choose one of {known})")
+    content = maker(node, size)
+    return content.encode("utf-8") if isinstance(content, str) else content
+
+
+def export(node: Node, path: str | os.PathLike, size: int = DEFAULT_PNG_SIZE) -> None:
+    """Write ``node`` to ``path`` in the format its suffix names, atomically.
+
+    Raises:
+        ValueError: unknown suffix (nothing is written).
+        OSError: the file cannot be written (nothing is left behind).
+    """
+    atomic_write_bytes(path, export_content(node, Path(path).suffix, size))

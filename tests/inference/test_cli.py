@@ -1,0 +1,184 @@
+"""``python -m inference`` run as a real subprocess: render, export and user errors."""
+
+import io
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import ezdxf
+import numpy as np
+import pytest
+from PIL import Image
+
+from inference.exports import EXPORT_FORMATS, export_content
+from inference.score import goal_score
+from inference.syntax import parse
+
+REPO = Path(__file__).resolve().parents[2]
+PROGRAM = "(- (Circle 6 8 8) (Quad 8 8 4 2 45))"
+
+
+def run_cli(*args, cwd=None) -> subprocess.CompletedProcess:
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    return subprocess.run(
+        [sys.executable, "-m", "inference", *map(str, args)],
+        cwd=cwd or REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def assert_user_error(result: subprocess.CompletedProcess, *fragments: str) -> None:
+    """Exit 2, exactly one stderr line starting with the error prefix, no traceback."""
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("treesketch: error: ")
+    assert "Traceback" not in result.stderr
+    for fragment in fragments:
+        assert fragment in lines[0]
+
+
+@pytest.fixture
+def program_file(tmp_path) -> Path:
+    path = tmp_path / "shape.csg"
+    path.write_text(PROGRAM + "\n")
+    return path
+
+
+def test_render_reproduces_refset(tmp_path, refset_dir):
+    lines = (refset_dir / "problems.jsonl").read_text().splitlines()[:24]
+    subset = tmp_path / "problems.jsonl"
+    subset.write_text("\n".join(lines) + "\n")
+    out = tmp_path / "out" / "nested"
+    result = run_cli("render", subset, "-o", out)
+    assert result.returncode == 0, result.stderr
+    assert "rendered 24 images" in result.stderr  # the progress/summary line
+    records = [json.loads(line) for line in lines]
+    assert sorted(os.listdir(out)) == sorted(f"{r['id']}.png" for r in records)
+    for record in records:
+        mine = np.asarray(Image.open(out / f"{record['id']}.png"))
+        reference = np.asarray(Image.open(refset_dir / record["png"]))
+        assert mine.shape == (128, 128)
+        assert goal_score(mine, reference) > 0.98, record["id"]
+
+
+def test_render_program_files_at_a_size(tmp_path, program_file):
+    other = tmp_path / "other.json"
+    other.write_text(export_content(parse("(Circle 3 4 4)"), ".json").decode())
+    result = run_cli("render", program_file, other, "-o", tmp_path / "out", "--size", "40")
+    assert result.returncode == 0, result.stderr
+    assert sorted(os.listdir(tmp_path / "out")) == ["other.png", "shape.png"]
+    image = Image.open(tmp_path / "out" / "shape.png")
+    assert image.size == (40, 40)
+    expected = export_content(parse(PROGRAM), ".png", 40)
+    np.testing.assert_array_equal(
+        _pixels((tmp_path / "out" / "shape.png").read_bytes()), _pixels(expected)
+    )
+
+
+def test_export_every_format(tmp_path, program_file):
+    for suffix in EXPORT_FORMATS:
+        target = tmp_path / f"shape-out{suffix}"
+        result = run_cli("export", program_file, "-o", target, "--size", "64")
+        assert result.returncode == 0, result.stderr
+        expected = export_content(parse(PROGRAM), suffix, 64)
+        if suffix == ".dxf":  # DXF carries timestamps and GUIDs: compare the outlines
+            assert _dxf_points(target.read_bytes()) == _dxf_points(expected)
+        elif suffix == ".png":
+            np.testing.assert_array_equal(_pixels(target.read_bytes()), _pixels(expected))
+        else:
+            assert target.read_bytes() == expected
+    # A JSON export is itself a program file.
+    result = run_cli("export", tmp_path / "shape-out.json", "-o", tmp_path / "again.csg")
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "again.csg").read_text() == PROGRAM + "\n"
+
+
+def _pixels(data: bytes) -> np.ndarray:
+    return np.asarray(Image.open(io.BytesIO(data)))
+
+
+def _dxf_points(data: bytes) -> list:
+    doc = ezdxf.read(io.StringIO(data.decode()))
+    return [list(p.get_points("xy")) for p in doc.modelspace().query("LWPOLYLINE")]
+
+
+def test_no_arguments_prints_help_and_version():
+    result = run_cli()
+    assert result.returncode == 0
+    assert "render" in result.stdout and "export" in result.stdout
+    version = run_cli("--version")
+    assert version.returncode == 0 and version.stdout.startswith("treesketch ")
+
+
+@pytest.mark.parametrize(
+    ("make", "args", "fragments"),
+    [
+        (None, ["export", "missing.csg", "-o", "x.svg"], ["missing.csg: no such file"]),
+        ("a.txt", ["export", "a.txt", "-o", "x.svg"], ["unknown program file type"]),
+        ("bad.csg", ["export", "bad.csg", "-o", "x.svg"], ["bad.csg: line 1, column 33"]),
+        ("bad.csg", ["render", "bad.csg", "-o", "out"], ["bad.csg: line 1, column 33"]),
+        ("a.csg", ["export", "a.csg", "-o", "x.pdf"], ["unknown export format ('.pdf')"]),
+        ("a.csg", ["export", "a.csg", "-o", "nodir/x.svg"], ["does not exist"]),
+        ("a.csg", ["export", "a.csg", "-o", "."], ["unknown export format"]),
+        ("a.csg", ["export", "a.csg"], ["-o/--output"]),
+        (None, ["export", ".", "-o", "x.svg"], ["is a folder"]),
+        (None, ["render", "missing.jsonl", "-o", "out"], ["missing.jsonl: no such file"]),
+        ("a.csg", ["render", "a.csg", "-o", "out", "--size", "0"], ["size must be 1..4096"]),
+        ("a.csg", ["render", "a.csg", "-o", "a.csg"], ["exists and is not a folder"]),
+        ("a.txt", ["render", "a.txt", "-o", "out"], ["expected .csg, .json or .jsonl"]),
+        (None, ["frobnicate"], ["invalid choice"]),
+    ],
+)
+def test_user_errors(tmp_path, make, args, fragments):
+    if make:
+        text = PROGRAM.replace("45", "44") if make.startswith("bad") else PROGRAM
+        (tmp_path / make).write_text(text + "\n")
+    before = set(os.listdir(tmp_path))
+    assert_user_error(run_cli(*args, cwd=tmp_path), *fragments)
+    assert set(os.listdir(tmp_path)) == before  # nothing written, no temp files
+
+
+def test_render_validates_every_input_before_writing(tmp_path, program_file):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(json.dumps({"id": "ok", "program": PROGRAM}) + "\n{broken\n")
+    out = tmp_path / "out"
+    assert_user_error(run_cli("render", program_file, bad, "-o", out), "bad.jsonl, line 2")
+    assert not out.exists()
+
+
+def test_render_refuses_clashing_names(tmp_path, program_file):
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "shape.csg").write_text(PROGRAM)
+    result = run_cli("render", program_file, tmp_path / "sub" / "shape.csg", "-o", tmp_path)
+    assert_user_error(result, "shape.png")
+
+
+def test_failed_export_keeps_the_old_file(tmp_path, program_file):
+    target = tmp_path / "out.svg"
+    target.write_text("previous")
+    (tmp_path / "bad.csg").write_text("(Circle 1 2)")
+    assert_user_error(run_cli("export", tmp_path / "bad.csg", "-o", target), "bad.csg")
+    assert target.read_text() == "previous"
+    # Writing over a folder fails at the rename: a clear line, no temp file left.
+    (tmp_path / "dir.svg").mkdir()
+    assert_user_error(run_cli("export", program_file, "-o", tmp_path / "dir.svg"), "dir.svg")
+    assert sorted(os.listdir(tmp_path)) == ["bad.csg", "dir.svg", "out.svg", "shape.csg"]
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() == 0, reason="root ignores modes")
+def test_export_to_unwritable_folder(tmp_path, program_file):
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    try:
+        result = run_cli("export", program_file, "-o", locked / "x.svg")
+        assert_user_error(result, "cannot write", "x.svg")
+        assert os.listdir(locked) == []
+    finally:
+        locked.chmod(0o700)
