@@ -1,0 +1,115 @@
+"""Training examples for the edit policy and the value network (DESIGN.md §2).
+
+One example (:func:`make_example`):
+
+1. a target x₀ from :func:`inference.random_programs.random_target`:
+   2–8 primitives, filtered for visual complexity;
+2. a start x_s: with probability ρ = 0.2 a fresh random program with 2–7
+   primitives, else x₀ after ``s`` mutations, ``s`` uniform in 1..5;
+3. the tree path from x_s to x₀ (:func:`inference.paths.tree_path`); when it
+   is empty (x_s == x₀) a new start is drawn for the same target;
+4. ``i`` uniform in ``0..len(path)-1``: the input is x_s after ``i`` edits,
+   the policy label is edit ``i`` and the value label is the number of edits
+   left, ``len(path) - i`` (at least 1).
+
+Rendering is injected (``render(node, size) -> bool image``, e.g.
+``inference.raster.render``), so this module depends on no renderer and no
+torch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from inference.edits import Edit
+from inference.mutations import noise, random_steps
+from inference.paths import PathRound, path_rounds, state_at
+from inference.random_programs import random_program, random_target, uniform_index
+from inference.tree import Node
+
+RHO = 0.2
+"""Probability that the start is a fresh random program rather than noise."""
+TARGET_PRIMITIVES = (2, 8)
+"""Inclusive range of a target's primitive count."""
+START_PRIMITIVES = (2, 7)
+"""Inclusive range of a fresh random start's primitive count."""
+
+Renderer = Callable[[Node, int], np.ndarray]
+
+
+@dataclass(frozen=True, slots=True)
+class TrainingExample:
+    """One (input, label) pair.
+
+    Attributes:
+        target: the target program x₀.
+        current: the program the model sees (the start after ``i`` path edits).
+        edit: the label: the next edit on the path (applies to ``current``).
+        remaining: edits left on the path, this one included (the value label).
+        target_image: ``render(target, size)``.
+        current_image: ``render(current, size)``.
+    """
+
+    target: Node
+    current: Node
+    edit: Edit
+    remaining: int
+    target_image: np.ndarray
+    current_image: np.ndarray
+
+
+def make_example(
+    rng: np.random.Generator,
+    render: Renderer,
+    size: int = 64,
+    rho: float = RHO,
+    target_primitives: tuple[int, int] = TARGET_PRIMITIVES,
+    start_primitives: tuple[int, int] = START_PRIMITIVES,
+) -> TrainingExample:
+    """Draw one training example; all randomness comes from ``rng``."""
+    target, target_image = random_target(rng, lambda node: render(node, size), target_primitives)
+    rounds = start_and_path(rng, target, rho, start_primitives)
+    length = sum(len(r.edits) for r in rounds)
+    i = uniform_index(rng, length)
+    current, edit = state_at(rounds, i)
+    return TrainingExample(
+        target=target,
+        current=current,
+        edit=edit,
+        remaining=length - i,
+        target_image=target_image,
+        current_image=render(current, size),
+    )
+
+
+def start_program(
+    rng: np.random.Generator,
+    target: Node,
+    rho: float = RHO,
+    start_primitives: tuple[int, int] = START_PRIMITIVES,
+) -> Node:
+    """A start x_s for ``target``: fresh with probability ``rho``, else noised ``target``."""
+    if rng.random() < rho:
+        return random_program(rng, start_primitives)
+    return noise(target, rng, random_steps(rng))
+
+
+def start_and_path(
+    rng: np.random.Generator,
+    target: Node,
+    rho: float = RHO,
+    start_primitives: tuple[int, int] = START_PRIMITIVES,
+) -> list[PathRound]:
+    """A non-empty tree path to ``target`` from a random start, in rounds.
+
+    The first round starts from the start program; starts equal to ``target``
+    are redrawn.
+    """
+    while True:
+        start = start_program(rng, target, rho, start_primitives)
+        rounds = path_rounds(start, target, rng)
+        if rounds:
+            return rounds
