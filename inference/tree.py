@@ -221,18 +221,26 @@ def replace_at(root: Node, pos: int, new: Node) -> Node:
     Raises ``KeyError`` when no node starts at ``pos`` and ``ValueError`` when
     ``new`` is not of the slot's nonterminal.
     """
-    if pos == 0:
-        if new.nonterminal != root.nonterminal:
-            raise ValueError(f"cannot put a {new.nonterminal} where a {root.nonterminal} goes")
-        return new
-    if not root.children or not 0 < pos < root.size:
-        raise KeyError(f"no node starts at token {pos}")
-    for i, (off, child) in enumerate(zip(root.child_offsets(), root.children, strict=True)):
-        if off <= pos < off + child.size:
-            new_child = replace_at(child, pos - off, new)
-            kids = root.children[:i] + (new_child,) + root.children[i + 1 :]
-            return Node(root.kind, None, kids)
-    raise KeyError(f"no node starts at token {pos}")
+    # Walk down to the node, remembering (parent, child index) on the way.
+    trail: list[tuple[Node, int]] = []
+    node, start = root, 0
+    while start != pos:
+        if not node.children or not start < pos < start + node.size:
+            raise KeyError(f"no node starts at token {pos}")
+        for i, (off, child) in enumerate(zip(node.child_offsets(), node.children, strict=True)):
+            if start + off <= pos < start + off + child.size:
+                trail.append((node, i))
+                node, start = child, start + off
+                break
+        else:
+            raise KeyError(f"no node starts at token {pos}")
+    if new.nonterminal != node.nonterminal:
+        raise ValueError(f"cannot put a {new.nonterminal} where a {node.nonterminal} goes")
+    # Rebuild the spine bottom-up.
+    for parent, i in reversed(trail):
+        kids = parent.children
+        new = Node(parent.kind, None, kids[:i] + (new,) + kids[i + 1 :])
+    return new
 
 
 def positions(root: Node) -> list[int]:

@@ -1,0 +1,318 @@
+"""Loading the policy/value ONNX model and checking its contract (DESIGN.md §3).
+
+A model file carries its contract in ONNX ``metadata_props`` (see
+``notes/model_contract.md``): format tag, grammar version, vocabulary, image
+size, feature version and width, modality, training facts.  :meth:`PolicyModel.load`
+refuses any file that does not match this runtime with a :class:`ModelError`
+whose one-line message names the file and what differs, so the editor can
+show it and stay usable for manual editing.
+
+Only ``onnxruntime`` and ``numpy`` are used here (never ``onnx`` or torch).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import onnxruntime as ort
+
+from inference import model_inputs
+from inference.tokens import GRAMMAR_VERSION, NUM_BASE, POS_BASE, VOCAB
+from inference.tree import binop, circle, quad
+
+FORMAT_TAG = "policy-v1"
+"""The ``treesketch_format`` metadata value this runtime reads."""
+MODALITIES = ("filled", "sketch")
+
+_MODELS_DIR = Path(__file__).resolve().parents[1] / "models"
+_INPUTS = {"images": ("tensor(float)", 4), "tokens": ("tensor(int64)", 2)}
+_INPUTS |= {"feats": ("tensor(float)", 3), "prefix_len": ("tensor(int64)", 1)}
+_OUTPUTS = {"token_logits": ("tensor(float)", 3), "pos_logits": ("tensor(float)", 3)}
+_OUTPUTS |= {"value": ("tensor(float)", 1)}
+_OUTPUT_ORDER = ("token_logits", "pos_logits", "value")
+_INPUT_DTYPES = {"images": np.float32, "tokens": np.int64}
+_INPUT_DTYPES |= {"feats": np.float32, "prefix_len": np.int64}
+
+
+class ModelError(RuntimeError):
+    """A model file that cannot be used; the message is one user-facing line."""
+
+    def __init__(self, path: str | os.PathLike, reason: str):
+        self.path = Path(path)
+        self.reason = reason
+        super().__init__(f"{self.path.name}: {reason}")
+
+
+def default_model_path(modality: str = "filled") -> Path:
+    """The shipped model for ``modality`` ("filled" or "sketch"): ``models/policy_<m>.onnx``.
+
+    The file may not exist (no model trained yet); :meth:`PolicyModel.load` then
+    raises :class:`ModelError`.
+    """
+    if modality not in MODALITIES:
+        raise ValueError(f"modality must be one of {MODALITIES}, got {modality!r}")
+    return _MODELS_DIR / f"policy_{modality}.onnx"
+
+
+class PolicyModel:
+    """A loaded, contract-checked policy/value network (use :meth:`load`).
+
+    Attributes:
+        path: the file it was loaded from.
+        metadata: all ``metadata_props`` as strings.
+        image_size: side S of the ``images`` input.
+        modality: "filled" or "sketch".
+        feature_dim: width F of the ``feats`` input.
+        training_examples: examples seen in training (``None`` if not recorded).
+        dev_metrics: dev-set scores recorded at export (``{}`` if not recorded).
+        config: the network config recorded at export (``{}`` if not recorded).
+    """
+
+    def __init__(self, path: Path, session: ort.InferenceSession, metadata: dict[str, str]):
+        self.path = path
+        self.session = session
+        self.metadata = dict(metadata)
+        self.image_size = int(metadata["image_size"])
+        self.modality = metadata["modality"]
+        self.feature_dim = int(metadata["feature_dim"])
+        self.training_examples = _optional_int(metadata.get("training_examples"))
+        self.dev_metrics = _optional_json(metadata.get("dev_metrics"))
+        self.config = _optional_json(metadata.get("config"))
+
+    @classmethod
+    def load(
+        cls,
+        path: str | os.PathLike,
+        *,
+        intra_op_threads: int = 0,
+        modality: str | None = None,
+    ) -> PolicyModel:
+        """Open ``path`` with onnxruntime (CPU) and check it against the contract.
+
+        Args:
+            path: the ``.onnx`` file.
+            intra_op_threads: onnxruntime intra-op threads; 0 lets it choose.
+            modality: if given, the model's modality must be this one.
+
+        Raises:
+            ModelError: the file is missing, unreadable, not an ONNX model, its
+                metadata, inputs or outputs differ from this runtime's contract,
+                or it fails a one-batch self-test (two tiny programs).
+        """
+        path = Path(path)
+        data = _read_bytes(path)
+        session = _session(path, data, intra_op_threads)
+        metadata = dict(session.get_modelmeta().custom_metadata_map)
+        check_metadata(path, metadata)
+        if modality is not None and metadata["modality"] != modality:
+            raise ModelError(path, f"is a {metadata['modality']!r} model, need {modality!r}")
+        _check_signature(path, session, metadata)
+        model = cls(path, session, metadata)
+        model._self_test()
+        return model
+
+    def run(self, inputs: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """One forward pass.
+
+        Args:
+            inputs: ``images`` [B,3,S,S], ``tokens`` [B,T], ``feats`` [B,T,F],
+                ``prefix_len`` [B] (converted to the contract's dtypes).
+
+        Returns:
+            ``(token_logits [B,T,POS_BASE], pos_logits [B,T,T], value [B])``, float32.
+        """
+        feed = {k: np.ascontiguousarray(inputs[k], dtype=t) for k, t in _INPUT_DTYPES.items()}
+        outs = self.session.run(list(_OUTPUT_ORDER), feed)
+        token_logits, pos_logits, value = (np.asarray(o, dtype=np.float32) for o in outs)
+        return token_logits, pos_logits, value
+
+    def target_input(self, image: np.ndarray) -> np.ndarray:
+        """A target image as this model's input expects it, at :attr:`image_size`.
+
+        A filled model takes a ``bool`` mask: any other image (``bool``, 8-bit
+        or float in [0, 1], 1 = inside, any size) goes through
+        ``model_inputs.target_mask``.  A sketch model takes float ink in
+        [0, 1] (1 = ink; 8-bit is scaled); another size is area-averaged.
+        """
+        image = np.asarray(image)
+        if image.ndim != 2:
+            raise ValueError(f"a target is a 2-D image, got shape {image.shape}")
+        size = self.image_size
+        if self.modality == "filled":
+            if image.dtype == np.bool_ and image.shape == (size, size):
+                return image
+            return model_inputs.target_mask(image, size)
+        if np.issubdtype(image.dtype, np.integer):
+            image = image / 255.0
+        if image.shape != (size, size):
+            return model_inputs.downsample(image, size)
+        return image.astype(np.float32)
+
+    def _self_test(self) -> None:
+        """Run two tiny programs through ``encode_batch`` and the network; check the outputs."""
+        target = self.target_input(np.zeros((self.image_size, self.image_size), bool))
+        small, big = circle(4, 8, 8), binop("-", circle(4, 8, 8), quad(8, 8, 4, 4, 45))
+        items = [(target, small, []), (target, big, [POS_BASE + 2, NUM_BASE + 3])]
+        try:
+            inputs = model_inputs.encode_batch(items)
+            outputs = self.run(inputs)
+        except Exception as e:  # a graph that loads but cannot run these inputs
+            detail = str(e).strip().splitlines()[0][:160] if str(e).strip() else type(e).__name__
+            raise ModelError(
+                self.path, f"does not run on this version's inputs ({detail})"
+            ) from None
+        b, t = inputs["tokens"].shape
+        want = ((b, t, POS_BASE), (b, t, t), (b,))
+        for name, out, shape in zip(_OUTPUT_ORDER, outputs, want, strict=True):
+            if out.shape != shape:
+                raise ModelError(self.path, f"output {name!r} has shape {out.shape}, not {shape}")
+            if not np.isfinite(out).all():
+                raise ModelError(self.path, f"output {name!r} is not finite on a test input")
+
+    def __repr__(self) -> str:
+        return f"PolicyModel({self.path.name!r}, modality={self.modality!r}, S={self.image_size})"
+
+
+def _read_bytes(path: Path) -> bytes:
+    if not path.exists():
+        raise ModelError(path, f"model file not found: {path}")
+    if not path.is_file():
+        raise ModelError(path, f"not a file: {path}")
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        raise ModelError(path, f"cannot read the model file ({e.strerror or e})") from None
+    if not data:
+        raise ModelError(path, "not a valid ONNX model (the file is empty)")
+    return data
+
+
+def _session(path: Path, data: bytes, intra_op_threads: int) -> ort.InferenceSession:
+    opts = ort.SessionOptions()
+    opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    opts.intra_op_num_threads = max(0, int(intra_op_threads))
+    opts.inter_op_num_threads = 1
+    opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    opts.log_severity_level = 3
+    try:
+        return ort.InferenceSession(data, opts, providers=["CPUExecutionProvider"])
+    except Exception as e:  # onnxruntime raises plain Exception subclasses
+        raise ModelError(path, f"not a valid ONNX model ({_first_line(e)})") from None
+
+
+def _first_line(error: Exception) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0][:160] if text else type(error).__name__
+
+
+def check_metadata(path: str | os.PathLike, metadata: dict[str, str]) -> None:
+    """Check the contract keys of a model's metadata; :class:`ModelError` on a mismatch."""
+
+    def need(key: str) -> str:
+        if key not in metadata:
+            raise ModelError(path, f"metadata key {key!r} is missing (not a TreeSketch model?)")
+        return metadata[key]
+
+    fmt = need("treesketch_format")
+    if fmt != FORMAT_TAG:
+        raise ModelError(path, f"model format is {fmt!r}, this version reads {FORMAT_TAG!r}")
+    grammar = need("grammar_version")
+    if grammar != GRAMMAR_VERSION:
+        raise ModelError(
+            path, f"grammar version is {grammar!r}, this version needs {GRAMMAR_VERSION!r}"
+        )
+    _check_vocab(path, need("vocab"))
+    feature_version = need("feature_version")
+    if feature_version != str(model_inputs.FEATURE_VERSION):
+        raise ModelError(
+            path,
+            f"feature version is {feature_version!r}, "
+            f"this version computes {model_inputs.FEATURE_VERSION!r}",
+        )
+    dim = _int_field(path, "feature_dim", need("feature_dim"))
+    if dim != model_inputs.FEATURE_DIM:
+        raise ModelError(
+            path, f"feature dim is {dim}, this version computes {model_inputs.FEATURE_DIM}"
+        )
+    size = _int_field(path, "image_size", need("image_size"))
+    if size < 8:
+        raise ModelError(path, f"image size {size} is too small")
+    modality = need("modality")
+    if modality not in MODALITIES:
+        raise ModelError(path, f"unknown modality {modality!r} (expected one of {MODALITIES})")
+
+
+def _check_vocab(path, text: str) -> None:
+    try:
+        vocab = json.loads(text)
+    except ValueError:
+        raise ModelError(path, "metadata 'vocab' is not valid JSON") from None
+    if not isinstance(vocab, list):
+        raise ModelError(path, "metadata 'vocab' is not a JSON list")
+    if len(vocab) != len(VOCAB):
+        raise ModelError(path, f"vocabulary has {len(vocab)} tokens, this version has {len(VOCAB)}")
+    for i, (a, b) in enumerate(zip(vocab, VOCAB, strict=True)):
+        if a != b:
+            raise ModelError(path, f"vocabulary differs at id {i}: {a!r} instead of {b!r}")
+
+
+def _int_field(path, key: str, text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise ModelError(path, f"metadata {key!r} is not an integer: {text!r}") from None
+
+
+def _check_signature(path: Path, session: ort.InferenceSession, metadata: dict[str, str]) -> None:
+    size, dim = int(metadata["image_size"]), int(metadata["feature_dim"])
+    fixed = {"images": {1: 3, 2: size, 3: size}, "feats": {2: dim}, "token_logits": {2: POS_BASE}}
+    dynamic = {"images": (0,), "tokens": (0, 1), "feats": (0, 1), "prefix_len": (0,)}
+    dynamic |= {"token_logits": (0, 1), "pos_logits": (0, 1, 2), "value": (0,)}
+    for kind, args, spec in (
+        ("input", session.get_inputs(), _INPUTS),
+        ("output", session.get_outputs(), _OUTPUTS),
+    ):
+        found = {a.name: a for a in args}
+        if set(found) != set(spec):
+            raise ModelError(
+                path, f"{kind}s are {sorted(found)}, the contract needs {sorted(spec)}"
+            )
+        for name, (dtype, rank) in spec.items():
+            arg = found[name]
+            if arg.type != dtype or len(arg.shape) != rank:
+                raise ModelError(
+                    path,
+                    f"{kind} {name!r} is {arg.type} of rank {len(arg.shape)}, "
+                    f"the contract needs {dtype} of rank {rank}",
+                )
+            _check_dims(path, kind, name, arg.shape, fixed.get(name, {}), dynamic[name])
+
+
+def _check_dims(path, kind: str, name: str, shape, fixed: dict, dynamic: tuple) -> None:
+    for axis, want in fixed.items():
+        got = shape[axis]
+        if isinstance(got, int) and got != want:
+            raise ModelError(path, f"{kind} {name!r} axis {axis} is {got}, expected {want}")
+    for axis in dynamic:
+        if isinstance(shape[axis], int):
+            raise ModelError(
+                path, f"{kind} {name!r} axis {axis} is fixed to {shape[axis]}, must be dynamic"
+            )
+
+
+def _optional_int(text: str | None) -> int | None:
+    try:
+        return None if text is None else int(text)
+    except ValueError:
+        return None
+
+
+def _optional_json(text: str | None) -> dict:
+    try:
+        value = json.loads(text) if text else {}
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
