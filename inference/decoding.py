@@ -45,8 +45,8 @@ class Proposal:
     """A decoded edit, its log-probability and the source program's value estimate."""
 
     edit: Edit
-    logprob: float
-    value: float
+    logprob: float = 0.0
+    value: float = float("nan")
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,6 +29,7 @@ from typing import Protocol
 
 import numpy as np
 
+from inference.decoding import Proposal, evaluate_values, sample_edits
 from inference.edits import Edit
 from inference.mutations import mutate
 from inference.random_programs import random_program
@@ -57,15 +58,6 @@ class Target:
         """Goal score of ``program`` against this target (one renderer call)."""
         r = rasterizer(SCORE_SIZE)
         return goal_score_packed(r.packed(program), self.packed, r.npix)
-
-
-@dataclass(frozen=True)
-class Proposal:
-    """One proposed edit with the proposer's log-probability and value estimate."""
-
-    edit: Edit
-    logprob: float = 0.0
-    value: float = float("nan")
 
 
 class Proposer(Protocol):
@@ -147,6 +139,34 @@ class RandomMutationProposer:
 
     def values(self, target, programs):
         return None
+
+
+class PolicyProposer:
+    """Edits sampled from the neural policy, ranked by its value head."""
+
+    def __init__(self, model, temperature: float = 1.0):
+        self.model = model
+        self.temperature = temperature
+        self._target: tuple[Target, np.ndarray] | None = None
+
+    def _input(self, target: Target) -> np.ndarray:
+        if self._target is None or self._target[0] is not target:
+            self._target = (target, self.model.target_input(target.mask))
+        return self._target[1]
+
+    def propose(self, target, programs, n, rng, locked):
+        return sample_edits(
+            self.model,
+            self._input(target),
+            programs,
+            n,
+            rng,
+            self.temperature,
+            locked=[sorted(lock) for lock in locked],
+        )
+
+    def values(self, target, programs):
+        return evaluate_values(self.model, self._input(target), programs).values
 
 
 def _rank(cfg: SearchConfig, proposer: Proposer, target: Target, items: list[_Item]) -> list:

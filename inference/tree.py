@@ -75,13 +75,16 @@ class Node:
         if kind in _LEAF_KINDS:
             self.sigma = 0
             self.size = 1
-        elif kind == BINOP:
+            self._hash = hash((kind, value))
+            return
+        if kind == BINOP:
             self.sigma = children[1].sigma + children[2].sigma
             self.size = 3 + children[1].size + children[2].size
         else:
             self.sigma = 1
             self.size = 3 + len(children)
-        self._hash = hash((kind, value, children))
+        # reading the cached child hashes directly is much faster than hash(children)
+        self._hash = hash((kind, *[c._hash for c in children]))
 
     @property
     def nonterminal(self) -> str:
