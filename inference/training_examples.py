@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from inference.edits import Edit
-from inference.mutations import noise, random_steps
+from inference.mutations import noise
 from inference.paths import PathRound, path_rounds, state_at
 from inference.random_programs import random_program, random_target, uniform_index
 from inference.tree import Node
@@ -36,6 +36,8 @@ TARGET_PRIMITIVES = (2, 8)
 """Inclusive range of a target's primitive count."""
 START_PRIMITIVES = (2, 7)
 """Inclusive range of a fresh random start's primitive count."""
+MUTATION_STEPS = (1, 5)
+"""Inclusive range of the number of mutations s of a noised start."""
 
 Renderer = Callable[[Node, int], np.ndarray]
 
@@ -68,10 +70,11 @@ def make_example(
     rho: float = RHO,
     target_primitives: tuple[int, int] = TARGET_PRIMITIVES,
     start_primitives: tuple[int, int] = START_PRIMITIVES,
+    mutation_steps: tuple[int, int] = MUTATION_STEPS,
 ) -> TrainingExample:
     """Draw one training example; all randomness comes from ``rng``."""
     target, target_image = random_target(rng, lambda node: render(node, size), target_primitives)
-    rounds = start_and_path(rng, target, rho, start_primitives)
+    rounds = start_and_path(rng, target, rho, start_primitives, mutation_steps)
     length = sum(len(r.edits) for r in rounds)
     i = uniform_index(rng, length)
     current, edit = state_at(rounds, i)
@@ -90,11 +93,13 @@ def start_program(
     target: Node,
     rho: float = RHO,
     start_primitives: tuple[int, int] = START_PRIMITIVES,
+    mutation_steps: tuple[int, int] = MUTATION_STEPS,
 ) -> Node:
     """A start x_s for ``target``: fresh with probability ``rho``, else noised ``target``."""
     if rng.random() < rho:
         return random_program(rng, start_primitives)
-    return noise(target, rng, random_steps(rng))
+    low, high = mutation_steps
+    return noise(target, rng, low + uniform_index(rng, high - low + 1))
 
 
 def start_and_path(
@@ -102,6 +107,7 @@ def start_and_path(
     target: Node,
     rho: float = RHO,
     start_primitives: tuple[int, int] = START_PRIMITIVES,
+    mutation_steps: tuple[int, int] = MUTATION_STEPS,
 ) -> list[PathRound]:
     """A non-empty tree path to ``target`` from a random start, in rounds.
 
@@ -109,7 +115,7 @@ def start_and_path(
     are redrawn.
     """
     while True:
-        start = start_program(rng, target, rho, start_primitives)
+        start = start_program(rng, target, rho, start_primitives, mutation_steps)
         rounds = path_rounds(start, target, rng)
         if rounds:
             return rounds

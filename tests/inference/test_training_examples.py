@@ -80,9 +80,9 @@ def test_a_start_equal_to_the_target_is_redrawn(monkeypatch):
     real = training_examples.start_program
     calls = []
 
-    def first_equal(rng, tgt, rho, start_primitives):
+    def first_equal(rng, tgt, *args):
         calls.append(1)
-        return tgt if len(calls) == 1 else real(rng, tgt, rho, start_primitives)
+        return tgt if len(calls) == 1 else real(rng, tgt, *args)
 
     monkeypatch.setattr(training_examples, "start_program", first_equal)
     rounds = start_and_path(np.random.default_rng(0), target)

@@ -1,0 +1,195 @@
+"""Training data: an endless, seeded stream of encoded batches from DataLoader workers.
+
+Each example follows DESIGN.md §2 (:mod:`inference.training_examples`): a random target, a
+start (a fresh random program with probability ρ, else the target after s mutations), the tree
+path from start to target, and a uniform point on it.  :func:`draw_example` builds it from the
+public pieces because :func:`inference.training_examples.make_example` has no parameter for
+the number of mutations, which the curriculum needs.  Batches are encoded with
+:func:`inference.model_inputs.encode_training_batch`, exactly as the runtime decoder encodes
+its inputs.
+
+**Modalities.**  ``"filled"``: the target plane is the target's binary render.  ``"sketch"``:
+it is ``simulate_sketch(target, rng, size)`` kept as float ink coverage in [0, 1] (1 = ink,
+not thresholded, as a drawn sketch is at runtime); the |target − current| plane uses it as is,
+and the token features use :func:`inference.model_inputs.sketch_fill` of it.
+
+**Reproducibility.**  Worker ``w`` of a loader draws from
+``np.random.default_rng([seed, stage, w, shard])`` (an in-process loader is worker 0), and a
+DataLoader takes batches from its workers in turn, so a stream is fixed by (seed, stage,
+num_workers, shard).  A trainer that restarts a stream passes a new ``shard`` (e.g. its step)
+so that it does not replay old batches.  Held-out examples use ``[seed, HELDOUT_STAGE,
+stage]``: their second word is never a training stage, so the two seed spaces are disjoint.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch.utils.data import DataLoader, IterableDataset, get_worker_info
+
+from inference.model_inputs import IMAGE_SIZE, encode_training_batch
+from inference.raster import render
+from inference.sketch import simulate_sketch
+from inference.tokens import MAX_TOKENS
+from inference.training_examples import TrainingExample, make_example
+
+MODALITIES = ("filled", "sketch")
+HELDOUT_STAGE = 2**32 - 1
+"""Second seed word of held-out examples; no training stage has this index."""
+
+
+@dataclass(frozen=True)
+class Stage:
+    """The example distribution of one curriculum stage (ranges are inclusive)."""
+
+    target_primitives: tuple[int, int]
+    mutation_steps: tuple[int, int]
+    rho: float
+    start_primitives: tuple[int, int]
+
+
+CURRICULUM: tuple[Stage, ...] = (
+    Stage(target_primitives=(1, 3), mutation_steps=(1, 2), rho=0.1, start_primitives=(1, 3)),
+    Stage(target_primitives=(2, 5), mutation_steps=(1, 3), rho=0.15, start_primitives=(2, 5)),
+    Stage(target_primitives=(2, 8), mutation_steps=(1, 5), rho=0.2, start_primitives=(2, 7)),
+)
+"""Easy to hard; the last stage is DESIGN.md §2's distribution."""
+STAGE_STARTS: tuple[int, ...] = (0, 200_000, 600_000)
+"""Default examples seen at which each stage begins (a trainer may use its own)."""
+
+
+def stage_for(examples_seen: int, starts: tuple[int, ...] = STAGE_STARTS) -> int:
+    """The curriculum stage in force after ``examples_seen`` examples."""
+    return max(k for k, start in enumerate(starts) if examples_seen >= start)
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    """What the stream draws; the defaults are the last curriculum stage.
+
+    Attributes:
+        seed: run seed.
+        image_size: model image side S.
+        target_primitives: range of a target's primitive count.
+        mutation_steps: range of the number of mutations of a noised start.
+        rho: probability of a fresh random start.
+        start_primitives: range of a fresh start's primitive count.
+        modality: ``"filled"`` or ``"sketch"`` (see the module doc).
+        batch_size: examples per batch.
+        stage: curriculum stage index (part of the seed; :meth:`for_stage` sets the ranges).
+    """
+
+    seed: int = 0
+    image_size: int = IMAGE_SIZE
+    target_primitives: tuple[int, int] = CURRICULUM[-1].target_primitives
+    mutation_steps: tuple[int, int] = CURRICULUM[-1].mutation_steps
+    rho: float = CURRICULUM[-1].rho
+    start_primitives: tuple[int, int] = CURRICULUM[-1].start_primitives
+    modality: str = "filled"
+    batch_size: int = 64
+    stage: int = len(CURRICULUM) - 1
+
+    def __post_init__(self):
+        if self.modality not in MODALITIES:
+            raise ValueError(f"modality must be one of {MODALITIES}, not {self.modality!r}")
+        if not 0 <= self.stage < len(CURRICULUM):
+            raise ValueError(f"stage must be in 0..{len(CURRICULUM) - 1}, not {self.stage}")
+        for name in ("target_primitives", "mutation_steps", "start_primitives"):
+            low, high = getattr(self, name)
+            if not 1 <= low <= high:
+                raise ValueError(f"{name} must be a range 1 <= low <= high, not {(low, high)}")
+
+    def for_stage(self, stage: int) -> DataConfig:
+        """This config with curriculum stage ``stage``'s distribution."""
+        if not 0 <= stage < len(CURRICULUM):
+            raise ValueError(f"stage must be in 0..{len(CURRICULUM) - 1}, not {stage}")
+        return dataclasses.replace(self, stage=stage, **dataclasses.asdict(CURRICULUM[stage]))
+
+    def to_dict(self) -> dict:
+        """JSON-ready fields (for checkpoints and model metadata)."""
+        return dataclasses.asdict(self)
+
+
+def draw_example(rng: np.random.Generator, config: DataConfig) -> TrainingExample:
+    """One training example from ``config``'s distribution (see the module doc).
+
+    Examples whose current program is longer than ``MAX_TOKENS`` are redrawn.  In the sketch
+    modality ``target_image`` is the float sketch instead of the binary render.
+    """
+    size = config.image_size
+    while True:
+        ex = make_example(
+            rng, render, size, config.rho, config.target_primitives,
+            config.start_primitives, config.mutation_steps,
+        )  # fmt: skip
+        if ex.current.size <= MAX_TOKENS:
+            break
+    if config.modality == "sketch":
+        ex = dataclasses.replace(ex, target_image=simulate_sketch(ex.target, rng, size))
+    return ex
+
+
+def heldout_examples(seed: int, n: int, config: DataConfig) -> list[TrainingExample]:
+    """``n`` fixed held-out examples of ``config``'s distribution (its own seed is unused).
+
+    Drawn from ``[seed, HELDOUT_STAGE, config.stage]``, disjoint from every training stream;
+    the first k of n are the same for any n ≥ k.
+    """
+    rng = np.random.default_rng([seed, HELDOUT_STAGE, config.stage])
+    return [draw_example(rng, config) for _ in range(n)]
+
+
+def to_tensors(batch: dict[str, np.ndarray]) -> dict[str, torch.Tensor]:
+    """A numpy batch as CPU tensors (no copy)."""
+    return {key: torch.from_numpy(value) for key, value in batch.items()}
+
+
+class ExampleStream(IterableDataset):
+    """Endless collated batches (dicts of tensors from ``encode_training_batch``).
+
+    Each DataLoader worker draws its own stream, seeded as in the module doc.
+    """
+
+    def __init__(self, config: DataConfig, shard: int = 0):
+        super().__init__()
+        self.config = config
+        self.shard = shard
+
+    def __iter__(self) -> Iterator[dict[str, torch.Tensor]]:
+        info = get_worker_info()
+        worker = info.id if info is not None else 0
+        cfg = self.config
+        rng = np.random.default_rng([cfg.seed, cfg.stage, worker, self.shard])
+        while True:
+            examples = [draw_example(rng, cfg) for _ in range(cfg.batch_size)]
+            yield to_tensors(encode_training_batch(examples))
+
+
+def _init_worker(worker_id: int) -> None:
+    torch.set_num_threads(1)  # workers run numpy; leave the cores to them and the trainer
+
+
+def make_loader(
+    config: DataConfig,
+    num_workers: int = 0,
+    stage: int | None = None,
+    shard: int = 0,
+    pin_memory: bool = False,
+) -> DataLoader:
+    """A DataLoader over :class:`ExampleStream`; ``stage`` (if given) selects the curriculum
+    stage via :meth:`DataConfig.for_stage`.  ``num_workers=0`` runs in-process."""
+    if stage is not None:
+        config = config.for_stage(stage)
+    workers = {"prefetch_factor": 4, "persistent_workers": True} if num_workers else {}
+    return DataLoader(
+        ExampleStream(config, shard),
+        batch_size=None,
+        num_workers=num_workers,
+        worker_init_fn=_init_worker,
+        pin_memory=pin_memory,
+        **workers,
+    )

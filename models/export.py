@@ -1,0 +1,129 @@
+"""Export a trained :class:`~models.network.EditNet` to ONNX with its contract.
+
+    python -m models.export runs/cpu-small-filled/checkpoint.pt -o models/policy_filled.onnx
+
+The file carries the metadata that ``inference.onnx_model`` checks before it
+uses a model: format tag, grammar version, vocabulary, image size, feature
+version and width, modality, training examples seen, dev-set figures and the
+network config.  Only weights go into the file (no optimizer state).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+from pathlib import Path
+
+import onnx
+import torch
+
+from inference.model_inputs import FEATURE_DIM, FEATURE_VERSION
+from inference.tokens import GRAMMAR_VERSION, PAD, POS_BASE, VOCAB
+from models.network import EditNet, NetConfig
+
+FORMAT = "policy-v1"
+INPUTS = ["images", "tokens", "feats", "prefix_len"]
+OUTPUTS = ["token_logits", "pos_logits", "value"]
+OPSET = 17
+
+
+def example_inputs(cfg: NetConfig, batch: int = 2, length: int = 24, seed: int = 0) -> tuple:
+    """Random contract-shaped inputs: (images, tokens, feats, prefix_len)."""
+    g = torch.Generator().manual_seed(seed)
+    s = cfg.image_size
+    images = torch.rand(batch, 3, s, s, generator=g)
+    prefix = torch.randint(2, length + 1, (batch,), generator=g)
+    tokens = torch.randint(3, POS_BASE, (batch, length), generator=g)
+    steps = torch.arange(length)[None]
+    tokens = torch.where(steps == prefix[:, None] - 1, torch.full_like(tokens, 2), tokens)
+    # a <POS k> right after <EDIT>, pointing into the program
+    pos_tok = POS_BASE + (prefix - 2).clamp(min=0)
+    tokens = torch.where(steps == prefix[:, None], pos_tok[:, None], tokens)
+    tokens[:, -1] = PAD
+    feats = torch.rand(batch, length, cfg.feature_dim, generator=g)
+    return images, tokens, feats, prefix
+
+
+def export_model(
+    model: EditNet, path: Path, *, modality: str, training_examples: int, dev_metrics: dict
+) -> None:
+    """Write ``model`` to ``path`` (atomically) as a contract-conforming ONNX file."""
+    model = model.eval().cpu()
+    args = example_inputs(model.cfg)
+    tmp = Path(str(path) + ".tmp")
+    dyn = {
+        "images": {0: "B"},
+        "tokens": {0: "B", 1: "T"},
+        "feats": {0: "B", 1: "T"},
+        "prefix_len": {0: "B"},
+        "token_logits": {0: "B", 1: "T"},
+        "pos_logits": {0: "B", 1: "T", 2: "T"},
+        "value": {0: "B"},
+    }
+    with torch.no_grad():
+        torch.onnx.export(
+            model,
+            args,
+            str(tmp),
+            input_names=INPUTS,
+            output_names=OUTPUTS,
+            dynamic_axes=dyn,
+            opset_version=OPSET,
+            dynamo=False,
+        )
+    proto = onnx.load(str(tmp))
+    meta = {
+        "treesketch_format": FORMAT,
+        "grammar_version": GRAMMAR_VERSION,
+        "vocab": json.dumps(list(VOCAB)),
+        "image_size": str(model.cfg.image_size),
+        "feature_version": FEATURE_VERSION,
+        "feature_dim": str(FEATURE_DIM),
+        "modality": modality,
+        "training_examples": str(training_examples),
+        "dev_metrics": json.dumps(dev_metrics),
+        "config": json.dumps(model.cfg.to_dict()),
+        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+    del proto.metadata_props[:]
+    for k, v in meta.items():
+        proto.metadata_props.add(key=k, value=v)
+    onnx.checker.check_model(proto)
+    onnx.save(proto, str(tmp))
+    os.replace(tmp, path)
+
+
+def load_checkpoint(path: Path) -> tuple[EditNet, dict]:
+    """Rebuild the network from a checkpoint (its config is stored beside the weights)."""
+    ck = torch.load(path, map_location="cpu", weights_only=False)
+    model = EditNet(NetConfig.from_dict(ck["config"]))
+    model.load_state_dict(ck["model"])
+    return model, ck
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description="Export a checkpoint to ONNX.")
+    ap.add_argument("checkpoint", type=Path)
+    ap.add_argument("-o", "--output", type=Path, required=True)
+    ap.add_argument("--modality", choices=["filled", "sketch"], default=None)
+    ap.add_argument("--dev-metrics", type=Path, help="JSON file of dev-set figures to embed")
+    args = ap.parse_args(argv)
+    model, ck = load_checkpoint(args.checkpoint)
+    modality = args.modality or ck.get("args", {}).get("modality", "filled")
+    dev = json.loads(args.dev_metrics.read_text()) if args.dev_metrics else {}
+    export_model(
+        model,
+        args.output,
+        modality=modality,
+        training_examples=ck.get("examples", 0),
+        dev_metrics=dev,
+    )
+    size = args.output.stat().st_size / 2**20
+    print(f"wrote {args.output} ({size:.1f} MiB, {ck.get('examples', 0)} training examples)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

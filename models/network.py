@@ -1,0 +1,216 @@
+"""The edit policy and value network (DESIGN.md §2; contract in inference/onnx_model.py).
+
+One network does both jobs. A small CNN turns the three image planes
+(target, current render, |difference|) into an 8×8 grid of image tokens. A
+transformer reads the program tokens (each carrying program-aligned features
+from ``inference.model_inputs``), then ``<EDIT>`` and the edit decoded so far.
+Program tokens attend to each other both ways (a prefix), edit tokens
+causally; every layer also cross-attends to the image tokens.
+
+Heads:
+
+* ``token_logits`` (B, T, POS_BASE): the next non-``<POS>`` token;
+* ``pos_logits`` (B, T, T): a pointer over sequence positions for the next
+  ``<POS k>``, so the edit position is chosen by comparing token states
+  rather than by a fixed position vocabulary;
+* ``value`` (B,): edits left on the path, read at the ``<EDIT>`` token.
+
+A ``<POS k>`` input token is embedded as a marker plus the embedding of
+program token k, so the decoder knows which node it is rewriting.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from inference.model_inputs import FEATURE_DIM, IMAGE_SIZE
+from inference.tokens import MAX_SEQUENCE, PAD, POS_BASE
+
+
+@dataclass
+class NetConfig:
+    """Hyper-parameters of :class:`EditNet`; saved beside every checkpoint."""
+
+    image_size: int = IMAGE_SIZE
+    feature_dim: int = FEATURE_DIM
+    d_model: int = 128
+    n_layers: int = 4
+    n_heads: int = 4
+    cnn_channels: tuple[int, ...] = (32, 64)
+    max_seq: int = MAX_SEQUENCE
+    dropout: float = 0.0
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> NetConfig:
+        d = dict(d)
+        d["cnn_channels"] = tuple(d["cnn_channels"])
+        return cls(**d)
+
+
+class ImageEncoder(nn.Module):
+    """Three planes (B, 3, S, S) → image tokens (B, (S/8)², d) and a global vector (B, d).
+
+    Cheap on a CPU: a 4×4 patchify convolution, one 3×3 convolution at S/4,
+    a 2×2 patchify to S/8 and a 1×1 projection.
+    """
+
+    def __init__(self, cfg: NetConfig):
+        super().__init__()
+        c1, c2 = cfg.cnn_channels[0], cfg.cnn_channels[-1]
+        self.conv = nn.Sequential(
+            nn.Conv2d(3, c1, 4, stride=4),  # (B, c1, S/4, S/4)
+            nn.GroupNorm(8, c1),
+            nn.GELU(),
+            nn.Conv2d(c1, c1, 3, padding=1),
+            nn.GELU(),
+            nn.Conv2d(c1, c2, 2, stride=2),  # (B, c2, S/8, S/8)
+            nn.GroupNorm(8, c2),
+            nn.GELU(),
+        )
+        self.proj = nn.Conv2d(c2, cfg.d_model, 1)
+        side = cfg.image_size // 8
+        self.pos = nn.Parameter(torch.zeros(1, side * side, cfg.d_model))
+        self.glob = nn.Linear(cfg.d_model, cfg.d_model)
+
+    def forward(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        x = self.proj(self.conv(images))  # (B, d, s, s)
+        tokens = x.flatten(2).transpose(1, 2) + self.pos  # (B, s², d)
+        return tokens, self.glob(tokens.mean(dim=1))  # (B, s², d), (B, d)
+
+
+class Attention(nn.Module):
+    """Multi-head attention written out plainly (exports cleanly to ONNX)."""
+
+    def __init__(self, d: int, n_heads: int):
+        super().__init__()
+        self.h = n_heads
+        self.q = nn.Linear(d, d)
+        self.kv = nn.Linear(d, 2 * d)
+        self.out = nn.Linear(d, d)
+
+    def forward(self, x, mem, mask=None):
+        B, T, d = x.shape
+        S = mem.shape[1]
+        q = self.q(x).view(B, T, self.h, d // self.h).transpose(1, 2)  # (B, h, T, dh)
+        k, v = self.kv(mem).view(B, S, 2, self.h, d // self.h).permute(2, 0, 3, 1, 4)
+        att = (q @ k.transpose(-2, -1)) / math.sqrt(d // self.h)  # (B, h, T, S)
+        if mask is not None:
+            att = att.masked_fill(~mask[:, None], -1e9)
+        y = att.softmax(-1) @ v  # (B, h, T, dh)
+        return self.out(y.transpose(1, 2).reshape(B, T, d))
+
+
+class Block(nn.Module):
+    """Pre-norm block: masked self-attention, cross-attention to the image, MLP."""
+
+    def __init__(self, cfg: NetConfig):
+        super().__init__()
+        d = cfg.d_model
+        self.ln1, self.ln2, self.ln3 = nn.LayerNorm(d), nn.LayerNorm(d), nn.LayerNorm(d)
+        self.self_att = Attention(d, cfg.n_heads)
+        self.cross_att = Attention(d, cfg.n_heads)
+        self.mlp = nn.Sequential(nn.Linear(d, 4 * d), nn.GELU(), nn.Linear(4 * d, d))
+        self.drop = nn.Dropout(cfg.dropout)
+
+    def forward(self, x, img, mask):
+        h = self.ln1(x)
+        x = x + self.drop(self.self_att(h, h, mask))
+        x = x + self.drop(self.cross_att(self.ln2(x), img))
+        return x + self.drop(self.mlp(self.ln3(x)))
+
+
+class EditNet(nn.Module):
+    """Policy + value network; ``forward`` follows the ONNX contract exactly."""
+
+    def __init__(self, cfg: NetConfig):
+        super().__init__()
+        self.cfg = cfg
+        d = cfg.d_model
+        self.image = ImageEncoder(cfg)
+        self.tok = nn.Embedding(POS_BASE, d)
+        self.pos_marker = nn.Parameter(torch.zeros(d))
+        self.position = nn.Embedding(cfg.max_seq, d)
+        self.feat = nn.Linear(cfg.feature_dim, d)
+        self.blocks = nn.ModuleList(Block(cfg) for _ in range(cfg.n_layers))
+        self.ln_f = nn.LayerNorm(d)
+        self.head = nn.Linear(d, POS_BASE)
+        self.ptr_q = nn.Linear(d, d)
+        self.ptr_k = nn.Linear(d, d)
+        self.ptr_scale = 1.0 / math.sqrt(d)
+        self.value_head = nn.Sequential(nn.Linear(d, d), nn.GELU(), nn.Linear(d, 1))
+        self.apply(self._init)
+
+    @staticmethod
+    def _init(m):
+        if isinstance(m, nn.Linear | nn.Embedding):
+            nn.init.normal_(m.weight, std=0.02)
+        if isinstance(m, nn.Linear) and m.bias is not None:
+            nn.init.zeros_(m.bias)
+
+    def embed(self, tokens, feats, glob):
+        """Input embeddings (B, T, d); ``<POS k>`` copies program token k's embedding."""
+        B, T = tokens.shape
+        is_pos = tokens >= POS_BASE  # (B, T)
+        base_ids = torch.where(is_pos, torch.full_like(tokens, PAD), tokens)
+        steps = torch.arange(T, device=tokens.device)
+        x = self.tok(base_ids) + self.position(steps)[None] + self.feat(feats) + glob[:, None]
+        k = (tokens - POS_BASE).clamp(0, T - 1)  # (B, T)
+        pointed = torch.gather(x, 1, k[..., None].expand(B, T, x.shape[-1]))  # (B, T, d)
+        return torch.where(is_pos[..., None], pointed + self.pos_marker, x)
+
+    def forward(self, images, tokens, feats, prefix_len):
+        """images (B,3,S,S), tokens (B,T), feats (B,T,F), prefix_len (B,) → see module doc."""
+        B, T = tokens.shape
+        img, glob = self.image(images)  # (B, s², d), (B, d)
+        x = self.embed(tokens, feats, glob)  # (B, T, d)
+        steps = torch.arange(T, device=tokens.device)
+        causal = steps[None, :] <= steps[:, None]  # (T, T): key j <= query i
+        prefix = steps[None, None, :] < prefix_len[:, None, None]  # (B, 1, T)
+        mask = causal[None] | prefix  # (B, T, T)
+        for block in self.blocks:
+            x = block(x, img, mask)
+        h = self.ln_f(x)  # (B, T, d)
+        token_logits = self.head(h)  # (B, T, POS_BASE)
+        pos_logits = self.ptr_q(h) @ self.ptr_k(h).transpose(1, 2) * self.ptr_scale
+        at_edit = (prefix_len - 1).clamp(0, T - 1)  # (B,)
+        h_edit = torch.gather(h, 1, at_edit[:, None, None].expand(B, 1, h.shape[-1]))[:, 0]
+        value = self.value_head(h_edit)[:, 0]  # (B,)
+        return token_logits, pos_logits, value
+
+
+def edit_loss(
+    token_logits, pos_logits, value, targets, value_targets, allowed=None, value_weight=0.05
+):
+    """Cross-entropy on the edit tokens plus weighted MSE on edits remaining.
+
+    ``targets`` (B, T) index the concatenation [token ids, pointer positions]
+    (``<POS k>`` → POS_BASE + k) and are -100 where there is no loss.
+    ``allowed`` (B, T, POS_BASE + T), if given, is the decoder's grammar mask:
+    the softmax runs over legal next tokens only, as in constrained decoding.
+    Returns ``(total, ce, mse, stats)`` where stats holds token-level accuracies.
+    """
+    logits = torch.cat([token_logits, pos_logits], dim=-1)  # (B, T, POS_BASE + T)
+    if allowed is not None:
+        logits = logits.masked_fill(~allowed, -1e9)
+    ce = F.cross_entropy(logits.flatten(0, 1), targets.flatten(), ignore_index=-100)
+    mse = F.mse_loss(value, value_targets)
+    with torch.no_grad():
+        live = targets != -100
+        hit = (logits.argmax(-1) == targets) & live
+        is_pos = live & (targets >= POS_BASE)
+        # an example is right when every one of its edit tokens is predicted right
+        exact = ((hit | ~live).all(dim=1)).float().mean()
+        stats = {
+            "token_acc": (hit.sum() / live.sum().clamp(min=1)).item(),
+            "pos_acc": ((hit & is_pos).sum() / is_pos.sum().clamp(min=1)).item(),
+            "exact_acc": exact.item(),
+        }
+    return ce + value_weight * mse, ce, mse, stats

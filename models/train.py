@@ -1,0 +1,327 @@
+"""Train the edit policy + value network: one resumable command.
+
+    python -m models.train --preset cpu-small --modality filled
+    python -m models.train --preset gpu --device cuda --workers 15 --minutes 9
+
+The run folder (``--out``, default ``runs/<preset>-<modality>``) holds
+``checkpoint.pt`` (weights, optimizer, step, config), ``train.csv`` (losses),
+``eval.csv`` (held-out metrics) and ``progress.png`` (both plotted).  Running
+the same command again resumes from the checkpoint.  Data comes from
+``models.data`` worker processes, seeded from ``--seed``, the curriculum
+stage and the step at which the loader started, so an uninterrupted run is
+reproducible from its command.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import math
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+
+from inference.model_inputs import encode_training_batch
+from models.data import DataConfig, heldout_examples, make_loader
+from models.network import EditNet, NetConfig, edit_loss
+
+
+@dataclass
+class Preset:
+    """A named training recipe."""
+
+    net: NetConfig
+    batch_size: int
+    lr: float
+    examples: int
+    # (examples seen, curriculum stage) boundaries: the stage used from then on
+    stages: tuple[tuple[int, int], ...] = ((0, 0), (200_000, 1), (600_000, 2))
+    warmup_steps: int = 300
+    eval_every: int = 500
+    heldout: int = 512
+    extra: dict = field(default_factory=dict)
+
+
+PRESETS = {
+    "smoke": Preset(
+        NetConfig(d_model=32, n_layers=1, n_heads=2, cnn_channels=(8, 16)),
+        batch_size=8,
+        lr=1e-3,
+        examples=160,
+        stages=((0, 0), (80, 2)),
+        warmup_steps=2,
+        eval_every=10,
+        heldout=16,
+    ),
+    "cpu-small": Preset(
+        NetConfig(d_model=128, n_layers=3, n_heads=4),
+        batch_size=64,
+        lr=5e-4,
+        examples=1_200_000,
+        stages=((0, 0), (100_000, 1), (300_000, 2)),
+    ),
+    "gpu": Preset(
+        NetConfig(d_model=256, n_layers=6, n_heads=8, cnn_channels=(64, 128)),
+        batch_size=256,
+        lr=4e-4,
+        examples=60_000_000,
+        stages=((0, 0), (2_000_000, 1), (8_000_000, 2)),
+        warmup_steps=1000,
+        eval_every=2000,
+        heldout=2048,
+    ),
+}
+
+
+def stage_at(preset: Preset, examples: int) -> int:
+    """The curriculum stage in force after ``examples`` training examples."""
+    return max(s for start, s in preset.stages if examples >= start)
+
+
+def lr_at(preset: Preset, step: int, total_steps: int) -> float:
+    """Linear warm-up, then cosine decay to 10 % of the peak."""
+    if step < preset.warmup_steps:
+        return preset.lr * (step + 1) / preset.warmup_steps
+    t = min(1.0, (step - preset.warmup_steps) / max(1, total_steps - preset.warmup_steps))
+    return preset.lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * t)))
+
+
+def _to(batch: dict, device) -> dict:
+    return {k: torch.as_tensor(v).to(device) for k, v in batch.items()}
+
+
+@torch.no_grad()
+def heldout_metrics(model: EditNet, batches: list[dict], device) -> dict:
+    """Teacher-forced loss and next-edit accuracies on the fixed held-out set."""
+    model.eval()
+    sums: dict[str, float] = {}
+    n = 0
+    for b in batches:
+        b = _to(b, device)
+        out = model(b["images"], b["tokens"], b["feats"], b["prefix_len"])
+        _, ce, mse, stats = edit_loss(*out, b["targets"], b["value_targets"], b["allowed"])
+        k = len(b["tokens"])
+        for key, v in {"ce": ce.item(), "value_mse": mse.item(), **stats}.items():
+            sums[key] = sums.get(key, 0.0) + v * k
+        n += k
+    model.train()
+    return {f"heldout_{k}": v / n for k, v in sums.items()}
+
+
+class CsvLog:
+    """Append-only CSV with a fixed header."""
+
+    def __init__(self, path: Path, fields: list[str]):
+        self.path, self.fields = path, fields
+        if not path.exists():
+            with path.open("w", newline="") as f:
+                csv.writer(f).writerow(fields)
+
+    def write(self, row: dict) -> None:
+        with self.path.open("a", newline="") as f:
+            csv.writer(f).writerow([_fmt(row.get(k, "")) for k in self.fields])
+
+
+def _fmt(v):
+    return f"{v:.5g}" if isinstance(v, float) else v
+
+
+def save_checkpoint(path: Path, model, opt, state: dict) -> None:
+    """Atomically write weights, optimizer state and run state."""
+    tmp = path.with_suffix(".tmp")
+    torch.save(
+        {
+            "model": model.state_dict(),
+            "opt": opt.state_dict(),
+            "config": model.cfg.to_dict(),
+            **state,
+        },
+        tmp,
+    )
+    os.replace(tmp, path)
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    ap = argparse.ArgumentParser(description="Train the TreeSketch edit policy + value net.")
+    ap.add_argument("--preset", choices=sorted(PRESETS), default="cpu-small")
+    ap.add_argument("--modality", choices=["filled", "sketch"], default="filled")
+    ap.add_argument("--out", type=Path, help="run folder (default runs/<preset>-<modality>)")
+    ap.add_argument("--device", default="cpu", help="cpu or cuda")
+    ap.add_argument("--workers", type=int, default=1, help="data worker processes")
+    ap.add_argument("--threads", type=int, default=0, help="torch CPU threads (0 = default)")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--minutes", type=float, default=0, help="stop after this wall time")
+    ap.add_argument("--examples", type=int, default=0, help="override the preset's total")
+    ap.add_argument("--fresh", action="store_true", help="ignore an existing checkpoint")
+    return ap.parse_args(argv)
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    preset = PRESETS[args.preset]
+    total = args.examples or preset.examples
+    out = args.out or Path("runs") / f"{args.preset}-{args.modality}"
+    out.mkdir(parents=True, exist_ok=True)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    device = torch.device(args.device)
+    ckpt_path = out / "checkpoint.pt"
+
+    torch.manual_seed(args.seed)  # weight init only; data uses numpy Generators
+    model = EditNet(preset.net).to(device)
+    opt = torch.optim.AdamW(model.parameters(), lr=preset.lr, weight_decay=0.01)
+    state = {"step": 0, "examples": 0, "args": vars(args) | {"out": str(out)}}
+    if ckpt_path.exists() and not args.fresh:
+        ck = torch.load(ckpt_path, map_location=device, weights_only=False)
+        model.load_state_dict(ck["model"])
+        opt.load_state_dict(ck["opt"])
+        state.update(step=ck["step"], examples=ck["examples"])
+        print(f"resumed from {ckpt_path} at step {state['step']}", file=sys.stderr)
+    (out / "run.json").write_text(
+        json.dumps({"preset": args.preset, **vars(args), "out": str(out)}, indent=1, default=str)
+    )
+
+    train_log = CsvLog(
+        out / "train.csv",
+        [
+            "step",
+            "examples",
+            "stage",
+            "lr",
+            "loss",
+            "ce",
+            "value_mse",
+            "token_acc",
+            "pos_acc",
+            "exact_acc",
+            "examples_per_s",
+        ],
+    )
+    eval_log = CsvLog(
+        out / "eval.csv",
+        [
+            "step",
+            "examples",
+            "heldout_ce",
+            "heldout_value_mse",
+            "heldout_token_acc",
+            "heldout_pos_acc",
+            "heldout_exact_acc",
+        ],
+    )
+    data_cfg = DataConfig(
+        seed=args.seed,
+        image_size=preset.net.image_size,
+        modality=args.modality,
+        batch_size=preset.batch_size,
+    )
+    held = heldout_examples(args.seed, preset.heldout, data_cfg)
+    held_batches = [encode_training_batch(held[i : i + 64]) for i in range(0, len(held), 64)]
+
+    total_steps = max(1, total // preset.batch_size)
+    t_start = time.time()
+    stage, loader_iter = None, None
+    from tqdm import tqdm
+
+    bar = tqdm(total=total_steps, initial=state["step"], unit="step", dynamic_ncols=True)
+    last_t, last_ex = time.time(), state["examples"]
+    while state["examples"] < total:
+        if args.minutes and time.time() - t_start > args.minutes * 60:
+            break
+        want = stage_at(preset, state["examples"])
+        if want != stage:
+            stage = want
+            loader_iter = iter(make_loader(data_cfg, args.workers, stage, shard=state["step"]))
+        batch = _to(next(loader_iter), device)
+        for g in opt.param_groups:
+            g["lr"] = lr = lr_at(preset, state["step"], total_steps)
+        out_t = model(batch["images"], batch["tokens"], batch["feats"], batch["prefix_len"])
+        loss, ce, mse, stats = edit_loss(
+            *out_t, batch["targets"], batch["value_targets"], batch["allowed"]
+        )
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        state["step"] += 1
+        state["examples"] += len(batch["tokens"])
+        bar.update(1)
+        if state["step"] % 20 == 0:
+            now = time.time()
+            rate = (state["examples"] - last_ex) / max(now - last_t, 1e-9)
+            last_t, last_ex = now, state["examples"]
+            bar.set_postfix(
+                loss=f"{loss.item():.3f}",
+                pos=f"{stats['pos_acc']:.2f}",
+                stage=stage,
+                ex_s=f"{rate:.0f}",
+            )
+            train_log.write(
+                {
+                    "step": state["step"],
+                    "examples": state["examples"],
+                    "stage": stage,
+                    "lr": lr,
+                    "loss": loss.item(),
+                    "ce": ce.item(),
+                    "value_mse": mse.item(),
+                    **stats,
+                    "examples_per_s": rate,
+                }
+            )
+        if state["step"] % preset.eval_every == 0:
+            metrics = heldout_metrics(model, held_batches, device)
+            eval_log.write({"step": state["step"], "examples": state["examples"], **metrics})
+            save_checkpoint(ckpt_path, model, opt, state)
+            plot_run(out)
+    bar.close()
+    metrics = heldout_metrics(model, held_batches, device)
+    if state["step"] % preset.eval_every:  # not just evaluated and saved
+        eval_log.write({"step": state["step"], "examples": state["examples"], **metrics})
+        save_checkpoint(ckpt_path, model, opt, state)
+        plot_run(out)
+    print(json.dumps({"step": state["step"], "examples": state["examples"], **metrics}))
+    return 0
+
+
+def plot_run(out: Path) -> None:
+    """Write progress.png: training loss and held-out accuracies against examples."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    def read(name):
+        path = out / name
+        if not path.exists():
+            return []
+        with path.open() as f:
+            return list(csv.DictReader(f))
+
+    train, ev = read("train.csv"), read("eval.csv")
+    fig, (a, b) = plt.subplots(1, 2, figsize=(11, 4))
+    if train:
+        x = [float(r["examples"]) for r in train]
+        a.plot(x, [float(r["ce"]) for r in train], label="train edit CE", lw=0.8)
+    if ev:
+        x = [float(r["examples"]) for r in ev]
+        a.plot(x, [float(r["heldout_ce"]) for r in ev], "o-", label="held-out edit CE")
+        for key in ("heldout_token_acc", "heldout_pos_acc", "heldout_exact_acc"):
+            b.plot(x, [float(r[key]) for r in ev], "o-", label=key.removeprefix("heldout_"))
+    a.set(xlabel="training examples", ylabel="cross-entropy", title="loss")
+    b.set(xlabel="training examples", ylabel="accuracy", title="held-out next edit", ylim=(0, 1))
+    for ax in (a, b):
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(out / "progress.png", dpi=90)
+    plt.close(fig)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
