@@ -1,23 +1,42 @@
-"""Beam search over tree edits (DESIGN.md §2, "Search").
+"""Search over tree edits (DESIGN.md §2, "Search"): beam search and policy rollouts.
 
-The search is a plain generator: it yields a :class:`SearchEvent` each time
-the best program improves (and a final one), checks a cancel callback
-between steps and never touches Qt, so the editor can run it on a worker
+Both strategies are plain generators: they yield a :class:`SearchEvent` each
+time the best program improves (and a final one), check a cancel callback
+between steps and never touch Qt, so the editor can run them on a worker
 thread.  Edits come from a :class:`Proposer`: the neural policy
-(``inference.decoding``), or random grammar mutations
+(:class:`PolicyProposer`), or random grammar mutations
 (:class:`RandomMutationProposer`) as the no-learning baseline.
 
-Budget: every program that is rendered and scored counts as one renderer
-call (a node expansion), including the random starting programs.  The
-search stops at the first program that solves the target (goal score >
-0.98 at 128×128), when the budget or the depth is spent, or when cancelled.
+* :func:`beam_search`: a beam of programs; each gets
+  ``samples_per_program`` proposed edits, the children not seen before are
+  scored, and the best ``beam_width`` by the chosen ranking form the next beam.
+* :func:`rollouts`: policy only, no selection: ``beam_width`` independent
+  chains each apply one proposed edit per step; a chain that reaches
+  ``max_depth`` (or cannot be edited) restarts from a fresh start.
+
+Budget: every program that is rendered and scored counts as one renderer call
+(a node expansion), including the starting programs and every candidate of a
+refinement.  A search never uses more than ``budget`` calls.  It stops at the
+first program that solves the target, when the budget or the depth is spent,
+or when cancelled.  A run with a smaller budget is a prefix of one with a
+larger budget (same seed), so one run gives the whole solved-vs-calls curve.
+
+**Hybrid** (``SearchConfig.refine``): each new best program is refined by
+exhaustive one-value hill climbing (:mod:`inference.refine`, at most
+``refine_calls`` renders each); an improved program joins the beam.
+
+**Locked nodes**: ``locked`` positions of a given ``start`` program are never
+changed by any edit or refinement; their positions are carried through edits.
+
+**Determinism**: everything random is drawn from the ``rng`` argument, so the
+same seed gives the same events (``elapsed`` aside).
 
 Ranking of the children that form the next beam (``SearchConfig.rank``):
 
 * ``"value"``: fewest edits left according to the proposer's value
-  estimate (ties by goal score);
+  estimate (ties by score); the goal score without a value model;
 * ``"logprob"``: the policy's log-probability of the edit that made it;
-* ``"score"``: the goal score itself (needs no network).
+* ``"score"``: the target score itself (needs no network).
 """
 
 from __future__ import annotations
@@ -31,33 +50,90 @@ import numpy as np
 
 from inference.decoding import Proposal, evaluate_values, sample_edits
 from inference.edits import Edit
+from inference.model_inputs import sketch_fill
 from inference.mutations import mutate
+from inference.outline_fit import SOLVE_FIT, OutlineFit
 from inference.random_programs import random_program
 from inference.raster import rasterizer
-from inference.score import SOLVE_THRESHOLD, goal_score_packed
+from inference.refine import refine
+from inference.score import SOLVE_THRESHOLD, goal_scores_packed
 from inference.tree import Node, node_at
 
 SCORE_SIZE = 128
 """Image size at which programs are scored against the target."""
 
 
-@dataclass
+@dataclass(eq=False)
 class Target:
-    """A filled target, binarized at 128×128 (1 = inside)."""
+    """What a search tries to match, at 128×128.
+
+    A filled target is ``Target(mask)`` (1 = inside; scored with the goal score,
+    solved above 0.98).  A sketch target is :meth:`from_sketch` (scored with the
+    outline fit of :mod:`inference.outline_fit`, solved above its
+    ``SOLVE_FIT``); its ``mask`` is then the region the strokes enclose.
+
+    Attributes:
+        mask: the filled mask, ``bool`` (128, 128).
+        sketch: the sketch ink, float (128, 128) in [0, 1], or ``None``.
+        packed: ``mask`` bit-packed (see :mod:`inference.raster`).
+    """
 
     mask: np.ndarray
+    sketch: np.ndarray | None = None
     packed: int = field(init=False)
+    size: int = field(init=False, default=SCORE_SIZE)
 
     def __post_init__(self):
         self.mask = np.asarray(self.mask) >= 0.5
         if self.mask.shape != (SCORE_SIZE, SCORE_SIZE):
             raise ValueError(f"target must be {SCORE_SIZE}×{SCORE_SIZE}, got {self.mask.shape}")
         self.packed = rasterizer(SCORE_SIZE).pack(self.mask)
+        self._fit = None
+        if self.sketch is not None:
+            self.sketch = np.asarray(self.sketch, dtype=np.float32)
+            if self.sketch.shape != self.mask.shape:
+                raise ValueError(f"sketch must be {SCORE_SIZE}×{SCORE_SIZE}")
+            self._fit = OutlineFit(self.sketch)
+
+    @classmethod
+    def from_sketch(cls, ink: np.ndarray) -> Target:
+        """A sketch target from ink coverage (float (128, 128), 1 = ink)."""
+        ink = np.asarray(ink, dtype=np.float32)
+        return cls(sketch_fill(ink), ink)
+
+    @property
+    def is_sketch(self) -> bool:
+        """True for a sketch (outline) target."""
+        return self.sketch is not None
+
+    @property
+    def threshold(self) -> float:
+        """A score strictly above this solves the target."""
+        return SOLVE_FIT if self.is_sketch else SOLVE_THRESHOLD
+
+    @property
+    def model_image(self) -> np.ndarray:
+        """The image a policy model sees: the sketch ink, or the filled mask."""
+        return self.sketch if self.sketch is not None else self.mask
+
+    def solves(self, score: float) -> bool:
+        """True when ``score`` solves this target."""
+        return score > self.threshold
+
+    def scores_packed(self, masks: Sequence[int]) -> np.ndarray:
+        """Scores of packed 128×128 program masks, ``float64`` (N,)."""
+        if self._fit is not None:
+            return self._fit.scores_packed(masks)
+        return goal_scores_packed(masks, self.packed, SCORE_SIZE * SCORE_SIZE)
 
     def score(self, program: Node) -> float:
-        """Goal score of ``program`` against this target (one renderer call)."""
+        """Score of ``program`` against this target (one renderer call)."""
+        return float(self.scores_packed([rasterizer(SCORE_SIZE).packed(program)])[0])
+
+    def score_many(self, programs: Sequence[Node]) -> np.ndarray:
+        """Scores of several programs (one renderer call each)."""
         r = rasterizer(SCORE_SIZE)
-        return goal_score_packed(r.packed(program), self.packed, r.npix)
+        return self.scores_packed([r.packed(p) for p in programs])
 
 
 class Proposer(Protocol):
@@ -81,7 +157,18 @@ class Proposer(Protocol):
 
 @dataclass
 class SearchConfig:
-    """Beam search parameters; defaults are the paper's."""
+    """Search parameters; the beam defaults are the paper's.
+
+    Attributes:
+        beam_width: programs kept per step (parallel chains for rollouts).
+        samples_per_program: edits proposed per beam program.
+        max_depth: most edit steps (per chain for rollouts).
+        budget: most renderer calls in all.
+        rank: ``"value"``, ``"logprob"`` or ``"score"`` (see the module doc).
+        start_primitives: primitive-count range of random starting programs.
+        refine: hybrid: refine every new best program by one-value climbing.
+        refine_calls: most renderer calls one refinement may use.
+    """
 
     beam_width: int = 64
     samples_per_program: int = 3
@@ -89,6 +176,8 @@ class SearchConfig:
     budget: int = 5000
     rank: str = "value"
     start_primitives: tuple[int, int] = (1, 3)
+    refine: bool = False
+    refine_calls: int = 1000
 
 
 @dataclass(frozen=True)
@@ -123,6 +212,7 @@ class RandomMutationProposer:
     """The no-learning baseline: random grammar mutations (DESIGN.md §2 noise)."""
 
     def propose(self, target, programs, n, rng, locked):
+        """Up to ``n`` random mutations per program whose spans avoid every locked span."""
         out = []
         for program, lock in zip(programs, locked, strict=True):
             spans = [(p, p + node_at(program, p).size) for p in lock]
@@ -138,6 +228,7 @@ class RandomMutationProposer:
         return out
 
     def values(self, target, programs):
+        """No value model: ``None``."""
         return None
 
 
@@ -151,10 +242,11 @@ class PolicyProposer:
 
     def _input(self, target: Target) -> np.ndarray:
         if self._target is None or self._target[0] is not target:
-            self._target = (target, self.model.target_input(target.mask))
+            self._target = (target, self.model.target_input(target.model_image))
         return self._target[1]
 
     def propose(self, target, programs, n, rng, locked):
+        """``n`` sampled edits per program (duplicates dropped), respecting locks."""
         return sample_edits(
             self.model,
             self._input(target),
@@ -166,6 +258,7 @@ class PolicyProposer:
         )
 
     def values(self, target, programs):
+        """The value head's estimate of edits left, per program."""
         return evaluate_values(self.model, self._input(target), programs).values
 
 
@@ -183,51 +276,115 @@ def _rank(cfg: SearchConfig, proposer: Proposer, target: Target, items: list[_It
     raise ValueError(f"unknown ranking {cfg.rank!r}")
 
 
+class _Run:
+    """Book-keeping shared by both strategies: calls, best item, events, refinement."""
+
+    def __init__(self, target: Target, cfg: SearchConfig, cancel):
+        if cfg.rank not in ("value", "logprob", "score"):
+            raise ValueError(f"unknown ranking {cfg.rank!r}")
+        if cfg.budget < 1 or cfg.beam_width < 1 or cfg.samples_per_program < 1:
+            raise ValueError("budget, beam_width and samples_per_program must be positive")
+        self.target, self.cfg, self.cancel = target, cfg, cancel
+        self.t0 = time.perf_counter()
+        self.calls = 0
+        self.best: _Item | None = None
+
+    @property
+    def left(self) -> int:
+        return self.cfg.budget - self.calls
+
+    def cancelled(self) -> bool:
+        return self.cancel is not None and bool(self.cancel())
+
+    @property
+    def solved(self) -> bool:
+        return self.best is not None and self.target.solves(self.best.score)
+
+    def score(self, items: list[_Item]) -> None:
+        """Score ``items`` (one call each); the caller keeps them within the budget."""
+        scores = self.target.score_many([it.program for it in items])
+        for it, s in zip(items, scores.tolist(), strict=True):
+            it.score = s
+        self.calls += len(items)
+
+    def improve(self, item: _Item) -> bool:
+        """Make ``item`` the best if it beats it."""
+        if self.best is None or item.score > self.best.score:
+            self.best = item
+            return True
+        return False
+
+    def polish(self, item: _Item) -> _Item | None:
+        """Hybrid step: refine ``item``; the refined item if it improved."""
+        if not self.cfg.refine or self.left <= 0 or self.target.solves(item.score):
+            return None
+        res = refine(
+            item.program,
+            self.target,
+            budget=min(self.left, self.cfg.refine_calls),
+            locked=item.locked,
+            score=item.score,
+            cancel=self.cancel,
+        )
+        self.calls += res.calls
+        if res.score > item.score:
+            return _Item(res.program, res.score, item.locked, item.logprob)
+        return None
+
+    def event(self, depth: int, finished: bool = False) -> SearchEvent:
+        best = self.best
+        return SearchEvent(
+            best.program,
+            best.score,
+            self.calls,
+            time.perf_counter() - self.t0,
+            depth,
+            self.target.solves(best.score),
+            finished,
+        )
+
+
+def _starts(rng, cfg: SearchConfig, start, count: int) -> list[Node]:
+    """The given start(s), or ``count`` distinct random programs (in draw order)."""
+    if start is None:
+        drawn = [random_program(rng, cfg.start_primitives) for _ in range(count)]
+        return list(dict.fromkeys(drawn))
+    return [start] if isinstance(start, Node) else list(dict.fromkeys(start))
+
+
 def beam_search(
     target: Target,
     proposer: Proposer,
     rng: np.random.Generator,
     config: SearchConfig | None = None,
-    start: Node | None = None,
+    start: Node | Sequence[Node] | None = None,
     locked: Sequence[int] = (),
     cancel: Callable[[], bool] | None = None,
 ) -> Iterator[SearchEvent]:
-    """Search for a program that solves ``target``; yields each improvement.
+    """Beam search for a program that solves ``target``; yields each improvement.
 
     Args:
-        start: begin from this program (with ``locked`` node positions that
-            no edit may touch) instead of random programs.
+        start: begin from this program (or these programs, e.g. samples of an
+            autoregressive model) instead of random ones.
+        locked: node positions of ``start`` that no edit may touch.
         cancel: polled between steps; the search ends when it returns True.
     """
     cfg = config or SearchConfig()
-    t0 = time.perf_counter()
-    calls = 0
-    if start is not None:
-        starts = [start]
-    else:
-        starts = list({random_program(rng, cfg.start_primitives) for _ in range(cfg.beam_width)})
-    starts = starts[: cfg.budget]
-    lock0 = frozenset(locked)
-    beam = [_Item(p, target.score(p), lock0) for p in starts]
-    calls += len(beam)
+    run = _Run(target, cfg, cancel)
+    lock0 = frozenset(locked) if start is not None else frozenset()
+    beam = [_Item(p, 0.0, lock0) for p in _starts(rng, cfg, start, cfg.beam_width)]
+    beam = beam[: cfg.budget]
+    run.score(beam)
     visited = {it.program for it in beam}
-    best = max(beam, key=lambda it: it.score)
-
-    def event(depth, finished=False):
-        return SearchEvent(
-            best.program,
-            best.score,
-            calls,
-            time.perf_counter() - t0,
-            depth,
-            best.score > SOLVE_THRESHOLD,
-            finished,
-        )
-
-    yield event(0)
+    run.improve(max(beam, key=lambda it: it.score))
+    yield run.event(0)
+    before = run.best
+    beam = _with_polished(run, before, beam, visited)[: cfg.beam_width]
+    if run.best is not before:
+        yield run.event(0)
     depth = 0
-    while best.score <= SOLVE_THRESHOLD and depth < cfg.max_depth and calls < cfg.budget:
-        if cancel is not None and cancel():
+    while not run.solved and depth < cfg.max_depth and run.left > 0:
+        if run.cancelled():
             break
         depth += 1
         proposals = proposer.propose(
@@ -237,33 +394,106 @@ def beam_search(
             rng,
             [it.locked for it in beam],
         )
-        children = []
-        for parent, plist in zip(beam, proposals, strict=True):
-            for prop in plist:
-                if calls + len(children) >= cfg.budget:
-                    break
-                old_size = node_at(parent.program, prop.edit.pos).size
-                child = prop.edit.apply(parent.program)
-                if child in visited:
-                    continue
-                visited.add(child)
-                lock = shift_locked(parent.locked, prop.edit, old_size)
-                children.append(_Item(child, 0.0, lock, prop.logprob))
+        children = _children(beam, proposals, visited, run.left)
         if not children:
             if not any(proposals):
                 break  # nothing can be edited (e.g. everything is locked)
             continue
-        for it in children:
-            it.score = target.score(it.program)
-        calls += len(children)
+        run.score(children)
         top = max(children, key=lambda it: it.score)
-        if top.score > best.score:
-            best = top
-            yield event(depth)
-        if best.score > SOLVE_THRESHOLD:
+        if run.improve(top):
+            yield run.event(depth)
+            before = run.best
+            children = _with_polished(run, top, children, visited)
+            if run.best is not before:
+                yield run.event(depth)
+        if run.solved:
             break
         beam = _rank(cfg, proposer, target, children)[: cfg.beam_width]
-    yield event(depth, finished=True)
+    yield run.event(depth, finished=True)
+
+
+def _children(beam, proposals, visited: set, room: int) -> list[_Item]:
+    """New, unvisited children of the beam from its proposals, at most ``room``."""
+    children = []
+    for parent, plist in zip(beam, proposals, strict=True):
+        for prop in plist:
+            if len(children) >= room:
+                return children
+            old_size = node_at(parent.program, prop.edit.pos).size
+            child = prop.edit.apply(parent.program)
+            if child in visited:
+                continue
+            visited.add(child)
+            lock = shift_locked(parent.locked, prop.edit, old_size)
+            children.append(_Item(child, 0.0, lock, prop.logprob))
+    return children
+
+
+def _with_polished(run: _Run, item: _Item, items: list[_Item], visited: set) -> list[_Item]:
+    """Hybrid: refine ``item``; a better, unvisited result becomes the best and leads ``items``."""
+    polished = run.polish(item)
+    if polished is None or polished.program in visited:
+        return items
+    visited.add(polished.program)
+    run.improve(polished)
+    return [polished, *items]
+
+
+def rollouts(
+    target: Target,
+    proposer: Proposer,
+    rng: np.random.Generator,
+    config: SearchConfig | None = None,
+    start: Node | None = None,
+    locked: Sequence[int] = (),
+    cancel: Callable[[], bool] | None = None,
+) -> Iterator[SearchEvent]:
+    """Policy-only rollouts: ``beam_width`` chains, one proposed edit per chain per step.
+
+    No ranking and no visited set: each chain follows the proposer.  A chain
+    restarts (from ``start`` or a new random program, one call) after
+    ``max_depth`` edits or when it cannot be edited.  Yields each improvement.
+    """
+    cfg = config or SearchConfig()
+    run = _Run(target, cfg, cancel)
+    lock0 = frozenset(locked) if start is not None else frozenset()
+
+    def fresh(n: int) -> list[_Item]:
+        if start is not None:
+            return [_Item(start, 0.0, lock0) for _ in range(n)]
+        return [_Item(random_program(rng, cfg.start_primitives), 0.0, lock0) for _ in range(n)]
+
+    chains = fresh(min(cfg.beam_width, cfg.budget))
+    run.score(chains)
+    ages = [0] * len(chains)
+    run.improve(max(chains, key=lambda it: it.score))
+    yield run.event(0)
+    step = 0
+    while not run.solved and run.left > 0 and not run.cancelled():
+        step += 1
+        proposals = proposer.propose(
+            target, [c.program for c in chains], 1, rng, [c.locked for c in chains]
+        )
+        if start is not None and not any(proposals):
+            break  # the given start cannot be edited at all
+        for i, (chain, plist) in enumerate(zip(chains, proposals, strict=True)):
+            if plist and ages[i] < cfg.max_depth:
+                edit = plist[0].edit
+                lock = shift_locked(chain.locked, edit, node_at(chain.program, edit.pos).size)
+                chains[i], ages[i] = _Item(edit.apply(chain.program), 0.0, lock), ages[i] + 1
+            else:
+                chains[i], ages[i] = fresh(1)[0], 0
+        moved = list(range(min(len(chains), run.left)))  # a budget cut ends the loop
+        run.score([chains[i] for i in moved])
+        i_top = max(moved, key=lambda i: chains[i].score)
+        if run.improve(chains[i_top]):
+            yield run.event(step)
+            polished = run.polish(chains[i_top])
+            if polished is not None and run.improve(polished):
+                chains[i_top] = polished
+                yield run.event(step)
+    yield run.event(step, finished=True)
 
 
 def run_search(target: Target, proposer: Proposer, rng: np.random.Generator, **kw) -> SearchEvent:

@@ -92,16 +92,21 @@ class Attention(nn.Module):
     def __init__(self, d: int, n_heads: int):
         super().__init__()
         self.h = n_heads
+        self.dh = d // n_heads
+        self.scale = 1.0 / math.sqrt(self.dh)
         self.q = nn.Linear(d, d)
         self.kv = nn.Linear(d, 2 * d)
         self.out = nn.Linear(d, d)
 
+    def _heads(self, x):
+        B, T, _ = x.shape
+        return x.view(B, T, self.h, self.dh).transpose(1, 2)  # (B, h, T, dh)
+
     def forward(self, x, mem, mask=None):
         B, T, d = x.shape
-        S = mem.shape[1]
-        q = self.q(x).view(B, T, self.h, d // self.h).transpose(1, 2)  # (B, h, T, dh)
-        k, v = self.kv(mem).view(B, S, 2, self.h, d // self.h).permute(2, 0, 3, 1, 4)
-        att = (q @ k.transpose(-2, -1)) / math.sqrt(d // self.h)  # (B, h, T, S)
+        kv = self.kv(mem)  # (B, S, 2d)
+        q, k, v = self._heads(self.q(x)), self._heads(kv[..., :d]), self._heads(kv[..., d:])
+        att = (q @ k.transpose(-2, -1)) * self.scale  # (B, h, T, S)
         if mask is not None:
             att = att.masked_fill(~mask[:, None], -1e9)
         y = att.softmax(-1) @ v  # (B, h, T, dh)

@@ -15,6 +15,7 @@ reproducible from its command.
 from __future__ import annotations
 
 import argparse
+import copy
 import csv
 import json
 import math
@@ -44,6 +45,10 @@ class Preset:
     warmup_steps: int = 300
     eval_every: int = 500
     heldout: int = 512
+    # quick search evaluation against the untrained net and random mutations
+    search_every: int = 0  # in steps; 0 = only at the end of the run
+    search_problems: int = 32
+    search_budget: int = 500
     extra: dict = field(default_factory=dict)
 
 
@@ -57,6 +62,8 @@ PRESETS = {
         warmup_steps=2,
         eval_every=10,
         heldout=16,
+        search_problems=2,
+        search_budget=40,
     ),
     "cpu-small": Preset(
         NetConfig(d_model=128, n_layers=3, n_heads=4),
@@ -279,14 +286,46 @@ def main(argv=None) -> int:
             eval_log.write({"step": state["step"], "examples": state["examples"], **metrics})
             save_checkpoint(ckpt_path, model, opt, state)
             plot_run(out)
+        if preset.search_every and state["step"] % preset.search_every == 0:
+            search_eval(model, out, preset, args.modality, state, metrics)
     bar.close()
     metrics = heldout_metrics(model, held_batches, device)
     if state["step"] % preset.eval_every:  # not just evaluated and saved
         eval_log.write({"step": state["step"], "examples": state["examples"], **metrics})
         save_checkpoint(ckpt_path, model, opt, state)
         plot_run(out)
-    print(json.dumps({"step": state["step"], "examples": state["examples"], **metrics}))
+    search = search_eval(model, out, preset, args.modality, state, metrics)
+    summary = {"step": state["step"], "examples": state["examples"], **metrics, "search": search}
+    print(json.dumps(summary))
     return 0
+
+
+def search_eval(model, out: Path, preset: Preset, modality: str, state: dict, metrics: dict):
+    """Export to ``out/policy.onnx`` and run the quick search comparison (models.evaluate).
+
+    The trained network, an untrained one of the same architecture and random
+    mutations share the beam search, budget and held-out problems; the result
+    is appended to ``search_eval.jsonl``.
+    """
+    from inference.search import SearchConfig
+    from models.evaluate import compare
+    from models.export import export_model
+
+    path = out / "policy.onnx"
+    # export a copy: export_model moves its model to the CPU in eval mode
+    export_model(
+        copy.deepcopy(model),
+        path,
+        modality=modality,
+        training_examples=state["examples"],
+        dev_metrics=metrics,
+    )
+    cfg = SearchConfig(beam_width=16, samples_per_program=3, budget=preset.search_budget)
+    result = compare(path, preset.search_problems, cfg, n_closer=4 * preset.search_problems)
+    row = {"step": state["step"], "examples": state["examples"], **result}
+    with (out / "search_eval.jsonl").open("a") as f:
+        f.write(json.dumps(row, default=list) + "\n")
+    return {k: (v["solved"], v["closer_fraction"]) for k, v in result["results"].items()}
 
 
 def plot_run(out: Path) -> None:

@@ -1,0 +1,216 @@
+"""Program synthesis from images: the methods, target loading and one record per image.
+
+Methods (all count renderer calls against the same budget):
+
+=========================  ===================================================================
+``tree-diffusion``         beam search (64 × 3, depth 30) with edits from the policy model,
+                           children ranked by its value head
+``tree-diffusion+refine``  the same, plus one-value hill climbing on every new best (hybrid)
+``rollouts``               policy-only rollouts, no beam selection
+``random``                 the same beam search with random grammar mutations (no learning)
+``random+refine``          random mutations plus hill climbing
+``repl``                   REPL-style constructive search, no learning
+                           (:mod:`inference.repl_baseline`)
+=========================  ===================================================================
+
+Targets (:func:`load_image_target`): a *filled* image (by default bright =
+inside, as refset-dev's PNGs) is scored with the goal score; a *sketch*
+(``sketch=True``, by default black ink on white paper) with the outline fit
+of :mod:`inference.outline_fit`.  Images of any size are brought to
+128×128 (:func:`inference.images.load_target` refuses files over 50 million
+pixels from their header and box-reduces large ones while decoding, so
+memory stays bounded); blank images are refused.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from inference.images import INK_BLACK, INK_WHITE, ImageError, load_target
+from inference.outline_fit import INK_LEVEL
+from inference.repl_baseline import ReplConfig, repl_search
+from inference.search import (
+    SCORE_SIZE,
+    PolicyProposer,
+    RandomMutationProposer,
+    SearchConfig,
+    SearchEvent,
+    Target,
+    beam_search,
+    rollouts,
+)
+from inference.syntax import to_text
+
+MODEL_METHODS = ("tree-diffusion", "tree-diffusion+refine", "rollouts")
+"""Methods that need a policy model."""
+BASELINE_METHODS = ("random", "random+refine", "repl")
+"""Methods that need no model."""
+METHODS = MODEL_METHODS + BASELINE_METHODS
+DEFAULT_BUDGET = 5000
+MAX_SKETCH_INK = 0.5
+"""A sketch with more of its pixels inked than this is refused (not an outline)."""
+
+
+@dataclass(frozen=True)
+class SynthesisResult:
+    """One image's result (the CLI prints it as one JSON record).
+
+    Attributes:
+        file: the image file.
+        method: the method's name.
+        program: the best program, canonical text.
+        score: its score (goal score, or outline fit for a sketch).
+        solved: whether it solves the target.
+        calls: renderer calls used.
+        seconds: wall time of the search.
+        target: ``"filled"`` or ``"sketch"``.
+        budget: the call budget.
+        seed: the search's seed (every image of a run uses the same one, so an
+            image gives the same result alone or in a batch).
+    """
+
+    file: str
+    method: str
+    program: str
+    score: float
+    solved: bool
+    calls: int
+    seconds: float
+    target: str
+    budget: int
+    seed: int
+
+    def record(self) -> dict:
+        """A JSON-ready dict."""
+        return asdict(self) | {"score": round(self.score, 6), "seconds": round(self.seconds, 3)}
+
+
+def needs_model(method: str) -> bool:
+    """True when ``method`` uses a policy model."""
+    _check_method(method)
+    return method in MODEL_METHODS
+
+
+def _check_method(method: str) -> None:
+    if method not in METHODS:
+        raise ValueError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
+
+
+def run_method(
+    method: str,
+    target: Target,
+    rng: np.random.Generator,
+    budget: int = DEFAULT_BUDGET,
+    model=None,
+    cancel: Callable[[], bool] | None = None,
+    config: SearchConfig | None = None,
+) -> Iterator[SearchEvent]:
+    """The event stream of ``method`` on ``target`` (see the module table).
+
+    Args:
+        model: a :class:`inference.onnx_model.PolicyModel`, needed by the model methods.
+        config: search parameters for the beam methods (``budget`` and ``refine``
+            are set from ``budget`` and the method).
+    """
+    _check_method(method)
+    if method == "repl":
+        return repl_search(target, ReplConfig(budget=budget), cancel)
+    if method in MODEL_METHODS and model is None:
+        raise ValueError(f"method {method!r} needs a policy model")
+    base = config or SearchConfig()
+    cfg = SearchConfig(**{**vars(base), "budget": budget, "refine": method.endswith("+refine")})
+    proposer = RandomMutationProposer() if method.startswith("random") else PolicyProposer(model)
+    strategy = rollouts if method == "rollouts" else beam_search
+    return strategy(target, proposer, rng, cfg, cancel=cancel)
+
+
+def final_event(events: Iterator[SearchEvent], on_event=None) -> SearchEvent:
+    """Drain an event stream (calling ``on_event`` on each) and return its last event."""
+    last = None
+    for last in events:
+        if on_event is not None:
+            on_event(last)
+    if last is None:
+        raise RuntimeError("the search yielded no event")
+    return last
+
+
+def load_image_target(path: str | os.PathLike, sketch: bool = False, ink: str | None = None):
+    """Read an image file as a :class:`Target` (128×128).
+
+    Args:
+        sketch: an outline sketch (scored by outline fit) instead of a filled shape.
+        ink: ``"white"`` (bright = inside/ink) or ``"black"``; default white for
+            a filled image, black for a sketch.
+
+    Raises:
+        ImageError: unreadable, not an image, too large, or blank.
+    """
+    ink = ink or (INK_BLACK if sketch else INK_WHITE)
+    try:
+        image = load_target(path, SCORE_SIZE, ink=ink)
+    except ImageError as e:
+        if "cannot identify image file" in str(e):
+            raise ImageError(f"{path}: not an image file (unknown or damaged format)") from None
+        raise
+    if sketch:
+        strokes = float(np.mean(image >= INK_LEVEL))
+        if strokes == 0:
+            raise ImageError(f"{path}: the sketch is blank (no {ink} strokes found)")
+        if strokes > MAX_SKETCH_INK:
+            raise ImageError(
+                f"{path}: {strokes:.0%} of the image is {ink} ink, too much for an outline "
+                f"sketch (a filled shape? then leave out --sketch)"
+            )
+        return Target.from_sketch(image)
+    mask = image >= 0.5
+    other = INK_BLACK if ink == INK_WHITE else INK_WHITE
+    if not mask.any():
+        raise ImageError(f"{path}: the image is blank (no {ink} shape; try --ink {other})")
+    if mask.all():
+        raise ImageError(f"{path}: the image is all {ink}, no background (try --ink {other})")
+    return Target(mask)
+
+
+def synthesize(
+    target: Target,
+    method: str,
+    seed: int = 0,
+    budget: int = DEFAULT_BUDGET,
+    model=None,
+    file: str = "",
+    cancel: Callable[[], bool] | None = None,
+) -> SynthesisResult:
+    """Run ``method`` on ``target`` to the end and return its result."""
+    t0 = time.perf_counter()
+    rng = np.random.default_rng(seed)
+    last = final_event(run_method(method, target, rng, budget, model, cancel))
+    return SynthesisResult(
+        file=file,
+        method=method,
+        program=to_text(last.program),
+        score=float(last.score),
+        solved=bool(last.solved),
+        calls=int(last.calls),
+        seconds=time.perf_counter() - t0,
+        target="sketch" if target.is_sketch else "filled",
+        budget=budget,
+        seed=seed,
+    )
+
+
+def output_stems(paths: list[str]) -> list[str]:
+    """Output file stems of the images; raises ``ValueError`` when two would collide."""
+    stems = [Path(p).stem for p in paths]
+    seen: set[str] = set()
+    for stem in stems:
+        if stem.lower() in seen:
+            raise ValueError(f"two images would both be written to {stem}.csg")
+        seen.add(stem.lower())
+    return stems

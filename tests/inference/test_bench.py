@@ -1,0 +1,141 @@
+"""The benchmark: problem loading, curves, the table, the plot and the ``bench`` CLI."""
+
+import json
+import shutil
+import sys
+
+import pytest
+from PIL import Image
+
+from inference import cli
+from inference.bench import Record, load_problems, markdown_table, solve_curve, summarize
+from inference.exports import to_png
+from inference.syntax import parse
+from tests.fake_policy import build_fake_policy
+
+EASY = ["(Circle 5 6 9)", "(- (Circle 6 8 8) (Quad 8 8 2 2 45))"]
+
+
+@pytest.fixture
+def folder(tmp_path, refset_dir):
+    """Three problems: two easy ones drawn by TreeSketch, one copied from refset-dev."""
+    lines = []
+    for i, text in enumerate(EASY):
+        (tmp_path / f"easy{i}.png").write_bytes(to_png(parse(text), 128))
+        lines.append(json.dumps({"id": f"easy{i}", "program": text, "png": f"easy{i}.png"}))
+    ref = (refset_dir / "problems.jsonl").read_text().splitlines()[0]
+    lines.append(ref)
+    pid = json.loads(ref)["id"]
+    shutil.copy(refset_dir / f"{pid}.png", tmp_path / f"{pid}.png")
+    (tmp_path / "problems.jsonl").write_text("\n".join(lines) + "\n")
+    return tmp_path
+
+
+def _rec(method, solved, calls, prims=3, seconds=1.0):
+    return Record(
+        "p", method, solved, 1.0 if solved else 0.5, calls, seconds, prims, "(Circle 1 1 1)"
+    )
+
+
+def test_solve_curve_and_summary_are_exact():
+    recs = [
+        _rec("a", True, 100),
+        _rec("a", True, 400),
+        _rec("a", False, 1000),
+        _rec("a", True, 1000),
+    ]
+    assert solve_curve(recs, [0, 99, 100, 399, 400, 1000]) == [0, 0, 0.25, 0.25, 0.5, 0.75]
+    recs += [_rec("b", False, 1000, prims=7)]
+    summary = summarize(recs, 1000)
+    a, b = summary["methods"]["a"], summary["methods"]["b"]
+    assert (a["solved"], a["n"], a["solve_rate"]) == (3, 4, 0.75)
+    assert a["median_calls_solved"] == 400 and a["at_checkpoints"] == [0.5, 0.75]
+    assert summary["checkpoints"] == [500, 1000]
+    assert b["bands"]["6-8"] == [0, 1] and b["median_seconds_solved"] is None
+    assert a["curve"][-1] == 0.75 and a["curve"] == sorted(a["curve"])
+    table = markdown_table(summary, ["x: not run"])
+    assert "| a | 3/4 | 0.750 |" in table and "| b | 0/1 |" in table and "- x: not run" in table
+    assert "true shape" not in table and "true shape" in markdown_table(summary, sketch=True)
+    assert a["solved_true_shape"] == 0  # the records' truth_score defaults to 0
+
+
+def test_problems_load_with_images_or_rendered_or_as_sketches(folder):
+    problems = load_problems(folder, limit=2)
+    assert [p.id for p in problems] == ["easy0", "easy1"]
+    assert problems[0].target.score(problems[0].program) == 1.0
+    (folder / "easy0.png").unlink()  # falls back to rendering the program
+    assert load_problems(folder)[0].target.score(parse(EASY[0])) == 1.0
+    sketches = load_problems(folder, sketch=True)
+    assert all(p.target.is_sketch for p in sketches)
+
+
+def test_cli_bench_writes_table_records_and_plot(folder, tmp_path, capsys):
+    out = tmp_path / "out"
+    args = ["bench", str(folder), "--methods", "random,repl,random+refine"]
+    assert cli.main([*args, "--budget", "1500", "-o", str(out)]) == 0
+    stdout, stderr = capsys.readouterr()
+    assert "| repl |" in stdout and "benchmarked 3 methods on 3 problems" in stderr
+    data = json.loads((out / "bench.json").read_text())
+    assert list(data["methods"]) == ["random", "repl", "random+refine"]
+    assert data["methods"]["repl"]["solved"] >= 2  # the two easy problems
+    for m in data["methods"].values():
+        assert m["curve"] == sorted(m["curve"]) and m["curve"][-1] == m["solve_rate"]
+    records = [json.loads(x) for x in (out / "records.jsonl").read_text().splitlines()]
+    assert len(records) == 9 and all(r["calls"] <= 1500 for r in records)
+    assert "| method |" in (out / "bench.md").read_text()
+    with Image.open(out / "bench.png") as im:
+        assert im.format == "PNG" and im.size[0] > 300
+
+
+def test_cli_bench_runs_an_untrained_network(folder, tmp_path, capsys):
+    fake = tmp_path / "untrained.onnx"
+    build_fake_policy(fake, seed=2)
+    args = ["bench", str(folder), "--methods", "untrained,tree-diffusion", "--limit", "1"]
+    args += ["--budget", "100", "-o", str(tmp_path / "o"), "--untrained-model", str(fake)]
+    assert cli.main([*args, "--model", str(fake)]) == 0
+    capsys.readouterr()
+    records = [json.loads(x) for x in (tmp_path / "o" / "records.jsonl").read_text().splitlines()]
+    assert [r["method"] for r in records] == ["untrained", "tree-diffusion"]
+    assert all(r["calls"] <= 100 for r in records)
+
+
+def test_cli_bench_skips_model_methods_without_a_model_by_default(folder, tmp_path, capsys):
+    args = ["bench", str(folder), "--limit", "1", "--budget", "50", "-o", str(tmp_path / "o")]
+    args += ["--model", str(tmp_path / "missing.onnx")]
+    code = cli.main(args)
+    _, err = capsys.readouterr()
+    assert code == 2 and "not found" in err  # an explicit --model must exist
+    code = cli.main(args[:-2])
+    _, err = capsys.readouterr()
+    data = json.loads((tmp_path / "o" / "bench.json").read_text())
+    assert code == 0 and set(data["methods"]) == {"random", "random+refine", "repl"}
+    assert any("untrained: not run" in n for n in data["notes"])
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (["--methods", "random,magic"], "unknown method"),
+        (["--methods", "untrained"], "--untrained-model"),
+        (["--budget", "-3"], "positive"),
+    ],
+)
+def test_cli_bench_user_errors_exit_2(folder, tmp_path, capsys, extra, message):
+    code = cli.main(["bench", str(folder), "-o", str(tmp_path / "o"), *extra])
+    _, err = capsys.readouterr()
+    assert code == 2 and err.count("\n") == 1 and message in err
+
+
+def test_cli_bench_needs_a_problem_folder(tmp_path, capsys):
+    code = cli.main(["bench", str(tmp_path), "-o", str(tmp_path / "o")])
+    _, err = capsys.readouterr()
+    assert code == 2 and "problems.jsonl" in err
+
+
+def test_missing_matplotlib_is_a_clear_error(folder, tmp_path, capsys, monkeypatch):
+    monkeypatch.setitem(sys.modules, "matplotlib.figure", None)
+    args = ["bench", str(folder), "--methods", "repl", "--limit", "1", "--budget", "50"]
+    code = cli.main([*args, "-o", str(tmp_path / "o")])
+    _, err = capsys.readouterr()
+    assert code == 2 and "matplotlib" in err and err.count("\n") == 1
+    assert (tmp_path / "o" / "bench.md").is_file()

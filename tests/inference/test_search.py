@@ -1,0 +1,269 @@
+"""Beam search and rollouts: determinism, budget, first solve, cancel, locked nodes, hybrid."""
+
+import numpy as np
+import pytest
+
+from inference.decoding import Proposal
+from inference.edits import Edit
+from inference.onnx_model import PolicyModel
+from inference.random_programs import random_shape
+from inference.raster import render
+from inference.search import (
+    PolicyProposer,
+    RandomMutationProposer,
+    SearchConfig,
+    Target,
+    beam_search,
+    rollouts,
+    run_search,
+    shift_locked,
+)
+from inference.syntax import parse
+from inference.tree import node_at, walk
+from tests.fake_policy import build_fake_policy
+
+GOAL = parse("(- (+ (Circle 6 8 8) (Quad 12 5 3 2 45)) (Circle 2 8 8))")
+
+
+@pytest.fixture(scope="module")
+def model(tmp_path_factory) -> PolicyModel:
+    path = tmp_path_factory.mktemp("model") / "fake.onnx"
+    build_fake_policy(path, seed=3)
+    return PolicyModel.load(path, intra_op_threads=1)
+
+
+def _target(program=GOAL) -> Target:
+    return Target(render(program, 128))
+
+
+def _trace(events):
+    return [(e.program, e.score, e.calls, e.depth, e.solved, e.finished) for e in events]
+
+
+class OracleProposer(RandomMutationProposer):
+    """Random mutations, except that ``fix`` is proposed once a program equals ``broken``."""
+
+    def __init__(self, broken, fix: Edit):
+        self.broken, self.fix = broken, fix
+
+    def propose(self, target, programs, n, rng, locked):
+        out = super().propose(target, programs, n, rng, locked)
+        return [
+            [Proposal(self.fix)] + props if p == self.broken else props
+            for p, props in zip(programs, out, strict=True)
+        ]
+
+
+@pytest.mark.parametrize("strategy", [beam_search, rollouts])
+@pytest.mark.parametrize("refine", [False, True])
+def test_same_seed_same_events_other_seed_other_events(strategy, refine):
+    cfg = SearchConfig(beam_width=8, budget=600, refine=refine, refine_calls=200)
+    target = _target()
+    runs = [
+        _trace(strategy(target, RandomMutationProposer(), np.random.default_rng(s), cfg))
+        for s in (5, 5, 6)
+    ]
+    assert runs[0] == runs[1]
+    assert runs[0] != runs[2]
+
+
+@pytest.mark.parametrize("strategy", [beam_search, rollouts])
+@pytest.mark.parametrize("budget", [1, 7, 64, 65, 250, 999])
+def test_budget_is_never_exceeded(strategy, budget):
+    cfg = SearchConfig(beam_width=16, budget=budget, refine=True, refine_calls=120)
+    events = list(strategy(_target(), RandomMutationProposer(), np.random.default_rng(1), cfg))
+    calls = [e.calls for e in events]
+    assert calls == sorted(calls) and calls[-1] <= budget
+    assert events[-1].finished and not any(e.finished for e in events[:-1])
+    scores = [e.score for e in events]
+    assert scores == sorted(scores)
+
+
+def test_budget_is_used_up_when_unsolved():
+    cfg = SearchConfig(beam_width=16, budget=500, max_depth=1000)
+    last = run_search(_target(), RandomMutationProposer(), np.random.default_rng(0), config=cfg)
+    assert not last.solved and last.calls == 500
+
+
+def test_smaller_budget_is_a_prefix_of_a_larger_one():
+    target = _target()
+    small, large = (
+        _trace(
+            beam_search(
+                target,
+                RandomMutationProposer(),
+                np.random.default_rng(9),
+                SearchConfig(beam_width=8, budget=b, refine=True, refine_calls=150),
+            )
+        )
+        for b in (300, 900)
+    )
+    improvements = [t for t in small[:-1] if t[2] < 300]
+    assert improvements == large[: len(improvements)]
+
+
+@pytest.mark.parametrize("strategy", [beam_search, rollouts])
+def test_stops_at_the_first_solving_program(strategy):
+    broken = parse("(- (+ (Circle 6 8 8) (Quad 12 5 3 2 45)) (Circle 2 8 3))")
+    fix = Edit(broken.size - 3, GOAL.children[2].children[2])  # the last y: 3 → 8
+    assert fix.apply(broken) == GOAL
+    cfg = SearchConfig(beam_width=4, budget=5000)
+    events = list(
+        strategy(
+            _target(), OracleProposer(broken, fix), np.random.default_rng(0), cfg, start=broken
+        )
+    )
+    first = next(i for i, e in enumerate(events) if e.solved)
+    assert events[first].program == GOAL and events[first].score == 1.0
+    assert events[-1].finished and events[-1].calls == events[first].calls
+    assert first >= len(events) - 2
+    assert events[-1].calls < 20  # one step: the start plus a few children
+
+
+def test_refine_hybrid_solves_a_one_value_error_and_counts_its_renders():
+    broken = parse("(- (+ (Circle 6 8 8) (Quad 12 5 3 2 45)) (Circle 2 8 3))")
+    cfg = SearchConfig(beam_width=4, budget=5000, refine=True)
+    events = list(
+        beam_search(
+            _target(), RandomMutationProposer(), np.random.default_rng(0), cfg, start=broken
+        )
+    )
+    assert events[-1].solved and events[-1].program == GOAL
+    assert events[-1].depth == 0  # found by refining the start, before any edit step
+    assert events[-1].calls > 100  # one round of every one-value change was paid for
+
+
+@pytest.mark.parametrize("strategy", [beam_search, rollouts])
+def test_cancel_is_respected(strategy):
+    polls = []
+
+    def cancel():
+        polls.append(1)
+        return len(polls) > 3
+
+    cfg = SearchConfig(beam_width=8, budget=100_000, max_depth=1000)
+    events = list(
+        strategy(_target(), RandomMutationProposer(), np.random.default_rng(0), cfg, cancel=cancel)
+    )
+    assert events[-1].finished and not events[-1].solved
+    assert len(polls) == 4 and events[-1].depth == 3
+
+
+def test_a_cancelled_search_still_reports_its_best():
+    events = list(
+        beam_search(
+            _target(), RandomMutationProposer(), np.random.default_rng(0), cancel=lambda: True
+        )
+    )
+    assert events[-1].finished and events[-1].depth == 0 and events[-1].calls == 64
+
+
+def _locked_setup(seed):
+    rng = np.random.default_rng(seed)
+    start = random_shape(rng, 5)
+    prims = [p for p, n in walk(start) if n.kind in ("Circle", "Quad")]
+    leaf = next(p for p, n in walk(start) if n.kind == "Num" and p > prims[1])
+    locked = [prims[0], leaf]
+    return start, locked, [node_at(start, p) for p in locked]
+
+
+def _contains(program, subtree) -> bool:
+    return any(n == subtree for _, n in walk(program))
+
+
+@pytest.mark.parametrize("strategy", [beam_search, rollouts])
+@pytest.mark.parametrize("use_model", [False, True])
+def test_locked_subtrees_survive_every_edit_and_refinement(strategy, use_model, model):
+    start, locked, subtrees = _locked_setup(4)
+    target = _target(random_shape(np.random.default_rng(11), 4))
+    proposer = PolicyProposer(model) if use_model else RandomMutationProposer()
+    seen = []
+
+    class Recording:
+        def propose(self, target, programs, n, rng, locks):
+            out = proposer.propose(target, programs, n, rng, locks)
+            for p, lock, props in zip(programs, locks, out, strict=True):
+                spans = [(q, q + node_at(p, q).size) for q in lock]
+                for prop in props:
+                    end = prop.edit.pos + node_at(p, prop.edit.pos).size
+                    assert all(end <= a or prop.edit.pos >= b for a, b in spans)
+                    seen.append((prop.edit, p, lock))
+            return out
+
+        def values(self, target, programs):
+            return proposer.values(target, programs)
+
+    budget = 300 if use_model else 1500
+    cfg = SearchConfig(beam_width=8, budget=budget, refine=True, refine_calls=200)
+    events = list(
+        strategy(target, Recording(), np.random.default_rng(2), cfg, start=start, locked=locked)
+    )
+    assert seen and events[-1].calls <= budget
+    for e in events:
+        # the locked primitive is intact; the locked leaf's primitive keeps that value
+        assert _contains(e.program, subtrees[0])
+    for edit, program, lock in seen:
+        child = edit.apply(program)
+        new_lock = shift_locked(lock, edit, node_at(program, edit.pos).size)
+        for old_pos, new_pos in zip(sorted(lock), sorted(new_lock), strict=True):
+            assert node_at(child, new_pos) == node_at(program, old_pos)
+
+
+def test_fully_locked_start_ends_at_once():
+    start = parse("(+ (Circle 3 4 4) (Quad 9 9 2 2 0))")
+    events = list(
+        beam_search(
+            _target(), RandomMutationProposer(), np.random.default_rng(0), start=start, locked=[0]
+        )
+    )
+    assert events[-1].finished and events[-1].program == start and events[-1].calls == 1
+
+
+def test_shift_locked_moves_only_positions_after_the_edit():
+    program = parse("(+ (Circle 3 4 4) (+ (Quad 9 9 2 2 0) (Circle 1 2 3)))")
+    edit = Edit(2, parse("(+ (Circle 1 1 1) (Circle 2 2 2))"))
+    lock = frozenset({1, 8, 16})
+    new = shift_locked(lock, edit, node_at(program, 2).size)
+    child = edit.apply(program)
+    assert new == {1, 8 + 9, 16 + 9}
+    assert node_at(child, 17) == node_at(program, 8)
+
+
+def test_policy_beam_search_runs_and_ranks_by_value_and_logprob(model):
+    target = _target()
+    for rank in ("value", "logprob", "score"):
+        cfg = SearchConfig(beam_width=4, budget=60, rank=rank)
+        events = list(beam_search(target, PolicyProposer(model), np.random.default_rng(0), cfg))
+        assert events[-1].finished and 4 <= events[-1].calls <= 60
+
+
+def test_sketch_target_is_scored_by_outline_fit():
+    from inference.sketch import simulate_sketch
+
+    ink = simulate_sketch(GOAL, np.random.default_rng(0), 128)
+    target = Target.from_sketch(ink)
+    assert target.is_sketch and target.threshold < 1
+    assert target.solves(target.score(GOAL))
+    assert target.score(parse("(Circle 3 2 2)")) < 0.3
+    assert target.mask.shape == (128, 128) and target.model_image is target.sketch
+
+
+def test_bad_configuration_is_refused():
+    with pytest.raises(ValueError, match="ranking"):
+        list(
+            beam_search(
+                _target(),
+                RandomMutationProposer(),
+                np.random.default_rng(0),
+                SearchConfig(rank="x"),
+            )
+        )
+    with pytest.raises(ValueError, match="positive"):
+        list(
+            rollouts(
+                _target(),
+                RandomMutationProposer(),
+                np.random.default_rng(0),
+                SearchConfig(budget=0),
+            )
+        )

@@ -1,0 +1,39 @@
+"""The training command end to end on the tiny ``smoke`` preset: run, resume, export, load."""
+
+import csv
+import json
+
+from inference.onnx_model import PolicyModel
+from models import train
+
+
+def _rows(path):
+    with path.open() as f:
+        return list(csv.DictReader(f))
+
+
+def test_smoke_run_resumes_and_exports(tmp_path):
+    out = tmp_path / "run"
+    assert train.main(["--preset", "smoke", "--out", str(out), "--workers", "0"]) == 0
+    for name in ("checkpoint.pt", "train.csv", "eval.csv", "progress.png", "policy.onnx"):
+        assert (out / name).exists(), name
+    first = _rows(out / "eval.csv")
+    assert int(first[-1]["examples"]) == 160
+    # running again with a larger total resumes from the checkpoint
+    assert train.main(["--preset", "smoke", "--out", str(out), "--workers", "0",
+                       "--examples", "240"]) == 0  # fmt: skip
+    rows = _rows(out / "eval.csv")
+    assert int(rows[-1]["examples"]) == 240 and int(rows[-1]["step"]) == 30
+    assert len(rows) == len(first) + 1
+    search = [json.loads(line) for line in (out / "search_eval.jsonl").read_text().splitlines()]
+    assert set(search[-1]["results"]) == {"trained", "untrained", "random"}
+    model = PolicyModel.load(out / "policy.onnx")
+    assert model.training_examples == 240
+    assert model.dev_metrics["heldout_exact_acc"] >= 0.0
+
+
+def test_learning_rate_schedule():
+    p = train.PRESETS["cpu-small"]
+    assert train.lr_at(p, 0, 1000) < train.lr_at(p, p.warmup_steps, 1000) == p.lr
+    assert abs(train.lr_at(p, 1000, 1000) - 0.1 * p.lr) < 1e-12
+    assert train.stage_at(p, 0) == 0 and train.stage_at(p, 10**9) == 2
