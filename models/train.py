@@ -165,6 +165,12 @@ def parse_args(argv=None) -> argparse.Namespace:
     ap.add_argument("--minutes", type=float, default=0, help="stop after this wall time")
     ap.add_argument("--examples", type=int, default=0, help="override the preset's total")
     ap.add_argument("--fresh", action="store_true", help="ignore an existing checkpoint")
+    ap.add_argument(
+        "--search-problems",
+        type=int,
+        default=None,
+        help="problems in the final search comparison (0 = skip it)",
+    )
     return ap.parse_args(argv)
 
 
@@ -294,19 +300,23 @@ def main(argv=None) -> int:
         eval_log.write({"step": state["step"], "examples": state["examples"], **metrics})
         save_checkpoint(ckpt_path, model, opt, state)
         plot_run(out)
-    search = search_eval(model, out, preset, args.modality, state, metrics)
+    n_search = preset.search_problems if args.search_problems is None else args.search_problems
+    search = search_eval(model, out, preset, args.modality, state, metrics, n_search)
     summary = {"step": state["step"], "examples": state["examples"], **metrics, "search": search}
     print(json.dumps(summary))
     return 0
 
 
-def search_eval(model, out: Path, preset: Preset, modality: str, state: dict, metrics: dict):
+def search_eval(model, out: Path, preset: Preset, modality, state, metrics, n_problems=None):
     """Export to ``out/policy.onnx`` and run the quick search comparison (models.evaluate).
 
     The trained network, an untrained one of the same architecture and random
     mutations share the beam search, budget and held-out problems; the result
     is appended to ``search_eval.jsonl``.
     """
+    n_problems = preset.search_problems if n_problems is None else n_problems
+    if n_problems <= 0:
+        return None
     from inference.search import SearchConfig
     from models.evaluate import compare
     from models.export import export_model
@@ -321,7 +331,7 @@ def search_eval(model, out: Path, preset: Preset, modality: str, state: dict, me
         dev_metrics=metrics,
     )
     cfg = SearchConfig(beam_width=16, samples_per_program=3, budget=preset.search_budget)
-    result = compare(path, preset.search_problems, cfg, n_closer=4 * preset.search_problems)
+    result = compare(path, n_problems, cfg, n_closer=4 * n_problems)
     row = {"step": state["step"], "examples": state["examples"], **result}
     with (out / "search_eval.jsonl").open("a") as f:
         f.write(json.dumps(row, default=list) + "\n")
