@@ -43,116 +43,21 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
-from typing import Protocol
+from dataclasses import dataclass
 
 import numpy as np
 
-from inference.decoding import Proposal, evaluate_values, sample_edits
 from inference.edits import Edit
-from inference.model_inputs import sketch_fill
-from inference.mutations import mutate
-from inference.outline_fit import SOLVE_FIT, OutlineFit
+from inference.proposers import PolicyProposer, Proposer, RandomMutationProposer
 from inference.random_programs import random_program
-from inference.raster import rasterizer
 from inference.refine import refine
-from inference.score import SOLVE_THRESHOLD, goal_scores_packed
+from inference.target import SCORE_SIZE, Target
 from inference.tree import Node, node_at
 
-SCORE_SIZE = 128
-"""Image size at which programs are scored against the target."""
-
-
-@dataclass(eq=False)
-class Target:
-    """What a search tries to match, at 128×128.
-
-    A filled target is ``Target(mask)`` (1 = inside; scored with the goal score,
-    solved above 0.98).  A sketch target is :meth:`from_sketch` (scored with the
-    outline fit of :mod:`inference.outline_fit`, solved above its
-    ``SOLVE_FIT``); its ``mask`` is then the region the strokes enclose.
-
-    Attributes:
-        mask: the filled mask, ``bool`` (128, 128).
-        sketch: the sketch ink, float (128, 128) in [0, 1], or ``None``.
-        packed: ``mask`` bit-packed (see :mod:`inference.raster`).
-    """
-
-    mask: np.ndarray
-    sketch: np.ndarray | None = None
-    packed: int = field(init=False)
-    size: int = field(init=False, default=SCORE_SIZE)
-
-    def __post_init__(self):
-        self.mask = np.asarray(self.mask) >= 0.5
-        if self.mask.shape != (SCORE_SIZE, SCORE_SIZE):
-            raise ValueError(f"target must be {SCORE_SIZE}×{SCORE_SIZE}, got {self.mask.shape}")
-        self.packed = rasterizer(SCORE_SIZE).pack(self.mask)
-        self._fit = None
-        if self.sketch is not None:
-            self.sketch = np.asarray(self.sketch, dtype=np.float32)
-            if self.sketch.shape != self.mask.shape:
-                raise ValueError(f"sketch must be {SCORE_SIZE}×{SCORE_SIZE}")
-            self._fit = OutlineFit(self.sketch)
-
-    @classmethod
-    def from_sketch(cls, ink: np.ndarray) -> Target:
-        """A sketch target from ink coverage (float (128, 128), 1 = ink)."""
-        ink = np.asarray(ink, dtype=np.float32)
-        return cls(sketch_fill(ink), ink)
-
-    @property
-    def is_sketch(self) -> bool:
-        """True for a sketch (outline) target."""
-        return self.sketch is not None
-
-    @property
-    def threshold(self) -> float:
-        """A score strictly above this solves the target."""
-        return SOLVE_FIT if self.is_sketch else SOLVE_THRESHOLD
-
-    @property
-    def model_image(self) -> np.ndarray:
-        """The image a policy model sees: the sketch ink, or the filled mask."""
-        return self.sketch if self.sketch is not None else self.mask
-
-    def solves(self, score: float) -> bool:
-        """True when ``score`` solves this target."""
-        return score > self.threshold
-
-    def scores_packed(self, masks: Sequence[int]) -> np.ndarray:
-        """Scores of packed 128×128 program masks, ``float64`` (N,)."""
-        if self._fit is not None:
-            return self._fit.scores_packed(masks)
-        return goal_scores_packed(masks, self.packed, SCORE_SIZE * SCORE_SIZE)
-
-    def score(self, program: Node) -> float:
-        """Score of ``program`` against this target (one renderer call)."""
-        return float(self.scores_packed([rasterizer(SCORE_SIZE).packed(program)])[0])
-
-    def score_many(self, programs: Sequence[Node]) -> np.ndarray:
-        """Scores of several programs (one renderer call each)."""
-        r = rasterizer(SCORE_SIZE)
-        return self.scores_packed([r.packed(p) for p in programs])
-
-
-class Proposer(Protocol):
-    """Anything that proposes edits for a batch of programs."""
-
-    def propose(
-        self,
-        target: Target,
-        programs: Sequence[Node],
-        n: int,
-        rng: np.random.Generator,
-        locked: Sequence[frozenset[int]],
-    ) -> list[list[Proposal]]:
-        """Up to ``n`` edits per program, never touching its ``locked`` positions."""
-        ...
-
-    def values(self, target: Target, programs: Sequence[Node]) -> np.ndarray | None:
-        """Estimated edits left per program, or ``None`` without a value model."""
-        ...
+__all__ = [
+    "SCORE_SIZE", "PolicyProposer", "Proposer", "RandomMutationProposer", "SearchConfig",
+    "SearchEvent", "Target", "beam_search", "rollouts", "run_search", "shift_locked",
+]  # fmt: skip
 
 
 @dataclass
@@ -206,60 +111,6 @@ def shift_locked(locked: frozenset[int], edit: Edit, old_size: int) -> frozenset
     delta = edit.replacement.size - old_size
     end = edit.pos + old_size
     return frozenset(p + delta if p >= end else p for p in locked)
-
-
-class RandomMutationProposer:
-    """The no-learning baseline: random grammar mutations (DESIGN.md §2 noise)."""
-
-    def propose(self, target, programs, n, rng, locked):
-        """Up to ``n`` random mutations per program whose spans avoid every locked span."""
-        out = []
-        for program, lock in zip(programs, locked, strict=True):
-            spans = [(p, p + node_at(program, p).size) for p in lock]
-            edits: list[Proposal] = []
-            for _ in range(4 * n):
-                if len(edits) == n:
-                    break
-                e = mutate(program, rng)
-                end = e.pos + node_at(program, e.pos).size
-                if all(end <= a or e.pos >= b for a, b in spans):
-                    edits.append(Proposal(e))
-            out.append(edits)
-        return out
-
-    def values(self, target, programs):
-        """No value model: ``None``."""
-        return None
-
-
-class PolicyProposer:
-    """Edits sampled from the neural policy, ranked by its value head."""
-
-    def __init__(self, model, temperature: float = 1.0):
-        self.model = model
-        self.temperature = temperature
-        self._target: tuple[Target, np.ndarray] | None = None
-
-    def _input(self, target: Target) -> np.ndarray:
-        if self._target is None or self._target[0] is not target:
-            self._target = (target, self.model.target_input(target.model_image))
-        return self._target[1]
-
-    def propose(self, target, programs, n, rng, locked):
-        """``n`` sampled edits per program (duplicates dropped), respecting locks."""
-        return sample_edits(
-            self.model,
-            self._input(target),
-            programs,
-            n,
-            rng,
-            self.temperature,
-            locked=[sorted(lock) for lock in locked],
-        )
-
-    def values(self, target, programs):
-        """The value head's estimate of edits left, per program."""
-        return evaluate_values(self.model, self._input(target), programs).values
 
 
 def _rank(cfg: SearchConfig, proposer: Proposer, target: Target, items: list[_Item]) -> list:

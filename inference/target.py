@@ -1,0 +1,90 @@
+"""What a search tries to match: a filled mask or a sketch, at 128×128."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from inference.model_inputs import sketch_fill
+from inference.outline_fit import SOLVE_FIT, OutlineFit
+from inference.raster import rasterizer
+from inference.score import SOLVE_THRESHOLD, goal_scores_packed
+from inference.tree import Node
+
+SCORE_SIZE = 128
+"""Image size at which programs are scored against the target."""
+
+
+@dataclass(eq=False)
+class Target:
+    """What a search tries to match, at 128×128.
+
+    A filled target is ``Target(mask)`` (1 = inside; scored with the goal score,
+    solved above 0.98).  A sketch target is :meth:`from_sketch` (scored with the
+    outline fit of :mod:`inference.outline_fit`, solved above its
+    ``SOLVE_FIT``); its ``mask`` is then the region the strokes enclose.
+
+    Attributes:
+        mask: the filled mask, ``bool`` (128, 128).
+        sketch: the sketch ink, float (128, 128) in [0, 1], or ``None``.
+        packed: ``mask`` bit-packed (see :mod:`inference.raster`).
+    """
+
+    mask: np.ndarray
+    sketch: np.ndarray | None = None
+    packed: int = field(init=False)
+    size: int = field(init=False, default=SCORE_SIZE)
+
+    def __post_init__(self):
+        self.mask = np.asarray(self.mask) >= 0.5
+        if self.mask.shape != (SCORE_SIZE, SCORE_SIZE):
+            raise ValueError(f"target must be {SCORE_SIZE}×{SCORE_SIZE}, got {self.mask.shape}")
+        self.packed = rasterizer(SCORE_SIZE).pack(self.mask)
+        self._fit = None
+        if self.sketch is not None:
+            self.sketch = np.asarray(self.sketch, dtype=np.float32)
+            if self.sketch.shape != self.mask.shape:
+                raise ValueError(f"sketch must be {SCORE_SIZE}×{SCORE_SIZE}")
+            self._fit = OutlineFit(self.sketch)
+
+    @classmethod
+    def from_sketch(cls, ink: np.ndarray) -> Target:
+        """A sketch target from ink coverage (float (128, 128), 1 = ink)."""
+        ink = np.asarray(ink, dtype=np.float32)
+        return cls(sketch_fill(ink), ink)
+
+    @property
+    def is_sketch(self) -> bool:
+        """True for a sketch (outline) target."""
+        return self.sketch is not None
+
+    @property
+    def threshold(self) -> float:
+        """A score strictly above this solves the target."""
+        return SOLVE_FIT if self.is_sketch else SOLVE_THRESHOLD
+
+    @property
+    def model_image(self) -> np.ndarray:
+        """The image a policy model sees: the sketch ink, or the filled mask."""
+        return self.sketch if self.sketch is not None else self.mask
+
+    def solves(self, score: float) -> bool:
+        """True when ``score`` solves this target."""
+        return score > self.threshold
+
+    def scores_packed(self, masks: Sequence[int]) -> np.ndarray:
+        """Scores of packed 128×128 program masks, ``float64`` (N,)."""
+        if self._fit is not None:
+            return self._fit.scores_packed(masks)
+        return goal_scores_packed(masks, self.packed, SCORE_SIZE * SCORE_SIZE)
+
+    def score(self, program: Node) -> float:
+        """Score of ``program`` against this target (one renderer call)."""
+        return float(self.scores_packed([rasterizer(SCORE_SIZE).packed(program)])[0])
+
+    def score_many(self, programs: Sequence[Node]) -> np.ndarray:
+        """Scores of several programs (one renderer call each)."""
+        r = rasterizer(SCORE_SIZE)
+        return self.scores_packed([r.packed(p) for p in programs])
