@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
-MAIN_MODULE = "inference"  # becomes "editor" once the editor lands
+MAIN_MODULE = "editor"
 
 
 def _digest(*files: Path) -> str:

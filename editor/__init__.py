@@ -1,0 +1,1 @@
+"""The TreeSketch desktop editor (PySide6): ``python -m editor [FILE]``."""

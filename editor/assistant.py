@@ -1,0 +1,231 @@
+"""The model beside the user: loading it, proposals and auto-run (no widgets).
+
+:class:`Assistant` is the logic behind the Proposals pane.  It loads the
+policy model on a worker thread and says why when it cannot (manual editing
+keeps working), asks the model for its next edits, previews the current one
+through ``Document.set_preview``, and applies an accepted one as one undo
+step.  It also supplies what auto-run (:mod:`editor.autorun`) searches with:
+the model's proposer, or random mutations (and says so) without a model.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QObject, Signal, Slot
+
+from editor import commands
+from editor.document import Document
+from editor.settings import Settings
+from editor.workers import CallWorker, Jobs
+from inference.decoding import Proposal, evaluate_values, sample_edits, top_edits
+from inference.onnx_model import PolicyModel, default_model_path
+from inference.search import PolicyProposer, RandomMutationProposer, SearchConfig
+from inference.tree import Node
+
+log = logging.getLogger("treesketch.editor")
+TOP_K = 6
+"""Proposals fetched per Propose (the Alternatives list)."""
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A proposal with what it leads to: the edited program, its score and value."""
+
+    proposal: Proposal
+    program: Node
+    score: float
+    value_after: float
+
+
+def _candidates(model, target, program, locked, proposals_fn) -> list[Candidate]:
+    model_input = model.target_input(target.model_image)  # sketch ink or filled mask
+    proposals = proposals_fn(model, model_input, program, locked)
+    after = [p.edit.apply(program) for p in proposals]
+    values = evaluate_values(model, model_input, after).values if after else []
+    return [
+        Candidate(p, a, target.score(a), float(v))
+        for p, a, v in zip(proposals, after, values, strict=True)
+    ]
+
+
+class Assistant(QObject):
+    """Model loading, proposals and auto-run for one document.
+
+    Signals:
+        modelChanged: :attr:`model` / :attr:`model_status` changed.
+        proposalsChanged: :attr:`candidates` or :attr:`index` changed.
+        workingChanged(bool): a proposal request started or ended.
+        message(str): a line for the status bar and log.
+    """
+
+    modelChanged = Signal()
+    proposalsChanged = Signal()
+    workingChanged = Signal(bool)
+    message = Signal(str)
+
+    def __init__(self, doc: Document, settings: Settings, jobs: Jobs):
+        super().__init__()
+        self.doc, self.settings, self.jobs = doc, settings, jobs
+        self.model: PolicyModel | None = None
+        self.model_status = "Loading the model…"
+        self.candidates: list[Candidate] = []
+        self.index = -1
+        self._request: CallWorker | None = None
+        self._seen: set = set()
+        self._rng = np.random.default_rng(settings.preferences().seed)
+        doc.programChanged.connect(self._program_changed)
+
+    # ----- model ---------------------------------------------------------------------------
+
+    def model_path(self) -> Path:
+        """The model file the preferences choose for the document's modality."""
+        chosen = self.settings.preferences().model_path
+        return Path(chosen) if chosen else default_model_path(self.doc.modality)
+
+    def load_model(self) -> None:
+        """(Re)load the chosen model on a worker thread."""
+        path = self.model_path()
+        self.model, self.model_status = None, f"Loading {path.name}…"
+        self.modelChanged.emit()
+        worker = CallWorker(lambda cancelled: PolicyModel.load(path, intra_op_threads=1))
+        worker.finished.connect(self._model_loaded)
+        worker.error.connect(self._model_failed)
+        self.jobs.start(worker)
+
+    @Slot(object)
+    def _model_loaded(self, model) -> None:
+        self.model = model
+        seen = f"{model.training_examples:,} training examples" if model.training_examples else ""
+        self.model_status = (
+            f"Model {model.path.name} ({model.modality}{', ' + seen if seen else ''})"
+        )
+        if model.modality != self.doc.modality:
+            self.model_status += f" — note: the target is a {self.doc.modality} target"
+        self.modelChanged.emit()
+        self.message.emit(self.model_status)
+
+    @Slot(str)
+    def _model_failed(self, reason: str) -> None:
+        self.model = None
+        self.model_status = (
+            f"No model: {reason}. Manual editing works; choose a model file in "
+            "Preferences. Auto-run uses random-mutation search meanwhile."
+        )
+        self.modelChanged.emit()
+        log.warning("%s", self.model_status)
+
+    # ----- proposals -----------------------------------------------------------------------
+
+    def current(self) -> Candidate | None:
+        """The proposal on show, if any."""
+        return self.candidates[self.index] if 0 <= self.index < len(self.candidates) else None
+
+    def propose(self, more: bool = False) -> None:
+        """Ask the model for its most likely edits (``more``: sample fresh ones)."""
+        if self.model is None:
+            self.message.emit(self.model_status)
+            return
+        if self._request is not None or self.doc.busy:
+            return
+        if not more:
+            self._seen = set()
+        doc, model, rng = self.doc, self.model, self._rng
+        program, target, locked = doc.program, doc.score_target(), doc.locked
+
+        def fetch(m, x, prog, lock):
+            if not more:
+                return top_edits(m, x, prog, TOP_K, lock)
+            return sample_edits(m, x, [prog], TOP_K, rng, locked=[sorted(lock)])[0]
+
+        worker = CallWorker(
+            lambda cancelled: (program, _candidates(model, target, program, locked, fetch))
+        )
+        worker.finished.connect(self._proposed)
+        worker.error.connect(self._request_failed)
+        self._request = worker
+        self.workingChanged.emit(True)
+        self.jobs.start(worker)
+
+    @Slot(object)
+    def _proposed(self, result) -> None:
+        self._request = None
+        self.workingChanged.emit(False)
+        if result is None or result[0] != self.doc.program:
+            return  # the program changed meanwhile: the proposals are stale
+        fresh = [c for c in result[1] if c.proposal.edit not in self._seen]
+        self._show(fresh)
+        if not fresh:
+            self.message.emit("The model has no other edit to propose here.")
+
+    @Slot(str)
+    def _request_failed(self, reason: str) -> None:
+        self._request = None
+        self.workingChanged.emit(False)
+        self.message.emit(f"Proposal failed: {reason}")
+        log.error("proposal failed: %s", reason)
+
+    def _show(self, candidates: list[Candidate]) -> None:
+        self.candidates = candidates
+        self.choose(0 if candidates else -1)
+
+    def choose(self, index: int) -> None:
+        """Show candidate ``index`` as the preview."""
+        self.index = index if 0 <= index < len(self.candidates) else -1
+        cand = self.current()
+        if cand is not None:
+            self._seen.add(cand.proposal.edit)
+        self.doc.set_preview(cand.proposal.edit if cand else None)
+        self.proposalsChanged.emit()
+
+    def reject(self) -> None:
+        """Drop the proposal on show and show the next (sampling more when none is left)."""
+        if self.index + 1 < len(self.candidates):
+            self.choose(self.index + 1)
+        else:
+            self._show([])
+            self.propose(more=True)
+
+    def accept(self) -> None:
+        """Apply the proposal on show as one undo step."""
+        cand = self.current()
+        if cand is None:
+            return
+        cmd = commands.EditCommand(
+            self.doc, cand.proposal.edit, f"Accept proposal {cand.proposal.edit}"
+        )
+        self._show([])
+        self.doc.push(cmd)
+        self.message.emit(f"Accepted {cand.proposal.edit}; score {cand.score:.3f}")
+        solved = self.doc.score_target().solves(cand.score)
+        if self.settings.preferences().propose_after_accept and not solved:
+            self.propose()
+
+    def clear(self) -> None:
+        """Forget the proposals (and hide the preview)."""
+        if self.candidates or self.index != -1:
+            self._show([])
+
+    @Slot()
+    def _program_changed(self) -> None:
+        self.clear()  # proposals were computed for the previous program
+
+    # ----- what auto-run (editor.autorun) searches with ------------------------------------
+
+    def search_config(self) -> SearchConfig:
+        """Search settings from the preferences."""
+        prefs = self.settings.preferences()
+        config = SearchConfig(beam_width=prefs.beam_width, budget=prefs.budget, refine=prefs.refine)
+        # the budget is the user's limit: allow enough steps to spend it
+        per_step = config.beam_width * config.samples_per_program
+        config.max_depth = max(config.max_depth, prefs.budget // per_step + 1)
+        return config
+
+    def search_proposer(self):
+        """The model's proposer, or random mutations without a model."""
+        if self.model is None:
+            return RandomMutationProposer()
+        return PolicyProposer(self.model)

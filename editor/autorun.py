@@ -1,0 +1,149 @@
+"""Auto-run: the beam search on a worker thread, applied to the document as one undo step.
+
+The search starts from the document's program with its locks.  Each
+improvement it reports is applied at once (the tree, text and render follow
+it live) as the smallest edit from the current program
+(``commands.search_step``), inside one ``QUndoStack`` macro, so undo takes
+back the whole run.  While it runs the document is *busy* and manual editing
+is disabled.  Stop takes effect immediately: the macro is closed with the
+best program so far and anything the worker still reports is ignored.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from PySide6.QtCore import QObject, Signal, Slot
+
+from editor import commands
+from editor.assistant import Assistant
+from editor.document import Document
+from editor.workers import Jobs, SearchWorker
+from inference.search import SearchEvent
+
+log = logging.getLogger("treesketch.editor")
+IDLE, RUNNING, PAUSED = "idle", "running", "paused"
+
+
+class AutoRun(QObject):
+    """Starts, pauses and stops auto-run for one document.
+
+    Signals:
+        stateChanged(str): ``"idle"``, ``"running"`` or ``"paused"``.
+        progress(object): a :class:`SearchEvent` (best so far, calls spent).
+        finished(object): the last event (``None`` if the search never reported).
+        message(str): a line for the status bar and log.
+    """
+
+    stateChanged = Signal(str)
+    progress = Signal(object)
+    finished = Signal(object)
+    message = Signal(str)
+
+    def __init__(self, doc: Document, assistant: Assistant, jobs: Jobs):
+        super().__init__()
+        self.doc, self.assistant, self.jobs = doc, assistant, jobs
+        self.state = IDLE
+        self.best: SearchEvent | None = None
+        self.budget = 0
+        self._worker: SearchWorker | None = None
+        self._macro = False
+        self._start_score = 0.0
+
+    def start(self) -> None:
+        """Run the search from the current program (ignored while one runs)."""
+        if self.state != IDLE or self.doc.busy:
+            return
+        self.assistant.clear()
+        config = self.assistant.search_config()
+        seed = self.assistant.settings.preferences().seed
+        worker = SearchWorker(
+            self.doc.score_target(),
+            self.assistant.search_proposer(),
+            config,
+            self.doc.program,
+            self.doc.locked,
+            seed,
+        )
+        worker.progress.connect(self._progress)
+        worker.finished.connect(self._finished)
+        worker.error.connect(self._failed)
+        self._worker, self._macro, self.best = worker, False, None
+        self.budget = config.budget
+        self._start_score = self.doc.score()
+        self.doc.set_busy(True)
+        self._set_state(RUNNING)
+        how = (
+            "the model" if self.assistant.model is not None else "random-mutation search (no model)"
+        )
+        self.message.emit(f"Auto-run with {how}, budget {config.budget} renderer calls")
+        self.jobs.start(worker)
+
+    def pause(self, paused: bool) -> None:
+        """Hold or resume the running search."""
+        if self._worker is None:
+            return
+        self._worker.set_paused(paused)
+        self._set_state(PAUSED if paused else RUNNING)
+
+    def stop(self) -> None:
+        """Stop now, keeping the best program found so far."""
+        if self._worker is None:
+            return
+        self._worker.cancel()
+        self._end("stopped")
+
+    def _current(self) -> bool:
+        return self._worker is not None and self.sender() is self._worker
+
+    @Slot(object)
+    def _progress(self, event: SearchEvent) -> None:
+        if not self._current():
+            return
+        self._apply(event)
+        self.progress.emit(event)
+
+    def _apply(self, event: SearchEvent) -> None:
+        self.best = event
+        cmd = commands.search_step(self.doc, event.program, f"Auto-run step {event.calls}")
+        if cmd is None:
+            return
+        if not self._macro:
+            self.doc.undo_stack.beginMacro("Auto-run")
+            self._macro = True
+        self.doc.push(cmd)
+
+    @Slot(object)
+    def _finished(self, event) -> None:
+        if not self._current():
+            return
+        if event is not None:
+            self._apply(event)
+        self._end("solved" if event is not None and event.solved else "finished")
+
+    @Slot(str)
+    def _failed(self, reason: str) -> None:
+        if not self._current():
+            return
+        log.error("auto-run failed: %s", reason)
+        self._end(f"failed ({reason})")
+
+    def _end(self, how: str) -> None:
+        best = self.best
+        summary = f"Auto-run {how}"
+        if best is not None:
+            summary += f": score {self._start_score:.3f} → {best.score:.3f}, {best.calls} calls"
+        if self._macro:
+            self.doc.undo_stack.endMacro()
+            stack = self.doc.undo_stack
+            stack.command(stack.index() - 1).setText(summary)
+        self._worker, self._macro = None, False
+        self.doc.set_busy(False)
+        self._set_state(IDLE)
+        self.message.emit(summary)
+        self.finished.emit(best)
+
+    def _set_state(self, state: str) -> None:
+        if state != self.state:
+            self.state = state
+            self.stateChanged.emit(state)

@@ -1,0 +1,156 @@
+"""Reading and writing editor documents (no Qt).
+
+Two file types:
+
+* ``.csg`` (and ``.json`` exports, read only): the program alone, as canonical
+  text.  Opening one gives an empty target.
+* ``.tsk``, the TreeSketch document: program *and* sketch travel together.
+  It is UTF-8 JSON::
+
+      {
+        "format": "treesketch-document",
+        "version": 1,
+        "program": "(- (Circle 6 8 8) (Quad 8 8 4 4 45))",
+        "modality": "filled",            # or "sketch"
+        "locked": [7],                   # token positions of locked nodes
+        "target_png": "iVBORw0KGgo...",  # base64 8-bit grey PNG, 255 = ink
+        "origin": "/home/me/a.tsk"       # autosave files only: the document's own path
+      }
+
+  The target PNG is written at :data:`TARGET_SIZE`; any square-able image is
+  accepted on reading (it is scaled to fit).
+
+Writes are atomic (``inference.fileio``).  Every reading problem is one
+:class:`ProgramFileError` line naming the file.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from editor.locks import valid_locks
+from inference.fileio import (
+    ProgramFileError,
+    atomic_write_bytes,
+    atomic_write_text,
+    read_program,
+    read_text,
+)
+from inference.images import ImageError, load_target, png_bytes
+from inference.syntax import ParseError, parse, to_text
+from inference.tree import Node
+
+TARGET_SIZE = 256
+"""Side of the document's target raster (pixels over the 32-unit canvas)."""
+DOC_SUFFIX = ".tsk"
+DOC_FORMAT = "treesketch-document"
+DOC_VERSION = 1
+MODALITIES = ("filled", "sketch")
+OPEN_SUFFIXES = (DOC_SUFFIX, ".csg", ".json")
+SAVE_SUFFIXES = (DOC_SUFFIX, ".csg")
+
+
+def blank_target() -> np.ndarray:
+    """An empty target (no ink), float32 (TARGET_SIZE, TARGET_SIZE)."""
+    return np.zeros((TARGET_SIZE, TARGET_SIZE), np.float32)
+
+
+@dataclass
+class DocumentData:
+    """What a document file holds."""
+
+    program: Node
+    target: np.ndarray = field(default_factory=blank_target)
+    modality: str = "filled"
+    locked: frozenset[int] = frozenset()
+    origin: str | None = None
+
+
+def to_json(data: DocumentData) -> str:
+    """The ``.tsk`` text of ``data``."""
+    record = {
+        "format": DOC_FORMAT,
+        "version": DOC_VERSION,
+        "program": to_text(data.program),
+        "modality": data.modality,
+        "locked": sorted(data.locked),
+        "target_png": base64.b64encode(png_bytes(data.target)).decode("ascii"),
+    }
+    if data.origin:
+        record["origin"] = data.origin
+    return json.dumps(record, indent=2) + "\n"
+
+
+def from_json(text: str, name: str = "document") -> DocumentData:
+    """Parse ``.tsk`` text; :class:`ProgramFileError` on anything wrong."""
+    try:
+        record = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise ProgramFileError(
+            f"{name}: not a TreeSketch document ({e.msg}, line {e.lineno})"
+        ) from None
+    if not isinstance(record, dict) or record.get("format") != DOC_FORMAT:
+        raise ProgramFileError(f"{name}: not a TreeSketch document (no format '{DOC_FORMAT}')")
+    if record.get("version") != DOC_VERSION:
+        raise ProgramFileError(f"{name}: document version {record.get('version')!r} is unknown")
+    try:
+        program = parse(str(record["program"]))
+    except KeyError:
+        raise ProgramFileError(f"{name}: the document has no program") from None
+    except ParseError as e:
+        raise ProgramFileError(f"{name}: program: {e}") from None
+    modality = record.get("modality", "filled")
+    if modality not in MODALITIES:
+        raise ProgramFileError(f"{name}: unknown modality {modality!r}")
+    locked = record.get("locked", [])
+    if not isinstance(locked, list) or not all(isinstance(p, int) for p in locked):
+        raise ProgramFileError(f"{name}: 'locked' must be a list of token positions")
+    target = _target_from(record.get("target_png"), name)
+    origin = record.get("origin")
+    return DocumentData(
+        program, target, modality, valid_locks(program, locked), origin if origin else None
+    )
+
+
+def _target_from(encoded: object, name: str) -> np.ndarray:
+    if not encoded:
+        return blank_target()
+    try:
+        data = base64.b64decode(str(encoded), validate=True)
+        return load_target(data, TARGET_SIZE, ink="white")
+    except (binascii.Error, ValueError) as e:
+        detail = str(e) if isinstance(e, ImageError) else "bad base64"
+        raise ProgramFileError(f"{name}: the sketch image is unreadable ({detail})") from None
+
+
+def read_document(path: str | os.PathLike) -> DocumentData:
+    """Open a ``.tsk`` document, or a ``.csg``/``.json`` program with an empty target."""
+    name = os.fspath(path)
+    if Path(name).suffix.lower() != DOC_SUFFIX:
+        return DocumentData(read_program(name))
+    if not os.path.isfile(name):
+        raise ProgramFileError(f"{name}: no such file")
+    return from_json(read_text(name), name)
+
+
+def write_document(path: str | os.PathLike, data: DocumentData) -> None:
+    """Save atomically: ``.tsk`` keeps everything, ``.csg`` only the program text.
+
+    Raises:
+        ValueError: another suffix.
+        OSError: the file cannot be written (the old file is left as it was).
+    """
+    suffix = Path(path).suffix.lower()
+    if suffix == DOC_SUFFIX:
+        atomic_write_bytes(path, to_json(data).encode("utf-8"))
+    elif suffix == ".csg":
+        atomic_write_text(path, to_text(data.program) + "\n")
+    else:
+        raise ValueError(f"cannot save as '{suffix}' (use .tsk or .csg)")

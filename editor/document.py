@@ -1,0 +1,209 @@
+"""The document model: program, target sketch, locks, file and undo stack (no widgets).
+
+Views never hold document state; they read it from a :class:`Document` and
+redraw on its signals.  Every change that the user can undo goes through
+:meth:`Document.push` with a command from :mod:`editor.commands`; the
+commands call the private ``_set_*`` methods, which emit the signals.
+
+Besides the saved state a document carries two transient view states that
+several panes share: the selected node position and the previewed edit.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtGui import QUndoCommand, QUndoStack
+
+from editor import docfile
+from editor.docfile import DocumentData
+from inference.edits import Edit
+from inference.model_inputs import downsample, sketch_fill
+from inference.raster import render
+from inference.search import SCORE_SIZE, Target
+from inference.syntax import parse
+from inference.tree import Node, node_at, walk
+
+DEFAULT_PROGRAM = "(Circle 4 8 8)"
+"""The program of a new document."""
+
+
+class Document(QObject):
+    """One open TreeSketch document.
+
+    Signals:
+        programChanged: the program or the locks changed.
+        targetChanged: the target image or its modality changed.
+        selectionChanged(int): the selected node position (-1: none).
+        previewChanged: the previewed edit changed (see :attr:`preview`).
+        dirtyChanged(bool): unsaved changes appeared or went away.
+        pathChanged: the file path changed.
+        busyChanged(bool): an auto-run started or ended (editing is disabled).
+    """
+
+    programChanged = Signal()
+    targetChanged = Signal()
+    selectionChanged = Signal(int)
+    previewChanged = Signal()
+    dirtyChanged = Signal(bool)
+    pathChanged = Signal()
+    busyChanged = Signal(bool)
+
+    def __init__(self, parent: QObject | None = None):
+        super().__init__(parent)
+        self.undo_stack = QUndoStack(self)
+        self.program: Node = parse(DEFAULT_PROGRAM)
+        self.target: np.ndarray = docfile.blank_target()
+        self.modality = "filled"
+        self.locked: frozenset[int] = frozenset()
+        self.path: Path | None = None
+        self.selected = -1
+        self.preview: Edit | None = None
+        self.busy = False
+        self._forced_dirty = False
+        self._score_target: Target | None = None
+        self.undo_stack.cleanChanged.connect(self._clean_changed)
+
+    @Slot(bool)
+    def _clean_changed(self, _clean: bool) -> None:
+        self.dirtyChanged.emit(self.dirty)
+
+    # ----- reading -------------------------------------------------------------------------
+
+    @property
+    def dirty(self) -> bool:
+        """True when there are unsaved changes."""
+        return self._forced_dirty or not self.undo_stack.isClean()
+
+    @property
+    def display_name(self) -> str:
+        """The file name, or "Untitled"."""
+        return self.path.name if self.path else "Untitled"
+
+    def node(self, pos: int) -> Node:
+        """The node starting at ``pos`` (``KeyError`` if none)."""
+        return node_at(self.program, pos)
+
+    def has_ink(self) -> bool:
+        """True when the target has any ink."""
+        return bool(self.target.max(initial=0.0) >= 0.25)
+
+    def score_target(self) -> Target:
+        """The target as the search scores it, at 128×128.
+
+        A filled target is scored with the goal score; an outline sketch with
+        the outline fit (``inference.outline_fit``), see ``inference.target``.
+        """
+        if self._score_target is None:
+            small = downsample(self.target, SCORE_SIZE)
+            if self.modality == "sketch":
+                self._score_target = Target.from_sketch(small)
+            else:
+                self._score_target = Target(small >= 0.5)
+        return self._score_target
+
+    def looks_like_outline(self) -> bool:
+        """True when a *filled* target encloses much more area than it inks (an outline)."""
+        small = downsample(self.target, SCORE_SIZE)
+        inked = int((small >= 0.5).sum())
+        return self.modality == "filled" and int(sketch_fill(small).sum()) > 1.5 * inked + 50
+
+    def score(self) -> float:
+        """Score of the program against :meth:`score_target` (goal score or outline fit)."""
+        return self.score_target().score(self.program)
+
+    def solved(self) -> bool:
+        """True when the program solves the target (its score is over the threshold)."""
+        return self.has_ink() and self.score_target().solves(self.score())
+
+    def render(self, size: int = docfile.TARGET_SIZE, program: Node | None = None) -> np.ndarray:
+        """Binary render (bool, size × size) of the program (or of ``program``)."""
+        return render(self.program if program is None else program, size)
+
+    def data(self, origin: str | None = None) -> DocumentData:
+        """A snapshot of the saved state."""
+        return DocumentData(self.program, self.target.copy(), self.modality, self.locked, origin)
+
+    # ----- changing (commands and transient view state) -----------------------------------
+
+    def push(self, command: QUndoCommand) -> None:
+        """Execute ``command`` and put it on the undo stack."""
+        self.undo_stack.push(command)
+
+    def set_selected(self, pos: int) -> None:
+        """Select the node at ``pos`` (-1 clears); an invalid position clears."""
+        if pos >= 0 and pos not in {p for p, _ in walk(self.program)}:
+            pos = -1
+        if pos != self.selected:
+            self.selected = pos
+            self.selectionChanged.emit(pos)
+
+    def set_preview(self, edit: Edit | None) -> None:
+        """Show ``edit`` as a preview in the views (``None`` hides it); nothing is changed."""
+        if edit is not None:
+            edit.validate(self.program)
+        if edit != self.preview:
+            self.preview = edit
+            self.previewChanged.emit()
+
+    def set_busy(self, busy: bool) -> None:
+        """Mark an auto-run as running (views disable manual editing)."""
+        if busy != self.busy:
+            self.busy = busy
+            self.busyChanged.emit(busy)
+
+    def _set_program(self, program: Node, locked: frozenset[int]) -> None:
+        self.program = program
+        self.locked = frozenset(locked)
+        self.set_preview(None)
+        if self.selected >= 0:
+            self.set_selected(self.selected)
+        self.programChanged.emit()
+
+    def _set_target(self, target: np.ndarray, modality: str) -> None:
+        self.target = np.asarray(target, dtype=np.float32)
+        self.modality = modality
+        self._score_target = None
+        self.targetChanged.emit()
+
+    # ----- files ---------------------------------------------------------------------------
+
+    def load(self, data: DocumentData, path: str | os.PathLike | None, dirty: bool = False):
+        """Replace everything by ``data``; the undo history starts empty."""
+        self.undo_stack.clear()
+        self.selected = -1
+        self.selectionChanged.emit(-1)
+        self._set_target(data.target, data.modality)
+        self._set_program(data.program, data.locked)
+        self._set_path(path)
+        self._forced_dirty = dirty
+        self.undo_stack.setClean()
+        self.dirtyChanged.emit(self.dirty)
+
+    def new(self) -> None:
+        """An empty document: the default program, no target, no file."""
+        self.load(DocumentData(parse(DEFAULT_PROGRAM)), None)
+
+    def open(self, path: str | os.PathLike) -> None:
+        """Open ``path`` (``.tsk``, ``.csg`` or ``.json``); ``ProgramFileError`` if unreadable."""
+        self.load(docfile.read_document(path), path)
+
+    def save(self, path: str | os.PathLike | None = None) -> None:
+        """Save atomically to ``path`` (default: the current file) and mark clean."""
+        target = Path(path) if path is not None else self.path
+        if target is None:
+            raise ValueError("the document has no file name yet")
+        docfile.write_document(target, self.data())
+        self._set_path(target)
+        self._forced_dirty = False
+        self.undo_stack.setClean()
+        self.dirtyChanged.emit(self.dirty)
+
+    def _set_path(self, path: str | os.PathLike | None) -> None:
+        new = Path(path).resolve() if path is not None else None
+        if new != self.path:
+            self.path = new
+            self.pathChanged.emit()

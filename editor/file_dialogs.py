@@ -1,0 +1,144 @@
+"""The questions the File menu asks: file dialogs, "save changes?", recovery.
+
+Each function takes the parent window and a :class:`FileController`, asks
+the user, then calls the controller; problems are shown in a message box and
+logged, never raised.  Returns say whether the action happened.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
+
+from editor.docfile import DOC_SUFFIX
+from editor.files import EXPORT_FORMATS, FileController
+from inference.fileio import ProgramFileError
+
+log = logging.getLogger("treesketch.editor")
+OPEN_FILTER = "TreeSketch files (*.tsk *.csg *.json);;All files (*)"
+SAVE_FILTERS = {
+    "TreeSketch document, sketch + program (*.tsk)": ".tsk",
+    "CSG program text (*.csg)": ".csg",
+}
+
+
+def _fail(parent: QWidget, title: str, error: Exception) -> None:
+    log.error("%s: %s", title, error)
+    QMessageBox.warning(parent, title, str(error))
+
+
+def maybe_save(parent: QWidget, files: FileController) -> bool:
+    """Ask to save unsaved changes; False when the user cancels (or saving failed)."""
+    if not files.doc.dirty:
+        return True
+    answer = QMessageBox.question(
+        parent,
+        "Unsaved changes",
+        f"Save the changes to {files.doc.display_name}?",
+        QMessageBox.StandardButton.Save
+        | QMessageBox.StandardButton.Discard
+        | QMessageBox.StandardButton.Cancel,
+        QMessageBox.StandardButton.Save,
+    )
+    if answer == QMessageBox.StandardButton.Save:
+        return save(parent, files)
+    return answer == QMessageBox.StandardButton.Discard
+
+
+def open_path(parent: QWidget, files: FileController, path: str) -> bool:
+    """Open ``path`` after asking about unsaved changes."""
+    if not maybe_save(parent, files):
+        return False
+    try:
+        files.open(path)
+    except (ProgramFileError, OSError) as e:
+        _fail(parent, "Cannot open the file", e)
+        return False
+    return True
+
+
+def open_dialog(parent: QWidget, files: FileController) -> bool:
+    """Choose a file and open it."""
+    start = str(files.doc.path.parent) if files.doc.path else ""
+    path, _ = QFileDialog.getOpenFileName(parent, "Open", start, OPEN_FILTER)
+    return bool(path) and open_path(parent, files, path)
+
+
+def save(parent: QWidget, files: FileController) -> bool:
+    """Save to the current file, or ask for one.
+
+    A sketch would be lost in a ``.csg`` file, so a document with a sketch that
+    came from a ``.csg`` asks for a ``.tsk`` name instead.
+    """
+    path = files.doc.path
+    keeps = path is not None and path.suffix.lower() in (".tsk", ".csg")
+    if not keeps or (path.suffix.lower() == ".csg" and files.doc.has_ink()):
+        return save_as(parent, files)
+    try:
+        files.save()
+    except (OSError, ValueError) as e:
+        _fail(parent, "Cannot save", e)
+        return False
+    return True
+
+
+def save_as(parent: QWidget, files: FileController) -> bool:
+    """Ask for a file name (``.tsk`` or ``.csg``) and save there."""
+    doc = files.doc
+    start = str(doc.path.with_suffix(DOC_SUFFIX)) if doc.path else "untitled.tsk"
+    path, chosen = QFileDialog.getSaveFileName(parent, "Save as", start, ";;".join(SAVE_FILTERS))
+    if not path:
+        return False
+    if Path(path).suffix.lower() not in SAVE_FILTERS.values():
+        path += SAVE_FILTERS.get(chosen, DOC_SUFFIX)
+    try:
+        files.save(path)
+    except (OSError, ValueError) as e:
+        _fail(parent, "Cannot save", e)
+        return False
+    return True
+
+
+def export_dialog(parent: QWidget, files: FileController, name: str) -> bool:
+    """Export the program in format ``name`` (a key of ``EXPORT_FORMATS``)."""
+    suffix, file_filter = EXPORT_FORMATS[name]
+    doc = files.doc
+    start = str(doc.path.with_suffix(suffix)) if doc.path else f"untitled{suffix}"
+    path, _ = QFileDialog.getSaveFileName(parent, f"Export {name}", start, file_filter)
+    if not path:
+        return False
+    if not path.lower().endswith(suffix):
+        path += suffix
+    try:
+        files.export(path)
+    except (OSError, ValueError) as e:
+        _fail(parent, "Cannot export", e)
+        return False
+    return True
+
+
+def offer_recovery(parent: QWidget, files: FileController) -> bool:
+    """If the last session left unsaved work, offer to restore it; True when restored."""
+    when = files.recovery_available()
+    if when is None:
+        return False
+    answer = QMessageBox.question(
+        parent,
+        "Recover unsaved work?",
+        "TreeSketch did not close normally last time. Restore the unsaved work "
+        f"autosaved at {when:%H:%M on %d %b}?",
+        QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+        QMessageBox.StandardButton.Yes,
+    )
+    if answer != QMessageBox.StandardButton.Yes:
+        files.discard_autosave()
+        return False
+    try:
+        files.recover()
+    except (ProgramFileError, OSError) as e:
+        _fail(parent, "Cannot recover", e)
+        files.discard_autosave()
+        return False
+    return True

@@ -1,0 +1,139 @@
+"""File operations behind the File menu: open, save, export, recent files, autosave.
+
+:class:`FileController` holds no widgets; the main window asks the user
+(file dialogs, "save changes?") and then calls it with explicit paths.
+
+Autosave: every :data:`AUTOSAVE_MS` while the document has unsaved changes,
+the whole document is written atomically to a recovery file (a ``.tsk`` whose
+``origin`` names the document's own file).  A clean exit deletes it, so a
+recovery file found at start-up means the last session ended abnormally;
+:meth:`FileController.recover` reopens it with the changes still unsaved.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from datetime import datetime
+from pathlib import Path
+
+from PySide6.QtCore import QObject, QStandardPaths, QTimer, Signal
+
+from editor import docfile
+from editor.document import Document
+from editor.settings import Settings
+from inference.exports import export
+
+AUTOSAVE_MS = 30_000
+log = logging.getLogger("treesketch.editor")
+
+EXPORT_FORMATS = {
+    "SVG": (".svg", "SVG vector image (*.svg)"),
+    "OpenSCAD": (".scad", "OpenSCAD 2D program (*.scad)"),
+    "DXF": (".dxf", "DXF drawing (*.dxf)"),
+    "JSON": (".json", "TreeSketch JSON tree (*.json)"),
+    "PNG": (".png", "PNG image (*.png)"),
+}
+"""Export menu entries: name → (suffix, file-dialog filter)."""
+EXPORT_PNG_SIZE = 512
+
+
+def default_autosave_path() -> Path:
+    """The recovery file in the platform's per-user application data folder."""
+    folder = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation)
+    return Path(folder or Path.home() / ".treesketch") / "autosave.tsk"
+
+
+class FileController(QObject):
+    """Open, save, export, recent files and crash recovery for one :class:`Document`.
+
+    Signals:
+        recentChanged: the recent-files list changed.
+    """
+
+    recentChanged = Signal()
+
+    def __init__(
+        self,
+        doc: Document,
+        settings: Settings,
+        autosave_path: str | os.PathLike | None = None,
+        parent: QObject | None = None,
+    ):
+        super().__init__(parent)
+        self.doc = doc
+        self.settings = settings
+        self.autosave_path = Path(autosave_path) if autosave_path else default_autosave_path()
+        self.timer = QTimer(self)
+        self.timer.setInterval(AUTOSAVE_MS)
+        self.timer.timeout.connect(self.autosave)
+
+    def open(self, path: str | os.PathLike) -> None:
+        """Open ``path``; ``ProgramFileError`` (one line) when it cannot be read."""
+        self.doc.open(path)
+        self._remember(path)
+        log.info("opened %s", path)
+
+    def save(self, path: str | os.PathLike | None = None) -> None:
+        """Save to ``path`` or the current file (atomic); ``OSError``/``ValueError`` on failure."""
+        self.doc.save(path)
+        self._remember(self.doc.path)
+        self.discard_autosave()
+        if self.doc.path.suffix.lower() == ".csg" and self.doc.has_ink():
+            log.warning("saved the program only: a .csg file has no sketch (use .tsk to keep it)")
+        else:
+            log.info("saved %s", self.doc.path)
+
+    def export(self, path: str | os.PathLike) -> None:
+        """Export the program to ``path``; the suffix picks the format."""
+        export(self.doc.program, path, EXPORT_PNG_SIZE)
+        log.info("exported %s", path)
+
+    def recent_files(self) -> list[str]:
+        """Recent files, newest first."""
+        return self.settings.recent_files()
+
+    def _remember(self, path) -> None:
+        self.settings.add_recent(path)
+        self.recentChanged.emit()
+
+    # ----- autosave / recovery -------------------------------------------------------------
+
+    def start_autosave(self) -> None:
+        """Start the periodic autosave timer."""
+        self.timer.start()
+
+    def autosave(self) -> bool:
+        """Write the recovery file if there are unsaved changes; True when written."""
+        if not self.doc.dirty:
+            return False
+        origin = str(self.doc.path) if self.doc.path else None
+        try:
+            self.autosave_path.parent.mkdir(parents=True, exist_ok=True)
+            docfile.write_document(self.autosave_path, self.doc.data(origin))
+        except OSError as e:
+            log.error("autosave failed: %s", e)
+            return False
+        return True
+
+    def recovery_available(self) -> datetime | None:
+        """The time of a recovery file left by a session that did not exit cleanly."""
+        try:
+            return datetime.fromtimestamp(self.autosave_path.stat().st_mtime)
+        except OSError:
+            return None
+
+    def recover(self) -> None:
+        """Reopen the recovery file; the document keeps its origin path and stays unsaved."""
+        data = docfile.read_document(self.autosave_path)
+        self.doc.load(data, data.origin, dirty=True)
+        log.info("recovered unsaved work from %s", self.autosave_path)
+
+    def discard_autosave(self) -> None:
+        """Delete the recovery file (after a save or a clean exit)."""
+        try:
+            self.autosave_path.unlink()
+        except FileNotFoundError:
+            pass
+        except OSError as e:
+            log.warning("could not remove the recovery file: %s", e)

@@ -1,0 +1,212 @@
+"""The Proposals pane: the model's next edit as a preview, and auto-run.
+
+*Propose* asks the model (on a worker thread) for its most likely edits and
+previews the best one: the tree row turns green with the new value, the
+render view outlines the edited program, and this pane says what changes,
+the score before and after, and the value estimate (edits left).  *Accept*
+applies it (one undo step), *Reject* shows the next one, *Alternatives*
+lists them all.  *Auto-run* searches until solved or out of budget, with a
+progress bar, the best-so-far render, pause and stop.  Without a model the
+pane says why, in red, and auto-run falls back to random-mutation search.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QPixmap
+from PySide6.QtWidgets import (
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QProgressBar,
+    QSpinBox,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from editor.assistant import Assistant, Candidate
+from editor.autorun import IDLE, PAUSED, AutoRun
+from editor.canvas import gray_image
+from editor.settings import Settings
+from editor.value_editors import value_text
+from inference.raster import render
+from inference.syntax import to_text
+from inference.tree import node_at
+
+THUMB = 72
+ACTIONS = [  # (key, label, shortcut, tip)
+    ("propose", "Propose", "Ctrl+E", "Ask the model for its next edit"),
+    ("accept", "Accept", "Ctrl+Shift+Return", "Apply the proposed edit"),
+    ("reject", "Reject", "Ctrl+Shift+Backspace", "Show the next proposal"),
+    ("alternatives", "Alternatives", "Ctrl+Shift+E", "List all proposals"),
+    ("autorun", "Auto-run", "Ctrl+R", "Search until the shape matches or the budget is spent"),
+    ("pause", "Pause", "Ctrl+Shift+R", "Hold the search"),
+    ("stop", "Stop", "Ctrl+.", "Stop the search, keeping the best program"),
+]
+
+
+def describe(program, cand: Candidate) -> str:
+    """One line saying what a proposal changes."""
+    edit = cand.proposal.edit
+    old = node_at(program, edit.pos)
+    if old.is_leaf:
+        return f"Change value {value_text(old)} → {value_text(edit.replacement)} (token {edit.pos})"
+    return f"Replace {to_text(old)} with {to_text(edit.replacement)}"
+
+
+class ProposalsPane(QWidget):
+    """Buttons, proposal details, alternatives list and the auto-run controls."""
+
+    def __init__(self, assistant: Assistant, autorun: AutoRun, settings: Settings, parent=None):
+        super().__init__(parent)
+        self.assistant, self.autorun, self.settings = assistant, autorun, settings
+        self.doc = assistant.doc
+        self.actions_by_key: dict[str, QAction] = {}
+        handlers = {
+            "propose": assistant.propose,
+            "accept": assistant.accept,
+            "reject": assistant.reject,
+            "alternatives": self.toggle_alternatives,
+            "autorun": autorun.start,
+            "pause": lambda: autorun.pause(self.actions_by_key["pause"].isChecked()),
+            "stop": autorun.stop,
+        }
+        for key, label, shortcut, tip in ACTIONS:
+            act = QAction(label, self, shortcut=shortcut, toolTip=f"{tip} ({shortcut})")
+            act.triggered.connect(lambda _=False, f=handlers[key]: f())
+            self.actions_by_key[key] = act
+        self.actions_by_key["pause"].setCheckable(True)
+        self.actions_by_key["alternatives"].setCheckable(True)
+        self.model_label = QLabel(wordWrap=True)
+        self.detail = QLabel("Press Propose to see the model's next edit.", wordWrap=True)
+        self.detail.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.alternatives = QListWidget()
+        self.alternatives.hide()
+        self.alternatives.currentRowChanged.connect(self._alternative_chosen)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.model_label)
+        layout.addLayout(self._buttons(["propose", "accept", "reject", "alternatives"]))
+        layout.addWidget(self.detail)
+        layout.addWidget(self.alternatives)
+        layout.addWidget(self._run_box())
+        layout.addStretch(1)
+        assistant.modelChanged.connect(self._model_changed)
+        assistant.proposalsChanged.connect(self._proposals_changed)
+        assistant.workingChanged.connect(self._working_changed)
+        autorun.stateChanged.connect(self._run_state_changed)
+        autorun.progress.connect(self._run_progress)
+        self._model_changed()
+        self._proposals_changed()
+        self._run_state_changed(IDLE)
+
+    def _buttons(self, keys: list[str]) -> QHBoxLayout:
+        row = QHBoxLayout()
+        for key in keys:
+            button = QToolButton()
+            button.setDefaultAction(self.actions_by_key[key])
+            button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+            row.addWidget(button)
+        row.addStretch(1)
+        return row
+
+    def _run_box(self) -> QGroupBox:
+        box = QGroupBox("Auto-run")
+        grid = QGridLayout(box)
+        self.budget = QSpinBox(minimum=10, maximum=100_000, singleStep=500, suffix=" calls")
+        self.budget.setValue(self.settings.preferences().budget)
+        self.budget.setToolTip("Search budget: renderer calls (programs tried)")
+        self.budget.valueChanged.connect(self._budget_changed)
+        self.progress = QProgressBar(format="%v / %m calls")
+        self.best_label = QLabel("", wordWrap=True)
+        self.thumb = QLabel()
+        self.thumb.setFixedSize(THUMB, THUMB)
+        self.thumb.setToolTip("Best program so far")
+        grid.addWidget(QLabel("Budget"), 0, 0)
+        grid.addWidget(self.budget, 0, 1)
+        grid.addLayout(self._buttons(["autorun", "pause", "stop"]), 1, 0, 1, 2)
+        grid.addWidget(self.progress, 2, 0, 1, 2)
+        grid.addWidget(self.best_label, 3, 0)
+        grid.addWidget(self.thumb, 3, 1)
+        return box
+
+    def _budget_changed(self, value: int) -> None:
+        prefs = self.settings.preferences()
+        prefs.budget = value
+        self.settings.set_preferences(prefs)
+
+    def toggle_alternatives(self) -> None:
+        """Show or hide the list of all proposals."""
+        shown = self.actions_by_key["alternatives"].isChecked()
+        self.alternatives.setVisible(shown)
+        if shown and not self.assistant.candidates:
+            self.assistant.propose()
+
+    def _alternative_chosen(self, row: int) -> None:
+        if row >= 0 and row != self.assistant.index:
+            self.assistant.choose(row)
+
+    def _model_changed(self) -> None:
+        ok = self.assistant.model is not None
+        self.model_label.setText(self.assistant.model_status)
+        loading = self.assistant.model_status.startswith("Loading")
+        self.model_label.setStyleSheet("" if ok or loading else "color: #c0392b;")
+        self._update_enabled()
+
+    def _proposals_changed(self) -> None:
+        a = self.assistant
+        self.alternatives.blockSignals(True)
+        self.alternatives.clear()
+        for c in a.candidates:
+            self.alternatives.addItem(f"{describe(self.doc.program, c)}   score {c.score:.3f}")
+        self.alternatives.setCurrentRow(a.index)
+        self.alternatives.blockSignals(False)
+        cand = a.current()
+        if cand is None:
+            self.detail.setText("Press Propose to see the model's next edit.")
+        else:
+            p = cand.proposal
+            self.detail.setText(
+                f"<b>{describe(self.doc.program, cand)}</b><br>"
+                f"Score {self.doc.score():.3f} → {cand.score:.3f}<br>"
+                f"Value estimate: {p.value:.1f} edits left now, {cand.value_after:.1f} after<br>"
+                f"Proposal {a.index + 1} of {len(a.candidates)} · log-probability {p.logprob:.2f}"
+            )
+        self._update_enabled()
+
+    def _working_changed(self, working: bool) -> None:
+        if working:
+            self.detail.setText("Asking the model…")
+        self._update_enabled(working)
+
+    def _update_enabled(self, working: bool = False) -> None:
+        idle = self.autorun.state == IDLE
+        has_model = self.assistant.model is not None
+        has = self.assistant.current() is not None
+        enable = {"propose": has_model and idle and not working, "accept": has and idle}
+        enable |= {"reject": has and idle, "alternatives": has_model and idle}
+        enable |= {"autorun": idle, "pause": not idle, "stop": not idle}
+        for key, on in enable.items():
+            self.actions_by_key[key].setEnabled(on)
+
+    def _run_state_changed(self, state: str) -> None:
+        self.actions_by_key["pause"].setChecked(state == PAUSED)
+        if state != IDLE and self.autorun.best is None:
+            self.progress.setRange(0, self.autorun.budget)
+            self.progress.setValue(0)
+            self.best_label.setText("Searching…")
+        self._update_enabled()
+
+    def _run_progress(self, event) -> None:
+        self.progress.setValue(min(event.calls, self.progress.maximum()))
+        solved = " — solved!" if event.solved else ""
+        self.best_label.setText(
+            f"Last run: best score {event.score:.3f}{solved}<br>{event.calls} calls, "
+            f"depth {event.depth}, {event.elapsed:.1f} s"
+        )
+        self.thumb.setPixmap(
+            QPixmap.fromImage(gray_image(1.0 - render(event.program, THUMB).astype(float)))
+        )

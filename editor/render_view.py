@@ -1,0 +1,217 @@
+"""The render view: the program's render over the target, the score, and shape picking.
+
+Two modes: *overlay* (the render in blue over the target in grey, with an
+opacity slider) and *difference* (grey where both agree, red where the
+target has ink the program misses, blue where the program has extra).  The
+selected node's shape is outlined in orange; a previewed proposal is drawn
+as a dashed green outline of the whole edited program with its new part
+filled.  Clicking a shape selects its primitive in the tree.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QPointF, Qt
+from PySide6.QtGui import QBrush, QColor, QPainter, QPainterPath, QPen
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QHBoxLayout,
+    QLabel,
+    QSizePolicy,
+    QSlider,
+    QVBoxLayout,
+    QWidget,
+)
+from shapely.geometry import Point
+
+from editor.canvas import CanvasWidget, rgba_image
+from editor.commands import parent_of
+from editor.docfile import TARGET_SIZE
+from editor.document import Document
+from inference.geometry import outline_rings, shape_of
+from inference.tree import SHAPE, Node, node_at, primitives
+
+TARGET_RGB = (196, 200, 208)
+PROGRAM_RGB = (40, 100, 220)
+MISSING_RGB = (220, 50, 40)
+BOTH_RGB = (90, 94, 102)
+SELECTED = QColor(255, 140, 0)
+PREVIEW = QColor(20, 160, 60)
+
+
+def shape_path(node: Node) -> QPainterPath:
+    """The outline of a shape node as a painter path in canvas units (even-odd fill)."""
+    path = QPainterPath()
+    path.setFillRule(Qt.FillRule.OddEvenFill)
+    for ring in outline_rings(node, quad_segs=32):
+        path.moveTo(*ring[0])
+        for x, y in ring[1:]:
+            path.lineTo(x, y)
+        path.closeSubpath()
+    return path
+
+
+def composite(target: np.ndarray, program: np.ndarray, opacity: float, difference: bool):
+    """The (h, w, 4) uint8 picture of ``program`` over ``target`` on white paper."""
+    rgb = np.full((*target.shape, 3), 255.0)
+    if difference:
+        parts = [(target & program, BOTH_RGB), (target & ~program, MISSING_RGB)]
+        parts.append((program & ~target, PROGRAM_RGB))
+        for mask, color in parts:
+            rgb[mask] = 255.0 * (1 - opacity) + np.array(color) * opacity
+    else:
+        rgb[target] = TARGET_RGB
+        rgb[program] = rgb[program] * (1 - opacity) + np.array(PROGRAM_RGB) * opacity
+    alpha = np.full((*target.shape, 1), 255.0)
+    return np.concatenate([rgb, alpha], axis=2).round().astype(np.uint8)
+
+
+class RenderCanvas(CanvasWidget):
+    """Paints target, render, selection and preview; clicking selects a primitive."""
+
+    def __init__(self, doc: Document, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.doc = doc
+        self.opacity = 0.6
+        self.difference = False
+        for signal in (doc.programChanged, doc.targetChanged, doc.previewChanged):
+            signal.connect(self.refresh)
+        doc.selectionChanged.connect(lambda _pos: self.update())
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Recompute the layers from the document."""
+        target = self.doc.target >= 0.5
+        program = self.doc.render(TARGET_SIZE)
+        self._image = rgba_image(composite(target, program, self.opacity, self.difference))
+        preview = self.doc.preview
+        self._preview_paths = None
+        if preview is not None:
+            after = preview.apply(self.doc.program)
+            part = (
+                shape_path(preview.replacement)
+                if preview.replacement.nonterminal == SHAPE
+                else None
+            )
+            self._preview_paths = (shape_path(after), part)
+        self.update()
+
+    def paintEvent(self, event) -> None:
+        painter = QPainter(self)
+        self.paint_backdrop(painter)
+        self.draw_image(painter, self._image, smooth=False)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setTransform(self.canvas_transform())
+        if self._preview_paths is not None:
+            whole, part = self._preview_paths
+            if part is not None:
+                painter.fillPath(part, QBrush(QColor(20, 160, 60, 70)))
+            pen = QPen(PREVIEW, 2.5, Qt.PenStyle.DashLine)
+            pen.setCosmetic(True)
+            painter.strokePath(whole, pen)
+        shape = self.selected_shape()
+        if shape is not None:
+            pen = QPen(SELECTED, 3.0)
+            pen.setCosmetic(True)
+            painter.strokePath(shape_path(shape), pen)
+
+    def selected_shape(self) -> Node | None:
+        """The selected shape; for a selected value, the shape it belongs to."""
+        pos = self.doc.selected
+        if pos < 0:
+            return None
+        node = node_at(self.doc.program, pos)
+        if node.nonterminal != SHAPE:
+            node = node_at(self.doc.program, parent_of(self.doc.program, pos))
+        return node
+
+    def primitive_at(self, point: QPointF) -> int:
+        """Position of the last (topmost) primitive whose shape contains ``point`` (units)."""
+        p = Point(point.x(), point.y())
+        for pos, node in reversed(primitives(self.doc.program)):
+            if shape_of(node, quad_segs=16).intersects(p):
+                return pos
+        return -1
+
+    def mousePressEvent(self, event) -> None:
+        if self.start_pan(event) or event.button() != Qt.MouseButton.LeftButton:
+            return
+        self.doc.set_selected(self.primitive_at(self.to_canvas(event.position())))
+
+    def mouseMoveEvent(self, event) -> None:
+        self.continue_pan(event)
+
+    def mouseReleaseEvent(self, event) -> None:
+        self.end_pan()
+
+
+class RenderView(QWidget):
+    """Header (opacity, difference, score, solved) over a :class:`RenderCanvas`."""
+
+    def __init__(self, doc: Document, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.doc = doc
+        self.canvas = RenderCanvas(doc)
+        self.opacity = QSlider(Qt.Orientation.Horizontal, minimum=0, maximum=100, value=60)
+        self.opacity.setToolTip("Opacity of the program's render over the target")
+        self.opacity.setMinimumWidth(70)
+        self.opacity.setMaximumWidth(120)
+        self.opacity.valueChanged.connect(self._opacity_changed)
+        self.difference = QCheckBox("Difference", toolTip="Red: missing ink. Blue: extra.")
+        self.difference.toggled.connect(self._difference_toggled)
+        self.score_label = QLabel()
+        # the label takes the space left over and never widens the view (long preview texts)
+        self.score_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.score_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self.solved_label = QLabel()
+        self.solved_label.setMinimumWidth(90)
+        head = QHBoxLayout()
+        head.setContentsMargins(6, 3, 6, 3)
+        head.addWidget(QLabel("Opacity"))
+        head.addWidget(self.opacity)
+        head.addWidget(self.difference)
+        head.addWidget(self.score_label, 1)
+        head.addWidget(self.solved_label)
+        self.hint = QLabel(
+            "This target looks like an outline: fill it with the Fill tool, or set "
+            "Target to “Outline sketch”.",
+            wordWrap=True,
+        )
+        self.hint.setStyleSheet("color: #b9770e; padding: 0 6px 3px 6px;")
+        self.hint.hide()
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addLayout(head)
+        layout.addWidget(self.hint)
+        layout.addWidget(self.canvas)
+        for signal in (doc.programChanged, doc.targetChanged, doc.previewChanged):
+            signal.connect(self.update_score)
+        doc.targetChanged.connect(lambda: self.hint.setVisible(doc.looks_like_outline()))
+        self.update_score()
+
+    def _opacity_changed(self, value: int) -> None:
+        self.canvas.opacity = value / 100
+        self.canvas.refresh()
+
+    def _difference_toggled(self, on: bool) -> None:
+        self.canvas.difference = on
+        self.canvas.refresh()
+
+    def update_score(self) -> None:
+        """Show the live score, the preview's score and whether the target is solved."""
+        if not self.doc.has_ink():
+            self.score_label.setText("Draw or load a target to get a score")
+            self.solved_label.setText("")
+            return
+        score = self.doc.score()
+        name = "Fit" if self.doc.modality == "sketch" else "Score"
+        text = f"{name} {score:.3f}"
+        if self.doc.preview is not None:
+            after = self.doc.score_target().score(self.doc.preview.apply(self.doc.program))
+            text += f" → {after:.3f} (proposal)"
+        self.score_label.setText(text)
+        solved = self.doc.solved()
+        self.solved_label.setText("  ✔ Solved" if solved else "  Not solved")
+        color = "#1a9641" if solved else "#888888"
+        self.solved_label.setStyleSheet(f"color: {color}; font-weight: bold;")

@@ -1,0 +1,104 @@
+"""Persistent preferences and the recent-files list, stored with QSettings (no widgets)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, QSettings
+
+MAX_RECENT = 8
+THEMES = ("light", "dark")
+
+
+@dataclass
+class Preferences:
+    """What the preferences dialog edits.
+
+    Attributes:
+        model_path: a policy ``.onnx`` file; empty means the shipped model for
+            the target's modality (``models/policy_<modality>.onnx``).
+        budget: renderer calls an auto-run may spend.
+        beam_width: programs kept per search step.
+        pen_width: sketch pen width in canvas units (the canvas is 32 units wide).
+        theme: ``"light"`` or ``"dark"``.
+        propose_after_accept: ask the model for the next edit after accepting one.
+        refine: auto-run polishes each new best program by one-value hill climbing.
+        seed: seed of the search's random generator.
+    """
+
+    model_path: str = ""
+    budget: int = 2000
+    beam_width: int = 16
+    pen_width: float = 1.0
+    theme: str = "light"
+    propose_after_accept: bool = True
+    refine: bool = True
+    seed: int = 0
+
+
+def _coerce(kind: type, value, default):
+    try:
+        if kind is bool:
+            return value in (True, "true", "True", "1", 1)
+        return kind(value)
+    except (TypeError, ValueError):
+        return default
+
+
+class Settings:
+    """Typed access to a :class:`QSettings` store (pass one at a file for tests)."""
+
+    def __init__(self, store: QSettings | None = None):
+        self.store = store if store is not None else QSettings("TreeSketch", "TreeSketch")
+
+    @classmethod
+    def at(cls, path: str | os.PathLike) -> Settings:
+        """Settings kept in the INI file ``path``."""
+        return cls(QSettings(str(path), QSettings.Format.IniFormat))
+
+    def preferences(self) -> Preferences:
+        """The stored preferences (defaults for anything missing or malformed)."""
+        out = Preferences()
+        for f in fields(Preferences):
+            default = getattr(out, f.name)
+            raw = self.store.value(f"prefs/{f.name}", default)
+            setattr(out, f.name, _coerce(type(default), raw, default))
+        if out.theme not in THEMES:
+            out.theme = "light"
+        out.budget = max(10, out.budget)
+        out.beam_width = max(1, out.beam_width)
+        return out
+
+    def set_preferences(self, prefs: Preferences) -> None:
+        """Store ``prefs``."""
+        for key, value in asdict(prefs).items():
+            self.store.setValue(f"prefs/{key}", value)
+        self.store.sync()
+
+    def recent_files(self) -> list[str]:
+        """Recently opened or saved files, newest first (missing files dropped)."""
+        raw = self.store.value("recent_files", [])
+        items = [raw] if isinstance(raw, str) else list(raw or [])
+        return [p for p in items if p and Path(p).exists()][:MAX_RECENT]
+
+    def add_recent(self, path: str | os.PathLike) -> None:
+        """Put ``path`` first in the recent-files list."""
+        p = str(Path(path).resolve())
+        items = [p] + [q for q in self.recent_files() if q != p]
+        self.store.setValue("recent_files", items[:MAX_RECENT])
+        self.store.sync()
+
+    def clear_recent(self) -> None:
+        """Forget all recent files."""
+        self.store.setValue("recent_files", [])
+
+    def window_state(self) -> tuple[QByteArray | None, QByteArray | None]:
+        """Saved window geometry and dock layout (``None`` when not saved yet)."""
+        return self.store.value("window/geometry"), self.store.value("window/state")
+
+    def set_window_state(self, geometry: QByteArray, state: QByteArray) -> None:
+        """Remember the window geometry and dock layout."""
+        self.store.setValue("window/geometry", geometry)
+        self.store.setValue("window/state", state)

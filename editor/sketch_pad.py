@@ -1,0 +1,280 @@
+"""The sketch pad: draw or load the target the program should match.
+
+Tools: a freehand pen with adjustable width, an eraser, and a fill tool that
+turns the closed region under the cursor solid.  Every stroke, fill, clear
+or loaded image is one undo step (``commands.set_target``).  Images load by
+file dialog or drag and drop (PNG, JPEG, BMP; scaled to fit; dark-on-light
+and light-on-dark are both understood).  The modality box says whether the
+target is a filled shape or an outline sketch.  Zoom with the wheel, pan with
+the middle button or Alt + drag.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageDraw
+from PySide6.QtCore import QPointF, Qt, Signal
+from PySide6.QtGui import QAction, QActionGroup, QColor, QImage, QPainter, QPainterPath, QPen
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QLabel,
+    QToolBar,
+    QVBoxLayout,
+    QWidget,
+)
+
+from editor import commands
+from editor.canvas import CanvasWidget, gray_image
+from editor.docfile import TARGET_SIZE
+from editor.document import Document
+from inference.geometry import CANVAS
+from inference.images import INK_BLACK, INK_WHITE, ImageError, load_target
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp")
+IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp)"
+PIXELS_PER_UNIT = TARGET_SIZE / CANVAS
+TOOLS = [  # (name, label, key, tip)
+    ("pen", "Pen", "P", "Freehand pen"),
+    ("eraser", "Eraser", "E", "Erase ink"),
+    ("fill", "Fill", "F", "Fill: click inside a closed outline to make it solid"),
+]
+MODALITIES = [("filled", "Filled shape"), ("sketch", "Outline sketch")]
+
+
+def paint_stroke(target: np.ndarray, points: list[QPointF], width: float, ink: bool) -> np.ndarray:
+    """``target`` with a round-capped polyline through ``points`` (canvas units) painted."""
+    grey = np.ascontiguousarray(np.clip(target * 255 + 0.5, 0, 255).astype(np.uint8))
+    image = QImage(
+        grey.data, TARGET_SIZE, TARGET_SIZE, TARGET_SIZE, QImage.Format.Format_Grayscale8
+    )
+    painter = QPainter(image)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    pen = QPen(QColor(255, 255, 255) if ink else QColor(0, 0, 0), width * PIXELS_PER_UNIT)
+    pen.setCapStyle(Qt.PenCapStyle.RoundCap)
+    pen.setJoinStyle(Qt.PenJoinStyle.RoundJoin)
+    painter.setPen(pen)
+    pixels = [p * PIXELS_PER_UNIT for p in points]
+    if len(pixels) == 1:
+        painter.drawPoint(pixels[0])
+    else:
+        painter.drawPolyline(pixels)
+    painter.end()
+    return grey.astype(np.float32) / 255.0
+
+
+def flood_fill(target: np.ndarray, point: QPointF) -> np.ndarray:
+    """``target`` with the region of similar ink around ``point`` (canvas units) inked.
+
+    The region grows by two pixels, so it also covers the soft (antialiased) inner
+    edge of the strokes around it and leaves no seam.
+    """
+    col, row = int(point.x() * PIXELS_PER_UNIT), int(point.y() * PIXELS_PER_UNIT)
+    if not (0 <= row < TARGET_SIZE and 0 <= col < TARGET_SIZE) or target[row, col] >= 0.5:
+        return target
+    marks = Image.fromarray((target >= 0.5).astype(np.uint8) * 255).copy()  # 255 = ink
+    ImageDraw.floodfill(marks, (col, row), 128)
+    region = np.asarray(marks) == 128
+    for _ in range(2):
+        grown = region.copy()
+        grown[1:] |= region[:-1]
+        grown[:-1] |= region[1:]
+        grown[:, 1:] |= region[:, :-1]
+        grown[:, :-1] |= region[:, 1:]
+        region = grown
+    return np.where(region, 1.0, target).astype(np.float32)
+
+
+def read_image(path: str | os.PathLike) -> np.ndarray:
+    """An image file as a target; whichever of dark or light is the minority is ink."""
+    image = load_target(path, TARGET_SIZE, ink=INK_BLACK)
+    if image.mean() > 0.5:  # light drawing on a dark background
+        image = load_target(path, TARGET_SIZE, ink=INK_WHITE)
+    return image
+
+
+class SketchCanvas(CanvasWidget):
+    """The drawing surface; shows the document's target as dark ink on paper."""
+
+    def __init__(self, doc: Document, pen_width: float, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.doc = doc
+        self.tool = "pen"
+        self.pen_width = pen_width
+        self._points: list[QPointF] = []
+        self._image = gray_image(1.0 - doc.target)
+        doc.targetChanged.connect(self._target_changed)
+        self.setCursor(Qt.CursorShape.CrossCursor)
+
+    def _target_changed(self) -> None:
+        self._image = gray_image(1.0 - self.doc.target)
+        self.update()
+
+    def mousePressEvent(self, event) -> None:
+        if self.start_pan(event) or self.doc.busy:
+            return
+        if event.button() != Qt.MouseButton.LeftButton:
+            return
+        point = self.to_canvas(event.position())
+        if self.tool == "fill":
+            filled = flood_fill(self.doc.target, point)
+            if not np.array_equal(filled, self.doc.target):
+                self.doc.push(commands.set_target(self.doc, filled, "Fill region"))
+            return
+        self._points = [point]
+        self.update()
+
+    def mouseMoveEvent(self, event) -> None:
+        if self.continue_pan(event):
+            return
+        if self._points:
+            self._points.append(self.to_canvas(event.position()))
+            self.update()
+
+    def mouseReleaseEvent(self, event) -> None:
+        if self.end_pan() or not self._points:
+            return
+        ink = self.tool == "pen"
+        new = paint_stroke(self.doc.target, self._points, self.pen_width, ink)
+        self._points = []
+        self.doc.push(commands.set_target(self.doc, new, "Pen stroke" if ink else "Erase"))
+
+    def paintEvent(self, event) -> None:
+        painter = QPainter(self)
+        self.paint_backdrop(painter)
+        self.draw_image(painter, self._image)
+        if self._points:
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+            painter.setTransform(self.canvas_transform())
+            color = QColor(0, 0, 0) if self.tool == "pen" else QColor(255, 255, 255)
+            pen = QPen(color, self.pen_width)
+            pen.setCapStyle(Qt.PenCapStyle.RoundCap)
+            pen.setJoinStyle(Qt.PenJoinStyle.RoundJoin)
+            painter.setPen(pen)
+            if len(self._points) == 1:
+                painter.drawPoint(self._points[0])
+            else:
+                path = QPainterPath(self._points[0])
+                for p in self._points[1:]:
+                    path.lineTo(p)
+                painter.drawPath(path)
+
+
+class SketchPad(QWidget):
+    """Tool bar + :class:`SketchCanvas`.
+
+    Signals:
+        message(str): a status line (an image that could not be loaded...).
+        penWidthChanged(float): the user changed the pen width.
+    """
+
+    message = Signal(str)
+    penWidthChanged = Signal(float)
+
+    def __init__(self, doc: Document, pen_width: float, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.doc = doc
+        self.canvas = SketchCanvas(doc, pen_width)
+        self.toolbar = QToolBar("Sketch")
+        self.tool_actions: dict[str, QAction] = {}
+        group = QActionGroup(self)
+        for name, label, key, tip in TOOLS:
+            act = QAction(label, self, checkable=True, toolTip=f"{tip} ({key})")
+            act.setShortcut(key)
+            act.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            act.triggered.connect(lambda _=False, n=name: self.set_tool(n))
+            group.addAction(act)
+            self.toolbar.addAction(act)
+            self.addAction(act)
+            self.tool_actions[name] = act
+        self.tool_actions["pen"].setChecked(True)
+        self.width_box = QDoubleSpinBox(minimum=0.25, maximum=8.0, singleStep=0.25, suffix=" u")
+        self.width_box.setValue(pen_width)
+        self.width_box.setToolTip("Pen width in canvas units (the canvas is 32 units wide)")
+        self.width_box.valueChanged.connect(self._width_changed)
+        self.toolbar.addWidget(QLabel(" Width "))
+        self.toolbar.addWidget(self.width_box)
+        self.target_bar = QToolBar("Target")
+        self.modality_box = QComboBox(toolTip="Is the target a filled shape or an outline sketch?")
+        for key, label in MODALITIES:
+            self.modality_box.addItem(label, key)
+        self.modality_box.activated.connect(self._modality_chosen)
+        self.target_bar.addWidget(QLabel(" Target: "))
+        self.target_bar.addWidget(self.modality_box)
+        self.target_bar.addSeparator()
+        self.load_action = self.target_bar.addAction("Load image…", self.choose_image)
+        self.clear_action = self.target_bar.addAction("Clear", self.clear)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.toolbar)
+        layout.addWidget(self.target_bar)
+        layout.addWidget(self.canvas)
+        self.setAcceptDrops(True)
+        doc.targetChanged.connect(self._sync_modality)
+        doc.busyChanged.connect(self._busy_changed)
+        self._sync_modality()
+
+    def _busy_changed(self, busy: bool) -> None:
+        self.toolbar.setEnabled(not busy)
+        self.target_bar.setEnabled(not busy)
+
+    def set_tool(self, name: str) -> None:
+        """Pick ``"pen"``, ``"eraser"`` or ``"fill"``."""
+        self.canvas.tool = name
+        self.tool_actions[name].setChecked(True)
+
+    def set_pen_width(self, width: float) -> None:
+        """Set the pen width (canvas units)."""
+        self.width_box.setValue(width)
+
+    def _width_changed(self, width: float) -> None:
+        self.canvas.pen_width = width
+        self.penWidthChanged.emit(width)
+
+    def clear(self) -> None:
+        """Erase the whole target (one undo step)."""
+        if self.doc.has_ink():
+            self.doc.push(commands.set_target(self.doc, np.zeros_like(self.doc.target), "Clear"))
+
+    def choose_image(self) -> None:
+        """Ask for an image file and load it as the target."""
+        path, _ = QFileDialog.getOpenFileName(self, "Load target image", "", IMAGE_FILTER)
+        if path:
+            self.load_image(path)
+
+    def load_image(self, path: str | os.PathLike) -> bool:
+        """Load an image file as the target; False (with a message) when it cannot."""
+        try:
+            image = read_image(path)
+        except ImageError as e:
+            self.message.emit(f"Cannot load the image: {e}")
+            return False
+        self.doc.push(commands.set_target(self.doc, image, f"Load image {Path(path).name}"))
+        return True
+
+    def _modality_chosen(self, index: int) -> None:
+        key = self.modality_box.itemData(index)
+        if key != self.doc.modality:
+            self.doc.push(commands.set_modality(self.doc, key))
+
+    def _sync_modality(self) -> None:
+        self.modality_box.setCurrentIndex([k for k, _ in MODALITIES].index(self.doc.modality))
+
+    def _image_paths(self, event) -> list[str]:
+        urls = event.mimeData().urls() if event.mimeData().hasUrls() else []
+        paths = [u.toLocalFile() for u in urls if u.isLocalFile()]
+        return [p for p in paths if Path(p).suffix.lower() in IMAGE_SUFFIXES]
+
+    def dragEnterEvent(self, event) -> None:
+        if self._image_paths(event) and not self.doc.busy:
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:
+        paths = self._image_paths(event)
+        if paths and self.load_image(paths[0]):
+            event.acceptProposedAction()

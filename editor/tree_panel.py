@@ -1,0 +1,222 @@
+"""The syntax-tree panel: the program as a tree, edited in place.
+
+Each shape is a row (``Union``/``Difference``, ``Circle``, ``Quad``); a
+circle's or quad's values are child rows.  The *Value* column edits in
+place: a spin box 0–15 for numbers, a choice of 0°–315° for angles, + or −
+for operations.  The node actions (replace, wrap, duplicate, delete, lock)
+are declared in :data:`NODE_ACTIONS`, shown in the context menu and offered
+to the window's Edit menu.  Selecting a row selects the node in the
+document (the render view outlines its shape); a locked subtree shows a
+padlock; a previewed proposal is highlighted in green.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QPoint, Qt, QTimer
+from PySide6.QtGui import QAction, QBrush, QColor, QKeySequence
+from PySide6.QtWidgets import QMenu, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
+
+from editor import commands
+from editor.document import Document
+from editor.value_editors import POS_ROLE, ValueDelegate, lock_icon, value_text
+from inference.syntax import to_text
+from inference.tree import ANGLE, BINOP, CIRCLE, NUM, OP, SHAPE, Node, node_at
+
+FIELDS = {CIRCLE: ("r", "x", "y"), "Quad": ("x", "y", "w", "h", "angle")}
+PREVIEW_BRUSH = QBrush(QColor(20, 160, 60, 60))
+NODE_ACTIONS = [  # (key, label, shortcut, command factory)
+    ("replace_circle", "Replace with Circle", None, lambda d, p: commands.replace(d, p, "circle")),
+    ("replace_quad", "Replace with Quad", None, lambda d, p: commands.replace(d, p, "quad")),
+    (
+        "wrap_plus",
+        "Wrap in + (add a circle)",
+        "Ctrl+Shift+U",
+        lambda d, p: commands.wrap(d, p, "+"),
+    ),
+    (
+        "wrap_minus",
+        "Wrap in − (cut a circle)",
+        "Ctrl+Shift+M",
+        lambda d, p: commands.wrap(d, p, "-"),
+    ),
+    ("duplicate", "Duplicate", "Ctrl+D", commands.duplicate),
+    ("delete", "Delete", QKeySequence.StandardKey.Delete, commands.delete),
+    ("lock", "Lock (the model may not change it)", "Ctrl+L", None),
+]
+
+
+def row_label(node: Node) -> str:
+    """The *Node* column text of a shape row."""
+    if node.kind == BINOP:
+        return "Union" if node.children[0].value == "+" else "Difference"
+    return node.kind
+
+
+class TreePanel(QWidget):
+    """A QTreeWidget of the document's program, with in-place editing and node actions."""
+
+    def __init__(self, doc: Document, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.doc = doc
+        self.tree = QTreeWidget()
+        self.tree.setColumnCount(2)
+        self.tree.setHeaderLabels(["Node", "Value"])
+        self.tree.setColumnWidth(0, 170)
+        self.delegate = ValueDelegate(self.tree, lambda: doc.program, self._value_edited)
+        self.tree.setItemDelegate(self.delegate)
+        self.tree.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.tree.customContextMenuRequested.connect(self._context_menu)
+        self.tree.itemSelectionChanged.connect(self._selection_from_tree)
+        self._triggers = (
+            QTreeWidget.EditTrigger.DoubleClicked
+            | QTreeWidget.EditTrigger.EditKeyPressed
+            | QTreeWidget.EditTrigger.SelectedClicked
+        )
+        self.tree.setEditTriggers(self._triggers)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.tree)
+        self.actions_by_key: dict[str, QAction] = {}
+        for key, label, shortcut, factory in NODE_ACTIONS:
+            act = QAction(label, self)
+            if shortcut is not None:
+                act.setShortcut(shortcut)
+                act.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            act.triggered.connect(lambda _=False, k=key, f=factory: self._run_action(k, f))
+            self.addAction(act)
+            self.actions_by_key[key] = act
+        self.actions_by_key["lock"].setCheckable(True)
+        self._items: dict[int, QTreeWidgetItem] = {}
+        doc.programChanged.connect(self.rebuild)
+        doc.previewChanged.connect(self.rebuild)
+        doc.selectionChanged.connect(self._selection_from_doc)
+        doc.busyChanged.connect(self._busy_changed)
+        self.rebuild()
+
+    # ----- building ------------------------------------------------------------------------
+
+    def rebuild(self) -> None:
+        """Rebuild the rows from the document (keeps selection and scroll position)."""
+        scroll = self.tree.verticalScrollBar().value()
+        self.tree.blockSignals(True)
+        self.tree.clear()
+        self._items = {}
+        self._add(self.tree.invisibleRootItem(), 0, self.doc.program, self.doc.locked)
+        self.tree.expandAll()
+        self.tree.blockSignals(False)
+        self._selection_from_doc(self.doc.selected)
+        self.tree.verticalScrollBar().setValue(scroll)
+        self._update_actions()
+
+    def _add(self, parent: QTreeWidgetItem, pos: int, node: Node, locked, name: str = "") -> None:
+        if node.nonterminal == SHAPE:
+            item = QTreeWidgetItem(parent, [row_label(node), self._summary(node)])
+            edit_pos = pos + 1 if node.kind == BINOP else -1
+        else:
+            item = QTreeWidgetItem(parent, [name, value_text(node)])
+            edit_pos = pos
+        item.setData(0, POS_ROLE, pos)
+        item.setData(1, POS_ROLE, edit_pos)
+        if edit_pos >= 0:
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsEditable)
+        if pos in locked:
+            item.setIcon(0, lock_icon())
+            item.setToolTip(0, "Locked: the model may not change this subtree")
+        self._mark_preview(item, pos, edit_pos)
+        self._items[pos] = item
+        offsets = node.child_offsets() if node.children else ()
+        names = FIELDS.get(node.kind, ("", "", ""))
+        for i, (off, child) in enumerate(zip(offsets, node.children, strict=True)):
+            if node.kind == BINOP and i == 0:
+                continue  # the operator is edited on the operation's own row
+            self._add(item, pos + off, child, locked, names[i] if node.kind != BINOP else "")
+
+    def _summary(self, node: Node) -> str:
+        if node.kind == BINOP:
+            return value_text(node.children[0])
+        names = FIELDS[node.kind]
+        return " · ".join(f"{n} {value_text(c)}" for n, c in zip(names, node.children, strict=True))
+
+    def _mark_preview(self, item: QTreeWidgetItem, pos: int, edit_pos: int) -> None:
+        preview = self.doc.preview
+        if preview is None or preview.pos not in (pos, edit_pos):
+            return
+        for col in (0, 1):
+            item.setBackground(col, PREVIEW_BRUSH)
+        new = preview.replacement
+        shown = value_text(new) if new.nonterminal in (NUM, ANGLE, OP) else to_text(new)
+        item.setText(1, f"{item.text(1)}  →  {shown}")
+        item.setToolTip(1, f"Proposed: {to_text(new)}")
+
+    # ----- selection -----------------------------------------------------------------------
+
+    def selected_pos(self) -> int:
+        """Position of the selected row's node, or -1."""
+        items = self.tree.selectedItems()
+        return items[0].data(0, POS_ROLE) if items else -1
+
+    def _selection_from_tree(self) -> None:
+        self.doc.set_selected(self.selected_pos())
+        self._update_actions()
+
+    def _selection_from_doc(self, pos: int) -> None:
+        item = self._items.get(pos)
+        self.tree.blockSignals(True)
+        self.tree.clearSelection()
+        if item is not None:
+            item.setSelected(True)
+            self.tree.setCurrentItem(item)
+            self.tree.scrollToItem(item)
+        self.tree.blockSignals(False)
+        self._update_actions()
+
+    # ----- editing -------------------------------------------------------------------------
+
+    def _value_edited(self, pos: int, value) -> None:
+        if node_at(self.doc.program, pos).value == value or self.doc.busy:
+            return
+        # deferred: the editor that reported the value must close before the rows are rebuilt
+        QTimer.singleShot(0, lambda: self.doc.push(commands.set_value(self.doc, pos, value)))
+
+    def _update_actions(self) -> None:
+        pos = self.selected_pos()
+        node = node_at(self.doc.program, pos) if pos >= 0 else None
+        shape = node is not None and node.nonterminal == SHAPE and not self.doc.busy
+        for act in self.actions_by_key.values():
+            act.setEnabled(shape)
+        self.actions_by_key["delete"].setEnabled(shape and commands.can_delete(self.doc, pos))
+        lock = self.actions_by_key["lock"]
+        lock.setEnabled(node is not None and not self.doc.busy)
+        lock.setChecked(pos in self.doc.locked)
+
+    def _run_action(self, key: str, factory) -> None:
+        pos = self.selected_pos()
+        if pos < 0 or self.doc.busy:
+            return
+        if key == "lock":
+            self.doc.push(commands.lock(self.doc, pos, pos not in self.doc.locked))
+            return
+        try:
+            self.doc.push(factory(self.doc, pos))
+        except ValueError:
+            return  # not applicable to this node (the action is disabled then)
+        if key in ("wrap_plus", "wrap_minus", "duplicate"):
+            self.doc.set_selected(pos)
+
+    def _context_menu(self, point: QPoint) -> None:
+        item = self.tree.itemAt(point)
+        if item is None:
+            return
+        self.tree.setCurrentItem(item)
+        menu = QMenu(self)
+        for key, act in self.actions_by_key.items():
+            if key == "duplicate" or key == "lock":
+                menu.addSeparator()
+            menu.addAction(act)
+        menu.exec(self.tree.viewport().mapToGlobal(point))
+
+    def _busy_changed(self, busy: bool) -> None:
+        self.tree.setEditTriggers(
+            QTreeWidget.EditTrigger.NoEditTriggers if busy else self._triggers
+        )
+        self._update_actions()

@@ -1,0 +1,80 @@
+"""Proposals and auto-run against a real ONNX model with fake weights (no widgets)."""
+
+import numpy as np
+import pytest
+
+from editor import commands, docfile
+from editor.assistant import Assistant
+from editor.autorun import AutoRun
+from editor.document import Document
+from editor.workers import Jobs
+from inference.syntax import parse
+
+START = "(- (Circle 6 8 8) (Quad 8 8 4 4 45))"
+
+
+@pytest.fixture
+def jobs():
+    j = Jobs()
+    yield j
+    j.shutdown()
+
+
+def make(settings, jobs, qtbot, text=START):
+    doc = Document()
+    target = np.zeros((docfile.TARGET_SIZE,) * 2, np.float32)
+    target[64:192, 48:208] = 1.0
+    doc.load(docfile.DocumentData(parse(text), target), None)
+    assistant = Assistant(doc, settings, jobs)
+    assistant.load_model()
+    qtbot.waitUntil(lambda: not assistant.model_status.startswith("Loading"), timeout=5000)
+    return doc, assistant
+
+
+def test_missing_model_says_why_and_editing_still_works(settings, jobs, qtbot, tmp_path):
+    prefs = settings.preferences()
+    prefs.model_path = str(tmp_path / "nowhere.onnx")
+    settings.set_preferences(prefs)
+    doc, assistant = make(settings, jobs, qtbot)
+    assert assistant.model is None
+    assert "model file not found" in assistant.model_status
+    assert "Manual editing works" in assistant.model_status
+    assistant.propose()  # does nothing, says why
+    assert assistant.candidates == []
+    doc.push(commands.set_value(doc, 4, 3))
+    assert "Circle 3 8 8" in str(doc.program)
+
+
+def test_propose_reject_accept(model_settings, jobs, qtbot):
+    doc, assistant = make(model_settings, jobs, qtbot)
+    assert assistant.model is not None and "fake_policy.onnx" in assistant.model_status
+    with qtbot.waitSignal(assistant.workingChanged, check_params_cb=lambda b: not b, timeout=5000):
+        assistant.propose()
+    assert len(assistant.candidates) >= 2
+    first = assistant.current()
+    assert doc.preview == first.proposal.edit
+    assistant.reject()
+    second = assistant.current()
+    assert second.proposal.edit != first.proposal.edit and doc.preview == second.proposal.edit
+    before = doc.program
+    assistant.accept()
+    assert doc.program == second.program and doc.preview is None
+    assert doc.undo_stack.count() == 1
+    doc.undo_stack.undo()
+    assert doc.program == before
+
+
+def test_auto_run_is_one_undo_step(settings, jobs, qtbot):
+    doc, assistant = make(settings, jobs, qtbot, "(Circle 2 3 3)")  # no model: random search
+    run = AutoRun(doc, assistant, jobs)
+    start_score = doc.score()
+    with qtbot.waitSignal(run.finished, timeout=10000) as blocker:
+        run.start()
+        assert doc.busy
+    event = blocker.args[0]
+    assert not doc.busy and run.state == "idle"
+    assert event.score > start_score and doc.program == event.program
+    assert doc.undo_stack.count() == 1
+    assert doc.undo_stack.text(0).startswith("Auto-run finished")
+    doc.undo_stack.undo()
+    assert str(doc.program) == "Node('(Circle 2 3 3)')"

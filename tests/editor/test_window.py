@@ -1,0 +1,209 @@
+"""The main window driven by real mouse and keyboard events (pytest-qt, offscreen)."""
+
+import json
+
+import numpy as np
+from PIL import Image
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
+from PySide6.QtGui import QDropEvent, QGuiApplication
+from PySide6.QtWidgets import QComboBox, QFileDialog, QMessageBox, QSpinBox
+
+from editor.docfile import TARGET_SIZE
+from inference.syntax import parse, to_text
+
+PX = TARGET_SIZE / 32  # target pixels per canvas unit
+
+
+def at(canvas, x: float, y: float) -> QPoint:
+    """Widget position of canvas point (x, y) in units."""
+    return canvas.canvas_transform().map(QPointF(x, y)).toPoint()
+
+
+def stroke(qtbot, canvas, points):
+    qtbot.mousePress(canvas, Qt.MouseButton.LeftButton, pos=at(canvas, *points[0]))
+    for p in points[1:]:
+        qtbot.mouseMove(canvas, at(canvas, *p))
+    qtbot.mouseRelease(canvas, Qt.MouseButton.LeftButton, pos=at(canvas, *points[-1]))
+
+
+def set_program(window, text):
+    window.p.program_text.edit.setPlainText(text)
+    assert window.p.program_text.apply()
+
+
+def test_draw_a_stroke_then_undo_and_redo(qtbot, window):
+    doc, canvas = window.p.doc, window.p.sketch_pad.canvas
+    stroke(qtbot, canvas, [(8, 8), (16, 8), (24, 8)])
+    assert doc.target[int(8 * PX), int(16 * PX)] > 0.9  # on the line
+    assert doc.target[int(20 * PX), int(16 * PX)] == 0.0  # far from it
+    assert doc.undo_stack.text(0) == "Pen stroke" and window.isWindowModified()
+    window.undo_action.trigger()
+    assert not doc.has_ink() and not window.isWindowModified()
+    window.redo_action.trigger()
+    assert doc.has_ink()
+
+
+def test_fill_makes_a_closed_outline_solid_and_the_eraser_removes_ink(qtbot, window):
+    doc, pad = window.p.doc, window.p.sketch_pad
+    stroke(qtbot, pad.canvas, [(8, 8), (24, 8), (24, 24), (8, 24), (8, 8)])
+    assert doc.target[int(16 * PX), int(16 * PX)] == 0.0
+    assert window.p.render_view.hint.isVisible()  # "this looks like an outline"
+    pad.tool_actions["fill"].trigger()
+    qtbot.mouseClick(pad.canvas, Qt.MouseButton.LeftButton, pos=at(pad.canvas, 16, 16))
+    assert (doc.target[int(8 * PX) : int(24 * PX), int(8 * PX) : int(24 * PX)] == 1.0).all()
+    assert not window.p.render_view.hint.isVisible()
+    assert doc.target[int(4 * PX), int(4 * PX)] == 0.0  # outside stays empty
+    pad.tool_actions["eraser"].trigger()
+    pad.set_pen_width(4.0)
+    stroke(qtbot, pad.canvas, [(12, 16), (20, 16)])
+    assert doc.target[int(16 * PX), int(16 * PX)] == 0.0
+    assert window.p.settings.preferences().pen_width == 4.0  # persisted
+
+
+def test_edit_a_number_in_the_tree_with_the_spin_box(qtbot, window):
+    doc, tree = window.p.doc, window.p.tree_panel.tree
+    set_program(window, "(- (Circle 6 8 8) (Quad 8 8 4 4 45))")
+    radius = tree.topLevelItem(0).child(0).child(0)  # Difference > Circle > r
+    assert radius.text(0) == "r"
+    tree.setCurrentItem(radius)
+    tree.editItem(radius, 1)
+    editor = tree.viewport().findChild(QSpinBox)
+    assert editor is not None and editor.value() == 6
+    editor.selectAll()
+    qtbot.keyClicks(editor, "11")
+    qtbot.keyClick(editor, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: "Circle 11 8 8" in to_text(doc.program))
+    assert doc.undo_stack.text(doc.undo_stack.index() - 1).startswith("Set value")
+    window.undo_action.trigger()
+    assert "Circle 6 8 8" in to_text(doc.program)
+
+
+def test_angle_and_operator_choices(qtbot, window):
+    doc, tree = window.p.doc, window.p.tree_panel.tree
+    set_program(window, "(- (Circle 6 8 8) (Quad 8 8 4 4 45))")
+    root = tree.topLevelItem(0)
+    tree.editItem(root, 1)
+    combo = tree.viewport().findChild(QComboBox)
+    qtbot.keyClick(combo, Qt.Key.Key_Up)  # "−" → "+"
+    qtbot.waitUntil(lambda: to_text(doc.program).startswith("(+ "))
+    angle = tree.topLevelItem(0).child(1).child(4)
+    assert angle.text(0) == "angle" and angle.text(1) == "45°"
+    tree.editItem(angle, 1)
+    combo = tree.viewport().findChild(QComboBox)
+    qtbot.keyClick(combo, Qt.Key.Key_Down)
+    qtbot.waitUntil(lambda: "(Quad 8 8 4 4 90)" in to_text(doc.program))
+
+
+def test_node_actions_keep_the_program_valid_and_lock_shows(qtbot, window):
+    doc, panel = window.p.doc, window.p.tree_panel
+    set_program(window, "(- (Circle 6 8 8) (Quad 8 8 4 4 45))")
+    doc.set_selected(2)
+    panel.actions_by_key["duplicate"].trigger()
+    assert to_text(doc.program) == "(- (+ (Circle 6 8 8) (Circle 6 8 8)) (Quad 8 8 4 4 45))"
+    doc.set_selected(4)  # the first copy inside (+ ...)
+    panel.actions_by_key["delete"].trigger()
+    assert to_text(doc.program) == "(- (Circle 6 8 8) (Quad 8 8 4 4 45))"
+    doc.set_selected(8)
+    panel.actions_by_key["lock"].trigger()
+    assert doc.locked == {8} and not panel.tree.topLevelItem(0).child(1).icon(0).isNull()
+    assert not panel.actions_by_key["delete"].isEnabled() or doc.selected == 8
+    doc.set_selected(0)
+    assert not panel.actions_by_key["delete"].isEnabled()  # the root cannot be deleted
+
+
+def test_clicking_a_shape_selects_its_node(qtbot, window):
+    doc, view = window.p.doc, window.p.render_view.canvas
+    set_program(window, "(+ (Circle 3 4 4) (Quad 12 12 2 2 0))")
+    qtbot.mouseClick(view, Qt.MouseButton.LeftButton, pos=at(view, 24, 24))
+    assert doc.selected == 8
+    assert window.p.tree_panel.selected_pos() == 8
+    qtbot.mouseClick(view, Qt.MouseButton.LeftButton, pos=at(view, 8, 8))
+    assert doc.selected == 2
+    qtbot.mouseClick(view, Qt.MouseButton.LeftButton, pos=at(view, 16, 2))
+    assert doc.selected == -1
+
+
+def test_pasting_invalid_text_says_where_and_changes_nothing(qtbot, window):
+    doc, text = window.p.doc, window.p.program_text
+    before = doc.program
+    QGuiApplication.clipboard().setText("(Circle 4 8")
+    assert not text.paste()
+    assert "line 1, column 12" in text.error.text() and doc.program == before
+    QGuiApplication.clipboard().setText("(- (Circle 6 8 8) (Quad 8 8 4 4 45))")
+    assert text.paste() and to_text(doc.program) == "(- (Circle 6 8 8) (Quad 8 8 4 4 45))"
+    assert text.error.isHidden()
+
+
+def test_save_reopen_and_ask_before_losing_changes(qtbot, window, tmp_path, monkeypatch):
+    doc, files = window.p.doc, window.p.files
+    stroke(qtbot, window.p.sketch_pad.canvas, [(8, 8), (24, 24)])
+    set_program(window, "(Quad 8 8 4 4 45)")
+    files.save(tmp_path / "work.tsk")
+    assert not window.isWindowModified() and "work.tsk" in window.windowTitle()
+    saved_target = doc.target.copy()
+    set_program(window, "(Circle 1 1 1)")
+    asked = []
+
+    def cancel(*args):
+        asked.append(args[1])
+        return QMessageBox.StandardButton.Cancel
+
+    monkeypatch.setattr(QMessageBox, "question", cancel)
+    window.actions_by_name["New"].trigger()
+    assert asked == ["Unsaved changes"] and to_text(doc.program) == "(Circle 1 1 1)"
+    monkeypatch.setattr(QMessageBox, "question", lambda *a: QMessageBox.StandardButton.Discard)
+    window.actions_by_name["New"].trigger()
+    assert not doc.has_ink() and doc.path is None
+    monkeypatch.setattr(
+        QFileDialog, "getOpenFileName", lambda *a, **k: (str(tmp_path / "work.tsk"), "")
+    )
+    window.actions_by_name["Open…"].trigger()
+    assert to_text(doc.program) == "(Quad 8 8 4 4 45)" and not doc.dirty
+    assert np.abs(doc.target - saved_target).max() < 0.01
+    assert window.recent_menu.actions()[0].text() == "work.tsk"
+
+
+def test_export_each_format_from_the_menu(qtbot, window, tmp_path, monkeypatch):
+    set_program(window, "(- (Circle 6 8 8) (Quad 8 8 4 4 45))")
+    expected = {"SVG": b"<svg", "OpenSCAD": b"difference", "DXF": b"LWPOLYLINE"}
+    expected |= {"JSON": b'"format"', "PNG": b"\x89PNG"}
+    for name, marker in expected.items():
+        path = tmp_path / f"out-{name}"  # the suffix is added from the format
+        monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, p=path, **k: (str(p), ""))
+        window.actions_by_name[f"Export {name}"].trigger()
+        written = next(tmp_path.glob(f"out-{name}.*"))
+        assert marker in written.read_bytes(), name
+    data = json.loads((tmp_path / "out-JSON.json").read_text())
+    assert parse(data["program"]) == window.p.doc.program
+    assert Image.open(tmp_path / "out-PNG.png").size == (512, 512)
+
+
+def test_drop_an_image_on_the_pad(qtbot, window, tmp_path):
+    image = np.full((60, 80), 255, np.uint8)  # black ink on white paper, not square
+    image[20:40, 30:50] = 0
+    Image.fromarray(image).save(tmp_path / "ink.png")
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(tmp_path / "ink.png"))])
+    pad = window.p.sketch_pad
+    event = QDropEvent(
+        QPointF(50, 50),
+        Qt.DropAction.CopyAction,
+        mime,
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
+    # QApplication refuses synthetic drops without a drag in progress: call the handler
+    pad.dropEvent(event)
+    assert event.isAccepted()
+    doc = window.p.doc
+    assert doc.has_ink() and doc.target[128, 128] > 0.9 and doc.target[5, 5] == 0.0
+    assert doc.undo_stack.text(0) == "Load image ink.png"
+
+
+def test_missing_model_is_explained_and_manual_editing_works(qtbot, window):
+    status = window.p.proposals.model_label.text()
+    assert "No model" in status and "model file not found" in status
+    assert not window.p.proposals.actions_by_key["propose"].isEnabled()
+    assert window.p.proposals.actions_by_key["autorun"].isEnabled()
+    set_program(window, "(Circle 2 2 2)")
+    assert to_text(window.p.doc.program) == "(Circle 2 2 2)"
