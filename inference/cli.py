@@ -56,14 +56,24 @@ class _Parser(argparse.ArgumentParser):
         raise UserError(f"{message} (see '{self.prog} --help')")
 
 
-def _size(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"invalid size {text!r}") from None
-    if not 1 <= value <= MAX_SIZE:
-        raise argparse.ArgumentTypeError(f"size must be 1..{MAX_SIZE}, got {value}")
-    return value
+def _int_arg(what: str, low: int, high: int):
+    """An argparse type: an integer in ``low..high``, with a clear message otherwise."""
+
+    def convert(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"invalid {what} {text!r}") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{what} must be {low}..{high}, got {value}")
+        return value
+
+    return convert
+
+
+_size = _int_arg("size", 1, MAX_SIZE)
+_positive = _int_arg("positive number", 1, 10**9)
+_seed = _int_arg("seed", 0, 2**63 - 1)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -114,26 +124,6 @@ def build_parser() -> argparse.ArgumentParser:
     _add_synthesize(sub)
     _add_bench(sub)
     return parser
-
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"invalid number {text!r}") from None
-    if not 1 <= value <= 10**9:
-        raise argparse.ArgumentTypeError(f"must be a positive number, got {value}")
-    return value
-
-
-def _seed(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"invalid seed {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"a seed must be 0 or more, got {value}")
-    return value
 
 
 # Kept in sync with inference.synthesize (not imported here, see above).
