@@ -165,6 +165,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     ap.add_argument("--minutes", type=float, default=0, help="stop after this wall time")
     ap.add_argument("--examples", type=int, default=0, help="override the preset's total")
     ap.add_argument("--fresh", action="store_true", help="ignore an existing checkpoint")
+    ap.add_argument("--no-amp", action="store_true", help="no bfloat16 autocast on CUDA")
     ap.add_argument(
         "--search-problems",
         type=int,
@@ -183,6 +184,8 @@ def main(argv=None) -> int:
     if args.threads:
         torch.set_num_threads(args.threads)
     device = torch.device(args.device)
+    amp = device.type == "cuda" and not args.no_amp  # bfloat16 autocast on GPUs
+    torch.backends.cuda.matmul.allow_tf32 = True
     ckpt_path = out / "checkpoint.pt"
 
     torch.manual_seed(args.seed)  # weight init only; data uses numpy Generators
@@ -249,11 +252,15 @@ def main(argv=None) -> int:
         want = stage_at(preset, state["examples"])
         if want != stage:
             stage = want
-            loader_iter = iter(make_loader(data_cfg, args.workers, stage, shard=state["step"]))
+            loader_iter = iter(
+                make_loader(data_cfg, args.workers, stage, state["step"], device.type == "cuda")
+            )
         batch = _to(next(loader_iter), device)
         for g in opt.param_groups:
             g["lr"] = lr = lr_at(preset, state["step"], total_steps)
-        out_t = model(batch["images"], batch["tokens"], batch["feats"], batch["prefix_len"])
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp):
+            out_t = model(batch["images"], batch["tokens"], batch["feats"], batch["prefix_len"])
+        out_t = [o.float() for o in out_t]  # the loss in float32
         loss, ce, mse, stats = edit_loss(
             *out_t, batch["targets"], batch["value_targets"], batch["allowed"]
         )
