@@ -139,7 +139,15 @@ def _fmt(v):
 
 
 def save_checkpoint(path: Path, model, opt, state: dict) -> None:
-    """Atomically write weights, optimizer state and run state."""
+    """Atomically write weights, optimizer state and run state to ``path``, and the
+    weights alone in bfloat16 to ``weights.pt`` beside it (small enough to ship or to
+    bring back from a GPU machine; ``--init`` and ``models.export`` read it)."""
+    small = {k: v.to(torch.bfloat16) if v.is_floating_point() else v
+             for k, v in model.state_dict().items()}  # fmt: skip
+    weights = {"model": small, "config": model.cfg.to_dict(), "step": state["step"],
+               "examples": state["examples"], "args": state.get("args", {})}  # fmt: skip
+    torch.save(weights, path.with_name("weights.tmp"))
+    os.replace(path.with_name("weights.tmp"), path.with_name("weights.pt"))
     tmp = path.with_suffix(".tmp")
     torch.save(
         {
@@ -166,6 +174,12 @@ def parse_args(argv=None) -> argparse.Namespace:
     ap.add_argument("--examples", type=int, default=0, help="override the preset's total")
     ap.add_argument("--fresh", action="store_true", help="ignore an existing checkpoint")
     ap.add_argument("--no-amp", action="store_true", help="no bfloat16 autocast on CUDA")
+    ap.add_argument(
+        "--init",
+        type=Path,
+        help="start from these weights (weights.pt or "
+        "checkpoint.pt; fresh optimizer) when the run folder has no checkpoint",
+    )
     ap.add_argument(
         "--search-problems",
         type=int,
@@ -198,6 +212,11 @@ def main(argv=None) -> int:
         opt.load_state_dict(ck["opt"])
         state.update(step=ck["step"], examples=ck["examples"])
         print(f"resumed from {ckpt_path} at step {state['step']}", file=sys.stderr)
+    elif args.init:
+        ck = torch.load(args.init, map_location=device, weights_only=False)
+        model.load_state_dict(ck["model"])  # bfloat16 weights are cast back to float32
+        state.update(step=ck["step"], examples=ck["examples"])
+        print(f"initialized from {args.init} at step {state['step']}", file=sys.stderr)
     (out / "run.json").write_text(
         json.dumps({"preset": args.preset, **vars(args), "out": str(out)}, indent=1, default=str)
     )

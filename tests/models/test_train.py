@@ -37,3 +37,19 @@ def test_learning_rate_schedule():
     assert train.lr_at(p, 0, 1000) < train.lr_at(p, p.warmup_steps, 1000) == p.lr
     assert abs(train.lr_at(p, 1000, 1000) - 0.1 * p.lr) < 1e-12
     assert train.stage_at(p, 0) == 0 and train.stage_at(p, 10**9) == 2
+
+
+def test_init_from_small_weights(tmp_path):
+    import torch
+
+    first = tmp_path / "a"
+    assert train.main(["--preset", "smoke", "--out", str(first), "--workers", "0",
+                       "--search-problems", "0"]) == 0  # fmt: skip
+    weights = first / "weights.pt"
+    small = torch.load(weights, weights_only=False)
+    assert all(v.dtype == torch.bfloat16 for v in small["model"].values() if v.is_floating_point())
+    second = tmp_path / "b"
+    assert train.main(["--preset", "smoke", "--out", str(second), "--workers", "0", "--init",
+                       str(weights), "--examples", "240", "--search-problems", "0"]) == 0  # fmt: skip
+    rows = _rows(second / "eval.csv")
+    assert int(rows[0]["step"]) == 30 and int(rows[-1]["examples"]) == 240
