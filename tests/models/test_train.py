@@ -49,7 +49,7 @@ def test_init_from_small_weights(tmp_path):
     small = torch.load(weights, weights_only=False)
     assert all(v.dtype == torch.bfloat16 for v in small["model"].values() if v.is_floating_point())
     second = tmp_path / "b"
-    assert train.main(["--preset", "smoke", "--out", str(second), "--workers", "0", "--init",
-                       str(weights), "--examples", "240", "--search-problems", "0"]) == 0  # fmt: skip
+    args = ["--preset", "smoke", "--out", str(second), "--workers", "0", "--init", str(weights)]
+    assert train.main([*args, "--examples", "240", "--search-problems", "0"]) == 0
     rows = _rows(second / "eval.csv")
     assert int(rows[0]["step"]) == 30 and int(rows[-1]["examples"]) == 240
