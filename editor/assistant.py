@@ -98,6 +98,8 @@ class Assistant(QObject):
 
     @Slot(object)
     def _model_loaded(self, model) -> None:
+        if model is None:  # a cancelled, superseded load; the newer one reports itself
+            return
         self.model = model
         seen = f"{model.training_examples:,} training examples" if model.training_examples else ""
         self.model_status = (

@@ -99,7 +99,11 @@ def test_cli_bench_runs_an_untrained_network(folder, tmp_path, capsys):
     assert all(r["calls"] <= 100 for r in records)
 
 
-def test_cli_bench_skips_model_methods_without_a_model_by_default(folder, tmp_path, capsys):
+def test_cli_bench_skips_model_methods_without_a_model_by_default(
+    folder, tmp_path, capsys, monkeypatch
+):
+    # no shipped model: point the default model folder somewhere empty
+    monkeypatch.setattr("inference.onnx_model._MODELS_DIR", tmp_path / "no-models")
     args = ["bench", str(folder), "--limit", "1", "--budget", "50", "-o", str(tmp_path / "o")]
     args += ["--model", str(tmp_path / "missing.onnx")]
     code = cli.main(args)
