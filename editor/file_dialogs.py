@@ -7,6 +7,7 @@ logged, never raised.  Returns say whether the action happened.
 
 from __future__ import annotations
 
+import functools
 import logging
 from pathlib import Path
 
@@ -47,16 +48,22 @@ def maybe_save(parent: QWidget, files: FileController) -> bool:
     return answer == QMessageBox.StandardButton.Discard
 
 
+def _attempt(parent: QWidget, title: str, action, errors=(OSError, ValueError)) -> bool:
+    """Run ``action()``; on one of ``errors`` tell the user and return False."""
+    try:
+        action()
+    except errors as e:
+        _fail(parent, title, e)
+        return False
+    return True
+
+
 def open_path(parent: QWidget, files: FileController, path: str) -> bool:
     """Open ``path`` after asking about unsaved changes."""
     if not maybe_save(parent, files):
         return False
-    try:
-        files.open(path)
-    except (ProgramFileError, OSError) as e:
-        _fail(parent, "Cannot open the file", e)
-        return False
-    return True
+    opening = functools.partial(files.open, path)
+    return _attempt(parent, "Cannot open the file", opening, (ProgramFileError, OSError))
 
 
 def open_dialog(parent: QWidget, files: FileController) -> bool:
@@ -76,12 +83,7 @@ def save(parent: QWidget, files: FileController) -> bool:
     keeps = path is not None and path.suffix.lower() in (".tsk", ".csg")
     if not keeps or (path.suffix.lower() == ".csg" and files.doc.has_ink()):
         return save_as(parent, files)
-    try:
-        files.save()
-    except (OSError, ValueError) as e:
-        _fail(parent, "Cannot save", e)
-        return False
-    return True
+    return _attempt(parent, "Cannot save", files.save)
 
 
 def save_as(parent: QWidget, files: FileController) -> bool:
@@ -93,12 +95,7 @@ def save_as(parent: QWidget, files: FileController) -> bool:
         return False
     if Path(path).suffix.lower() not in SAVE_FILTERS.values():
         path += SAVE_FILTERS.get(chosen, DOC_SUFFIX)
-    try:
-        files.save(path)
-    except (OSError, ValueError) as e:
-        _fail(parent, "Cannot save", e)
-        return False
-    return True
+    return _attempt(parent, "Cannot save", lambda: files.save(path))
 
 
 def export_dialog(parent: QWidget, files: FileController, name: str) -> bool:
@@ -111,12 +108,7 @@ def export_dialog(parent: QWidget, files: FileController, name: str) -> bool:
         return False
     if not path.lower().endswith(suffix):
         path += suffix
-    try:
-        files.export(path)
-    except (OSError, ValueError) as e:
-        _fail(parent, "Cannot export", e)
-        return False
-    return True
+    return _attempt(parent, "Cannot export", lambda: files.export(path))
 
 
 def offer_recovery(parent: QWidget, files: FileController) -> bool:
