@@ -36,6 +36,7 @@ from inference.fileio import (
     read_problems,
     read_program,
 )
+from inference.methods import BASELINE_METHODS, METHODS
 from inference.tree import Node
 
 # synthesize/bench imports are deferred to their commands (onnxruntime loads slowly)
@@ -126,12 +127,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-# Kept in sync with inference.synthesize (not imported here, see above).
-_METHODS = ("tree-diffusion", "tree-diffusion+refine", "rollouts", "random", "random+refine")
-_METHODS += ("repl",)
-_BASELINES = ("random", "random+refine", "repl")
-
-
 def _add_synthesize(sub) -> None:
     syn = sub.add_parser("synthesize", help="find a program for each image")
     syn.add_argument("images", nargs="+", metavar="IMAGE", help="target image files (PNG, ...)")
@@ -146,7 +141,7 @@ def _add_synthesize(sub) -> None:
     syn.add_argument("--json", action="store_true", help="print one JSON record per image")
     syn.add_argument(
         "--method",
-        choices=_METHODS,
+        choices=METHODS,
         default="tree-diffusion",
         help="search method (default tree-diffusion; random, random+refine and repl need no model)",
     )
@@ -168,7 +163,7 @@ def _add_bench(sub) -> None:
         "--methods",
         metavar="M,...",
         help="comma-separated methods (default: all that can run), from "
-        + ", ".join((*_METHODS, "untrained")),
+        + ", ".join((*METHODS, "untrained")),
     )
     bench.add_argument(
         "--budget", type=_positive, default=5000, help="renderer calls per problem (default 5000)"
@@ -307,7 +302,7 @@ def _load_model(path: str | None, modality: str, hint: bool = True):
     try:
         return PolicyModel.load(file, modality=modality)
     except ModelError as e:
-        extra = ", ".join(_BASELINES)
+        extra = ", ".join(BASELINE_METHODS)
         more = f"; pass --model PATH or use a method without a model ({extra})"
         raise UserError(f"{e}{more if hint and not path else ''}") from None
 
@@ -362,13 +357,13 @@ def _bench_methods(args) -> tuple[dict, list[str]]:
     from inference.bench import make_runner
 
     explicit = args.methods is not None
-    names = [m.strip() for m in args.methods.split(",")] if explicit else [*_METHODS, "untrained"]
-    known = (*_METHODS, "untrained")
+    names = [m.strip() for m in args.methods.split(",")] if explicit else [*METHODS, "untrained"]
+    known = (*METHODS, "untrained")
     for name in names:
         if name not in known:
             raise UserError(f"unknown method {name!r}; choose from {', '.join(known)}")
     runners, notes = {}, []
-    wanted = [m for m in dict.fromkeys(names) if m not in (*_BASELINES, "untrained")]
+    wanted = [m for m in dict.fromkeys(names) if m not in (*BASELINE_METHODS, "untrained")]
     trained = None
     if wanted:
         try:
@@ -386,7 +381,7 @@ def _bench_methods(args) -> tuple[dict, list[str]]:
                 continue
             model = _load_model(args.untrained_model, _mod(args))
             runners[name] = make_runner("tree-diffusion", model)
-        elif name in _BASELINES:
+        elif name in BASELINE_METHODS:
             runners[name] = make_runner(name)
         elif trained is not None:
             runners[name] = make_runner(name, trained)

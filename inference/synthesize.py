@@ -33,6 +33,7 @@ from pathlib import Path
 import numpy as np
 
 from inference.images import INK_BLACK, INK_WHITE, ImageError, load_target
+from inference.methods import METHODS, MODEL_METHODS
 from inference.outline_fit import INK_LEVEL
 from inference.repl_baseline import ReplConfig, repl_search
 from inference.search import (
@@ -47,11 +48,6 @@ from inference.search import (
 )
 from inference.syntax import to_text
 
-MODEL_METHODS = ("tree-diffusion", "tree-diffusion+refine", "rollouts")
-"""Methods that need a policy model."""
-BASELINE_METHODS = ("random", "random+refine", "repl")
-"""Methods that need no model."""
-METHODS = MODEL_METHODS + BASELINE_METHODS
 DEFAULT_BUDGET = 5000
 MAX_SKETCH_INK = 0.5
 """A sketch with more of its pixels inked than this is refused (not an outline)."""
