@@ -11,7 +11,9 @@ its inputs.
 **Modalities.**  ``"filled"``: the target plane is the target's binary render.  ``"sketch"``:
 it is ``simulate_sketch(target, rng, size)`` kept as float ink coverage in [0, 1] (1 = ink,
 not thresholded, as a drawn sketch is at runtime); the |target − current| plane uses it as is,
-and the token features use :func:`inference.model_inputs.sketch_fill` of it.
+and the token features use :func:`inference.model_inputs.sketch_fill` of it.  ``"mixed"``: each
+example is a sketch with probability ``sketch_fraction``, else filled, so one network learns
+both (a batch may hold both kinds; the encoder tells them apart by dtype).
 
 **Reproducibility.**  Worker ``w`` of a loader draws from
 ``np.random.default_rng([seed, stage, w, shard])`` (an in-process loader is worker 0), and a
@@ -37,7 +39,7 @@ from inference.sketch import simulate_sketch
 from inference.tokens import MAX_TOKENS
 from inference.training_examples import TrainingExample, make_example
 
-MODALITIES = ("filled", "sketch")
+MODALITIES = ("filled", "sketch", "mixed")
 HELDOUT_STAGE = 2**32 - 1
 """Second seed word of held-out examples; no training stage has this index."""
 
@@ -78,7 +80,8 @@ class DataConfig:
         mutation_steps: range of the number of mutations of a noised start.
         rho: probability of a fresh random start.
         start_primitives: range of a fresh start's primitive count.
-        modality: ``"filled"`` or ``"sketch"`` (see the module doc).
+        modality: ``"filled"``, ``"sketch"`` or ``"mixed"`` (see the module doc).
+        sketch_fraction: in the ``"mixed"`` modality, the probability of a sketch example.
         batch_size: examples per batch.
         stage: curriculum stage index (part of the seed; :meth:`for_stage` sets the ranges).
     """
@@ -90,12 +93,15 @@ class DataConfig:
     rho: float = CURRICULUM[-1].rho
     start_primitives: tuple[int, int] = CURRICULUM[-1].start_primitives
     modality: str = "filled"
+    sketch_fraction: float = 0.1
     batch_size: int = 64
     stage: int = len(CURRICULUM) - 1
 
     def __post_init__(self):
         if self.modality not in MODALITIES:
             raise ValueError(f"modality must be one of {MODALITIES}, not {self.modality!r}")
+        if not 0.0 <= self.sketch_fraction <= 1.0:
+            raise ValueError(f"sketch_fraction must be in [0, 1], not {self.sketch_fraction}")
         if not 0 <= self.stage < len(CURRICULUM):
             raise ValueError(f"stage must be in 0..{len(CURRICULUM) - 1}, not {self.stage}")
         for name in ("target_primitives", "mutation_steps", "start_primitives"):
@@ -118,7 +124,8 @@ def draw_example(rng: np.random.Generator, config: DataConfig) -> TrainingExampl
     """One training example from ``config``'s distribution (see the module doc).
 
     Examples whose current program is longer than ``MAX_TOKENS`` are redrawn.  In the sketch
-    modality ``target_image`` is the float sketch instead of the binary render.
+    modality (and for the sketch share of the mixed one) ``target_image`` is the float sketch
+    instead of the binary render.
     """
     size = config.image_size
     while True:
@@ -128,7 +135,8 @@ def draw_example(rng: np.random.Generator, config: DataConfig) -> TrainingExampl
         )  # fmt: skip
         if ex.current.size <= MAX_TOKENS:
             break
-    if config.modality == "sketch":
+    mixed_sketch = config.modality == "mixed" and rng.random() < config.sketch_fraction
+    if config.modality == "sketch" or mixed_sketch:
         ex = dataclasses.replace(ex, target_image=simulate_sketch(ex.target, rng, size))
     return ex
 

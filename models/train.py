@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import copy
 import csv
+import dataclasses
 import json
 import math
 import os
@@ -77,8 +78,9 @@ PRESETS = {
         batch_size=256,
         lr=4e-4,
         examples=60_000_000,
-        stages=((0, 0), (2_000_000, 1), (8_000_000, 2)),
-        warmup_steps=1000,
+        # sized for one ~8-minute H200 call (~3-8 M examples): mostly the full distribution
+        stages=((0, 0), (300_000, 1), (1_000_000, 2)),
+        warmup_steps=500,
         eval_every=2000,
         heldout=2048,
     ),
@@ -90,11 +92,16 @@ def stage_at(preset: Preset, examples: int) -> int:
     return max(s for start, s in preset.stages if examples >= start)
 
 
-def lr_at(preset: Preset, step: int, total_steps: int) -> float:
-    """Linear warm-up, then cosine decay to 10 % of the peak."""
+def lr_at(preset: Preset, step: int, total_steps: int, time_fraction: float = 0.0) -> float:
+    """Linear warm-up, then cosine decay to 10 % of the peak.
+
+    The decay follows whichever is further along: the steps (of ``total_steps``) or
+    ``time_fraction``, the share of a ``--minutes`` budget used, so that a run cut
+    by wall time still ends with a decayed learning rate."""
     if step < preset.warmup_steps:
         return preset.lr * (step + 1) / preset.warmup_steps
     t = min(1.0, (step - preset.warmup_steps) / max(1, total_steps - preset.warmup_steps))
+    t = max(t, min(1.0, time_fraction))
     return preset.lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * t)))
 
 
@@ -103,8 +110,35 @@ def _to(batch: dict, device) -> dict:
 
 
 @torch.no_grad()
-def heldout_metrics(model: EditNet, batches: list[dict], device) -> dict:
-    """Teacher-forced loss and next-edit accuracies on the fixed held-out set."""
+def heldout_batches(seed: int, n: int, data_cfg: DataConfig) -> dict[str, list[dict]]:
+    """Encoded held-out sets by metric prefix: ``heldout`` has ``n`` examples of the run's
+    distribution; a mixed run measures filled targets there (comparable with filled-only
+    runs) and adds ``heldout_sketch`` with ``n // 4`` sketch examples."""
+    sets = {"heldout": data_cfg}
+    if data_cfg.modality == "mixed":
+        sets = {
+            "heldout": dataclasses.replace(data_cfg, modality="filled"),
+            "heldout_sketch": dataclasses.replace(data_cfg, modality="sketch"),
+        }
+    out = {}
+    for name, cfg in sets.items():
+        held = heldout_examples(seed, n if name == "heldout" else max(1, n // 4), cfg)
+        out[name] = [encode_training_batch(held[i : i + 64]) for i in range(0, len(held), 64)]
+    return out
+
+
+def heldout_metrics(model: EditNet, held: dict[str, list[dict]], device) -> dict:
+    """Teacher-forced metrics on every held-out set of :func:`heldout_batches`."""
+    metrics = {}
+    for prefix, batches in held.items():
+        for key, v in _heldout_set_metrics(model, batches, device).items():
+            if prefix == "heldout" or key.endswith(("pos_acc", "exact_acc")):
+                metrics[f"{prefix}_{key}"] = v
+    return metrics
+
+
+def _heldout_set_metrics(model: EditNet, batches: list[dict], device) -> dict:
+    """Teacher-forced loss and next-edit accuracies on one fixed held-out set."""
     model.eval()
     sums: dict[str, float] = {}
     n = 0
@@ -117,7 +151,7 @@ def heldout_metrics(model: EditNet, batches: list[dict], device) -> dict:
             sums[key] = sums.get(key, 0.0) + v * k
         n += k
     model.train()
-    return {f"heldout_{k}": v / n for k, v in sums.items()}
+    return {k: v / n for k, v in sums.items()}
 
 
 class CsvLog:
@@ -164,13 +198,30 @@ def save_checkpoint(path: Path, model, opt, state: dict) -> None:
 def parse_args(argv=None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(description="Train the TreeSketch edit policy + value net.")
     ap.add_argument("--preset", choices=sorted(PRESETS), default="cpu-small")
-    ap.add_argument("--modality", choices=["filled", "sketch"], default="filled")
+    ap.add_argument(
+        "--modality",
+        choices=["filled", "sketch", "mixed"],
+        default="filled",
+        help="target kind; mixed = one network for both (see --sketch-fraction)",
+    )
+    ap.add_argument(
+        "--sketch-fraction",
+        type=float,
+        default=0.1,
+        help="share of sketch examples in the mixed modality",
+    )
     ap.add_argument("--out", type=Path, help="run folder (default runs/<preset>-<modality>)")
     ap.add_argument("--device", default="cpu", help="cpu or cuda")
     ap.add_argument("--workers", type=int, default=1, help="data worker processes")
     ap.add_argument("--threads", type=int, default=0, help="torch CPU threads (0 = default)")
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--minutes", type=float, default=0, help="stop after this wall time")
+    ap.add_argument(
+        "--minutes",
+        type=float,
+        default=0,
+        help="stop after this wall time; the learning rate then decays over it (this part "
+        "of the schedule depends on the machine's speed)",
+    )
     ap.add_argument("--examples", type=int, default=0, help="override the preset's total")
     ap.add_argument("--fresh", action="store_true", help="ignore an existing checkpoint")
     ap.add_argument("--no-amp", action="store_true", help="no bfloat16 autocast on CUDA")
@@ -237,6 +288,7 @@ def main(argv=None) -> int:
             "examples_per_s",
         ],
     )
+    mixed = args.modality == "mixed"
     eval_log = CsvLog(
         out / "eval.csv",
         [
@@ -247,16 +299,17 @@ def main(argv=None) -> int:
             "heldout_token_acc",
             "heldout_pos_acc",
             "heldout_exact_acc",
+            *(["heldout_sketch_pos_acc", "heldout_sketch_exact_acc"] if mixed else []),
         ],
     )
     data_cfg = DataConfig(
         seed=args.seed,
         image_size=preset.net.image_size,
         modality=args.modality,
+        sketch_fraction=args.sketch_fraction,
         batch_size=preset.batch_size,
     )
-    held = heldout_examples(args.seed, preset.heldout, data_cfg)
-    held_batches = [encode_training_batch(held[i : i + 64]) for i in range(0, len(held), 64)]
+    held_batches = heldout_batches(args.seed, preset.heldout, data_cfg)
 
     total_steps = max(1, total // preset.batch_size)
     t_start = time.time()
@@ -276,7 +329,8 @@ def main(argv=None) -> int:
             )
         batch = _to(next(loader_iter), device)
         for g in opt.param_groups:
-            g["lr"] = lr = lr_at(preset, state["step"], total_steps)
+            elapsed = (time.time() - t_start) / (args.minutes * 60) if args.minutes else 0.0
+            g["lr"] = lr = lr_at(preset, state["step"], total_steps, elapsed)
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp):
             out_t = model(batch["images"], batch["tokens"], batch["feats"], batch["prefix_len"])
         out_t = [o.float() for o in out_t]  # the loss in float32
@@ -352,7 +406,7 @@ def search_eval(model, out: Path, preset: Preset, modality, state, metrics, n_pr
     export_model(
         copy.deepcopy(model),
         path,
-        modality=modality,
+        modality="filled" if modality == "mixed" else modality,
         training_examples=state["examples"],
         dev_metrics=metrics,
     )
@@ -386,7 +440,9 @@ def plot_run(out: Path) -> None:
     if ev:
         x = [float(r["examples"]) for r in ev]
         a.plot(x, [float(r["heldout_ce"]) for r in ev], "o-", label="held-out edit CE")
-        for key in ("heldout_token_acc", "heldout_pos_acc", "heldout_exact_acc"):
+        keys = ["heldout_token_acc", "heldout_pos_acc", "heldout_exact_acc"]
+        keys += [k for k in ("heldout_sketch_pos_acc", "heldout_sketch_exact_acc") if k in ev[0]]
+        for key in keys:
             b.plot(x, [float(r[key]) for r in ev], "o-", label=key.removeprefix("heldout_"))
     a.set(xlabel="training examples", ylabel="cross-entropy", title="loss")
     b.set(xlabel="training examples", ylabel="accuracy", title="held-out next edit", ylim=(0, 1))

@@ -1,5 +1,6 @@
 """The training-data stream: curriculum, seeding, held-out examples and batch contents."""
 
+import dataclasses
 import itertools
 
 import numpy as np
@@ -97,3 +98,19 @@ def test_sketch_modality():
     example = draw_example(np.random.default_rng(2), config)
     assert example.target_image.dtype == np.float32
     assert np.array_equal(example.current_image, render(example.current, 64))
+
+
+def test_mixed_modality_draws_both_kinds_in_the_given_share():
+    config = DataConfig(seed=1, modality="mixed", sketch_fraction=0.3, stage=0).for_stage(0)
+    rng = np.random.default_rng(5)
+    kinds = [draw_example(rng, config).target_image.dtype for _ in range(200)]
+    sketches = sum(k == np.float32 for k in kinds)
+    assert set(kinds) == {np.dtype(bool), np.dtype(np.float32)}
+    assert 35 <= sketches <= 85  # 60 expected
+    (batch,) = first_batches(make_loader(dataclasses.replace(config, batch_size=8), 0), 1)
+    assert batch["images"].shape == (8, 3, 64, 64)  # one batch can hold both kinds
+
+
+def test_sketch_fraction_is_checked():
+    with pytest.raises(ValueError, match="sketch_fraction"):
+        DataConfig(modality="mixed", sketch_fraction=1.5)

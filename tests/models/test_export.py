@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from inference.onnx_model import PolicyModel
-from models.export import example_inputs, export_model
+from models.export import example_inputs, export_model, round_to_half
 from models.network import EditNet, NetConfig
 
 
@@ -18,7 +18,8 @@ def exported(tmp_path_factory):
         for p in net.parameters():
             p.add_(0.05 * torch.randn_like(p))
     path = tmp_path_factory.mktemp("onnx") / "policy.onnx"
-    export_model(net, path, modality="filled", training_examples=123, dev_metrics={"x": 1.0})
+    export_model(net, path, modality="filled", training_examples=123, dev_metrics={"x": 1.0},
+                 half_weights=False)  # fmt: skip
     return net, PolicyModel.load(path)
 
 
@@ -40,3 +41,26 @@ def test_metadata_round_trips(exported):
     assert model.training_examples == 123
     assert model.dev_metrics == {"x": 1.0}
     assert model.modality == "filled" and model.image_size == 64
+
+
+def test_half_weights_halve_the_file_and_match_rounded_torch(tmp_path):
+    torch.manual_seed(1)
+    net = EditNet(NetConfig(d_model=64, n_layers=2, n_heads=4, cnn_channels=(16, 32))).eval()
+    with torch.no_grad():
+        for p in net.parameters():
+            p.add_(0.05 * torch.randn_like(p))
+    full, half = tmp_path / "full.onnx", tmp_path / "half.onnx"
+    export_model(net, full, modality="filled", training_examples=0, dev_metrics={},
+                 half_weights=False)  # fmt: skip
+    export_model(net, half, modality="sketch", training_examples=0, dev_metrics={})
+    assert half.stat().st_size < 0.6 * full.stat().st_size
+    model = PolicyModel.load(half)
+    assert model.modality == "sketch"
+    round_to_half(net)
+    images, tokens, feats, prefix = example_inputs(net.cfg, 3, 30, seed=9)
+    with torch.no_grad():
+        want = [t.numpy() for t in net(images, tokens, feats, prefix)]
+    got = model.run({"images": images.numpy(), "tokens": tokens.numpy(),
+                     "feats": feats.numpy(), "prefix_len": prefix.numpy()})  # fmt: skip
+    for w, g in zip(want, got, strict=True):
+        assert np.max(np.abs(w - g)) <= 1e-4

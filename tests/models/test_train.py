@@ -37,6 +37,10 @@ def test_learning_rate_schedule():
     assert train.lr_at(p, 0, 1000) < train.lr_at(p, p.warmup_steps, 1000) == p.lr
     assert abs(train.lr_at(p, 1000, 1000) - 0.1 * p.lr) < 1e-12
     assert train.stage_at(p, 0) == 0 and train.stage_at(p, 10**9) == 2
+    # a --minutes budget decays the rate by wall time when that is further along
+    mid = train.lr_at(p, p.warmup_steps + 1, 10**6, time_fraction=0.5)
+    assert abs(mid - p.lr * (0.1 + 0.9 * 0.5)) < 1e-9
+    assert abs(train.lr_at(p, p.warmup_steps + 1, 10**6, time_fraction=1.2) - 0.1 * p.lr) < 1e-12
 
 
 def test_init_from_small_weights(tmp_path):
