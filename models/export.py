@@ -76,7 +76,8 @@ def store_half(proto: onnx.ModelProto, min_size: int = HALF_MIN_SIZE) -> None:
         if init.data_type != TensorProto.FLOAT or int(np.prod(init.dims)) < min_size:
             continue
         name = init.name
-        half = numpy_helper.from_array(numpy_helper.to_array(init).astype(np.float16), name + "_f16")
+        values = numpy_helper.to_array(init).astype(np.float16)
+        half = numpy_helper.from_array(values, name + "_f16")
         init.CopyFrom(half)
         casts.append(helper.make_node("Cast", [half.name], [name], to=TensorProto.FLOAT))
     nodes = list(graph.node)
