@@ -42,7 +42,8 @@ class Candidate:
 
 
 def _candidates(model, target, program, locked, proposals_fn) -> list[Candidate]:
-    model_input = model.target_input(target.model_image)  # sketch ink or filled mask
+    kind = "sketch" if target.is_sketch else "filled"
+    model_input = model.target_input(target.model_image, kind)  # sketch ink or filled mask
     proposals = proposals_fn(model, model_input, program, locked)
     after = [p.edit.apply(program) for p in proposals]
     values = evaluate_values(model, model_input, after).values if after else []
@@ -105,7 +106,7 @@ class Assistant(QObject):
         self.model_status = (
             f"Model {model.path.name} ({model.modality}{', ' + seen if seen else ''})"
         )
-        if model.modality != self.doc.modality:
+        if not model.handles(self.doc.modality):
             self.model_status += f" — note: the target is a {self.doc.modality} target"
         self.modelChanged.emit()
         self.message.emit(self.model_status)

@@ -68,7 +68,7 @@ class PreferencesDialog(QDialog):
         self.setMinimumWidth(560)
         self._prefs = prefs
         self.model_path = QLineEdit(prefs.model_path)
-        self.model_path.setPlaceholderText("the shipped model (models/policy_<modality>.onnx)")
+        self.model_path.setPlaceholderText("the shipped model (models/policy.onnx)")
         browse = QPushButton("Browse…")
         browse.clicked.connect(self._browse)
         model_row = QHBoxLayout()

@@ -18,7 +18,7 @@ class Preferences:
 
     Attributes:
         model_path: a policy ``.onnx`` file; empty means the shipped model for
-            the target's modality (``models/policy_<modality>.onnx``).
+            the target's modality (``inference.onnx_model.default_model_path``).
         budget: renderer calls an auto-run may spend.
         beam_width: programs kept per search step.
         pen_width: sketch pen width in canvas units (the canvas is 32 units wide).

@@ -26,6 +26,9 @@ from inference.tree import binop, circle, quad
 FORMAT_TAG = "policy-v1"
 """The ``treesketch_format`` metadata value this runtime reads."""
 MODALITIES = ("filled", "sketch")
+"""The kinds of target."""
+MODEL_MODALITIES = (*MODALITIES, "both")
+"""What a model file may declare: one kind of target, or both (one network for both)."""
 
 _MODELS_DIR = Path(__file__).resolve().parents[1] / "models"
 _INPUTS = {"images": ("tensor(float)", 4), "tokens": ("tensor(int64)", 2)}
@@ -46,15 +49,18 @@ class ModelError(RuntimeError):
         super().__init__(f"{self.path.name}: {reason}")
 
 
-def default_model_path(modality: str = "filled") -> Path:
-    """The shipped model for ``modality`` ("filled" or "sketch"): ``models/policy_<m>.onnx``.
+def default_model_path(modality: str = "filled", models_dir: Path | None = None) -> Path:
+    """The shipped model for ``modality`` ("filled" or "sketch").
 
-    The file may not exist (no model trained yet); :meth:`PolicyModel.load` then
-    raises :class:`ModelError`.
+    ``models/policy_<modality>.onnx`` when that file exists, else ``models/policy.onnx``,
+    the one network for both kinds.  The file may not exist (no model trained yet);
+    :meth:`PolicyModel.load` then raises :class:`ModelError`.
     """
     if modality not in MODALITIES:
         raise ValueError(f"modality must be one of {MODALITIES}, got {modality!r}")
-    return _MODELS_DIR / f"policy_{modality}.onnx"
+    folder = _MODELS_DIR if models_dir is None else Path(models_dir)
+    own = folder / f"policy_{modality}.onnx"
+    return own if own.exists() else folder / "policy.onnx"
 
 
 class PolicyModel:
@@ -64,7 +70,7 @@ class PolicyModel:
         path: the file it was loaded from.
         metadata: all ``metadata_props`` as strings.
         image_size: side S of the ``images`` input.
-        modality: "filled" or "sketch".
+        modality: "filled", "sketch" or "both".
         feature_dim: width F of the ``feats`` input.
         training_examples: examples seen in training (``None`` if not recorded).
         dev_metrics: dev-set scores recorded at export (``{}`` if not recorded).
@@ -95,7 +101,7 @@ class PolicyModel:
         Args:
             path: the ``.onnx`` file.
             intra_op_threads: onnxruntime intra-op threads; 0 lets it choose.
-            modality: if given, the model's modality must be this one.
+            modality: if given, the model must handle this kind of target.
 
         Raises:
             ModelError: the file is missing, unreadable, not an ONNX model, its
@@ -107,7 +113,7 @@ class PolicyModel:
         session = _session(path, data, intra_op_threads)
         metadata = dict(session.get_modelmeta().custom_metadata_map)
         check_metadata(path, metadata)
-        if modality is not None and metadata["modality"] != modality:
+        if modality is not None and metadata["modality"] not in (modality, "both"):
             raise ModelError(path, f"is a {metadata['modality']!r} model, need {modality!r}")
         _check_signature(path, session, metadata)
         model = cls(path, session, metadata)
@@ -129,19 +135,30 @@ class PolicyModel:
         token_logits, pos_logits, value = (np.asarray(o, dtype=np.float32) for o in outs)
         return token_logits, pos_logits, value
 
-    def target_input(self, image: np.ndarray) -> np.ndarray:
+    def handles(self, modality: str) -> bool:
+        """True when this model was trained for ``modality`` targets."""
+        return self.modality in (modality, "both")
+
+    def target_input(self, image: np.ndarray, kind: str | None = None) -> np.ndarray:
         """A target image as this model's input expects it, at :attr:`image_size`.
 
-        A filled model takes a ``bool`` mask: any other image (``bool``, 8-bit
-        or float in [0, 1], 1 = inside, any size) goes through
-        ``model_inputs.target_mask``.  A sketch model takes float ink in
-        [0, 1] (1 = ink; 8-bit is scaled); another size is area-averaged.
+        For a filled target the input is a ``bool`` mask: any other image
+        (``bool``, 8-bit or float in [0, 1], 1 = inside, any size) goes through
+        ``model_inputs.target_mask``.  For a sketch it is float ink in [0, 1]
+        (1 = ink; 8-bit is scaled); another size is area-averaged.  ``kind``
+        ("filled" or "sketch") says which the image is; by default the model's
+        own modality, and for a "both" model a ``bool`` image is filled and any
+        other a sketch.
         """
         image = np.asarray(image)
         if image.ndim != 2:
             raise ValueError(f"a target is a 2-D image, got shape {image.shape}")
         size = self.image_size
-        if self.modality == "filled":
+        if kind is None:
+            kind = self.modality
+            if kind == "both":
+                kind = "filled" if image.dtype == np.bool_ else "sketch"
+        if kind == "filled":
             if image.dtype == np.bool_ and image.shape == (size, size):
                 return image
             return model_inputs.target_mask(image, size)
@@ -241,8 +258,10 @@ def check_metadata(path: str | os.PathLike, metadata: dict[str, str]) -> None:
     if size < 8:
         raise ModelError(path, f"image size {size} is too small")
     modality = need("modality")
-    if modality not in MODALITIES:
-        raise ModelError(path, f"unknown modality {modality!r} (expected one of {MODALITIES})")
+    if modality not in MODEL_MODALITIES:
+        raise ModelError(
+            path, f"unknown modality {modality!r} (expected one of {MODEL_MODALITIES})"
+        )
 
 
 def _check_vocab(path, text: str) -> None:

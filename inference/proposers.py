@@ -66,7 +66,8 @@ class PolicyProposer:
 
     def _input(self, target: Target) -> np.ndarray:
         if self._target is None or self._target[0] is not target:
-            self._target = (target, self.model.target_input(target.model_image))
+            kind = "sketch" if target.is_sketch else "filled"
+            self._target = (target, self.model.target_input(target.model_image, kind))
         return self._target[1]
 
     def propose(self, target, programs, n, rng, locked):

@@ -1,6 +1,6 @@
 """Export a trained :class:`~models.network.EditNet` to ONNX with its contract.
 
-    python -m models.export runs/cpu-small-filled/checkpoint.pt -o models/policy_filled.onnx
+    python -m models.export runs/gpu-mixed/weights.pt -o models/policy.onnx
 
 The file carries the metadata that ``inference.onnx_model`` checks before it
 uses a model: format tag, grammar version, vocabulary, image size, feature
@@ -159,16 +159,16 @@ def main(argv=None) -> int:
     ap.add_argument("-o", "--output", type=Path, required=True)
     ap.add_argument(
         "--modality",
-        choices=["filled", "sketch"],
+        choices=["filled", "sketch", "both"],
         default=None,
-        help="input the file declares (default: the run's; filled for a mixed run)",
+        help="targets the file declares (default: the run's; both for a mixed run)",
     )
     ap.add_argument("--dev-metrics", type=Path, help="JSON file of dev-set figures to embed")
     args = ap.parse_args(argv)
     model, ck = load_checkpoint(args.checkpoint)
     modality = args.modality or ck.get("args", {}).get("modality", "filled")
-    if modality == "mixed":  # one network for both: each file says which input it expects
-        modality = "filled"
+    if modality == "mixed":  # one network trained on both kinds of target
+        modality = "both"
     dev = json.loads(args.dev_metrics.read_text()) if args.dev_metrics else {}
     export_model(
         model,

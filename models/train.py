@@ -406,7 +406,7 @@ def search_eval(model, out: Path, preset: Preset, modality, state, metrics, n_pr
     export_model(
         copy.deepcopy(model),
         path,
-        modality="filled" if modality == "mixed" else modality,
+        modality="both" if modality == "mixed" else modality,
         training_examples=state["examples"],
         dev_metrics=metrics,
     )

@@ -18,6 +18,7 @@ import shapely
 
 import build_app
 from inference.geometry import exact_area
+from inference.onnx_model import default_model_path
 from inference.syntax import parse
 from tests.fake_policy import build_fake_policy
 
@@ -79,7 +80,7 @@ def test_smoke_with_a_model_in_a_clean_environment(bundle, tmp_path):
 
 
 def test_smoke_with_the_shipped_model_or_without_one(bundle):
-    shipped = (build_app.ROOT / "models" / "policy_filled.onnx").exists()
+    shipped = default_model_path("filled").exists()
     report = build_app.run_smoke(require_model=shipped)
     assert_smoke_ok(report)
     assert report["model_loaded"] == shipped

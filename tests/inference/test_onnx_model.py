@@ -167,11 +167,32 @@ def test_modality_can_be_required(tmp_path, model_bytes):
     assert PolicyModel.load(path, modality="filled").modality == "filled"
 
 
+def test_a_model_for_both_takes_either_kind_of_target(tmp_path):
+    path = _write(tmp_path, build_fake_policy(metadata={"modality": "both"}), "both.onnx")
+    model = PolicyModel.load(path, modality="sketch")
+    assert model.handles("sketch") and model.handles("filled")
+    s = model.image_size
+    gray = np.zeros((s, s), np.float32)
+    gray[: s // 2] = 0.8
+    assert model.target_input(gray > 0.5).dtype == np.bool_  # a mask is a filled target
+    assert model.target_input(gray).dtype == np.float32  # float ink is a sketch
+    assert model.target_input(gray, "filled").dtype == np.bool_  # unless told otherwise
+
+
 def test_default_model_paths_point_into_the_repository_models_folder():
-    assert default_model_path("filled") == REPO / "models" / "policy_filled.onnx"
-    assert default_model_path("sketch") == REPO / "models" / "policy_sketch.onnx"
+    for kind in ("filled", "sketch"):
+        own = REPO / "models" / f"policy_{kind}.onnx"
+        assert default_model_path(kind) == (own if own.exists() else REPO / "models/policy.onnx")
     with pytest.raises(ValueError, match="modality"):
         default_model_path("photo")
+
+
+def test_a_modality_specific_model_wins_over_the_shared_one(tmp_path):
+    (tmp_path / "policy.onnx").write_bytes(b"")
+    assert default_model_path("sketch", tmp_path) == tmp_path / "policy.onnx"
+    (tmp_path / "policy_sketch.onnx").write_bytes(b"")
+    assert default_model_path("sketch", tmp_path) == tmp_path / "policy_sketch.onnx"
+    assert default_model_path("filled", tmp_path) == tmp_path / "policy.onnx"
 
 
 def test_runtime_modules_import_neither_onnx_nor_torch():
