@@ -7,7 +7,9 @@ is ``<POS k>``) restricted to what :class:`EditConstraint` allows, so every
 result is a valid edit of its program that never touches a locked node.
 
 Cost: one forward pass per decoding step for all unfinished sequences
-together.  Two savings keep that small:
+together; with a step graph (:mod:`inference.step_model`) the programs are
+encoded once and each step computes only the edit tokens
+(:mod:`inference.prefix_cache`).  Two more savings:
 
 * a step whose mask allows exactly one token (``(``, ``)``, ``<EOS>``) needs
   no forward: under the masked softmax that token has probability 1;
@@ -33,6 +35,7 @@ from inference import model_inputs
 from inference.edits import Edit
 from inference.grammar_constraint import EditConstraint, EditState
 from inference.onnx_model import PolicyModel
+from inference.prefix_cache import PrefixCache
 from inference.tokens import MAX_POS, POS_BASE, VOCAB_SIZE
 from inference.tree import Node, positions
 
@@ -93,6 +96,7 @@ class _Prefixes:
     def __init__(self, model: PolicyModel, target_mask: np.ndarray, programs: Sequence[Node]):
         target = model.target_input(target_mask)
         self.model = model
+        self._cache: PrefixCache | None = None
         enc = model_inputs.encode_batch([(target, p, []) for p in programs])
         plen = np.asarray(enc["prefix_len"], np.int64)
         self.images = np.asarray(enc["images"], np.float32)
@@ -115,7 +119,15 @@ class _Prefixes:
         return {"images": images, "tokens": tokens, "feats": feats, "prefix_len": prefix_len}
 
     def next_logits(self, rows: Sequence[tuple[int, tuple[int, ...]]]):
-        """Next-token logits over the whole vocabulary (R, VOCAB_SIZE) and values (R,)."""
+        """Next-token logits over the whole vocabulary (R, VOCAB_SIZE) and values (R,).
+
+        With a step graph (``model.step``) the programs are encoded once into a
+        :class:`~inference.prefix_cache.PrefixCache` and only edit tokens are computed."""
+        if self.model.step is not None:
+            if self._cache is None:
+                everything = self.inputs([(b, ()) for b in range(len(self.tokens))])
+                self._cache = PrefixCache(self.model, everything, MAX_ROWS)
+            return self._cache.next_logits(rows)
         logits = np.full((len(rows), VOCAB_SIZE), -np.inf, np.float32)
         values = np.zeros(len(rows), np.float32)
         for lo in range(0, len(rows), MAX_ROWS):

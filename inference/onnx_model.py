@@ -20,6 +20,7 @@ import numpy as np
 import onnxruntime as ort
 
 from inference import model_inputs
+from inference.step_model import CACHE_OUTPUTS, StepModel, load_step
 from inference.tokens import GRAMMAR_VERSION, NUM_BASE, POS_BASE, VOCAB
 from inference.tree import binop, circle, quad
 
@@ -75,7 +76,12 @@ class PolicyModel:
         training_examples: examples seen in training (``None`` if not recorded).
         dev_metrics: dev-set scores recorded at export (``{}`` if not recorded).
         config: the network config recorded at export (``{}`` if not recorded).
+        step: the cached-decoding step graph (:mod:`inference.step_model`) or ``None``.
+        step_status: one line on whether decoding is cached, and why not.
     """
+
+    step: StepModel | None = None
+    step_status = "the policy graph has no key/value cache outputs"
 
     def __init__(self, path: Path, session: ort.InferenceSession, metadata: dict[str, str]):
         self.path = path
@@ -118,7 +124,20 @@ class PolicyModel:
         _check_signature(path, session, metadata)
         model = cls(path, session, metadata)
         model._self_test()
+        if {o.name for o in session.get_outputs()} >= set(CACHE_OUTPUTS):
+            model.step, model.step_status = load_step(
+                path,
+                metadata.get("policy_id"),
+                lambda p, data: _session(p, data, intra_op_threads),
+            )
         return model
+
+    def run_with_cache(self, inputs: dict[str, np.ndarray]):
+        """:meth:`run` plus the key/value cache for :attr:`step` (a dict by output name)."""
+        feed = {k: np.ascontiguousarray(inputs[k], dtype=t) for k, t in _INPUT_DTYPES.items()}
+        outs = self.session.run([*_OUTPUT_ORDER, *CACHE_OUTPUTS], feed)
+        token_logits, pos_logits, value = outs[:3]
+        return token_logits, pos_logits, value, dict(zip(CACHE_OUTPUTS, outs[3:], strict=True))
 
     def run(self, inputs: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """One forward pass.
@@ -295,6 +314,8 @@ def _check_signature(path: Path, session: ort.InferenceSession, metadata: dict[s
         ("output", session.get_outputs(), _OUTPUTS),
     ):
         found = {a.name: a for a in args}
+        if kind == "output" and set(found) == set(spec) | set(CACHE_OUTPUTS):
+            found = {k: v for k, v in found.items() if k in spec}  # a graph with a cache
         if set(found) != set(spec):
             raise ModelError(
                 path, f"{kind}s are {sorted(found)}, the contract needs {sorted(spec)}"

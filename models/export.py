@@ -14,6 +14,7 @@ import argparse
 import json
 import os
 import time
+import uuid
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +23,13 @@ import torch
 from onnx import TensorProto, helper, numpy_helper
 
 from inference.model_inputs import FEATURE_DIM, FEATURE_VERSION
+from inference.step_model import (
+    CACHE_OUTPUTS,
+    STEP_FORMAT_TAG,
+    STEP_INPUTS,
+    STEP_OUTPUTS,
+    step_model_path,
+)
 from inference.tokens import GRAMMAR_VERSION, PAD, POS_BASE, VOCAB
 from models.network import EditNet, NetConfig
 
@@ -97,10 +105,13 @@ def export_model(
     """Write ``model`` to ``path`` (atomically) as a contract-conforming ONNX file.
 
     With ``half_weights`` the large weights are stored as float16 (:func:`store_half`),
-    which keeps the `gpu` preset's file under 20 MB."""
+    which keeps the `gpu` preset's file under 20 MB.  The graph also outputs the key/value
+    cache (``CACHE_OUTPUTS``), and the step graph that decodes from it is written beside
+    it (:func:`inference.onnx_model.step_model_path`), tied to it by a shared id."""
     model = model.eval().cpu()
     args = example_inputs(model.cfg)
     tmp = Path(str(path) + ".tmp")
+    policy_id = uuid.uuid4().hex
     dyn = {
         "images": {0: "B"},
         "tokens": {0: "B", 1: "T"},
@@ -109,19 +120,13 @@ def export_model(
         "token_logits": {0: "B", 1: "T"},
         "pos_logits": {0: "B", 1: "T", 2: "T"},
         "value": {0: "B"},
+        "self_kv": {1: "B", 2: "T"},
+        "img_kv": {1: "B"},
+        "x0": {0: "B", 1: "T"},
+        "ptr_keys": {0: "B", 1: "T"},
+        "glob": {0: "B"},
     }
-    with torch.no_grad():
-        torch.onnx.export(
-            model,
-            args,
-            str(tmp),
-            input_names=INPUTS,
-            output_names=OUTPUTS,
-            dynamic_axes=dyn,
-            opset_version=OPSET,
-            dynamo=False,
-        )
-    proto = onnx.load(str(tmp))
+    proto = _to_onnx(_WithCache(model), args, INPUTS, [*OUTPUTS, *CACHE_OUTPUTS], dyn, tmp)
     if half_weights:
         store_half(proto)
     meta = {
@@ -136,13 +141,80 @@ def export_model(
         "dev_metrics": json.dumps(dev_metrics),
         "config": json.dumps(model.cfg.to_dict()),
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "policy_id": policy_id,
     }
+    step_tmp = Path(str(step_model_path(path)) + ".tmp")
+    step = _step_graph(model, args, step_tmp)
+    if half_weights:
+        store_half(step)
+    _save(step, {"treesketch_format": STEP_FORMAT_TAG, "policy_id": policy_id}, step_tmp)
+    _save(proto, meta, tmp)
+    os.replace(step_tmp, step_model_path(path))
+    os.replace(tmp, path)
+
+
+class _WithCache(torch.nn.Module):
+    def __init__(self, net: EditNet):
+        super().__init__()
+        self.net = net
+
+    def forward(self, images, tokens, feats, prefix_len):
+        return self.net.forward_with_cache(images, tokens, feats, prefix_len)
+
+
+class _Step(torch.nn.Module):
+    def __init__(self, net: EditNet):
+        super().__init__()
+        self.net = net
+
+    def forward(self, *inputs):
+        return self.net.decode_step(*inputs)
+
+
+def _step_graph(model: EditNet, args: tuple, tmp: Path) -> onnx.ModelProto:
+    """The :meth:`EditNet.decode_step` graph, traced on a cache of ``args``' rows."""
+    with torch.no_grad():
+        cache = model.forward_with_cache(*args)[3:]
+    batch = args[0].shape[0]
+    g = torch.Generator().manual_seed(1)
+    edits = torch.randint(3, POS_BASE, (batch, 2, 3), generator=g)
+    edits[:, :, 0] = POS_BASE + 1  # a <POS> token first, as in every edit
+    dyn = {
+        "edit_tokens": {0: "B", 1: "M", 2: "E"},
+        "prefix_len": {0: "B"},
+        "self_kv": {1: "B", 2: "P"},
+        "img_kv": {1: "B"},
+        "x0": {0: "B", 1: "P"},
+        "ptr_keys": {0: "B", 1: "P"},
+        "glob": {0: "B"},
+        "token_logits": {0: "B", 1: "M", 2: "E"},
+        "pos_logits": {0: "B", 1: "M", 2: "E", 3: "P"},
+    }
+    step_args = (edits, args[3], *cache)
+    return _to_onnx(_Step(model), step_args, STEP_INPUTS, STEP_OUTPUTS, dyn, tmp)
+
+
+def _to_onnx(module, args, inputs, outputs, dynamic_axes, tmp: Path) -> onnx.ModelProto:
+    with torch.no_grad():
+        torch.onnx.export(
+            module,
+            args,
+            str(tmp),
+            input_names=list(inputs),
+            output_names=list(outputs),
+            dynamic_axes=dynamic_axes,
+            opset_version=OPSET,
+            dynamo=False,
+        )
+    return onnx.load(str(tmp))
+
+
+def _save(proto: onnx.ModelProto, meta: dict[str, str], tmp: Path) -> None:
     del proto.metadata_props[:]
     for k, v in meta.items():
         proto.metadata_props.add(key=k, value=v)
     onnx.checker.check_model(proto)
     onnx.save(proto, str(tmp))
-    os.replace(tmp, path)
 
 
 def load_checkpoint(path: Path) -> tuple[EditNet, dict]:

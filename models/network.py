@@ -102,10 +102,15 @@ class Attention(nn.Module):
         B, T, _ = x.shape
         return x.view(B, T, self.h, self.dh).transpose(1, 2)  # (B, h, T, dh)
 
-    def forward(self, x, mem, mask=None):
-        B, T, d = x.shape
-        kv = self.kv(mem)  # (B, S, 2d)
-        q, k, v = self._heads(self.q(x)), self._heads(kv[..., :d]), self._heads(kv[..., d:])
+    def forward(self, x, mem, mask=None, kv=None):
+        """Attend from ``x`` (B, T, d) to ``mem`` (B, S, d), or to its projected keys and
+        values ``kv`` (B, S, 2d) when given; ``mask`` (B, T, S) is True where allowed."""
+        return self.attend(self.q(x), self.kv(mem) if kv is None else kv, mask)
+
+    def attend(self, q, kv, mask=None):
+        """Attention of projected queries ``q`` (B, T, d) over projected ``kv`` (B, S, 2d)."""
+        B, T, d = q.shape
+        q, k, v = self._heads(q), self._heads(kv[..., :d]), self._heads(kv[..., d:])
         att = (q @ k.transpose(-2, -1)) * self.scale  # (B, h, T, S)
         if mask is not None:
             att = att.masked_fill(~mask[:, None], -1e9)
@@ -125,10 +130,15 @@ class Block(nn.Module):
         self.mlp = nn.Sequential(nn.Linear(d, 4 * d), nn.GELU(), nn.Linear(4 * d, d))
         self.drop = nn.Dropout(cfg.dropout)
 
-    def forward(self, x, img, mask):
+    def forward(self, x, img, mask, cache: list | None = None):
+        """One block; with ``cache`` (a list), append this layer's self- and cross-attention
+        keys/values ((B, T, 2d), (B, s², 2d)) for :meth:`EditNet.decode_step`."""
         h = self.ln1(x)
-        x = x + self.drop(self.self_att(h, h, mask))
-        x = x + self.drop(self.cross_att(self.ln2(x), img))
+        self_kv, img_kv = self.self_att.kv(h), self.cross_att.kv(img)
+        if cache is not None:
+            cache.append((self_kv, img_kv))
+        x = x + self.drop(self.self_att(h, None, mask, self_kv))
+        x = x + self.drop(self.cross_att(self.ln2(x), None, None, img_kv))
         return x + self.drop(self.mlp(self.ln3(x)))
 
 
@@ -173,22 +183,74 @@ class EditNet(nn.Module):
 
     def forward(self, images, tokens, feats, prefix_len):
         """images (B,3,S,S), tokens (B,T), feats (B,T,F), prefix_len (B,) → see module doc."""
+        return self.forward_with_cache(images, tokens, feats, prefix_len)[:3]
+
+    def forward_with_cache(self, images, tokens, feats, prefix_len):
+        """:meth:`forward`'s three outputs, then what :meth:`decode_step` needs to go on
+        from these rows: ``self_kv`` (L, B, T, 2d), ``img_kv`` (L, B, s², 2d), the input
+        embeddings ``x0`` (B, T, d), the pointer keys (B, T, d) and ``glob`` (B, d)."""
         B, T = tokens.shape
         img, glob = self.image(images)  # (B, s², d), (B, d)
-        x = self.embed(tokens, feats, glob)  # (B, T, d)
+        x0 = self.embed(tokens, feats, glob)  # (B, T, d)
         steps = torch.arange(T, device=tokens.device)
         causal = steps[None, :] <= steps[:, None]  # (T, T): key j <= query i
         prefix = steps[None, None, :] < prefix_len[:, None, None]  # (B, 1, T)
         mask = causal[None] | prefix  # (B, T, T)
+        cache: list = []
+        x = x0
         for block in self.blocks:
-            x = block(x, img, mask)
+            x = block(x, img, mask, cache)
         h = self.ln_f(x)  # (B, T, d)
         token_logits = self.head(h)  # (B, T, POS_BASE)
-        pos_logits = self.ptr_q(h) @ self.ptr_k(h).transpose(1, 2) * self.ptr_scale
+        ptr_keys = self.ptr_k(h)
+        pos_logits = self.ptr_q(h) @ ptr_keys.transpose(1, 2) * self.ptr_scale
         at_edit = (prefix_len - 1).clamp(0, T - 1)  # (B,)
         h_edit = torch.gather(h, 1, at_edit[:, None, None].expand(B, 1, h.shape[-1]))[:, 0]
         value = self.value_head(h_edit)[:, 0]  # (B,)
-        return token_logits, pos_logits, value
+        self_kv = torch.stack([kv for kv, _ in cache])
+        img_kv = torch.stack([kv for _, kv in cache])
+        return token_logits, pos_logits, value, self_kv, img_kv, x0, ptr_keys, glob
+
+    def decode_step(self, edit_tokens, prefix_len, self_kv, img_kv, x0, ptr_keys, glob):
+        """Logits for edit tokens that follow cached program prefixes.
+
+        ``edit_tokens`` (B, M, E): M edits of each of B prefixes, E tokens each (the ids
+        after ``<EDIT>``; shorter edits padded at the end, their outputs unused).  The
+        other inputs are :meth:`forward_with_cache`'s outputs for the B ``program +
+        <EDIT>`` rows (P = their padded length) with their ``prefix_len``.  Returns
+        ``token_logits`` (B, M, E, POS_BASE) and ``pos_logits`` (B, M, E, P), equal to
+        what :meth:`forward` gives at those positions of the full sequences: program
+        tokens never attend to the edit, so their keys and values are reused as is.
+        """
+        B, M, E = edit_tokens.shape
+        P, d = x0.shape[1], x0.shape[2]
+        e = edit_tokens.reshape(B, M * E)
+        steps = torch.arange(E, device=e.device)
+        where = (prefix_len[:, None] + steps[None]).clamp(max=self.cfg.max_seq - 1)  # (B, E)
+        is_pos = e >= POS_BASE
+        base_ids = torch.where(is_pos, torch.full_like(e, PAD), e)
+        # edit tokens carry zero features, so their feature term is the projection's bias
+        x = self.tok(base_ids) + self.position(where).repeat(1, M, 1) + self.feat.bias
+        x = x + glob[:, None]
+        k = (e - POS_BASE).clamp(0, P - 1)
+        pointed = torch.gather(x0, 1, k[..., None].expand(B, M * E, d))
+        x = torch.where(is_pos[..., None], pointed + self.pos_marker, x)
+        keys = torch.arange(P, device=e.device)
+        program_ok = (keys[None, None, :] < prefix_len[:, None, None]).expand(B, M * E, P)
+        q_idx = torch.arange(M * E, device=e.device)
+        same_edit = (q_idx[:, None] // E) == (q_idx[None, :] // E)
+        edit_ok = same_edit & (q_idx[None, :] <= q_idx[:, None])  # (ME, ME)
+        mask = torch.cat([program_ok, edit_ok[None].expand(B, M * E, M * E)], dim=2)
+        for layer, block in enumerate(self.blocks):
+            h = block.ln1(x)
+            kv = torch.cat([self_kv[layer], block.self_att.kv(h)], dim=1)
+            x = x + block.self_att.attend(block.self_att.q(h), kv, mask)
+            x = x + block.cross_att.attend(block.cross_att.q(block.ln2(x)), img_kv[layer])
+            x = x + block.mlp(block.ln3(x))
+        h = self.ln_f(x)
+        token_logits = self.head(h).reshape(B, M, E, -1)
+        pos_logits = (self.ptr_q(h) @ ptr_keys.transpose(1, 2) * self.ptr_scale).reshape(B, M, E, P)
+        return token_logits, pos_logits
 
 
 def edit_loss(
