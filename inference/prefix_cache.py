@@ -4,7 +4,8 @@
 its cache outputs, and answers later steps with the step graph
 (:mod:`inference.step_model`), which computes only the edit tokens.  It gives the same
 logits as full forwards over ``program + edit`` (tested to 1e-4), at a fraction of the cost:
-a program of P tokens is encoded once instead of once per step and sample.
+a program of P tokens is encoded once instead of once per step and sample, and each edit
+id once instead of once per later step.
 """
 
 from __future__ import annotations
@@ -51,6 +52,9 @@ class PrefixCache:
             k: np.concatenate([p[k] for p in parts], axis=1 if k.endswith("kv") else 0)
             for k in parts[0]
         }
+        self.layers, self.width = self.cache["self_kv"].shape[0], self.cache["self_kv"].shape[3]
+        self.edit_kv: dict[tuple[int, tuple[int, ...]], np.ndarray] = {}
+        """Keys/values (L, len(ids), 2d) of the edit ids decoded so far, by (program, ids)."""
 
     def next_logits(self, rows: Sequence[tuple[int, tuple[int, ...]]]):
         """Next-token logits (R, VOCAB_SIZE) and the programs' values (R,) for
@@ -73,29 +77,56 @@ class PrefixCache:
         return logits, values
 
     def _step(self, group, rows, per: int, logits: np.ndarray) -> None:
-        """One step call for ``group`` [(owner, row indices)], writing into ``logits``."""
+        """One step call for ``group`` [(owner, row indices)], writing into ``logits``.
+
+        Each row reuses the keys/values of its longest already computed prefix of ids and
+        computes only the ids after it; its own are kept for the rows that extend it."""
         n_all = len(self.prefix_len)
         owners = [b for b, _ in group]
         # slicing copies the cache; for most owners, run them all (absent ones idle)
         full = len(owners) * 2 >= n_all
         slots = owners if not full else list(range(n_all))
         slot_of = {b: i for i, b in enumerate(slots)}
-        longest = max(len(rows[r][1]) for _, rs in group for r in rs)
-        edits = np.full((len(slots), per, longest), PAD, np.int64)
+        known = [(r, self._known(rows[r])) for _, rs in group for r in rs]
+        new_n = max(len(rows[r][1]) - n for r, (n, _) in known)
+        prev_e = max(1, max(n for _, (n, _) in known))
+        edits = np.full((len(slots), per, new_n), PAD, np.int64)
+        prev_len = np.zeros((len(slots), per), np.int64)
+        prev_kv = np.zeros((self.layers, len(slots), per, prev_e, self.width), np.float32)
         where = []
-        for b, rs in group:
-            for m, r in enumerate(rs):
-                ids = rows[r][1]
-                edits[slot_of[b], m, : len(ids)] = ids
-                where.append((r, slot_of[b], m, len(ids) - 1))
+        for (r, (n, kv)), m in zip(
+            known, (m for _, rs in group for m in range(len(rs))), strict=True
+        ):
+            b, ids = rows[r]
+            s = slot_of[b]
+            edits[s, m, : len(ids) - n] = ids[n:]
+            prev_len[s, m] = n
+            if n:
+                prev_kv[:, s, m, :n] = kv
+            where.append((r, s, m, n))
         if full:
             cache, plen = self.cache, self.prefix_len
         else:
             idx = np.asarray(owners)
             cache = {k: (v[:, idx] if k.endswith("kv") else v[idx]) for k, v in self.cache.items()}
             plen = self.prefix_len[idx]
-        tok, pos = self.model.step.run(edits, plen, cache)
+        tok, pos, new_kv = self.model.step.run(edits, prev_len, prev_kv, plen, cache)
         k = min(pos.shape[3], MAX_POS)
-        for r, s, m, t in where:
+        for r, s, m, n in where:
+            b, ids = rows[r]
+            t = len(ids) - n - 1
             logits[r, :POS_BASE] = tok[s, m, t]
             logits[r, POS_BASE : POS_BASE + k] = pos[s, m, t, :k]
+            mine = new_kv[:, s, m, : len(ids) - n]
+            self.edit_kv[(b, ids)] = (
+                np.concatenate([prev_kv[:, s, m, :n], mine], axis=1) if n else mine.copy()
+            )
+
+    def _known(self, row: tuple[int, tuple[int, ...]]) -> tuple[int, np.ndarray | None]:
+        """The longest proper prefix of ``row``'s ids with cached keys/values: (length, kv)."""
+        b, ids = row
+        for n in range(len(ids) - 1, 0, -1):
+            kv = self.edit_kv.get((b, ids[:n]))
+            if kv is not None:
+                return n, kv
+        return 0, None

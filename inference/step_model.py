@@ -9,10 +9,12 @@ and the edit tokens so far and returns their next-token logits, computing only t
 tokens.  The two files carry the same ``policy_id``; a step file that is missing, unreadable
 or from another export is not used, and decoding falls back to full forwards.
 
-Step inputs (``STEP_INPUTS``): ``edit_tokens`` int64 (B, M, E), M edits of each of the B
-cached rows with E ids each, padded at the end; ``prefix_len`` int64 (B,); and the cache.
-Outputs: ``token_logits`` (B, M, E, POS_BASE) and ``pos_logits`` (B, M, E, P), where P is
-the cached rows' padded length.
+Step inputs (``STEP_INPUTS``): ``edit_tokens`` int64 (B, M, N), the new ids of M edits of
+each of the B cached rows, padded at the end; ``prev_len`` int64 (B, M), how many ids each
+edit had before, and ``prev_kv`` float (L, B, M, E, 2d), their keys/values from earlier
+steps (padded; E ≥ 1); ``prefix_len`` int64 (B,); and the cache.  Outputs:
+``token_logits`` (B, M, N, POS_BASE), ``pos_logits`` (B, M, N, P), where P is the cached
+rows' padded length, and ``new_kv`` (L, B, M, N, 2d), the new ids' keys/values.
 """
 
 from __future__ import annotations
@@ -24,9 +26,9 @@ import numpy as np
 
 CACHE_OUTPUTS = ("self_kv", "img_kv", "x0", "ptr_keys", "glob")
 """Extra outputs of a policy graph that can be decoded with a step graph."""
-STEP_INPUTS = ("edit_tokens", "prefix_len", *CACHE_OUTPUTS)
-STEP_OUTPUTS = ("token_logits", "pos_logits")
-STEP_FORMAT_TAG = "policy-step-v1"
+STEP_INPUTS = ("edit_tokens", "prev_len", "prev_kv", "prefix_len", *CACHE_OUTPUTS)
+STEP_OUTPUTS = ("token_logits", "pos_logits", "new_kv")
+STEP_FORMAT_TAG = "policy-step-v2"
 """The ``treesketch_format`` metadata value of a step graph."""
 
 
@@ -44,14 +46,21 @@ class StepModel:
         self.session = session
 
     def run(
-        self, edit_tokens: np.ndarray, prefix_len: np.ndarray, cache: dict[str, np.ndarray]
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """``(token_logits, pos_logits)`` for ``edit_tokens`` (B, M, E) after cached rows."""
+        self,
+        edit_tokens: np.ndarray,
+        prev_len: np.ndarray,
+        prev_kv: np.ndarray,
+        prefix_len: np.ndarray,
+        cache: dict[str, np.ndarray],
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(token_logits, pos_logits, new_kv)`` for new ``edit_tokens`` (B, M, N)."""
         feed = {k: np.ascontiguousarray(cache[k], np.float32) for k in CACHE_OUTPUTS}
         feed["edit_tokens"] = np.ascontiguousarray(edit_tokens, np.int64)
+        feed["prev_len"] = np.ascontiguousarray(prev_len, np.int64)
+        feed["prev_kv"] = np.ascontiguousarray(prev_kv, np.float32)
         feed["prefix_len"] = np.ascontiguousarray(prefix_len, np.int64)
-        token_logits, pos_logits = self.session.run(list(STEP_OUTPUTS), feed)
-        return token_logits, pos_logits
+        token_logits, pos_logits, new_kv = self.session.run(list(STEP_OUTPUTS), feed)
+        return token_logits, pos_logits, new_kv
 
 
 def load_step(

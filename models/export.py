@@ -179,18 +179,24 @@ def _step_graph(model: EditNet, args: tuple, tmp: Path) -> onnx.ModelProto:
     g = torch.Generator().manual_seed(1)
     edits = torch.randint(3, POS_BASE, (batch, 2, 3), generator=g)
     edits[:, :, 0] = POS_BASE + 1  # a <POS> token first, as in every edit
+    layers, width = cache[0].shape[0], cache[0].shape[-1]
+    prev_len = torch.tensor([[0, 1]] * batch)
+    prev_kv = torch.randn(layers, batch, 2, 2, width, generator=g)
     dyn = {
-        "edit_tokens": {0: "B", 1: "M", 2: "E"},
+        "edit_tokens": {0: "B", 1: "M", 2: "N"},
+        "prev_len": {0: "B", 1: "M"},
+        "prev_kv": {1: "B", 2: "M", 3: "E"},
         "prefix_len": {0: "B"},
         "self_kv": {1: "B", 2: "P"},
         "img_kv": {1: "B"},
         "x0": {0: "B", 1: "P"},
         "ptr_keys": {0: "B", 1: "P"},
         "glob": {0: "B"},
-        "token_logits": {0: "B", 1: "M", 2: "E"},
-        "pos_logits": {0: "B", 1: "M", 2: "E", 3: "P"},
+        "token_logits": {0: "B", 1: "M", 2: "N"},
+        "pos_logits": {0: "B", 1: "M", 2: "N", 3: "P"},
+        "new_kv": {1: "B", 2: "M", 3: "N"},
     }
-    step_args = (edits, args[3], *cache)
+    step_args = (edits, prev_len, prev_kv, args[3], *cache)
     return _to_onnx(_Step(model), step_args, STEP_INPUTS, STEP_OUTPUTS, dyn, tmp)
 
 

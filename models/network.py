@@ -211,46 +211,62 @@ class EditNet(nn.Module):
         img_kv = torch.stack([kv for _, kv in cache])
         return token_logits, pos_logits, value, self_kv, img_kv, x0, ptr_keys, glob
 
-    def decode_step(self, edit_tokens, prefix_len, self_kv, img_kv, x0, ptr_keys, glob):
-        """Logits for edit tokens that follow cached program prefixes.
+    def decode_step(
+        self, edit_tokens, prev_len, prev_kv, prefix_len, self_kv, img_kv, x0, ptr_keys, glob
+    ):
+        """Logits for new edit tokens that follow cached program prefixes and cached edit tokens.
 
-        ``edit_tokens`` (B, M, E): M edits of each of B prefixes, E tokens each (the ids
-        after ``<EDIT>``; shorter edits padded at the end, their outputs unused).  The
-        other inputs are :meth:`forward_with_cache`'s outputs for the B ``program +
-        <EDIT>`` rows (P = their padded length) with their ``prefix_len``.  Returns
-        ``token_logits`` (B, M, E, POS_BASE) and ``pos_logits`` (B, M, E, P), equal to
-        what :meth:`forward` gives at those positions of the full sequences: program
-        tokens never attend to the edit, so their keys and values are reused as is.
+        ``edit_tokens`` (B, M, N): the new ids of M edits of each of B prefixes (padded at
+        the end; outputs there are unused).  ``prev_len`` (B, M) counts each edit's earlier
+        ids, whose keys/values ``prev_kv`` (L, B, M, E, 2d) came from earlier calls (entries
+        past ``prev_len`` are ignored).  The rest are :meth:`forward_with_cache`'s outputs for
+        the B ``program + <EDIT>`` rows (P = their padded length) with their ``prefix_len``.
+        Returns ``token_logits`` (B, M, N, POS_BASE), ``pos_logits`` (B, M, N, P) and the new
+        tokens' keys/values (L, B, M, N, 2d), equal to what :meth:`forward` gives at those
+        positions of the full sequences: program tokens never attend to the edit, and edit
+        tokens only to earlier ones, so cached keys and values are reused as they are.
         """
-        B, M, E = edit_tokens.shape
+        B, M, N = edit_tokens.shape
         P, d = x0.shape[1], x0.shape[2]
-        e = edit_tokens.reshape(B, M * E)
-        steps = torch.arange(E, device=e.device)
-        where = (prefix_len[:, None] + steps[None]).clamp(max=self.cfg.max_seq - 1)  # (B, E)
+        E = prev_kv.shape[3]
+        e = edit_tokens.reshape(B, M * N)
+        steps = torch.arange(N, device=e.device)
+        where = prefix_len[:, None, None] + prev_len[:, :, None] + steps[None, None]  # (B, M, N)
+        where = where.clamp(max=self.cfg.max_seq - 1).reshape(B, M * N)
         is_pos = e >= POS_BASE
         base_ids = torch.where(is_pos, torch.full_like(e, PAD), e)
         # edit tokens carry zero features, so their feature term is the projection's bias
-        x = self.tok(base_ids) + self.position(where).repeat(1, M, 1) + self.feat.bias
-        x = x + glob[:, None]
+        x = self.tok(base_ids) + self.position(where) + self.feat.bias + glob[:, None]
         k = (e - POS_BASE).clamp(0, P - 1)
-        pointed = torch.gather(x0, 1, k[..., None].expand(B, M * E, d))
+        pointed = torch.gather(x0, 1, k[..., None].expand(B, M * N, d))
         x = torch.where(is_pos[..., None], pointed + self.pos_marker, x)
+        # what each new token (query) may see: its program, its edit's earlier and new ids
+        q_edit = torch.arange(M * N, device=e.device) // N  # (MN,)
+        q_step = torch.arange(M * N, device=e.device) % N
         keys = torch.arange(P, device=e.device)
-        program_ok = (keys[None, None, :] < prefix_len[:, None, None]).expand(B, M * E, P)
-        q_idx = torch.arange(M * E, device=e.device)
-        same_edit = (q_idx[:, None] // E) == (q_idx[None, :] // E)
-        edit_ok = same_edit & (q_idx[None, :] <= q_idx[:, None])  # (ME, ME)
-        mask = torch.cat([program_ok, edit_ok[None].expand(B, M * E, M * E)], dim=2)
+        program_ok = (keys[None, None, :] < prefix_len[:, None, None]).expand(B, M * N, P)
+        p_edit = torch.arange(M * E, device=e.device) // E
+        p_step = torch.arange(M * E, device=e.device) % E
+        prev_ok = (p_edit[None, None, :] == q_edit[None, :, None]) & (
+            p_step[None, None, :] < prev_len.reshape(B, M)[:, p_edit][:, None, :]
+        )  # (B, MN, ME)
+        new_ok = (q_edit[None, :] == q_edit[:, None]) & (q_step[None, :] <= q_step[:, None])
+        mask = torch.cat([program_ok, prev_ok, new_ok[None].expand(B, M * N, M * N)], dim=2)
+        new_kv = []
         for layer, block in enumerate(self.blocks):
             h = block.ln1(x)
-            kv = torch.cat([self_kv[layer], block.self_att.kv(h)], dim=1)
+            kv_new = block.self_att.kv(h)  # (B, MN, 2d)
+            new_kv.append(kv_new)
+            kv = torch.cat([self_kv[layer], prev_kv[layer].reshape(B, M * E, -1), kv_new], dim=1)
             x = x + block.self_att.attend(block.self_att.q(h), kv, mask)
             x = x + block.cross_att.attend(block.cross_att.q(block.ln2(x)), img_kv[layer])
             x = x + block.mlp(block.ln3(x))
         h = self.ln_f(x)
-        token_logits = self.head(h).reshape(B, M, E, -1)
-        pos_logits = (self.ptr_q(h) @ ptr_keys.transpose(1, 2) * self.ptr_scale).reshape(B, M, E, P)
-        return token_logits, pos_logits
+        token_logits = self.head(h).reshape(B, M, N, -1)
+        pos_logits = (self.ptr_q(h) @ ptr_keys.transpose(1, 2) * self.ptr_scale).reshape(
+            B, M, N, P
+        )
+        return token_logits, pos_logits, torch.stack(new_kv).reshape(-1, B, M, N, 2 * d)
 
 
 def edit_loss(

@@ -49,18 +49,30 @@ def test_decode_step_equals_the_full_forward():
     tokens, feats = tokens.clone(), feats.clone()
     for b, n in enumerate(plen.tolist()):
         tokens[b, n - 1], tokens[b, n:], feats[b, n:] = 2, PAD, 0  # program + <EDIT>, padding
-    edits = torch.randint(3, POS_BASE, (3, 2, 4), generator=torch.Generator().manual_seed(5))
+    edits = torch.randint(3, POS_BASE, (3, 2, 6), generator=torch.Generator().manual_seed(5))
     edits[:, :, 0] = POS_BASE + torch.arange(6).reshape(3, 2)
+    layers, width = len(net.blocks), 2 * net.cfg.d_model
     with torch.no_grad():
         cache = net.forward_with_cache(images, tokens, feats, plen)[3:]
-        tok, pos = net.decode_step(edits, plen, *cache)
+        # first call: two ids of each edit, nothing cached (one ignored dummy entry)
+        none = torch.zeros(3, 2, dtype=torch.long)
+        tok1, pos1, kv1 = net.decode_step(
+            edits[:, :, :2], none, torch.zeros(layers, 3, 2, 1, width), plen, *cache
+        )
+        # second call: edit 0 goes on from both ids, edit 1 from only its first
+        new = torch.stack([edits[:, 0, 2:5], edits[:, 1, 1:4]], dim=1)
+        prev = torch.tensor([[2, 1]] * 3)
+        tok2, pos2, _ = net.decode_step(new, prev, kv1, plen, *cache)
         for b, n in enumerate(plen.tolist()):
-            for m in range(2):
-                full_t = torch.cat([tokens[b, :n], edits[b, m]])[None]
-                full_f = torch.cat([feats[b, :n], torch.zeros(4, feats.shape[2])])[None]
+            for m, (length, first_new) in enumerate([(5, 2), (4, 1)]):
+                full_t = torch.cat([tokens[b, :n], edits[b, m, :length]])[None]
+                full_f = torch.cat([feats[b, :n], torch.zeros(length, feats.shape[2])])[None]
                 want_t, want_p, _ = net(images[b : b + 1], full_t, full_f, plen[b : b + 1])
-                assert torch.allclose(want_t[0, n:], tok[b, m], atol=1e-5)
-                assert torch.allclose(want_p[0, n:, :n], pos[b, m, :, :n], atol=1e-5)
+                assert torch.allclose(want_t[0, n : n + 2], tok1[b, m], atol=1e-5)
+                assert torch.allclose(want_p[0, n : n + 2, :n], pos1[b, m, :, :n], atol=1e-5)
+                later = slice(n + first_new, n + length)
+                assert torch.allclose(want_t[0, later], tok2[b, m], atol=1e-5)
+                assert torch.allclose(want_p[0, later, :n], pos2[b, m, :, :n], atol=1e-5)
 
 
 def test_cached_decoding_samples_what_full_forwards_sample(exported):
