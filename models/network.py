@@ -263,9 +263,7 @@ class EditNet(nn.Module):
             x = x + block.mlp(block.ln3(x))
         h = self.ln_f(x)
         token_logits = self.head(h).reshape(B, M, N, -1)
-        pos_logits = (self.ptr_q(h) @ ptr_keys.transpose(1, 2) * self.ptr_scale).reshape(
-            B, M, N, P
-        )
+        pos_logits = (self.ptr_q(h) @ ptr_keys.transpose(1, 2) * self.ptr_scale).reshape(B, M, N, P)
         return token_logits, pos_logits, torch.stack(new_kv).reshape(-1, B, M, N, 2 * d)
 
 
