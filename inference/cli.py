@@ -36,7 +36,7 @@ from inference.fileio import (
     read_problems,
     read_program,
 )
-from inference.methods import BASELINE_METHODS, METHODS
+from inference.methods import BASELINE_METHODS, BENCH_METHODS, METHODS
 from inference.tree import Node
 
 # synthesize/bench imports are deferred to their commands (onnxruntime loads slowly)
@@ -163,7 +163,7 @@ def _add_bench(sub) -> None:
         "--methods",
         metavar="M,...",
         help="comma-separated methods (default: all that can run), from "
-        + ", ".join((*METHODS, "untrained")),
+        + ", ".join(BENCH_METHODS),
     )
     bench.add_argument(
         "--budget", type=_positive, default=5000, help="renderer calls per problem (default 5000)"
@@ -178,6 +178,12 @@ def _add_bench(sub) -> None:
         "--untrained-model",
         metavar="PATH",
         help="an exported untrained network of the same architecture (method 'untrained')",
+    )
+    bench.add_argument(
+        "--ar-model",
+        metavar="PATH",
+        help="write model of the autoregressive baseline (method 'autoregressive'; "
+        "default models/baseline_ar.onnx when it exists)",
     )
     bench.add_argument(
         "--sketch", action="store_true", help="targets are simulated sketches of the programs"
@@ -357,13 +363,12 @@ def _bench_methods(args) -> tuple[dict, list[str]]:
     from inference.bench import make_runner
 
     explicit = args.methods is not None
-    names = [m.strip() for m in args.methods.split(",")] if explicit else [*METHODS, "untrained"]
-    known = (*METHODS, "untrained")
+    names = [m.strip() for m in args.methods.split(",")] if explicit else list(BENCH_METHODS)
     for name in names:
-        if name not in known:
-            raise UserError(f"unknown method {name!r}; choose from {', '.join(known)}")
+        if name not in BENCH_METHODS:
+            raise UserError(f"unknown method {name!r}; choose from {', '.join(BENCH_METHODS)}")
     runners, notes = {}, []
-    wanted = [m for m in dict.fromkeys(names) if m not in (*BASELINE_METHODS, "untrained")]
+    wanted = [m for m in dict.fromkeys(names) if m in METHODS and m not in BASELINE_METHODS]
     trained = None
     if wanted:
         try:
@@ -381,6 +386,17 @@ def _bench_methods(args) -> tuple[dict, list[str]]:
                 continue
             model = _load_model(args.untrained_model, _mod(args))
             runners[name] = make_runner("tree-diffusion", model)
+        elif name == "autoregressive":
+            path = args.ar_model or _default_ar_model()
+            if path is None:
+                if explicit:
+                    raise UserError("method 'autoregressive' needs --ar-model PATH")
+                notes.append("autoregressive: not run (no models/baseline_ar.onnx)")
+                continue
+            model = _load_model(str(path), _mod(args))
+            if model.task != "write":
+                raise UserError(f"{path}: an edit model; 'autoregressive' needs a write model")
+            runners[name] = make_runner(name, model)
         elif name in BASELINE_METHODS:
             runners[name] = make_runner(name)
         elif trained is not None:
@@ -388,6 +404,13 @@ def _bench_methods(args) -> tuple[dict, list[str]]:
     if not runners:
         raise UserError("no method to run")
     return runners, notes
+
+
+def _default_ar_model() -> Path | None:
+    from inference.onnx_model import default_model_path
+
+    path = default_model_path("filled").parent / "baseline_ar.onnx"
+    return path if path.exists() else None
 
 
 def _mod(args) -> str:

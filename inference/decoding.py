@@ -36,7 +36,7 @@ from inference.edits import Edit
 from inference.grammar_constraint import EditConstraint, EditState
 from inference.onnx_model import PolicyModel
 from inference.prefix_cache import PrefixCache
-from inference.tokens import MAX_POS, POS_BASE, VOCAB_SIZE
+from inference.tokens import MAX_POS, MAX_REPLACEMENT_TOKENS, POS_BASE, VOCAB_SIZE
 from inference.tree import Node, positions
 
 MAX_ROWS = 256
@@ -207,12 +207,18 @@ def _choose(lp: np.ndarray, temperature: float, greedy: bool, rng) -> np.ndarray
     return np.minimum(idx, last)
 
 
-def _constraints(programs, locked, forbid_noop: bool) -> list[EditConstraint]:
+def _constraints(
+    programs, locked, forbid_noop: bool, max_replacement_tokens: int = MAX_REPLACEMENT_TOKENS
+) -> list[EditConstraint]:
     if locked is not None and len(locked) != len(programs):
         raise ValueError(f"locked has {len(locked)} entries for {len(programs)} programs")
     locks = locked if locked is not None else [()] * len(programs)
     pairs = zip(programs, locks, strict=True)
-    return [EditConstraint(p, lk, forbid_noop=forbid_noop) for p, lk in pairs]
+    limit = max_replacement_tokens
+    return [
+        EditConstraint(p, lk, forbid_noop=forbid_noop, max_replacement_tokens=limit)
+        for p, lk in pairs
+    ]
 
 
 def sample_edits(
@@ -228,6 +234,7 @@ def sample_edits(
     *,
     dedupe: bool = True,
     prefix: PrefixEval | None = None,
+    max_replacement_tokens: int = MAX_REPLACEMENT_TOKENS,
 ) -> list[list[Proposal]]:
     """Sample ``n_per_program`` constrained edits for each program, decoding all at once.
 
@@ -246,6 +253,8 @@ def sample_edits(
         prefix: a :func:`evaluate_values` result for the same model, target and
             programs, to reuse its forward pass and encoded inputs (the target is
             not re-checked).
+        max_replacement_tokens: the longest replacement (larger for the
+            autoregressive baseline, which writes whole programs).
 
     Returns:
         For each program its proposals in sampling order; ``value`` is the
@@ -256,7 +265,7 @@ def sample_edits(
         raise ValueError(f"temperature must be positive, got {temperature}")
     if not programs:
         return []
-    constraints = _constraints(programs, locked, forbid_noop)
+    constraints = _constraints(programs, locked, forbid_noop, max_replacement_tokens)
     prefix = _prefix_for(model, target_mask, programs, prefix)
     owners = [b for b, c in enumerate(constraints) if c.positions for _ in range(n_per_program)]
     states = [constraints[b].start() for b in owners]

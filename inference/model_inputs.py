@@ -69,6 +69,7 @@ from inference.tokens import (
     EDIT,
     LPAREN,
     MAX_POS,
+    MAX_REPLACEMENT_TOKENS,
     POS_BASE,
     QUAD_ID,
     RPAREN,
@@ -545,7 +546,9 @@ def encode_batch(items: Sequence[tuple[np.ndarray, Node, Sequence[int]]]) -> dic
     return {"images": images, "tokens": tokens, "feats": feats, "prefix_len": lengths + 1}
 
 
-def encode_training_batch(examples: Sequence) -> dict[str, np.ndarray]:
+def encode_training_batch(
+    examples: Sequence, max_replacement_tokens: int = MAX_REPLACEMENT_TOKENS
+) -> dict[str, np.ndarray]:
     """:func:`encode_batch` of labelled examples plus ``targets`` and ``value_targets``.
 
     ``examples`` have ``target_image`` (``bool`` mask or float sketch), ``current``, ``edit``
@@ -553,6 +556,8 @@ def encode_training_batch(examples: Sequence) -> dict[str, np.ndarray]:
     the whole edit but its final ``<EOS>``; ``targets`` [B, T] int64 is the next id at
     positions ``prefix_len − 1`` … end − 1 (``<POS k>`` is ``POS_BASE + k``, the column of the
     concatenated logits) and −100 elsewhere; ``value_targets`` [B] float32 is ``remaining``.
+    ``max_replacement_tokens`` is the decoder's limit for the grammar masks (whole programs
+    for the autoregressive baseline's write task).
     """
     sequences = [encode_example(ex.current, ex.edit.pos, ex.edit.replacement) for ex in examples]
     items = [
@@ -565,11 +570,16 @@ def encode_training_batch(examples: Sequence) -> dict[str, np.ndarray]:
         targets[b, start - 1 : len(ids) - 1] = ids[start:]
     batch["targets"] = targets
     batch["value_targets"] = np.asarray([ex.remaining for ex in examples], dtype=np.float32)
-    batch["allowed"] = allowed_masks(examples, sequences, targets.shape[1])
+    batch["allowed"] = allowed_masks(examples, sequences, targets.shape[1], max_replacement_tokens)
     return batch
 
 
-def allowed_masks(examples: Sequence, sequences: Sequence, length: int) -> np.ndarray:
+def allowed_masks(
+    examples: Sequence,
+    sequences: Sequence,
+    length: int,
+    max_replacement_tokens: int = MAX_REPLACEMENT_TOKENS,
+) -> np.ndarray:
     """Grammar masks for the training loss, bool [B, T, POS_BASE + T].
 
     Row ``t`` of example ``b`` marks the next tokens the decoder's
@@ -580,7 +590,11 @@ def allowed_masks(examples: Sequence, sequences: Sequence, length: int) -> np.nd
     """
     out = np.ones((len(examples), length, POS_BASE + length), dtype=bool)
     for b, (ex, (ids, start)) in enumerate(zip(examples, sequences, strict=True)):
-        state = EditConstraint(ex.current, forbid_noop=True).start()
+        write = max_replacement_tokens > MAX_REPLACEMENT_TOKENS  # whole programs, no no-op rule
+        constraint = EditConstraint(
+            ex.current, max_replacement_tokens=max_replacement_tokens, forbid_noop=not write
+        )
+        state = constraint.start()
         for t in range(start - 1, len(ids) - 1):
             vocab_mask = state.mask()
             row = out[b, t]

@@ -76,6 +76,8 @@ class PolicyModel:
         training_examples: examples seen in training (``None`` if not recorded).
         dev_metrics: dev-set scores recorded at export (``{}`` if not recorded).
         config: the network config recorded at export (``{}`` if not recorded).
+        task: "edit" (a tree-diffusion policy) or "write" (the autoregressive baseline,
+            :mod:`inference.autoregressive`).
         step: the cached-decoding step graph (:mod:`inference.step_model`) or ``None``.
         step_status: one line on whether decoding is cached, and why not.
     """
@@ -93,6 +95,7 @@ class PolicyModel:
         self.training_examples = _optional_int(metadata.get("training_examples"))
         self.dev_metrics = _optional_json(metadata.get("dev_metrics"))
         self.config = _optional_json(metadata.get("config"))
+        self.task = metadata.get("task", "edit")
 
     @classmethod
     def load(

@@ -11,6 +11,8 @@ Methods (all count renderer calls against the same budget):
 ``random+refine``          random mutations plus hill climbing
 ``repl``                   REPL-style constructive search, no learning
                            (:mod:`inference.repl_baseline`)
+``autoregressive``         CSGNet-style: a write model samples whole programs, one renderer
+                           call each (:mod:`inference.autoregressive`; ``bench`` only)
 =========================  ===================================================================
 
 Targets (:func:`load_image_target`): a *filled* image (by default bright =
@@ -32,8 +34,9 @@ from pathlib import Path
 
 import numpy as np
 
+from inference.autoregressive import write_search
 from inference.images import INK_BLACK, INK_WHITE, ImageError, load_target
-from inference.methods import METHODS, MODEL_METHODS
+from inference.methods import AR_METHOD, METHODS, MODEL_METHODS
 from inference.outline_fit import INK_LEVEL
 from inference.repl_baseline import ReplConfig, repl_search
 from inference.search import (
@@ -90,11 +93,11 @@ class SynthesisResult:
 def needs_model(method: str) -> bool:
     """True when ``method`` uses a policy model."""
     _check_method(method)
-    return method in MODEL_METHODS
+    return method in MODEL_METHODS or method == AR_METHOD
 
 
 def _check_method(method: str) -> None:
-    if method not in METHODS:
+    if method not in METHODS and method != AR_METHOD:
         raise ValueError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
 
 
@@ -117,8 +120,10 @@ def run_method(
     _check_method(method)
     if method == "repl":
         return repl_search(target, ReplConfig(budget=budget), cancel)
-    if method in MODEL_METHODS and model is None:
+    if needs_model(method) and model is None:
         raise ValueError(f"method {method!r} needs a policy model")
+    if method == AR_METHOD:
+        return write_search(target, model, rng, budget, cancel)
     base = config or SearchConfig()
     cfg = SearchConfig(**{**vars(base), "budget": budget, "refine": method.endswith("+refine")})
     proposer = RandomMutationProposer() if method.startswith("random") else PolicyProposer(model)

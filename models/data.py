@@ -33,13 +33,15 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, IterableDataset, get_worker_info
 
+from inference.autoregressive import write_example
 from inference.model_inputs import IMAGE_SIZE, encode_training_batch
 from inference.raster import render
 from inference.sketch import simulate_sketch
-from inference.tokens import MAX_TOKENS
+from inference.tokens import MAX_REPLACEMENT_TOKENS, MAX_TOKENS
 from inference.training_examples import TrainingExample, make_example
 
 MODALITIES = ("filled", "sketch", "mixed")
+TASKS = ("edit", "write")
 HELDOUT_STAGE = 2**32 - 1
 """Second seed word of held-out examples; no training stage has this index."""
 
@@ -82,6 +84,9 @@ class DataConfig:
         start_primitives: range of a fresh start's primitive count.
         modality: ``"filled"``, ``"sketch"`` or ``"mixed"`` (see the module doc).
         sketch_fraction: in the ``"mixed"`` modality, the probability of a sketch example.
+        task: ``"edit"`` (tree diffusion, DESIGN.md §2) or ``"write"``: the autoregressive
+            baseline's examples (:func:`inference.autoregressive.write_example`), whole
+            targets written from a fixed start; the mutation and start ranges are unused.
         batch_size: examples per batch.
         stage: curriculum stage index (part of the seed; :meth:`for_stage` sets the ranges).
     """
@@ -94,12 +99,15 @@ class DataConfig:
     start_primitives: tuple[int, int] = CURRICULUM[-1].start_primitives
     modality: str = "filled"
     sketch_fraction: float = 0.1
+    task: str = "edit"
     batch_size: int = 64
     stage: int = len(CURRICULUM) - 1
 
     def __post_init__(self):
         if self.modality not in MODALITIES:
             raise ValueError(f"modality must be one of {MODALITIES}, not {self.modality!r}")
+        if self.task not in TASKS:
+            raise ValueError(f"task must be one of {TASKS}, not {self.task!r}")
         if not 0.0 <= self.sketch_fraction <= 1.0:
             raise ValueError(f"sketch_fraction must be in [0, 1], not {self.sketch_fraction}")
         if not 0 <= self.stage < len(CURRICULUM):
@@ -128,6 +136,10 @@ def draw_example(rng: np.random.Generator, config: DataConfig) -> TrainingExampl
     instead of the binary render.
     """
     size = config.image_size
+    while config.task == "write":
+        ex = write_example(rng, render, size, config.target_primitives)
+        if ex.target.size + 2 + ex.current.size <= MAX_TOKENS:  # the edit fits
+            return _as_modality(ex, rng, config)
     while True:
         ex = make_example(
             rng, render, size, config.rho, config.target_primitives,
@@ -135,10 +147,21 @@ def draw_example(rng: np.random.Generator, config: DataConfig) -> TrainingExampl
         )  # fmt: skip
         if ex.current.size <= MAX_TOKENS:
             break
+    return _as_modality(ex, rng, config)
+
+
+def _as_modality(ex: TrainingExample, rng: np.random.Generator, config: DataConfig):
+    """``ex`` with a sketch target image where ``config``'s modality asks for one."""
     mixed_sketch = config.modality == "mixed" and rng.random() < config.sketch_fraction
     if config.modality == "sketch" or mixed_sketch:
+        size = config.image_size
         ex = dataclasses.replace(ex, target_image=simulate_sketch(ex.target, rng, size))
     return ex
+
+
+def replacement_limit(config: DataConfig) -> int:
+    """The longest edit the decoder allows for ``config``'s task (its training masks)."""
+    return MAX_TOKENS if config.task == "write" else MAX_REPLACEMENT_TOKENS
 
 
 def heldout_examples(seed: int, n: int, config: DataConfig) -> list[TrainingExample]:
@@ -174,7 +197,7 @@ class ExampleStream(IterableDataset):
         rng = np.random.default_rng([cfg.seed, cfg.stage, worker, self.shard])
         while True:
             examples = [draw_example(rng, cfg) for _ in range(cfg.batch_size)]
-            yield to_tensors(encode_training_batch(examples))
+            yield to_tensors(encode_training_batch(examples, replacement_limit(cfg)))
 
 
 def _init_worker(worker_id: int) -> None:

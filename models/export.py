@@ -101,6 +101,7 @@ def export_model(
     training_examples: int,
     dev_metrics: dict,
     half_weights: bool = True,
+    task: str = "edit",
 ) -> None:
     """Write ``model`` to ``path`` (atomically) as a contract-conforming ONNX file.
 
@@ -142,6 +143,7 @@ def export_model(
         "config": json.dumps(model.cfg.to_dict()),
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "policy_id": policy_id,
+        "task": task,
     }
     step_tmp = Path(str(step_model_path(path)) + ".tmp")
     step = _step_graph(model, args, step_tmp)
@@ -254,6 +256,7 @@ def main(argv=None) -> int:
         modality=modality,
         training_examples=ck.get("examples", 0),
         dev_metrics=dev,
+        task=ck.get("args", {}).get("task", "edit"),
     )
     size = args.output.stat().st_size / 2**20
     print(f"wrote {args.output} ({size:.1f} MiB, {ck.get('examples', 0)} training examples)")

@@ -29,7 +29,7 @@ from pathlib import Path
 import torch
 
 from inference.model_inputs import encode_training_batch
-from models.data import DataConfig, heldout_examples, make_loader
+from models.data import DataConfig, heldout_examples, make_loader, replacement_limit
 from models.network import EditNet, NetConfig, edit_loss
 
 
@@ -123,7 +123,10 @@ def heldout_batches(seed: int, n: int, data_cfg: DataConfig) -> dict[str, list[d
     out = {}
     for name, cfg in sets.items():
         held = heldout_examples(seed, n if name == "heldout" else max(1, n // 4), cfg)
-        out[name] = [encode_training_batch(held[i : i + 64]) for i in range(0, len(held), 64)]
+        limit = replacement_limit(cfg)
+        out[name] = [
+            encode_training_batch(held[i : i + 64], limit) for i in range(0, len(held), 64)
+        ]
     return out
 
 
@@ -210,7 +213,15 @@ def parse_args(argv=None) -> argparse.Namespace:
         default=0.1,
         help="share of sketch examples in the mixed modality",
     )
-    ap.add_argument("--out", type=Path, help="run folder (default runs/<preset>-<modality>)")
+    ap.add_argument(
+        "--task",
+        choices=["edit", "write"],
+        default="edit",
+        help="edit = tree diffusion; write = the autoregressive baseline (whole programs)",
+    )
+    ap.add_argument(
+        "--out", type=Path, help="run folder (default runs/<preset>-<modality>[-write])"
+    )
     ap.add_argument("--device", default="cpu", help="cpu or cuda")
     ap.add_argument("--workers", type=int, default=1, help="data worker processes")
     ap.add_argument("--threads", type=int, default=0, help="torch CPU threads (0 = default)")
@@ -244,7 +255,8 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     preset = PRESETS[args.preset]
     total = args.examples or preset.examples
-    out = args.out or Path("runs") / f"{args.preset}-{args.modality}"
+    suffix = "-write" if args.task == "write" else ""
+    out = args.out or Path("runs") / f"{args.preset}-{args.modality}{suffix}"
     out.mkdir(parents=True, exist_ok=True)
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -307,6 +319,7 @@ def main(argv=None) -> int:
         image_size=preset.net.image_size,
         modality=args.modality,
         sketch_fraction=args.sketch_fraction,
+        task=args.task,
         batch_size=preset.batch_size,
     )
     held_batches = heldout_batches(args.seed, preset.heldout, data_cfg)
@@ -381,6 +394,9 @@ def main(argv=None) -> int:
         save_checkpoint(ckpt_path, model, opt, state)
         plot_run(out)
     n_search = preset.search_problems if args.search_problems is None else args.search_problems
+    if args.task == "write":  # the edit-search comparison does not apply: just export
+        export_run(model, out, args.modality, state, metrics, "write")
+        n_search = 0
     search = search_eval(model, out, preset, args.modality, state, metrics, n_search)
     summary = {"step": state["step"], "examples": state["examples"], **metrics, "search": search}
     print(json.dumps(summary))
@@ -399,6 +415,18 @@ def search_eval(model, out: Path, preset: Preset, modality, state, metrics, n_pr
         return None
     from inference.search import SearchConfig
     from models.evaluate import compare
+
+    path = export_run(model, out, modality, state, metrics)
+    cfg = SearchConfig(beam_width=16, samples_per_program=3, budget=preset.search_budget)
+    result = compare(path, n_problems, cfg, n_closer=4 * n_problems)
+    row = {"step": state["step"], "examples": state["examples"], **result}
+    with (out / "search_eval.jsonl").open("a") as f:
+        f.write(json.dumps(row, default=list) + "\n")
+    return {k: (v["solved"], v["closer_fraction"]) for k, v in result["results"].items()}
+
+
+def export_run(model, out: Path, modality: str, state, metrics, task: str = "edit") -> Path:
+    """Export a copy of ``model`` to ``out/policy.onnx`` (and its step graph); the path."""
     from models.export import export_model
 
     path = out / "policy.onnx"
@@ -409,13 +437,9 @@ def search_eval(model, out: Path, preset: Preset, modality, state, metrics, n_pr
         modality="both" if modality == "mixed" else modality,
         training_examples=state["examples"],
         dev_metrics=metrics,
+        task=task,
     )
-    cfg = SearchConfig(beam_width=16, samples_per_program=3, budget=preset.search_budget)
-    result = compare(path, n_problems, cfg, n_closer=4 * n_problems)
-    row = {"step": state["step"], "examples": state["examples"], **result}
-    with (out / "search_eval.jsonl").open("a") as f:
-        f.write(json.dumps(row, default=list) + "\n")
-    return {k: (v["solved"], v["closer_fraction"]) for k, v in result["results"].items()}
+    return path
 
 
 def plot_run(out: Path) -> None:

@@ -1,0 +1,106 @@
+"""The autoregressive (CSGNet-style) baseline: write whole programs, token by token.
+
+The same network and decoder as tree diffusion, asked a different question: the current
+program is always the fixed :data:`WRITE_START`, and the edit is always ``<POS 0>`` followed
+by a whole program, decoded under the grammar constraint.  So a "write" model
+(``task = "write"`` in its metadata; trained with ``python -m models.train --task write``)
+is a conditional program generator that sees only the target image, like CSGNet.
+
+:func:`write_search` is rejection sampling: draw programs in batches, render each distinct
+one (one renderer call), keep the best, stop when one solves the target or the budget is
+spent.  It yields :class:`~inference.search.SearchEvent` like the other methods.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+
+import numpy as np
+
+from inference.decoding import sample_edits
+from inference.edits import Edit
+from inference.random_programs import random_target
+from inference.search import SearchEvent, Target
+from inference.syntax import parse
+from inference.tokens import MAX_TOKENS
+from inference.training_examples import Renderer, TrainingExample
+from inference.tree import Node
+
+WRITE_START: Node = parse("(Circle 0 0 1)")
+"""The program a write model starts from; its edit replaces all of it."""
+WRITE_BATCH = 64
+"""Programs sampled per decoder call."""
+
+
+def write_example(
+    rng: np.random.Generator,
+    render: Renderer,
+    size: int,
+    target_primitives: tuple[int, int],
+) -> TrainingExample:
+    """A training example of the write task: from :data:`WRITE_START`, write ``target``."""
+    target, target_image = random_target(rng, lambda node: render(node, size), target_primitives)
+    return TrainingExample(
+        target=target,
+        current=WRITE_START,
+        edit=Edit(0, target),
+        remaining=1,
+        target_image=target_image,
+        current_image=render(WRITE_START, size),
+    )
+
+
+def write_search(
+    target: Target,
+    model,
+    rng: np.random.Generator,
+    budget: int,
+    cancel: Callable[[], bool] | None = None,
+    temperature: float = 1.0,
+) -> Iterator[SearchEvent]:
+    """Rejection sampling from a write model; yields each new best and a final event.
+
+    Every distinct program drawn costs one renderer call; a program drawn again is not
+    rendered again.  Stops at the first program that solves ``target``, when ``budget``
+    calls are spent, or when ``cancel()`` returns True.
+    """
+    if getattr(model, "task", "write") != "write":
+        raise ValueError(f"{model.path.name} is an edit model; the baseline needs a write model")
+    t0 = time.perf_counter()
+    kind = "sketch" if target.is_sketch else "filled"
+    image = model.target_input(target.model_image, kind)
+    seen: set[Node] = set()
+    best, best_score, calls, draws = WRITE_START, -np.inf, 0, 0
+    solved = False
+    while calls < budget and not solved and not (cancel and cancel()):
+        n = min(WRITE_BATCH, budget - calls)
+        (proposals,) = sample_edits(
+            model,
+            image,
+            [WRITE_START],
+            n,
+            rng,
+            temperature,
+            forbid_noop=False,
+            max_replacement_tokens=MAX_TOKENS,
+        )
+        draws += n
+        for p in proposals:
+            program = p.edit.replacement
+            if p.edit.pos != 0 or program in seen or calls >= budget:
+                continue  # not a whole program (the model should never do that), or seen
+            seen.add(program)
+            calls += 1
+            score = target.score(program)
+            if score > best_score:
+                best, best_score = program, score
+                solved = target.solves(score)
+                yield SearchEvent(best, best_score, calls, time.perf_counter() - t0, 1, solved)
+                if solved:
+                    break
+        if not proposals or draws > 50 * budget:  # the model keeps repeating itself
+            break
+    yield SearchEvent(
+        best, max(best_score, 0.0), calls, time.perf_counter() - t0, 1, solved, finished=True
+    )
