@@ -52,7 +52,7 @@ def test_bundle_holds_no_training_stack_and_is_small(bundle):
     bad = [str(p) for p in files if FORBIDDEN_PARTS & set(p.parts) or FORBIDDEN_FILES.match(p.name)]
     assert bad == []
     models = bundle / "_internal" / "models"
-    shipped = sorted(p.name for p in (build_app.ROOT / "models").glob("*.onnx"))
+    shipped = sorted(p.name for p in (build_app.ROOT / "models").glob("policy*.onnx"))
     in_bundle = sorted(p.name for p in models.iterdir()) if models.is_dir() else []
     assert in_bundle == shipped  # only the .onnx files, never the training code
     platforms = {p.name for p in files if "platforms" in p.parts}
