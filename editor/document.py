@@ -21,10 +21,10 @@ from PySide6.QtGui import QUndoCommand, QUndoStack
 from editor import docfile
 from editor.docfile import DocumentData
 from inference.edits import Edit
-from inference.model_inputs import downsample, sketch_fill
 from inference.raster import render
 from inference.search import SCORE_SIZE, Target
 from inference.syntax import parse
+from inference.target_images import downsample, sketch_fill
 from inference.tree import Node, node_at, walk
 
 DEFAULT_PROGRAM = "(Circle 4 8 8)"

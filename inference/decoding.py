@@ -17,7 +17,7 @@ encoded once and each step computes only the edit tokens
   row of the forward batch.
 
 Program images and features are encoded once per program with
-``model_inputs.encode_batch`` (empty edit); later steps append the edit ids
+``model_batches.encode_batch`` (empty edit); later steps append the edit ids
 with zero features, as the contract defines them.
 
 Reported log-probabilities are the model's at temperature 1 (temperature
@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from inference import model_inputs
+from inference import model_batches
 from inference.edits import Edit
 from inference.grammar_constraint import EditConstraint, EditState
 from inference.onnx_model import PolicyModel
@@ -97,7 +97,7 @@ class _Prefixes:
         target = model.target_input(target_mask)
         self.model = model
         self._cache: PrefixCache | None = None
-        enc = model_inputs.encode_batch([(target, p, []) for p in programs])
+        enc = model_batches.encode_batch([(target, p, []) for p in programs])
         plen = np.asarray(enc["prefix_len"], np.int64)
         self.images = np.asarray(enc["images"], np.float32)
         self.tokens = [np.asarray(enc["tokens"][b, :n], np.int64) for b, n in enumerate(plen)]

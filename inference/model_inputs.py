@@ -1,8 +1,9 @@
-"""The policy/value model's inputs, shared by training and the runtime decoder (numpy only).
+"""The program-aligned token features of the policy/value model's inputs (numpy only).
 
-See ``/work/notes/model_contract.md``: a batch is ``images`` (B, 3, S, S), ``tokens`` (B, T),
-``feats`` (B, T, F) and ``prefix_len`` (B,).  Training and decoding both go through
-:func:`encode_batch`, so the model sees identical inputs in both.
+A batch is ``images`` (B, 3, S, S), ``tokens`` (B, T), ``feats`` (B, T, F) and ``prefix_len``
+(B,) (DESIGN.md §3).  Training and decoding both build it with
+:func:`inference.model_batches.encode_batch`, so the model sees identical inputs in both;
+this module computes ``feats``, and :mod:`inference.target_images` the target images.
 
 **Program-aligned features** (DESIGN.md §2b).  For every SHAPE node (primitive or binop) the
 renderer gives, as bit-packed masks: its subtree mask S, and the program's output G1 when the
@@ -50,7 +51,7 @@ Every token carries its innermost enclosing SHAPE node's features (value leaves 
 
 **Targets.**  A ``bool`` target is a filled mask.  A float target is a sketch (ink coverage in
 [0, 1], 1 = ink, see :mod:`inference.sketch`); its image plane is the ink itself and the
-features use :func:`sketch_fill`, the region the strokes enclose.
+features use :func:`~inference.target_images.sketch_fill`, the region the strokes enclose.
 """
 
 from __future__ import annotations
@@ -62,26 +63,19 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from inference.grammar_constraint import EditConstraint
 from inference.raster import Rasterizer, rasterizer
+from inference.target_images import IMAGE_SIZE, sketch_fill
 from inference.tokens import (
     CIRCLE_ID,
-    EDIT,
     LPAREN,
-    MAX_POS,
-    MAX_REPLACEMENT_TOKENS,
-    POS_BASE,
     QUAD_ID,
     RPAREN,
-    encode_example,
     encode_program,
 )
 from inference.tree import BINOP, CIRCLE, Node
 
 FEATURE_VERSION = "tokfeat-1"
 """Bump whenever a feature's meaning or order changes; models carry it in their metadata."""
-IMAGE_SIZE = 64
-"""The model's image side S."""
 RING_UNITS = 2.0
 """How far the ``want`` ring reaches past a node's bounding box, canvas units (one value step)."""
 FEATURE_NAMES: tuple[str, ...] = (
@@ -92,8 +86,6 @@ FEATURE_NAMES: tuple[str, ...] = (
 FEATURE_DIM = len(FEATURE_NAMES)
 _NODE_DIM = 18
 _SQRT_HALF = math.sqrt(0.5)
-SKETCH_INK = 0.25
-"""Sketch pixels with at least this ink coverage are strokes for :func:`sketch_fill`."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,7 +223,7 @@ def token_features(program: Node, target, size: int = IMAGE_SIZE) -> np.ndarray:
     (faster per program).
     """
     ids = [encode_program(program)]
-    return _batch_features([program], ids, [_target_bits(target, size)], size)[0]
+    return _batch_features([program], ids, [target_bits(target, size)], size)[0]
 
 
 def _batch_features(programs: Sequence[Node], ids: Sequence[np.ndarray], targets, size: int):
@@ -294,7 +286,7 @@ _CHUNK = 32
 """Programs per numpy pass: larger batches spill the caches (measured fastest at 16–32 on 64×64)."""
 
 
-def _chunked_features(programs, ids, targets, size: int):
+def program_features(programs, ids, targets, size: int):
     """:func:`_batch_features` in chunks of :data:`_CHUNK` programs."""
     parts = [
         _batch_features(
@@ -416,7 +408,9 @@ def _moments(rows: np.ndarray, with_columns: int, size: int):
 # ----- targets and images ---------------------------------------------------------------------
 
 
-def _target_bits(target, size: int) -> int:
+def target_bits(target, size: int) -> int:
+    """A target as a packed mask at ``size``: a packed ``int`` as is, a ``bool`` mask packed,
+    a float sketch through :func:`~inference.target_images.sketch_fill`."""
     if isinstance(target, int):
         return target
     target = np.asarray(target)
@@ -425,184 +419,3 @@ def _target_bits(target, size: int) -> int:
     if target.dtype != np.bool_:
         target = sketch_fill(target)
     return rasterizer(size).pack(target)
-
-
-def sketch_fill(sketch: np.ndarray) -> np.ndarray:
-    """The region a sketch's strokes enclose, by even-odd nesting: ``bool`` (S, S).
-
-    Ink ≥ :data:`SKETCH_INK`, thickened by one pixel (closing pen-lift gaps up to two pixels),
-    forms walls.  Flood-filling from the free border pixels gives the outside (level 0); each
-    next level is what is reached by crossing one more wall, and odd levels are inside, so a
-    hole drawn inside a shape stays empty.  Walls next to an inside region count as inside.
-    Approximate: a shape cut by the canvas border has no stroke there, so it counts as outside.
-    """
-    size = sketch.shape[0]
-    r = rasterizer(size)
-    full, rep = r.full, r.full // ((1 << size) - 1)
-    not_first, not_last = full ^ rep, full ^ (rep << (size - 1))
-
-    def grow(m: int) -> int:
-        return (
-            m | ((m << 1) & not_first) | ((m >> 1) & not_last) | ((m << size) & full) | (m >> size)
-        )
-
-    def flood(seeds: int, within: int) -> int:
-        region, previous = seeds & within, -1
-        while region != previous:
-            previous, region = region, grow(region) & within
-        return region
-
-    walls = grow(r.pack(np.asarray(sketch) >= SKETCH_INK))
-    free = full ^ walls
-    row = (1 << size) - 1
-    seeds = (rep | (rep << (size - 1)) | row | (row << (size * (size - 1)))) & free
-    reached = filled = 0
-    inside = False
-    while seeds:
-        region = flood(seeds, free)
-        if inside:
-            filled |= region | (grow(region) & walls)
-        crossed = flood(grow(region) & walls, walls)
-        reached |= region | crossed
-        seeds = grow(crossed) & free & (full ^ reached)
-        inside = not inside
-    return r.unpack(filled)
-
-
-def downsample(image: np.ndarray, size: int = IMAGE_SIZE) -> np.ndarray:
-    """Area-average a 2-D image (any shape) to float32 (size, size)."""
-    image = np.asarray(image, dtype=np.float64)
-    return (
-        _area_weights(image.shape[0], size) @ image @ _area_weights(image.shape[1], size).T
-    ).astype(np.float32)
-
-
-def _area_weights(n_in: int, n_out: int) -> np.ndarray:
-    """(n_out, n_in) matrix: the fraction of output cell o covered by input cell i."""
-    lo_in, hi_in = np.arange(n_in) / n_in, np.arange(1, n_in + 1) / n_in
-    lo_out, hi_out = np.arange(n_out) / n_out, np.arange(1, n_out + 1) / n_out
-    overlap = np.minimum(hi_out[:, None], hi_in) - np.maximum(lo_out[:, None], lo_in)
-    return np.clip(overlap, 0, None) * n_out
-
-
-def target_mask(image: np.ndarray, size: int = IMAGE_SIZE) -> np.ndarray:
-    """A filled target image at the model size: area-average, then ≥ 0.5 is inside.
-
-    ``image`` is ``bool``, 8-bit (0..255) or float in [0, 1], 1 = inside, any size.
-    """
-    image = np.asarray(image)
-    if np.issubdtype(image.dtype, np.integer):
-        image = image / 255.0
-    return downsample(image, size) >= 0.5
-
-
-def image_planes(target: np.ndarray, program: Node, size: int = IMAGE_SIZE) -> np.ndarray:
-    """float32 (3, size, size): target, current render, |target − current|.
-
-    ``target`` is a ``bool`` mask or a float sketch (ink in [0, 1]), used as is.
-    """
-    return _planes(target, rasterizer(size).render(program))
-
-
-def _planes(target: np.ndarray, current: np.ndarray) -> np.ndarray:
-    out = np.empty((3, *current.shape), dtype=np.float32)
-    out[0] = target
-    out[1] = current
-    np.abs(out[0] - out[1], out=out[2])
-    return out
-
-
-# ----- batches --------------------------------------------------------------------------------
-
-
-def encode_batch(items: Sequence[tuple[np.ndarray, Node, Sequence[int]]]) -> dict[str, np.ndarray]:
-    """The model inputs for ``(target, program, edit ids so far)`` items (the contract's four).
-
-    ``target`` is a (S, S) ``bool`` mask or float sketch; all items share S.  ``tokens`` are the
-    program ids, ``<EDIT>`` and the edit ids, right-padded with ``<PAD>`` (0); ``feats`` are
-    zero from ``<EDIT>`` on.  Raises ``ValueError`` for a ``<POS k>`` outside the program.
-    """
-    size = np.shape(items[0][0])[0]
-    programs = [encode_program(p) for _, p, _ in items]
-    edits = [np.asarray(e, dtype=np.int64).reshape(-1) for _, _, e in items]
-    lengths = np.asarray([len(ids) for ids in programs])
-    n, width = len(items), int(max(lengths + 1 + [len(e) for e in edits]))
-    tokens = np.zeros((n, width), dtype=np.int64)
-    for b, (ids, edit) in enumerate(zip(programs, edits, strict=True)):
-        length = len(ids)
-        if np.any((edit >= POS_BASE + length) & (edit < POS_BASE + MAX_POS)):
-            raise ValueError(f"item {b}: a <POS k> beyond the program's {length} tokens")
-        tokens[b, :length], tokens[b, length] = ids, EDIT
-        tokens[b, length + 1 : length + 1 + len(edit)] = edit
-    targets = [_target_bits(target, size) for target, _, _ in items]
-    token_feats, outputs = _chunked_features([p for _, p, _ in items], programs, targets, size)
-    feats = np.zeros((n, width, FEATURE_DIM), dtype=np.float32)
-    feats[np.arange(width) < lengths[:, None]] = token_feats
-    current = rasterizer(size).unpack_many(outputs)
-    images = np.empty((n, 3, size, size), dtype=np.float32)
-    images[:, 0] = np.stack([t for t, _, _ in items])
-    images[:, 1] = current
-    np.abs(images[:, 0] - images[:, 1], out=images[:, 2])
-    return {"images": images, "tokens": tokens, "feats": feats, "prefix_len": lengths + 1}
-
-
-def encode_training_batch(
-    examples: Sequence, max_replacement_tokens: int = MAX_REPLACEMENT_TOKENS
-) -> dict[str, np.ndarray]:
-    """:func:`encode_batch` of labelled examples plus ``targets`` and ``value_targets``.
-
-    ``examples`` have ``target_image`` (``bool`` mask or float sketch), ``current``, ``edit``
-    and ``remaining`` (:class:`inference.training_examples.TrainingExample`).  The input holds
-    the whole edit but its final ``<EOS>``; ``targets`` [B, T] int64 is the next id at
-    positions ``prefix_len − 1`` … end − 1 (``<POS k>`` is ``POS_BASE + k``, the column of the
-    concatenated logits) and −100 elsewhere; ``value_targets`` [B] float32 is ``remaining``.
-    ``max_replacement_tokens`` is the decoder's limit for the grammar masks (whole programs
-    for the autoregressive baseline's write task).
-    """
-    sequences = [encode_example(ex.current, ex.edit.pos, ex.edit.replacement) for ex in examples]
-    items = [
-        (ex.target_image, ex.current, ids[start:-1])
-        for ex, (ids, start) in zip(examples, sequences, strict=True)
-    ]
-    batch = encode_batch(items)
-    targets = np.full(batch["tokens"].shape, -100, dtype=np.int64)
-    for b, (ids, start) in enumerate(sequences):
-        targets[b, start - 1 : len(ids) - 1] = ids[start:]
-    batch["targets"] = targets
-    batch["value_targets"] = np.asarray([ex.remaining for ex in examples], dtype=np.float32)
-    batch["allowed"] = allowed_masks(examples, sequences, targets.shape[1], max_replacement_tokens)
-    return batch
-
-
-def allowed_masks(
-    examples: Sequence,
-    sequences: Sequence,
-    length: int,
-    max_replacement_tokens: int = MAX_REPLACEMENT_TOKENS,
-) -> np.ndarray:
-    """Grammar masks for the training loss, bool [B, T, POS_BASE + T].
-
-    Row ``t`` of example ``b`` marks the next tokens the decoder's
-    :class:`~inference.grammar_constraint.EditConstraint` (``forbid_noop=True``)
-    allows at label position ``t``, in the concatenated [token, pointer]
-    space, so training normalizes over exactly the choices decoding has.
-    Rows without a label allow everything.
-    """
-    out = np.ones((len(examples), length, POS_BASE + length), dtype=bool)
-    for b, (ex, (ids, start)) in enumerate(zip(examples, sequences, strict=True)):
-        write = max_replacement_tokens > MAX_REPLACEMENT_TOKENS  # whole programs, no no-op rule
-        constraint = EditConstraint(
-            ex.current, max_replacement_tokens=max_replacement_tokens, forbid_noop=not write
-        )
-        state = constraint.start()
-        for t in range(start - 1, len(ids) - 1):
-            vocab_mask = state.mask()
-            row = out[b, t]
-            row[:POS_BASE] = vocab_mask[:POS_BASE]
-            n = min(length, len(vocab_mask) - POS_BASE)
-            row[POS_BASE : POS_BASE + n] = vocab_mask[POS_BASE : POS_BASE + n]
-            row[POS_BASE + n :] = False
-            label = ids[t + 1]
-            row[label] = True  # the label is always a legal choice
-            state.advance(label)
-    return out

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import onnxruntime as ort
 
-from inference import model_inputs
+from inference import model_batches, model_inputs, target_images
 from inference.step_model import CACHE_OUTPUTS, StepModel, load_step
 from inference.tokens import GRAMMAR_VERSION, NUM_BASE, POS_BASE, VOCAB
 from inference.tree import binop, circle, quad
@@ -166,7 +166,7 @@ class PolicyModel:
 
         For a filled target the input is a ``bool`` mask: any other image
         (``bool``, 8-bit or float in [0, 1], 1 = inside, any size) goes through
-        ``model_inputs.target_mask``.  For a sketch it is float ink in [0, 1]
+        ``target_images.target_mask``.  For a sketch it is float ink in [0, 1]
         (1 = ink; 8-bit is scaled); another size is area-averaged.  ``kind``
         ("filled" or "sketch") says which the image is; by default the model's
         own modality, and for a "both" model a ``bool`` image is filled and any
@@ -183,11 +183,11 @@ class PolicyModel:
         if kind == "filled":
             if image.dtype == np.bool_ and image.shape == (size, size):
                 return image
-            return model_inputs.target_mask(image, size)
+            return target_images.target_mask(image, size)
         if np.issubdtype(image.dtype, np.integer):
             image = image / 255.0
         if image.shape != (size, size):
-            return model_inputs.downsample(image, size)
+            return target_images.downsample(image, size)
         return image.astype(np.float32)
 
     def _self_test(self) -> None:
@@ -196,7 +196,7 @@ class PolicyModel:
         small, big = circle(4, 8, 8), binop("-", circle(4, 8, 8), quad(8, 8, 4, 4, 45))
         items = [(target, small, []), (target, big, [POS_BASE + 2, NUM_BASE + 3])]
         try:
-            inputs = model_inputs.encode_batch(items)
+            inputs = model_batches.encode_batch(items)
             outputs = self.run(inputs)
         except Exception as e:  # a graph that loads but cannot run these inputs
             detail = str(e).strip().splitlines()[0][:160] if str(e).strip() else type(e).__name__

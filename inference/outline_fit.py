@@ -35,7 +35,7 @@ tell them apart, and a search may "solve" a sketch with the complement.  On
 simulated sketches of the first 32 refset-dev problems, a good part of the
 solves of the no-learning searches were complements (see docs and
 ``inference.bench``, which reports the solves that are the true shape).  The
-even-odd fill of the strokes (:func:`inference.model_inputs.sketch_fill`) would
+even-odd fill of the strokes (:func:`inference.target_images.sketch_fill`) would
 decide it for closed outlines, but at 128×128 it leaks through pen-lift gaps
 and through the undrawn border edges of clipped shapes, so it is not used.
 """

@@ -7,10 +7,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from inference.model_inputs import sketch_fill
 from inference.outline_fit import SOLVE_FIT, OutlineFit
 from inference.raster import rasterizer
 from inference.score import SOLVE_THRESHOLD, goal_scores_packed
+from inference.target_images import sketch_fill
 from inference.tree import Node
 
 SCORE_SIZE = 128

@@ -5,13 +5,13 @@ start (a fresh random program with probability ρ, else the target after s mutat
 path from start to target, and a uniform point on it.  :func:`draw_example` builds it from the
 public pieces because :func:`inference.training_examples.make_example` has no parameter for
 the number of mutations, which the curriculum needs.  Batches are encoded with
-:func:`inference.model_inputs.encode_training_batch`, exactly as the runtime decoder encodes
+:func:`inference.model_batches.encode_training_batch`, exactly as the runtime decoder encodes
 its inputs.
 
 **Modalities.**  ``"filled"``: the target plane is the target's binary render.  ``"sketch"``:
 it is ``simulate_sketch(target, rng, size)`` kept as float ink coverage in [0, 1] (1 = ink,
 not thresholded, as a drawn sketch is at runtime); the |target − current| plane uses it as is,
-and the token features use :func:`inference.model_inputs.sketch_fill` of it.  ``"mixed"``: each
+and the token features use :func:`inference.target_images.sketch_fill` of it.  ``"mixed"``: each
 example is a sketch with probability ``sketch_fraction``, else filled, so one network learns
 both (a batch may hold both kinds; the encoder tells them apart by dtype).
 
@@ -34,9 +34,10 @@ import torch
 from torch.utils.data import DataLoader, IterableDataset, get_worker_info
 
 from inference.autoregressive import write_example
-from inference.model_inputs import IMAGE_SIZE, encode_training_batch
+from inference.model_batches import encode_training_batch
 from inference.raster import render
 from inference.sketch import simulate_sketch
+from inference.target_images import IMAGE_SIZE
 from inference.tokens import MAX_REPLACEMENT_TOKENS, MAX_TOKENS
 from inference.training_examples import TrainingExample, make_example
 

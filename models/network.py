@@ -28,7 +28,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from inference.model_inputs import FEATURE_DIM, IMAGE_SIZE
+from inference.model_inputs import FEATURE_DIM
+from inference.target_images import IMAGE_SIZE
 from inference.tokens import MAX_SEQUENCE, PAD, POS_BASE
 
 

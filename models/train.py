@@ -28,7 +28,7 @@ from pathlib import Path
 
 import torch
 
-from inference.model_inputs import encode_training_batch
+from inference.model_batches import encode_training_batch
 from models.data import DataConfig, heldout_examples, make_loader, replacement_limit
 from models.network import EditNet, NetConfig, edit_loss
 

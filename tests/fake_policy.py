@@ -23,7 +23,7 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
-from inference import model_inputs
+from inference import model_inputs, target_images
 from inference.tokens import GRAMMAR_VERSION, MAX_SEQUENCE, POS_BASE, VOCAB, VOCAB_SIZE
 
 OUTPUTS = ("token_logits", "pos_logits", "value")
@@ -51,7 +51,7 @@ def build_fake_policy(
     *,
     seed: int = 0,
     d_model: int = 32,
-    image_size: int = model_inputs.IMAGE_SIZE,
+    image_size: int = target_images.IMAGE_SIZE,
     feature_dim: int = model_inputs.FEATURE_DIM,
     metadata: dict[str, str | None] | None = None,
     batch_dim: str | int = "B",

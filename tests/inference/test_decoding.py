@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from inference import model_inputs
+from inference import model_batches, target_images
 from inference.decoding import (
     evaluate_values,
     greedy_edit,
@@ -46,7 +46,7 @@ def _random_locks(program, rng) -> list[int]:
 def _teacher_forced(model, target, program, edit, locked=(), forbid_noop=True) -> float:
     """The edit's log-probability from ONE forward over the whole sequence (the oracle)."""
     ids = encode_edit(edit.pos, edit.replacement)
-    inputs = model_inputs.encode_batch([(target, program, ids)])
+    inputs = model_batches.encode_batch([(target, program, ids)])
     tok, pos, _ = model.run(inputs)
     start = int(inputs["prefix_len"][0]) - 1
     state = EditConstraint(program, locked, forbid_noop=forbid_noop).start()
@@ -208,7 +208,7 @@ def test_bad_arguments_are_refused(model):
 def test_targets_of_any_size_are_brought_to_the_model_size(model, refset_dir):
     big = render(circle(6, 8, 8), 128)
     program = circle(3, 4, 5)
-    direct = top_edits(model, model_inputs.target_mask(big, model.image_size), program, 3)
+    direct = top_edits(model, target_images.target_mask(big, model.image_size), program, 3)
     assert top_edits(model, big, program, 3) == direct
     png = np.asarray(Image.open(refset_dir / "ref1000_0000.png"))  # 8-bit, 255 = inside
     proposals = sample_edits(model, png, [program], 4, np.random.default_rng(0))[0]

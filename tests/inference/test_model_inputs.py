@@ -6,22 +6,13 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from inference.model_inputs import (
-    FEATURE_DIM,
-    FEATURE_NAMES,
-    IMAGE_SIZE,
-    encode_batch,
-    encode_training_batch,
-    image_planes,
-    shape_contexts,
-    sketch_fill,
-    target_mask,
-    token_features,
-)
+from inference.model_batches import encode_batch, encode_training_batch, image_planes
+from inference.model_inputs import FEATURE_DIM, FEATURE_NAMES, shape_contexts, token_features
 from inference.random_programs import random_shape
 from inference.raster import rasterizer, render, render_packed
 from inference.sketch import simulate_sketch
 from inference.syntax import parse
+from inference.target_images import IMAGE_SIZE, sketch_fill, target_mask
 from inference.tokens import EDIT, EOS, PAD, POS_BASE, encode_example, encode_program, pos_id
 from inference.training_examples import make_example
 from inference.tree import circle, positions, replace_at

@@ -7,7 +7,7 @@ import sys
 import numpy as np
 import pytest
 
-from inference import model_inputs
+from inference import model_batches, model_inputs, target_images
 from inference.onnx_model import ModelError, PolicyModel, default_model_path
 from inference.tokens import GRAMMAR_VERSION, POS_BASE, VOCAB
 from inference.tree import circle
@@ -37,7 +37,7 @@ def _refused(path, **kwargs) -> str:
 
 def test_load_exposes_the_contract_facts(tmp_path, model_bytes):
     model = PolicyModel.load(_write(tmp_path, model_bytes), intra_op_threads=1)
-    assert model.image_size == model_inputs.IMAGE_SIZE
+    assert model.image_size == target_images.IMAGE_SIZE
     assert model.feature_dim == model_inputs.FEATURE_DIM
     assert model.modality == "filled"
     assert model.training_examples == 1234
@@ -56,7 +56,7 @@ def test_run_returns_the_contract_outputs_for_any_batch_and_length(tmp_path, mod
         [(target, circle(3, 4, 5), [])],
         [(target, circle(3, 4, 5), [POS_BASE + 2]), (target, circle(1, 1, 1), [])],
     ):
-        inputs = model_inputs.encode_batch(items)
+        inputs = model_batches.encode_batch(items)
         b, t = inputs["tokens"].shape
         token_logits, pos_logits, value = model.run(inputs)
         assert token_logits.shape == (b, t, POS_BASE)
@@ -119,7 +119,7 @@ def test_wrong_feature_dim_is_refused(tmp_path):
 
 
 def test_image_size_disagreeing_with_the_graph_is_refused(tmp_path):
-    size = model_inputs.IMAGE_SIZE
+    size = target_images.IMAGE_SIZE
     path = _write(tmp_path, build_fake_policy(metadata={"image_size": str(size * 2)}))
     assert f"input 'images' axis 2 is {size}, expected {size * 2}" in _refused(path)
 
