@@ -1,0 +1,132 @@
+"""Helpers shared by the subcommands of :mod:`inference.cli`.
+
+Argument types, the one-line :class:`UserError`, output folders and files, progress
+lines on stderr and policy-model loading.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from inference.fileio import atomic_write_bytes
+from inference.methods import BASELINE_METHODS
+
+PROG = "python -m inference"
+MAX_SIZE = 4096
+"""Largest PNG side the CLI accepts."""
+
+
+class UserError(Exception):
+    """A problem the user can fix; reported as one line with exit status 2."""
+
+
+def int_arg(what: str, low: int, high: int):
+    """An argparse type: an integer in ``low..high``, with a clear message otherwise."""
+
+    def convert(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"invalid {what} {text!r}") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{what} must be {low}..{high}, got {value}")
+        return value
+
+    return convert
+
+
+size_arg = int_arg("size", 1, MAX_SIZE)
+"""An argparse type: an image side in pixels, ``1..MAX_SIZE``."""
+positive = int_arg("positive number", 1, 10**9)
+"""An argparse type: a positive count such as a budget or a limit."""
+seed_arg = int_arg("seed", 0, 2**63 - 1)
+"""An argparse type: a random seed, ``0..2**63 - 1``."""
+
+
+def output_dir(path: str) -> Path:
+    """The output folder ``path``, created if missing; a one-line error if it cannot be."""
+    out = Path(path)
+    if out.exists() and not out.is_dir():
+        raise UserError(f"{path}: exists and is not a folder")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise UserError(f"cannot create folder {path} ({e.strerror or e})") from None
+    return out
+
+
+class Progress:
+    """One self-updating stderr line on a terminal; a single summary line otherwise."""
+
+    def __init__(self, total: int):
+        self.total = total
+        self.live = total > 1 and sys.stderr.isatty()
+        self.start = self.last = time.monotonic()
+
+    def step(self, done: int) -> None:
+        now = time.monotonic()
+        if self.live and (now - self.last > 0.1 or done == self.total):
+            self.last = now
+            print(f"\rrendering {done}/{self.total}", end="", file=sys.stderr, flush=True)
+
+    def finish(self, out: Path) -> None:
+        if self.total > 1:
+            seconds = time.monotonic() - self.start
+            end = "\r" if self.live else ""
+            print(f"{end}rendered {self.total} images to {out} in {seconds:.1f} s", file=sys.stderr)
+
+
+class Status:
+    """Progress on stderr: a self-updating bar on a terminal, a line per 10 % otherwise."""
+
+    def __init__(self, total: int, label: str):
+        self.total, self.label = total, label
+        self.live = sys.stderr.isatty()
+        self.last, self.tenths = 0.0, 0
+
+    def step(self, done: int, note: str = "") -> None:
+        if self.total <= 1:
+            return
+        if self.live:
+            now = time.monotonic()
+            if now - self.last > 0.1 or done == self.total:
+                self.last = now
+                bar = "#" * (20 * done // self.total)
+                line = f"{self.label} [{bar:.<20}] {done}/{self.total} {note}"
+                print(f"\r{line}\033[K", end="", file=sys.stderr, flush=True)
+        elif done * 10 // self.total > self.tenths:
+            self.tenths = done * 10 // self.total
+            print(f"{self.label} {done}/{self.total} {note}", file=sys.stderr, flush=True)
+
+    def finish(self, summary: str) -> None:
+        if self.total <= 1:
+            return
+        if self.live:
+            print("\r\033[K", end="", file=sys.stderr)
+        print(summary, file=sys.stderr)
+
+
+def load_model(path: str | None, modality: str, hint: bool = True):
+    """The policy model at ``path`` (default: the shipped one); a one-line error otherwise."""
+    from inference.onnx_model import ModelError, PolicyModel, default_model_path
+
+    file = Path(path) if path else default_model_path(modality)
+    try:
+        return PolicyModel.load(file, modality=modality)
+    except ModelError as e:
+        extra = ", ".join(BASELINE_METHODS)
+        more = f"; pass --model PATH or use a method without a model ({extra})"
+        raise UserError(f"{e}{more if hint and not path else ''}") from None
+
+
+def write_file(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically; a one-line error if that fails."""
+    if not path.parent.is_dir():
+        raise UserError(f"cannot write {path}: folder {path.parent} does not exist")
+    try:
+        atomic_write_bytes(path, data)
+    except OSError as e:
+        raise UserError(f"cannot write {path} ({e.strerror or e})") from None
