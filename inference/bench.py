@@ -118,11 +118,12 @@ def _png_names(path: Path) -> dict[str, str]:
     return names
 
 
-def make_runner(method: str, model=None) -> Runner:
-    """A :data:`Runner` for a :mod:`inference.synthesize` method (``model`` for policy methods)."""
+def make_runner(method: str, model=None, config=None) -> Runner:
+    """A :data:`Runner` for a :mod:`inference.synthesize` method (``model`` for policy methods;
+    ``config``, a :class:`~inference.search.SearchConfig`, for the beam methods)."""
 
     def runner(target, rng, budget, cancel):
-        return run_method(method, target, rng, budget, model, cancel)
+        return run_method(method, target, rng, budget, model, cancel, config)
 
     return runner
 

@@ -45,12 +45,24 @@ def add_bench(sub) -> None:
     bench.add_argument(
         "--sketch", action="store_true", help="targets are simulated sketches of the programs"
     )
+    bench.add_argument(
+        "--rank",
+        choices=("value", "logprob", "score"),
+        default="value",
+        help="how beam search ranks children (default value: the value head's edits left)",
+    )
     bench.set_defaults(run=cmd_bench)
 
 
 def _bench_methods(args) -> tuple[dict, list[str]]:
     """``name → runner`` for the requested methods, and notes on the ones skipped."""
-    from inference.bench import make_runner
+    from inference.bench import make_runner as runner_for
+    from inference.search import SearchConfig
+
+    config = SearchConfig(rank=args.rank)
+
+    def make_runner(method, model=None):
+        return runner_for(method, model, config)
 
     explicit = args.methods is not None
     names = [m.strip() for m in args.methods.split(",")] if explicit else list(BENCH_METHODS)
@@ -141,6 +153,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
         "budget": args.budget,
         "seed": args.seed,
         "sketch": args.sketch,
+        "rank": args.rank,
         "methods": list(runners),
     }
     status.finish(f"benchmarked {len(runners)} methods on {len(problems)} problems")
