@@ -58,11 +58,13 @@ render is at least this (an outline fit cannot tell a shape from its complement)
 
 @dataclass(frozen=True)
 class Problem:
-    """One benchmark problem: its id, the reference program and the target."""
+    """One benchmark problem: its id, the reference program, the target, and its index in
+    the problem file (which seeds the methods, so a problem gets the same seed in any slice)."""
 
     id: str
     program: Node
     target: Target
+    index: int = 0
 
 
 @dataclass(frozen=True)
@@ -81,9 +83,14 @@ class Record:
 
 
 def load_problems(
-    folder: str | os.PathLike, limit: int | None = None, sketch: bool = False, seed: int = 0
+    folder: str | os.PathLike,
+    limit: int | None = None,
+    sketch: bool = False,
+    seed: int = 0,
+    skip: int = 0,
 ) -> list[Problem]:
-    """The first ``limit`` problems of ``folder/problems.jsonl`` with their targets.
+    """Problems ``skip`` … ``limit − 1`` of ``folder/problems.jsonl`` with their targets (the
+    first ``limit``, less the first ``skip``).
 
     Raises:
         ProgramFileError: a missing or malformed problem file.
@@ -95,6 +102,8 @@ def load_problems(
     pngs = _png_names(path)
     problems = []
     for i, (pid, program) in enumerate(items):
+        if i < skip:
+            continue
         if sketch:
             ink = simulate_sketch(program, np.random.default_rng([seed, i, 1]), 128)
             target = Target.from_sketch(ink)
@@ -102,7 +111,7 @@ def load_problems(
             png = path.parent / pngs.get(pid, f"{pid}.png")
             image = load_target(png, 128) if png.is_file() else render(program, 128)
             target = Target(image)
-        problems.append(Problem(pid, program, target))
+        problems.append(Problem(pid, program, target, i))
     return problems
 
 
@@ -139,8 +148,8 @@ def run_bench(
     """Run every method on every problem (method by method); one :class:`Record` each."""
     records = []
     for name, runner in methods.items():
-        for i, pb in enumerate(problems):
-            rng = np.random.default_rng([seed, i])
+        for pb in problems:
+            rng = np.random.default_rng([seed, pb.index])
             t0 = time.perf_counter()
             last = final_event(runner(pb.target, rng, budget, cancel))
             rec = Record(

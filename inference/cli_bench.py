@@ -6,7 +6,15 @@ import argparse
 import sys
 from pathlib import Path
 
-from inference.cli_common import Status, UserError, load_model, output_dir, positive, seed_arg
+from inference.cli_common import (
+    Status,
+    UserError,
+    int_arg,
+    load_model,
+    output_dir,
+    positive,
+    seed_arg,
+)
 from inference.methods import BASELINE_METHODS, BENCH_METHODS, METHODS
 
 # inference.bench and the model imports are deferred to the command (onnxruntime loads slowly)
@@ -26,6 +34,13 @@ def add_bench(sub) -> None:
         "--budget", type=positive, default=5000, help="renderer calls per problem (default 5000)"
     )
     bench.add_argument("--limit", type=positive, help="use only the first N problems")
+    bench.add_argument(
+        "--skip",
+        type=int_arg("skip", 0, 10**9),
+        default=0,
+        help="leave out the first N of them (each problem keeps its seed, so two slices "
+        "add up to one run)",
+    )
     bench.add_argument("--seed", type=seed_arg, default=0, help="random seed (default 0)")
     bench.add_argument(
         "-o", "--output", metavar="OUT", default="bench-out", help="output folder (bench-out)"
@@ -128,7 +143,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
     if not (folder / "problems.jsonl").is_file():
         raise UserError(f"{args.folder}: no problems.jsonl there")
     try:
-        problems = load_problems(folder, args.limit, args.sketch, args.seed)
+        problems = load_problems(folder, args.limit, args.sketch, args.seed, args.skip)
     except ImageError as e:
         raise UserError(str(e)) from None
     if not problems:
@@ -150,6 +165,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
     settings = {
         "folder": str(folder),
         "problems": len(problems),
+        "skip": args.skip,
         "budget": args.budget,
         "seed": args.seed,
         "sketch": args.sketch,

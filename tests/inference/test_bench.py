@@ -143,3 +143,17 @@ def test_missing_matplotlib_is_a_clear_error(folder, tmp_path, capsys, monkeypat
     _, err = capsys.readouterr()
     assert code == 2 and "matplotlib" in err and err.count("\n") == 1
     assert (tmp_path / "o" / "bench.md").is_file()
+
+
+def test_a_slice_of_the_problems_gives_the_same_records_as_the_whole_run(folder, tmp_path):
+    whole, part = tmp_path / "whole", tmp_path / "part"
+    args = ["bench", str(folder), "--methods", "random", "--budget", "300"]
+    assert cli.main([*args, "-o", str(whole)]) == 0
+    assert cli.main([*args, "--skip", "1", "-o", str(part)]) == 0
+
+    def records(out):
+        rows = [json.loads(x) for x in (out / "records.jsonl").read_text().splitlines()]
+        return [{k: v for k, v in r.items() if k != "seconds"} for r in rows]
+
+    assert records(part) == records(whole)[1:]
+    assert [p.index for p in load_problems(folder, skip=1)] == [1, 2]
