@@ -121,11 +121,7 @@ def export_model(
         "token_logits": {0: "B", 1: "T"},
         "pos_logits": {0: "B", 1: "T", 2: "T"},
         "value": {0: "B"},
-        "self_kv": {1: "B", 2: "T"},
-        "img_kv": {1: "B"},
-        "x0": {0: "B", 1: "T"},
-        "ptr_keys": {0: "B", 1: "T"},
-        "glob": {0: "B"},
+        **_cache_axes("T"),
     }
     proto = _to_onnx(_WithCache(model), args, INPUTS, [*OUTPUTS, *CACHE_OUTPUTS], dyn, tmp)
     if half_weights:
@@ -189,17 +185,24 @@ def _step_graph(model: EditNet, args: tuple, tmp: Path) -> onnx.ModelProto:
         "prev_len": {0: "B", 1: "M"},
         "prev_kv": {1: "B", 2: "M", 3: "E"},
         "prefix_len": {0: "B"},
-        "self_kv": {1: "B", 2: "P"},
-        "img_kv": {1: "B"},
-        "x0": {0: "B", 1: "P"},
-        "ptr_keys": {0: "B", 1: "P"},
-        "glob": {0: "B"},
+        **_cache_axes("P"),
         "token_logits": {0: "B", 1: "M", 2: "N"},
         "pos_logits": {0: "B", 1: "M", 2: "N", 3: "P"},
         "new_kv": {1: "B", 2: "M", 3: "N"},
     }
     step_args = (edits, prev_len, prev_kv, args[3], *cache)
     return _to_onnx(_Step(model), step_args, STEP_INPUTS, STEP_OUTPUTS, dyn, tmp)
+
+
+def _cache_axes(length: str) -> dict:
+    """Dynamic axes of the key/value cache, whose rows are ``length`` tokens long."""
+    return {
+        "self_kv": {1: "B", 2: length},
+        "img_kv": {1: "B"},
+        "x0": {0: "B", 1: length},
+        "ptr_keys": {0: "B", 1: length},
+        "glob": {0: "B"},
+    }
 
 
 def _to_onnx(module, args, inputs, outputs, dynamic_axes, tmp: Path) -> onnx.ModelProto:

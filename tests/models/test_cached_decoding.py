@@ -15,7 +15,7 @@ from inference.step_model import step_model_path
 from inference.syntax import parse
 from inference.tokens import PAD, POS_BASE
 from models.export import example_inputs, export_model
-from models.network import EditNet, NetConfig
+from tests.models.nets import small_net
 
 PROGRAMS = [
     "(+ (Circle 5 5 3) (Quad 9 9 4 6 45))",
@@ -25,25 +25,16 @@ PROGRAMS = [
 ]
 
 
-def _net(seed=0):
-    torch.manual_seed(seed)
-    net = EditNet(NetConfig(d_model=64, n_layers=2, n_heads=4, cnn_channels=(16, 32))).eval()
-    with torch.no_grad():
-        for p in net.parameters():  # non-trivial weights, so a wrong graph cannot agree
-            p.add_(0.05 * torch.randn_like(p))
-    return net
-
-
 @pytest.fixture(scope="module")
 def exported(tmp_path_factory):
     path = tmp_path_factory.mktemp("cached") / "policy.onnx"
-    export_model(_net(), path, modality="filled", training_examples=0, dev_metrics={},
+    export_model(small_net(), path, modality="filled", training_examples=0, dev_metrics={},
                  half_weights=False)  # fmt: skip
     return path
 
 
 def test_decode_step_equals_the_full_forward():
-    net = _net()
+    net = small_net()
     images, tokens, feats, _ = example_inputs(net.cfg, 3, 20, seed=1)
     plen = torch.tensor([20, 14, 9])
     tokens, feats = tokens.clone(), feats.clone()
@@ -95,7 +86,7 @@ def test_cached_decoding_samples_what_full_forwards_sample(exported):
 def test_a_step_file_from_another_export_or_corrupt_is_not_used(exported, tmp_path):
     other = tmp_path / "policy.onnx"
     shutil.copy(exported, other)
-    export_model(_net(1), tmp_path / "other.onnx", modality="filled", training_examples=0,
+    export_model(small_net(1), tmp_path / "other.onnx", modality="filled", training_examples=0,
                  dev_metrics={})  # fmt: skip
     shutil.copy(step_model_path(tmp_path / "other.onnx"), step_model_path(other))
     model = PolicyModel.load(other)

@@ -6,17 +6,12 @@ import torch
 
 from inference.onnx_model import PolicyModel
 from models.export import example_inputs, export_model, round_to_half
-from models.network import EditNet, NetConfig
+from tests.models.nets import small_net
 
 
 @pytest.fixture(scope="module")
 def exported(tmp_path_factory):
-    torch.manual_seed(0)
-    net = EditNet(NetConfig(d_model=64, n_layers=2, n_heads=4, cnn_channels=(16, 32))).eval()
-    # make the weights non-trivial so a wrong graph cannot agree by accident
-    with torch.no_grad():
-        for p in net.parameters():
-            p.add_(0.05 * torch.randn_like(p))
+    net = small_net(0)
     path = tmp_path_factory.mktemp("onnx") / "policy.onnx"
     export_model(net, path, modality="filled", training_examples=123, dev_metrics={"x": 1.0},
                  half_weights=False)  # fmt: skip
@@ -44,11 +39,7 @@ def test_metadata_round_trips(exported):
 
 
 def test_half_weights_halve_the_file_and_match_rounded_torch(tmp_path):
-    torch.manual_seed(1)
-    net = EditNet(NetConfig(d_model=64, n_layers=2, n_heads=4, cnn_channels=(16, 32))).eval()
-    with torch.no_grad():
-        for p in net.parameters():
-            p.add_(0.05 * torch.randn_like(p))
+    net = small_net(1)
     full, half = tmp_path / "full.onnx", tmp_path / "half.onnx"
     export_model(net, full, modality="filled", training_examples=0, dev_metrics={},
                  half_weights=False)  # fmt: skip
