@@ -1,7 +1,7 @@
 """Loading the policy/value ONNX model and checking its contract (DESIGN.md §3).
 
 A model file carries its contract in ONNX ``metadata_props`` (see
-``notes/model_contract.md``): format tag, grammar version, vocabulary, image
+``docs/MODEL_CONTRACT.md``): format tag, grammar version, vocabulary, image
 size, feature version and width, modality, training facts.  :meth:`PolicyModel.load`
 refuses any file that does not match this runtime with a :class:`ModelError`
 whose one-line message names the file and what differs, so the editor can
