@@ -18,6 +18,9 @@ from inference.tokens import MAX_POS, PAD, POS_BASE, VOCAB_SIZE
 
 MAX_EDIT_ROWS = 256
 """Most edit rows (owners × edits per owner) in one step call."""
+MAX_EDITS_PER_ROW = 8
+"""More edits of one program than this are decoded as one row each (the program's cache
+copied per row), since attention inside a row grows with the square of its edits."""
 
 
 class PrefixCache:
@@ -67,13 +70,15 @@ class PrefixCache:
                 by_owner.setdefault(b, []).append(r)
             else:
                 logits[r] = self.first[b]
-        owners = sorted(by_owner)
-        if not owners:
+        groups = [(b, by_owner[b]) for b in sorted(by_owner)]
+        if not groups:
             return logits, values
-        per = max(len(v) for v in by_owner.values())
+        per = max(len(rs) for _, rs in groups)
+        if per > MAX_EDITS_PER_ROW:  # attention within a group grows as per²: one row each
+            groups, per = [(b, [r]) for b, rs in groups for r in rs], 1
         step = max(1, MAX_EDIT_ROWS // per)
-        for lo in range(0, len(owners), step):
-            self._step([(b, by_owner[b]) for b in owners[lo : lo + step]], rows, per, logits)
+        for lo in range(0, len(groups), step):
+            self._step(groups[lo : lo + step], rows, per, logits)
         return logits, values
 
     def _step(self, group, rows, per: int, logits: np.ndarray) -> None:
@@ -82,23 +87,21 @@ class PrefixCache:
         Each row reuses the keys/values of its longest already computed prefix of ids and
         computes only the ids after it; its own are kept for the rows that extend it."""
         n_all = len(self.prefix_len)
-        owners = [b for b, _ in group]
+        owners = [b for b, _ in group]  # one slot each (an owner may repeat)
         # slicing copies the cache; for most owners, run them all (absent ones idle)
-        full = len(owners) * 2 >= n_all
-        slots = owners if not full else list(range(n_all))
-        slot_of = {b: i for i, b in enumerate(slots)}
+        full = len(set(owners)) == len(owners) and len(owners) * 2 >= n_all
+        n_slots = n_all if full else len(owners)
+        slot_ids = [b if full else g for g, b in enumerate(owners)]  # the slot of each group
         known = [(r, self._known(rows[r])) for _, rs in group for r in rs]
         new_n = max(len(rows[r][1]) - n for r, (n, _) in known)
         prev_e = max(1, max(n for _, (n, _) in known))
-        edits = np.full((len(slots), per, new_n), PAD, np.int64)
-        prev_len = np.zeros((len(slots), per), np.int64)
-        prev_kv = np.zeros((self.layers, len(slots), per, prev_e, self.width), np.float32)
+        edits = np.full((n_slots, per, new_n), PAD, np.int64)
+        prev_len = np.zeros((n_slots, per), np.int64)
+        prev_kv = np.zeros((self.layers, n_slots, per, prev_e, self.width), np.float32)
         where = []
-        for (r, (n, kv)), m in zip(
-            known, (m for _, rs in group for m in range(len(rs))), strict=True
-        ):
+        slot_m = [(slot_ids[g], m) for g, (_, rs) in enumerate(group) for m in range(len(rs))]
+        for (r, (n, kv)), (s, m) in zip(known, slot_m, strict=True):
             b, ids = rows[r]
-            s = slot_of[b]
             edits[s, m, : len(ids) - n] = ids[n:]
             prev_len[s, m] = n
             if n:
