@@ -1,6 +1,6 @@
 """Held-out evaluation of a policy against the no-learning baselines, in one run.
 
-    python -m models.evaluate models/policy_filled.onnx --problems 64 --budget 1000
+    python -m models.evaluate models/policy.onnx --problems 64 --budget 1000
 
 Three proposers go through the same beam search with the same budget and the
 same held-out problems:
