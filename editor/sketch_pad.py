@@ -38,6 +38,8 @@ from inference.images import INK_BLACK, INK_WHITE, ImageError, load_target
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp")
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp)"
 PIXELS_PER_UNIT = TARGET_SIZE / CANVAS
+GRID_STEPS = 16
+"""Programs place shapes on a 16-step grid (DESIGN.md §1): one step is CANVAS / 16 units."""
 TOOLS = [  # (name, label, key, tip)
     ("pen", "Pen", "P", "Freehand pen"),
     ("eraser", "Eraser", "E", "Erase ink"),
@@ -106,6 +108,7 @@ class SketchCanvas(CanvasWidget):
         self.tool = "pen"
         self.pen_width = pen_width
         self._points: list[QPointF] = []
+        self.show_grid = True
         self._image = gray_image(1.0 - doc.target)
         doc.targetChanged.connect(self._target_changed)
         self.setCursor(Qt.CursorShape.CrossCursor)
@@ -147,6 +150,8 @@ class SketchCanvas(CanvasWidget):
         painter = QPainter(self)
         self.paint_backdrop(painter)
         self.draw_image(painter, self._image)
+        if self.show_grid:
+            self._draw_grid(painter)
         if self._points:
             painter.setRenderHint(QPainter.RenderHint.Antialiasing)
             painter.setTransform(self.canvas_transform())
@@ -162,6 +167,22 @@ class SketchCanvas(CanvasWidget):
                 for p in self._points[1:]:
                     path.lineTo(p)
                 painter.drawPath(path)
+
+    def _draw_grid(self, painter: QPainter) -> None:
+        """Faint lines on the program grid: shapes drawn on it can be matched exactly."""
+        transform = self.canvas_transform()
+        painter.save()
+        pen = QPen(QColor(70, 130, 220, 60), 0)  # cosmetic: one pixel at any zoom
+        painter.setPen(pen)
+        step = CANVAS / GRID_STEPS
+        corner, far = transform.map(QPointF(0, 0)), transform.map(QPointF(CANVAS, CANVAS))
+        top, bottom, left, right = corner.y(), far.y(), corner.x(), far.x()
+        for i in range(GRID_STEPS + 1):
+            x = transform.map(QPointF(i * step, 0.0)).x()
+            y = transform.map(QPointF(0.0, i * step)).y()
+            painter.drawLine(QPointF(x, top), QPointF(x, bottom))
+            painter.drawLine(QPointF(left, y), QPointF(right, y))
+        painter.restore()
 
 
 class SketchPad(QWidget):
@@ -206,6 +227,16 @@ class SketchPad(QWidget):
         self.target_bar.addWidget(QLabel(" Target: "))
         self.target_bar.addWidget(self.modality_box)
         self.target_bar.addSeparator()
+        self.grid_action = QAction(
+            "Grid",
+            self,
+            checkable=True,
+            checked=True,
+            toolTip="Show the 16-step grid programs live on (shapes drawn on it can be "
+            "matched exactly)",
+        )
+        self.grid_action.toggled.connect(self._grid_toggled)
+        self.target_bar.addAction(self.grid_action)
         self.load_action = self.target_bar.addAction("Load image…", self.choose_image)
         self.clear_action = self.target_bar.addAction("Clear", self.clear)
         layout = QVBoxLayout(self)
@@ -222,6 +253,10 @@ class SketchPad(QWidget):
     def _busy_changed(self, busy: bool) -> None:
         self.toolbar.setEnabled(not busy)
         self.target_bar.setEnabled(not busy)
+
+    def _grid_toggled(self, on: bool) -> None:
+        self.canvas.show_grid = on
+        self.canvas.update()
 
     def set_tool(self, name: str) -> None:
         """Pick ``"pen"``, ``"eraser"`` or ``"fill"``."""

@@ -43,6 +43,20 @@ def test_draw_a_stroke_then_undo_and_redo(qtbot, window):
     assert doc.has_ink()
 
 
+def test_the_pad_shows_the_program_grid_and_the_grid_can_be_hidden(qtbot, window):
+    pad = window.p.sketch_pad
+    canvas = pad.canvas
+
+    def pixel(x, y):  # colour of the pad's paint at canvas point (x, y)
+        return canvas.grab().toImage().pixelColor(at(canvas, x, y))
+
+    on_line, between = pixel(10.0, 5.0), pixel(11.0, 5.0)  # one grid step is 2 units
+    assert pad.grid_action.isChecked() and on_line != between  # a faint line on paper
+    pad.grid_action.trigger()
+    assert not canvas.show_grid and pixel(10.0, 5.0) == between  # plain paper
+    assert not window.p.doc.has_ink()  # the grid is never ink
+
+
 def test_fill_makes_a_closed_outline_solid_and_the_eraser_removes_ink(qtbot, window):
     doc, pad = window.p.doc, window.p.sketch_pad
     stroke(qtbot, pad.canvas, [(8, 8), (24, 8), (24, 24), (8, 24), (8, 8)])
