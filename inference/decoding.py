@@ -35,8 +35,8 @@ from inference import model_batches
 from inference.edits import Edit
 from inference.grammar_constraint import EditConstraint, EditState
 from inference.onnx_model import PolicyModel
-from inference.prefix_cache import PrefixCache
-from inference.tokens import MAX_POS, MAX_REPLACEMENT_TOKENS, POS_BASE, VOCAB_SIZE
+from inference.prefix_cache import PrefixCache, vocab_logits
+from inference.tokens import MAX_REPLACEMENT_TOKENS, POS_BASE, VOCAB_SIZE
 from inference.tree import Node, positions
 
 MAX_ROWS = 256
@@ -135,9 +135,7 @@ class _Prefixes:
             tok, pos, val = self.model.run(self.inputs(chunk))
             r = np.arange(len(chunk))
             t = np.array([len(self.tokens[b]) + len(ids) - 1 for b, ids in chunk])
-            k = min(pos.shape[2], MAX_POS)
-            logits[lo : lo + len(chunk), :POS_BASE] = tok[r, t]
-            logits[lo : lo + len(chunk), POS_BASE : POS_BASE + k] = pos[r, t, :k]
+            logits[lo : lo + len(chunk)] = vocab_logits(tok[r, t], pos[r, t])
             values[lo : lo + len(chunk)] = val
         return logits, values
 

@@ -23,6 +23,17 @@ MAX_EDITS_PER_ROW = 8
 copied per row), since attention inside a row grows with the square of its edits."""
 
 
+def vocab_logits(token_logits: np.ndarray, pos_logits: np.ndarray) -> np.ndarray:
+    """Rows of next-token logits over the whole vocabulary (R, VOCAB_SIZE) from the network's
+    ``token_logits`` (R, POS_BASE) and pointer ``pos_logits`` (R, P) at the same positions;
+    ``<POS k>`` beyond the pointer's reach is ``-inf``."""
+    out = np.full((len(token_logits), VOCAB_SIZE), -np.inf, np.float32)
+    k = min(pos_logits.shape[1], MAX_POS)
+    out[:, :POS_BASE] = token_logits
+    out[:, POS_BASE : POS_BASE + k] = pos_logits[:, :k]
+    return out
+
+
 class PrefixCache:
     """Cached ``program + <EDIT>`` rows of one target; see the module doc.
 
@@ -37,17 +48,14 @@ class PrefixCache:
         self.model = model
         self.prefix_len = np.asarray(inputs["prefix_len"], np.int64)
         n = len(self.prefix_len)
-        self.first = np.full((n, VOCAB_SIZE), -np.inf, np.float32)
+        self.first = np.empty((n, VOCAB_SIZE), np.float32)
         self.values = np.zeros(n, np.float32)
         parts: list[dict[str, np.ndarray]] = []
         for lo in range(0, n, max_rows):
             chunk = {k: v[lo : lo + max_rows] for k, v in inputs.items()}
             tok, pos, val, cache = model.run_with_cache(chunk)
-            r = np.arange(len(tok))
-            t = chunk["prefix_len"] - 1
-            k = min(pos.shape[2], MAX_POS)
-            self.first[lo : lo + len(tok), :POS_BASE] = tok[r, t]
-            self.first[lo : lo + len(tok), POS_BASE : POS_BASE + k] = pos[r, t, :k]
+            r, t = np.arange(len(tok)), chunk["prefix_len"] - 1
+            self.first[lo : lo + len(tok)] = vocab_logits(tok[r, t], pos[r, t])
             self.values[lo : lo + len(tok)] = val
             parts.append(cache)
         # self_kv and img_kv are layer-major: the batch is their second axis
@@ -114,12 +122,11 @@ class PrefixCache:
             cache = {k: (v[:, idx] if k.endswith("kv") else v[idx]) for k, v in self.cache.items()}
             plen = self.prefix_len[idx]
         tok, pos, new_kv = self.model.step.run(edits, prev_len, prev_kv, plen, cache)
-        k = min(pos.shape[3], MAX_POS)
+        at = np.array([(r, s, m, len(rows[r][1]) - n - 1) for r, s, m, n in where])
+        cell = (at[:, 1], at[:, 2], at[:, 3])  # slot, edit, last new id of each row
+        logits[at[:, 0]] = vocab_logits(tok[cell], pos[cell])
         for r, s, m, n in where:
             b, ids = rows[r]
-            t = len(ids) - n - 1
-            logits[r, :POS_BASE] = tok[s, m, t]
-            logits[r, POS_BASE : POS_BASE + k] = pos[s, m, t, :k]
             mine = new_kv[:, s, m, : len(ids) - n]
             self.edit_kv[(b, ids)] = (
                 np.concatenate([prev_kv[:, s, m, :n], mine], axis=1) if n else mine.copy()

@@ -123,7 +123,8 @@ def export_model(
         "value": {0: "B"},
         **_cache_axes("T"),
     }
-    proto = _to_onnx(_WithCache(model), args, INPUTS, [*OUTPUTS, *CACHE_OUTPUTS], dyn, tmp)
+    full = _Method(model, "forward_with_cache")
+    proto = _to_onnx(full, args, INPUTS, [*OUTPUTS, *CACHE_OUTPUTS], dyn, tmp)
     if half_weights:
         store_half(proto)
     meta = {
@@ -151,22 +152,15 @@ def export_model(
     os.replace(tmp, path)
 
 
-class _WithCache(torch.nn.Module):
-    def __init__(self, net: EditNet):
+class _Method(torch.nn.Module):
+    """``net``'s method ``name`` as a module's forward, so it can be exported as a graph."""
+
+    def __init__(self, net: EditNet, name: str):
         super().__init__()
-        self.net = net
-
-    def forward(self, images, tokens, feats, prefix_len):
-        return self.net.forward_with_cache(images, tokens, feats, prefix_len)
-
-
-class _Step(torch.nn.Module):
-    def __init__(self, net: EditNet):
-        super().__init__()
-        self.net = net
+        self.net, self.name = net, name
 
     def forward(self, *inputs):
-        return self.net.decode_step(*inputs)
+        return getattr(self.net, self.name)(*inputs)
 
 
 def _step_graph(model: EditNet, args: tuple, tmp: Path) -> onnx.ModelProto:
@@ -191,7 +185,8 @@ def _step_graph(model: EditNet, args: tuple, tmp: Path) -> onnx.ModelProto:
         "new_kv": {1: "B", 2: "M", 3: "N"},
     }
     step_args = (edits, prev_len, prev_kv, args[3], *cache)
-    return _to_onnx(_Step(model), step_args, STEP_INPUTS, STEP_OUTPUTS, dyn, tmp)
+    step = _Method(model, "decode_step")
+    return _to_onnx(step, step_args, STEP_INPUTS, STEP_OUTPUTS, dyn, tmp)
 
 
 def _cache_axes(length: str) -> dict:
