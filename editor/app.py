@@ -73,6 +73,7 @@ def build(
     settings = settings or Settings()
     prefs = settings.preferences()
     doc = Document()
+    doc.set_tolerance(prefs.edge_tolerance)
     jobs = Jobs()
     files = FileController(doc, settings, autosave_path)
     assistant = Assistant(doc, settings, jobs)

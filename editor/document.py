@@ -20,6 +20,7 @@ from PySide6.QtGui import QUndoCommand, QUndoStack
 
 from editor import docfile
 from editor.docfile import DocumentData
+from inference.drawn_score import DEFAULT_TOLERANCE
 from inference.edits import Edit
 from inference.raster import render
 from inference.search import SCORE_SIZE, Target
@@ -65,6 +66,7 @@ class Document(QObject):
         self.busy = False
         self._forced_dirty = False
         self._score_target: Target | None = None
+        self.tolerance = DEFAULT_TOLERANCE
         self.undo_stack.cleanChanged.connect(self._clean_changed)
 
     @Slot(bool)
@@ -94,16 +96,30 @@ class Document(QObject):
     def score_target(self) -> Target:
         """The target as the search scores it, at 128×128.
 
-        A filled target is scored with the goal score; an outline sketch with
-        the outline fit (``inference.outline_fit``), see ``inference.target``.
+        A filled target is scored with the tolerant goal score at
+        :attr:`tolerance` (``inference.drawn_score``; 0 = the exact goal score), an
+        outline sketch with the outline fit (``inference.outline_fit``); see
+        ``inference.target``.
         """
         if self._score_target is None:
             small = downsample(self.target, SCORE_SIZE)
             if self.modality == "sketch":
                 self._score_target = Target.from_sketch(small)
             else:
-                self._score_target = Target(small >= 0.5)
+                self._score_target = Target(small >= 0.5, tolerance=self.tolerance)
         return self._score_target
+
+    def set_tolerance(self, tolerance: float) -> None:
+        """Score filled targets forgiving edges within ``tolerance`` canvas units.
+
+        A preference, not part of the document: it is not saved and not undone.
+        """
+        if tolerance < 0:
+            raise ValueError(f"a tolerance cannot be negative, got {tolerance}")
+        if tolerance != self.tolerance:
+            self.tolerance = tolerance
+            self._score_target = None
+            self.targetChanged.emit()
 
     def looks_like_outline(self) -> bool:
         """True when a *filled* target encloses much more area than it inks (an outline)."""

@@ -257,6 +257,7 @@ class MainWindow(QMainWindow):
         self.p.settings.set_preferences(prefs)
         apply_theme(self.app, prefs.theme)
         self.p.sketch_pad.set_pen_width(prefs.pen_width)
+        self.p.doc.set_tolerance(prefs.edge_tolerance)
         self.p.proposals.budget.setValue(prefs.budget)
         if prefs.model_path != old.model_path:
             self.p.assistant.load_model()

@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from editor.settings import THEMES, Preferences
+from editor.settings import MAX_EDGE_TOLERANCE, THEMES, Preferences
 
 DARK = {
     QPalette.ColorRole.Window: "#2b2d31",
@@ -79,6 +79,14 @@ class PreferencesDialog(QDialog):
         self.beam_width = QSpinBox(minimum=1, maximum=256, value=prefs.beam_width)
         self.pen_width = QDoubleSpinBox(minimum=0.25, maximum=8.0, singleStep=0.25, suffix=" u")
         self.pen_width.setValue(prefs.pen_width)
+        self.edge_tolerance = QDoubleSpinBox(
+            minimum=0.0, maximum=MAX_EDGE_TOLERANCE, singleStep=0.5, suffix=" u"
+        )
+        self.edge_tolerance.setValue(prefs.edge_tolerance)
+        self.edge_tolerance.setToolTip(
+            "A filled drawing matches when the program's edges are within this distance of "
+            "the drawn edges (0 = pixel-exact; one grid step is 2 units)"
+        )
         self.theme = QComboBox()
         for t in THEMES:
             self.theme.addItem(t.title(), t)
@@ -93,6 +101,7 @@ class PreferencesDialog(QDialog):
         form.addRow("Search budget", self.budget)
         form.addRow("Beam width", self.beam_width)
         form.addRow("Pen width", self.pen_width)
+        form.addRow("Edge tolerance", self.edge_tolerance)
         form.addRow("Theme", self.theme)
         form.addRow("", self.propose_after)
         form.addRow("", self.refine)
@@ -117,6 +126,7 @@ class PreferencesDialog(QDialog):
             budget=self.budget.value(),
             beam_width=self.beam_width.value(),
             pen_width=self.pen_width.value(),
+            edge_tolerance=self.edge_tolerance.value(),
             theme=self.theme.currentData(),
             propose_after_accept=self.propose_after.isChecked(),
             refine=self.refine.isChecked(),

@@ -198,6 +198,13 @@ class RenderView(QWidget):
         self.canvas.difference = on
         self.canvas.refresh()
 
+    def score_name(self) -> str:
+        """What the score is called: "Fit" for a sketch, "Score" with its edge tolerance."""
+        if self.doc.modality == "sketch":
+            return "Fit"
+        tolerance = self.doc.tolerance
+        return f"Score (±{tolerance:g} u)" if tolerance else "Score (exact)"
+
     def update_score(self) -> None:
         """Show the live score, the preview's score and whether the target is solved."""
         if not self.doc.has_ink():
@@ -205,8 +212,7 @@ class RenderView(QWidget):
             self.solved_label.setText("")
             return
         score = self.doc.score()
-        name = "Fit" if self.doc.modality == "sketch" else "Score"
-        text = f"{name} {score:.3f}"
+        text = f"{self.score_name()} {score:.3f}"
         if self.doc.preview is not None:
             after = self.doc.score_target().score(self.doc.preview.apply(self.doc.program))
             text += f" → {after:.3f} (proposal)"

@@ -10,6 +10,8 @@ from PySide6.QtCore import QByteArray, QSettings
 
 MAX_RECENT = 8
 THEMES = ("light", "dark")
+MAX_EDGE_TOLERANCE = 4.0
+"""Largest edge tolerance the preferences accept, canvas units."""
 
 
 @dataclass
@@ -22,6 +24,9 @@ class Preferences:
         budget: renderer calls an auto-run may spend.
         beam_width: programs kept per search step.
         pen_width: sketch pen width in canvas units (the canvas is 32 units wide).
+        edge_tolerance: how far (canvas units) a program's edge may stray from a
+            hand-drawn *filled* target's edge without cost (``inference.drawn_score``);
+            0 asks for the exact goal score.
         theme: ``"light"`` or ``"dark"``.
         propose_after_accept: ask the model for the next edit after accepting one.
         refine: auto-run polishes each new best program by one-value hill climbing.
@@ -32,6 +37,7 @@ class Preferences:
     budget: int = 2000
     beam_width: int = 16
     pen_width: float = 1.0
+    edge_tolerance: float = 1.0
     theme: str = "light"
     propose_after_accept: bool = True
     refine: bool = True
@@ -69,6 +75,7 @@ class Settings:
             out.theme = "light"
         out.budget = max(10, out.budget)
         out.beam_width = max(1, out.beam_width)
+        out.edge_tolerance = min(max(0.0, out.edge_tolerance), MAX_EDGE_TOLERANCE)
         return out
 
     def set_preferences(self, prefs: Preferences) -> None:

@@ -15,7 +15,6 @@ import os
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageDraw
 from PySide6.QtCore import QPointF, Qt, Signal
 from PySide6.QtGui import QAction, QActionGroup, QColor, QImage, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import (
@@ -32,6 +31,7 @@ from editor import commands
 from editor.canvas import CanvasWidget, gray_image
 from editor.docfile import TARGET_SIZE
 from editor.document import Document
+from editor.region_fill import fill_region
 from inference.geometry import CANVAS
 from inference.images import INK_BLACK, INK_WHITE, ImageError, load_target
 
@@ -70,25 +70,9 @@ def paint_stroke(target: np.ndarray, points: list[QPointF], width: float, ink: b
 
 
 def flood_fill(target: np.ndarray, point: QPointF) -> np.ndarray:
-    """``target`` with the region of similar ink around ``point`` (canvas units) inked.
-
-    The region grows by two pixels, so it also covers the soft (antialiased) inner
-    edge of the strokes around it and leaves no seam.
-    """
-    col, row = int(point.x() * PIXELS_PER_UNIT), int(point.y() * PIXELS_PER_UNIT)
-    if not (0 <= row < TARGET_SIZE and 0 <= col < TARGET_SIZE) or target[row, col] >= 0.5:
-        return target
-    marks = Image.fromarray((target >= 0.5).astype(np.uint8) * 255).copy()  # 255 = ink
-    ImageDraw.floodfill(marks, (col, row), 128)
-    region = np.asarray(marks) == 128
-    for _ in range(2):
-        grown = region.copy()
-        grown[1:] |= region[:-1]
-        grown[:-1] |= region[1:]
-        grown[:, 1:] |= region[:, :-1]
-        grown[:, :-1] |= region[:, 1:]
-        region = grown
-    return np.where(region, 1.0, target).astype(np.float32)
+    """``target`` with the closed region around ``point`` (canvas units) made solid
+    (:func:`editor.region_fill.fill_region`: slivers it touches are filled too)."""
+    return fill_region(target, int(point.y() * PIXELS_PER_UNIT), int(point.x() * PIXELS_PER_UNIT))
 
 
 def read_image(path: str | os.PathLike) -> np.ndarray:

@@ -6,10 +6,11 @@
 ``id``, ``program`` and ``png``; a missing ``png`` field means ``<id>.png``).
 Every method solves every problem from its image alone; the reference program
 is only used to count primitives for the breakdown, to render the target when
-its PNG is absent or to simulate a sketch (``sketch=True``), and, after the
-search, to record ``truth_score``: the goal score of the found program against
-the reference program's render (for sketches, the table counts the solves that
-are the true shape and not, say, its complement, which has the same outline).  Each
+its PNG is absent or to simulate a sketch (``sketch=True``) or a filled hand
+drawing (``drawn``), and, after the search, to record ``truth_score``: the goal
+score of the found program against the reference program's render (for sketches
+and drawings, the table counts the solves that are the true shape and not, say,
+a sketch's complement, which has the same outline).  Each
 (method, problem) pair gets the seed ``[seed, problem index]``.
 
 A search stops at its first solve and a run with a smaller budget is a
@@ -40,7 +41,7 @@ from inference.images import load_target
 from inference.raster import render
 from inference.score import goal_score
 from inference.search import SearchEvent, Target
-from inference.sketch import simulate_sketch
+from inference.sketch import simulate_drawing, simulate_sketch
 from inference.syntax import to_text
 from inference.synthesize import final_event, run_method
 from inference.tree import Node
@@ -88,9 +89,14 @@ def load_problems(
     sketch: bool = False,
     seed: int = 0,
     skip: int = 0,
+    drawn: float = 0.0,
 ) -> list[Problem]:
     """Problems ``skip`` … ``limit − 1`` of ``folder/problems.jsonl`` with their targets (the
     first ``limit``, less the first ``skip``).
+
+    With ``sketch`` the targets are simulated outline sketches; with ``drawn`` > 0 they are
+    simulated filled hand drawings (:func:`inference.sketch.simulate_drawing`) scored with the
+    tolerant score at that tolerance in canvas units (:mod:`inference.drawn_score`).
 
     Raises:
         ProgramFileError: a missing or malformed problem file.
@@ -107,6 +113,9 @@ def load_problems(
         if sketch:
             ink = simulate_sketch(program, np.random.default_rng([seed, i, 1]), 128)
             target = Target.from_sketch(ink)
+        elif drawn:
+            drawing = simulate_drawing(program, np.random.default_rng([seed, i, 2]), 128)
+            target = Target(drawing >= 0.5, tolerance=drawn)
         else:
             png = path.parent / pngs.get(pid, f"{pid}.png")
             image = load_target(png, 128) if png.is_file() else render(program, 128)
@@ -273,7 +282,8 @@ def write_outputs(
     Raises:
         ImportError: matplotlib is missing (the other files are written first).
     """
-    md = markdown_table(summary, notes, sketch=bool(settings.get("sketch")))
+    inexact = bool(settings.get("sketch") or settings.get("drawn"))
+    md = markdown_table(summary, notes, sketch=inexact)
     head = f"# Synthesis benchmark\n\nSettings: `{json.dumps(settings)}`\n\n"
     data = {"settings": settings, "notes": list(notes), **summary}
     lines = "".join(json.dumps(asdict(r)) + "\n" for r in records)

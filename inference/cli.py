@@ -5,7 +5,7 @@ Subcommands (DESIGN.md §4)::
     render PROGRAM... -o DIR [--size N]   PNG renders; PROGRAM is a .csg or .json
                                           file, or a problems.jsonl set (DIR/<id>.png)
     export PROGRAM -o FILE [--size N]     FILE.{svg,scad,dxf,json,png,csg}
-    synthesize IMAGE... [--sketch] [--budget N] [--seed N] [-o DIR] [--json]
+    synthesize IMAGE... [--sketch | --drawn [UNITS]] [--budget N] [--seed N] [-o DIR] [--json]
                [--method M] [--model PATH] [--ink white|black]
                                           a program per image (one record each)
     bench DIR [--methods M,...] [--budget N] [--limit N] [-o OUT]
@@ -112,6 +112,16 @@ def _add_synthesize(sub) -> None:
         "--sketch", action="store_true", help="the images are outline sketches (black on white)"
     )
     syn.add_argument(
+        "--drawn",
+        nargs="?",
+        type=float,
+        const=1.0,
+        default=0.0,
+        metavar="UNITS",
+        help="the filled images are drawn by hand: forgive edges within UNITS canvas units "
+        "(default 1; the canvas is 32 units wide)",
+    )
+    syn.add_argument(
         "--budget", type=positive, default=5000, help="renderer calls per image (default 5000)"
     )
     syn.add_argument("--seed", type=seed_arg, default=0, help="random seed (default 0)")
@@ -195,8 +205,12 @@ def cmd_synthesize(args: argparse.Namespace) -> int:
         if args.output:
             raise UserError(str(e)) from None
         stems = [Path(p).stem for p in args.images]
+    if args.sketch and args.drawn:
+        raise UserError("--drawn is for filled images; an outline sketch has its own fit")
+    if args.drawn < 0:
+        raise UserError("--drawn takes a tolerance ≥ 0 canvas units")
     try:
-        targets = [load_image_target(p, args.sketch, args.ink) for p in args.images]
+        targets = [load_image_target(p, args.sketch, args.ink, args.drawn) for p in args.images]
     except ImageError as e:
         raise UserError(str(e)) from None
     modality = "sketch" if args.sketch else "filled"

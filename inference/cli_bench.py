@@ -61,6 +61,16 @@ def add_bench(sub) -> None:
         "--sketch", action="store_true", help="targets are simulated sketches of the programs"
     )
     bench.add_argument(
+        "--drawn",
+        nargs="?",
+        type=float,
+        const=1.0,
+        default=0.0,
+        metavar="UNITS",
+        help="targets are simulated filled hand drawings of the programs, scored with the "
+        "tolerant score at UNITS canvas units (default 1)",
+    )
+    bench.add_argument(
         "--rank",
         choices=("value", "logprob", "score"),
         default="value",
@@ -140,10 +150,16 @@ def cmd_bench(args: argparse.Namespace) -> int:
     from inference.images import ImageError
 
     folder = Path(args.folder)
+    if args.sketch and args.drawn:
+        raise UserError("choose one of --sketch and --drawn")
+    if args.drawn < 0:
+        raise UserError("--drawn takes a tolerance ≥ 0 canvas units")
     if not (folder / "problems.jsonl").is_file():
         raise UserError(f"{args.folder}: no problems.jsonl there")
     try:
-        problems = load_problems(folder, args.limit, args.sketch, args.seed, args.skip)
+        problems = load_problems(
+            folder, args.limit, args.sketch, args.seed, args.skip, drawn=args.drawn
+        )
     except ImageError as e:
         raise UserError(str(e)) from None
     if not problems:
@@ -169,6 +185,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
         "budget": args.budget,
         "seed": args.seed,
         "sketch": args.sketch,
+        "drawn": args.drawn,
         "rank": args.rank,
         "methods": list(runners),
     }

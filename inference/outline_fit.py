@@ -56,7 +56,7 @@ SOLVE_FIT = 0.93
 """A program solves a sketch when its fit is strictly above this."""
 
 
-class _Bits:
+class MaskBits:
     """Neighbourhood operations on packed S×S masks (bit i·S + j is pixel (i, j))."""
 
     def __init__(self, size: int):
@@ -115,7 +115,7 @@ class OutlineFit:
         if ink.ndim != 2 or ink.shape[0] != ink.shape[1]:
             raise ValueError(f"a sketch is a square 2-D image, got shape {ink.shape}")
         self.size = ink.shape[0]
-        self._bits = _Bits(self.size)
+        self._bits = MaskBits(self.size)
         strokes = ink if ink.dtype == np.bool_ else ink >= INK_LEVEL
         self.ink = rasterizer(self.size).pack(strokes)
         self.n_ink = self.ink.bit_count()

@@ -67,21 +67,49 @@ def simulate_sketch(node: Node, rng: np.random.Generator, size: int = 128) -> np
     return _rasterize(strokes, width, size)
 
 
+def simulate_drawing(node: Node, rng: np.random.Generator, size: int = 128) -> np.ndarray:
+    """A random hand-drawn *filled* version of ``node``: float32 ``(size, size)``, 1 = inside.
+
+    Every ring of the shape (canvas-border edges included) is jittered and
+    drawn as a curve exactly as :func:`simulate_sketch` does, without pen
+    lifts, and the rings are filled even-odd, so holes stay holes.  The values
+    are area coverage (anti-aliased); binarize at 0.5 for a mask.  This is
+    what a person filling a shape by hand produces, and what the tolerant
+    score (:mod:`inference.drawn_score`) is calibrated on.
+    """
+    big = size * _SUPERSAMPLE
+    scale = big / CANVAS
+    inside = np.zeros((big, big), dtype=bool)
+    for ring in _simplified_rings(node):
+        curve = _curve(_control_points(ring[:-1], True, rng), True)
+        image = Image.new("1", (big, big), 0)
+        ImageDraw.Draw(image).polygon((curve * scale - 0.5).ravel().tolist(), fill=1)
+        inside ^= np.asarray(image, dtype=bool)
+    small = Image.fromarray(inside.astype(np.uint8) * 255).resize(
+        (size, size), Image.Resampling.BOX
+    )
+    return np.asarray(small, dtype=np.float32) / 255.0
+
+
+def _simplified_rings(node: Node) -> list[np.ndarray]:
+    """The shape's rings simplified to :data:`_SIMPLIFY` units (closed, first point repeated)."""
+    rings = outline_rings(node, quad_segs=16)
+    if not rings:
+        return []
+    simple = shapely.simplify([shapely.LineString(r) for r in rings], _SIMPLIFY)
+    out = [shapely.get_coordinates(line) for line in simple]
+    return [ring for ring in out if len(ring) >= 4]
+
+
 def _outline_paths(node: Node) -> list[tuple[np.ndarray, bool]]:
     """Simplified outline rings, with canvas-border edges cut out.
 
     Returns ``(points, closed)`` pairs; a closed path does not repeat its
     first point.
     """
-    rings = outline_rings(node, quad_segs=16)
-    if not rings:
-        return []
-    simple = shapely.simplify([shapely.LineString(r) for r in rings], _SIMPLIFY)
     paths = []
-    for line in simple:
-        ring = shapely.get_coordinates(line)
-        if len(ring) >= 4:
-            paths += _split_at_border(ring)
+    for ring in _simplified_rings(node):
+        paths += _split_at_border(ring)
     return paths
 
 

@@ -142,11 +142,15 @@ def final_event(events: Iterator[SearchEvent], on_event=None) -> SearchEvent:
     return last
 
 
-def load_image_target(path: str | os.PathLike, sketch: bool = False, ink: str | None = None):
+def load_image_target(
+    path: str | os.PathLike, sketch: bool = False, ink: str | None = None, tolerance: float = 0.0
+):
     """Read an image file as a :class:`Target` (128×128).
 
     Args:
         sketch: an outline sketch (scored by outline fit) instead of a filled shape.
+        tolerance: for a filled shape, the edge tolerance in canvas units (0 = exact goal
+            score; a hand drawing wants :data:`inference.drawn_score.DEFAULT_TOLERANCE`).
         ink: ``"white"`` (bright = inside/ink) or ``"black"``; default white for
             a filled image, black for a sketch.
 
@@ -176,7 +180,7 @@ def load_image_target(path: str | os.PathLike, sketch: bool = False, ink: str | 
         raise ImageError(f"{path}: the image is blank (no {ink} shape; try --ink {other})")
     if mask.all():
         raise ImageError(f"{path}: the image is all {ink}, no background (try --ink {other})")
-    return Target(mask)
+    return Target(mask, tolerance=tolerance)
 
 
 def synthesize(

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from inference.drawn_score import TolerantScore, tolerance_pixels
 from inference.outline_fit import SOLVE_FIT, OutlineFit
 from inference.raster import rasterizer
 from inference.score import SOLVE_THRESHOLD, goal_scores_packed
@@ -22,18 +23,23 @@ class Target:
     """What a search tries to match, at 128×128.
 
     A filled target is ``Target(mask)`` (1 = inside; scored with the goal score,
-    solved above 0.98).  A sketch target is :meth:`from_sketch` (scored with the
-    outline fit of :mod:`inference.outline_fit`, solved above its
-    ``SOLVE_FIT``); its ``mask`` is then the region the strokes enclose.
+    solved above 0.98).  ``Target(mask, tolerance=t)`` is a hand-drawn filled
+    target, scored with the tolerant score of :mod:`inference.drawn_score`
+    (edges within ``t`` canvas units are forgiven), also solved above 0.98.
+    A sketch target is :meth:`from_sketch` (scored with the outline fit of
+    :mod:`inference.outline_fit`, solved above its ``SOLVE_FIT``); its ``mask`` is
+    then the region the strokes enclose.
 
     Attributes:
         mask: the filled mask, ``bool`` (128, 128).
         sketch: the sketch ink, float (128, 128) in [0, 1], or ``None``.
         packed: ``mask`` bit-packed (see :mod:`inference.raster`).
+        tolerance: edge tolerance of a filled target, canvas units (0 = exact).
     """
 
     mask: np.ndarray
     sketch: np.ndarray | None = None
+    tolerance: float = 0.0
     packed: int = field(init=False)
     size: int = field(init=False, default=SCORE_SIZE)
 
@@ -48,6 +54,9 @@ class Target:
             if self.sketch.shape != self.mask.shape:
                 raise ValueError(f"sketch must be {SCORE_SIZE}×{SCORE_SIZE}")
             self._fit = OutlineFit(self.sketch)
+        elif self.tolerance:
+            radius = tolerance_pixels(self.tolerance, SCORE_SIZE)
+            self._fit = TolerantScore(self.packed, SCORE_SIZE, radius) if radius else None
 
     @classmethod
     def from_sketch(cls, ink: np.ndarray) -> Target:

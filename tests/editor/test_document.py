@@ -201,3 +201,23 @@ def test_autosave_recovery_restores_unsaved_work(tmp_path):
     files2.save()
     assert files2.recovery_available() is None and not doc2.dirty
     assert files2.recent_files() == [str((tmp_path / "work.tsk").resolve())]
+
+
+def test_filled_targets_are_scored_with_the_edge_tolerance():
+    from inference.drawn_score import DEFAULT_TOLERANCE
+    from inference.sketch import simulate_drawing
+
+    program = parse("(- (Quad 8 8 7 5 0) (Circle 2 8 8))")
+    drawing = simulate_drawing(program, np.random.default_rng(1), docfile.TARGET_SIZE)
+    doc = Document()
+    doc.load(docfile.DocumentData(program, (drawing >= 0.5).astype(np.float32)), None)
+    assert doc.tolerance == DEFAULT_TOLERANCE and doc.solved()  # a drawing, matched
+    changed = []
+    doc.targetChanged.connect(lambda: changed.append(1))
+    doc.set_tolerance(0.0)
+    assert changed and not doc.solved() and doc.score() < 0.98  # pixel-exact: no match
+    doc.set_tolerance(0.0)
+    assert len(changed) == 1  # no change, no signal
+    with pytest.raises(ValueError):
+        doc.set_tolerance(-0.5)
+    assert not doc.dirty  # a preference, not an edit

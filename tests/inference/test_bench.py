@@ -67,6 +67,13 @@ def test_problems_load_with_images_or_rendered_or_as_sketches(folder):
     assert load_problems(folder)[0].target.score(parse(EASY[0])) == 1.0
     sketches = load_problems(folder, sketch=True)
     assert all(p.target.is_sketch for p in sketches)
+    drawn = load_problems(folder, drawn=1.0)
+    assert all(p.target.tolerance == 1.0 and not p.target.is_sketch for p in drawn)
+    truth = [p.target.score(p.program) for p in drawn]
+    assert all(0.9 < t <= 1.0 for t in truth) and any(
+        not (p.target.mask == load_problems(folder)[i].target.mask).all()
+        for i, p in enumerate(drawn)
+    )  # a wobbly drawing, matched by its program within the tolerance
 
 
 def test_cli_bench_writes_table_records_and_plot(folder, tmp_path, capsys):
@@ -122,6 +129,7 @@ def test_cli_bench_skips_model_methods_without_a_model_by_default(
         (["--methods", "random,magic"], "unknown method"),
         (["--methods", "untrained"], "--untrained-model"),
         (["--budget", "-3"], "positive"),
+        (["--sketch", "--drawn"], "one of --sketch and --drawn"),
     ],
 )
 def test_cli_bench_user_errors_exit_2(folder, tmp_path, capsys, extra, message):

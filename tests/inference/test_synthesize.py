@@ -170,6 +170,30 @@ def test_cli_text_output_and_a_model_method(refset_dir, fake_model_path, capsys)
     assert parse(out.splitlines()[1].strip())
 
 
+def test_cli_drawn_images_are_scored_with_a_tolerance(tmp_path, capsys):
+    from inference.sketch import simulate_drawing
+
+    program = parse("(- (Quad 8 8 7 5 0) (Circle 2 8 8))")
+    drawing = simulate_drawing(program, np.random.default_rng(1)) >= 0.5
+    path = tmp_path / "drawn.png"
+    Image.fromarray(drawing.astype(np.uint8) * 255).save(path)
+    exact = load_image_target(path)
+    drawn = load_image_target(path, tolerance=1.0)
+    assert not exact.solves(exact.score(program)) and drawn.solves(drawn.score(program))
+    args = ["synthesize", str(path), "--method", "repl", "--budget", "3000", "--json"]
+    code, out, _ = _run([*args, "--drawn"], capsys)
+    record = json.loads(out)
+    assert code == 0 and record["solved"]  # the REPL finds a program within one unit
+    code, out, _ = _run(args, capsys)
+    assert code == 0 and not json.loads(out)["solved"]  # no program is pixel-exact
+    for bad, message in [
+        (["--drawn", "--sketch"], "--drawn is for filled"),
+        (["--drawn=-1"], "≥ 0"),
+    ]:
+        code, _, err = _run([*args, *bad], capsys)
+        assert code == 2 and message in err
+
+
 def _huge_png(path):
     img = Image.new("1", (9000, 6000), 0)  # 54 M pixels, a small file
     img.save(path)
