@@ -1,7 +1,9 @@
 """The sketch pad: draw or load the target the program should match.
 
-Tools: a freehand pen with adjustable width, an eraser, and a fill tool that
-turns the closed region under the cursor solid.  Every stroke, fill, clear
+Tools: a freehand pen with adjustable width, an eraser, a fill tool that
+turns the closed region under the cursor solid (slivers between strokes
+included, see ``editor.region_fill``), and rectangle and ellipse tools that
+snap to whole canvas units while the grid shows.  Every stroke, fill, shape, clear
 or loaded image is one undo step (``commands.set_target``).  Images load by
 file dialog or drag and drop (PNG, JPEG, BMP; scaled to fit; dark-on-light
 and light-on-dark are both understood).  The modality box says whether the
@@ -11,11 +13,13 @@ the middle button or Alt + drag.
 
 from __future__ import annotations
 
+import math
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QPointF, Qt, Signal
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QAction, QActionGroup, QColor, QImage, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import (
     QComboBox,
@@ -44,29 +48,98 @@ TOOLS = [  # (name, label, key, tip)
     ("pen", "Pen", "P", "Freehand pen"),
     ("eraser", "Eraser", "E", "Erase ink"),
     ("fill", "Fill", "F", "Fill: click inside a closed outline to make it solid"),
+    (
+        "rect",
+        "Rectangle",
+        "R",
+        "Rectangle: drag corner to corner (Shift: a square); snaps to whole units while the "
+        "grid shows; solid for a filled target, an outline for a sketch",
+    ),
+    (
+        "ellipse",
+        "Ellipse",
+        "O",
+        "Ellipse: drag corner to corner (Shift: a circle); snaps to whole units while the "
+        "grid shows; solid for a filled target, an outline for a sketch",
+    ),
 ]
+SHAPE_TOOLS = ("rect", "ellipse")
 MODALITIES = [("filled", "Filled shape"), ("sketch", "Outline sketch")]
 
 
-def paint_stroke(target: np.ndarray, points: list[QPointF], width: float, ink: bool) -> np.ndarray:
-    """``target`` with a round-capped polyline through ``points`` (canvas units) painted."""
+def _paint(target: np.ndarray, draw: Callable[[QPainter], None]) -> np.ndarray:
+    """``target`` (0..1, 1 = ink) after ``draw`` paints on it in pixels (white = ink)."""
     grey = np.ascontiguousarray(np.clip(target * 255 + 0.5, 0, 255).astype(np.uint8))
     image = QImage(
         grey.data, TARGET_SIZE, TARGET_SIZE, TARGET_SIZE, QImage.Format.Format_Grayscale8
     )
     painter = QPainter(image)
     painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-    pen = QPen(QColor(255, 255, 255) if ink else QColor(0, 0, 0), width * PIXELS_PER_UNIT)
-    pen.setCapStyle(Qt.PenCapStyle.RoundCap)
-    pen.setJoinStyle(Qt.PenJoinStyle.RoundJoin)
-    painter.setPen(pen)
-    pixels = [p * PIXELS_PER_UNIT for p in points]
-    if len(pixels) == 1:
-        painter.drawPoint(pixels[0])
-    else:
-        painter.drawPolyline(pixels)
+    draw(painter)
     painter.end()
     return grey.astype(np.float32) / 255.0
+
+
+def _round_pen(color: QColor, width: float) -> QPen:
+    pen = QPen(color, width)
+    pen.setCapStyle(Qt.PenCapStyle.RoundCap)
+    pen.setJoinStyle(Qt.PenJoinStyle.RoundJoin)
+    return pen
+
+
+def paint_stroke(target: np.ndarray, points: list[QPointF], width: float, ink: bool) -> np.ndarray:
+    """``target`` with a round-capped polyline through ``points`` (canvas units) painted."""
+
+    def draw(painter: QPainter) -> None:
+        color = QColor(255, 255, 255) if ink else QColor(0, 0, 0)
+        painter.setPen(_round_pen(color, width * PIXELS_PER_UNIT))
+        pixels = [p * PIXELS_PER_UNIT for p in points]
+        if len(pixels) == 1:
+            painter.drawPoint(pixels[0])
+        else:
+            painter.drawPolyline(pixels)
+
+    return _paint(target, draw)
+
+
+def paint_shape(
+    target: np.ndarray, kind: str, rect: QRectF, width: float, solid: bool
+) -> np.ndarray:
+    """``target`` with a rectangle or ellipse (``kind`` "rect" or "ellipse") in ``rect``
+    (canvas units) inked: ``solid``, or as an outline ``width`` units wide."""
+    if kind not in SHAPE_TOOLS:
+        raise ValueError(f"unknown shape {kind!r}")
+    box = QRectF(rect.topLeft() * PIXELS_PER_UNIT, rect.bottomRight() * PIXELS_PER_UNIT)
+
+    def draw(painter: QPainter) -> None:
+        if solid:
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(QColor(255, 255, 255))
+        else:
+            painter.setPen(_round_pen(QColor(255, 255, 255), width * PIXELS_PER_UNIT))
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+        if kind == "rect":
+            painter.drawRect(box)
+        else:
+            painter.drawEllipse(box)
+
+    return _paint(target, draw)
+
+
+def shape_rect(start: QPointF, end: QPointF, snap: bool, square: bool) -> QRectF:
+    """The box a shape tool drags out from ``start`` to ``end`` (canvas units).
+
+    With ``square`` the box is a square (its side the larger drag extent); with
+    ``snap`` its corners sit on whole canvas units, where program edges can sit.
+    """
+    dx, dy = end.x() - start.x(), end.y() - start.y()
+    if square:
+        side = max(abs(dx), abs(dy))
+        dx, dy = math.copysign(side, dx), math.copysign(side, dy)
+    x0, y0, x1, y1 = start.x(), start.y(), start.x() + dx, start.y() + dy
+    if snap:
+        x0, y0, x1, y1 = (float(round(v)) for v in (x0, y0, x1, y1))
+    return QRectF(QPointF(x0, y0), QPointF(x1, y1)).normalized()
 
 
 def flood_fill(target: np.ndarray, point: QPointF) -> np.ndarray:
@@ -92,6 +165,7 @@ class SketchCanvas(CanvasWidget):
         self.tool = "pen"
         self.pen_width = pen_width
         self._points: list[QPointF] = []
+        self._square = False
         self.show_grid = True
         self._image = gray_image(1.0 - doc.target)
         doc.targetChanged.connect(self._target_changed)
@@ -113,17 +187,40 @@ class SketchCanvas(CanvasWidget):
                 self.doc.push(commands.set_target(self.doc, filled, "Fill region"))
             return
         self._points = [point]
+        self._square = bool(event.modifiers() & Qt.KeyboardModifier.ShiftModifier)
         self.update()
 
     def mouseMoveEvent(self, event) -> None:
         if self.continue_pan(event):
             return
         if self._points:
-            self._points.append(self.to_canvas(event.position()))
+            point = self.to_canvas(event.position())
+            self._square = bool(event.modifiers() & Qt.KeyboardModifier.ShiftModifier)
+            if self.tool in SHAPE_TOOLS:
+                self._points[1:] = [point]  # a shape needs only its two corners
+            else:
+                self._points.append(point)
             self.update()
+
+    def shape_box(self) -> QRectF | None:
+        """The box a shape tool is dragging out, or ``None``."""
+        if self.tool not in SHAPE_TOOLS or len(self._points) < 2:
+            return None
+        return shape_rect(self._points[0], self._points[-1], self.show_grid, self._square)
 
     def mouseReleaseEvent(self, event) -> None:
         if self.end_pan() or not self._points:
+            return
+        if self.tool in SHAPE_TOOLS:
+            self._square = bool(event.modifiers() & Qt.KeyboardModifier.ShiftModifier)
+            box = self.shape_box()
+            self._points = []
+            self.update()
+            if box is not None and box.width() > 0 and box.height() > 0:
+                solid = self.doc.modality == "filled"
+                new = paint_shape(self.doc.target, self.tool, box, self.pen_width, solid)
+                name = "Rectangle" if self.tool == "rect" else "Ellipse"
+                self.doc.push(commands.set_target(self.doc, new, name))
             return
         ink = self.tool == "pen"
         new = paint_stroke(self.doc.target, self._points, self.pen_width, ink)
@@ -139,12 +236,17 @@ class SketchCanvas(CanvasWidget):
         if self._points:
             painter.setRenderHint(QPainter.RenderHint.Antialiasing)
             painter.setTransform(self.canvas_transform())
-            color = QColor(0, 0, 0) if self.tool == "pen" else QColor(255, 255, 255)
-            pen = QPen(color, self.pen_width)
-            pen.setCapStyle(Qt.PenCapStyle.RoundCap)
-            pen.setJoinStyle(Qt.PenJoinStyle.RoundJoin)
-            painter.setPen(pen)
-            if len(self._points) == 1:
+            color = QColor(255, 255, 255) if self.tool == "eraser" else QColor(0, 0, 0)
+            painter.setPen(_round_pen(color, self.pen_width))
+            box = self.shape_box()
+            if self.tool in SHAPE_TOOLS:
+                if box is not None:
+                    if self.doc.modality == "filled":
+                        painter.setPen(Qt.PenStyle.NoPen)
+                        painter.setBrush(QColor(0, 0, 0, 160))
+                    draw = painter.drawRect if self.tool == "rect" else painter.drawEllipse
+                    draw(box)
+            elif len(self._points) == 1:
                 painter.drawPoint(self._points[0])
             else:
                 path = QPainterPath(self._points[0])
@@ -243,7 +345,7 @@ class SketchPad(QWidget):
         self.canvas.update()
 
     def set_tool(self, name: str) -> None:
-        """Pick ``"pen"``, ``"eraser"`` or ``"fill"``."""
+        """Pick ``"pen"``, ``"eraser"``, ``"fill"``, ``"rect"`` or ``"ellipse"``."""
         self.canvas.tool = name
         self.tool_actions[name].setChecked(True)
 

@@ -74,6 +74,31 @@ def test_fill_makes_a_closed_outline_solid_and_the_eraser_removes_ink(qtbot, win
     assert window.p.settings.preferences().pen_width == 4.0  # persisted
 
 
+def test_shape_tools_snap_to_whole_units_and_follow_the_modality(qtbot, window):
+    doc, pad = window.p.doc, window.p.sketch_pad
+    doc.set_tolerance(0.0)  # pixel-exact: the snapped rectangle is a program's shape
+    pad.tool_actions["rect"].trigger()
+    stroke(qtbot, pad.canvas, [(7.8, 8.3), (14.0, 12.0), (20.3, 15.8)])
+    assert doc.undo_stack.text(doc.undo_stack.index() - 1) == "Rectangle"
+    set_program(window, "(Quad 7 6 6 4 0)")  # x 8..20, y 8..16 units
+    assert doc.score() == 1.0 and doc.solved()
+    window.undo_action.trigger()  # the program
+    window.undo_action.trigger()  # the rectangle
+    assert not doc.has_ink()
+    pad.modality_box.setCurrentIndex(1)
+    pad.modality_box.activated.emit(1)  # an outline sketch: shapes are outlines
+    assert doc.modality == "sketch"
+    pad.tool_actions["ellipse"].trigger()
+    canvas = pad.canvas
+    qtbot.mousePress(canvas, Qt.MouseButton.LeftButton, pos=at(canvas, 8, 8))
+    qtbot.mouseMove(canvas, at(canvas, 20, 16))
+    shift = Qt.KeyboardModifier.ShiftModifier
+    qtbot.mouseRelease(canvas, Qt.MouseButton.LeftButton, shift, at(canvas, 20, 16))
+    assert doc.target[int(14 * PX), int(14 * PX)] == 0.0  # a circle of diameter 12: hollow
+    assert doc.target[int(14 * PX), int(8 * PX)] > 0.5 and doc.target[int(20 * PX), 14 * 8] > 0.5
+    assert doc.target[int(8 * PX), int(8 * PX)] == 0.0  # the box corner is not inked
+
+
 def test_edit_a_number_in_the_tree_with_the_spin_box(qtbot, window):
     doc, tree = window.p.doc, window.p.tree_panel.tree
     set_program(window, "(- (Circle 6 8 8) (Quad 8 8 4 4 45))")
