@@ -12,6 +12,7 @@ best program so far and anything the worker still reports is ignored.
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
 from PySide6.QtCore import QObject, Signal, Slot
 
@@ -20,6 +21,7 @@ from editor.assistant import Assistant
 from editor.document import Document
 from editor.workers import Jobs, SearchWorker
 from inference.search import SearchEvent
+from inference.tidy import tidy
 
 log = logging.getLogger("treesketch.editor")
 IDLE, RUNNING, PAUSED = "idle", "running", "paused"
@@ -105,13 +107,17 @@ class AutoRun(QObject):
 
     def _apply(self, event: SearchEvent) -> None:
         self.best = event
-        cmd = commands.search_step(self.doc, event.program, f"Auto-run step {event.calls}")
+        self._push(commands.search_step(self.doc, event.program, f"Auto-run step {event.calls}"))
+
+    def _push(self, cmd) -> bool:
+        """Push ``cmd`` (if any) into the run's one undo macro; True when pushed."""
         if cmd is None:
-            return
+            return False
         if not self._macro:
             self.doc.undo_stack.beginMacro("Auto-run")
             self._macro = True
         self.doc.push(cmd)
+        return True
 
     @Slot(object)
     def _finished(self, event) -> None:
@@ -119,7 +125,16 @@ class AutoRun(QObject):
             return
         if event is not None:
             self._apply(event)
+            self._tidy(event)
         self._end("solved" if event is not None and event.solved else "finished")
+
+    def _tidy(self, event: SearchEvent) -> None:
+        """Drop operands of the result that do nothing (``inference.tidy``), locks kept."""
+        doc = self.doc
+        program, calls = tidy(doc.program, doc.score_target(), doc.locked, score=doc.score())
+        if self._push(commands.search_step(doc, program, "Auto-run: tidy")):
+            score = doc.score()
+            self.best = replace(event, program=program, score=score, calls=event.calls + calls)
 
     @Slot(str)
     def _failed(self, reason: str) -> None:

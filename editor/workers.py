@@ -2,7 +2,7 @@
 
 * :class:`CallWorker` runs one function (load a model, compute proposals)
   and reports ``finished(result)`` or ``error(message)``.
-* :class:`SearchWorker` runs :func:`inference.search.beam_search` and reports
+* :class:`SearchWorker` runs :func:`inference.search.view_search` and reports
   every improvement with ``progress(event)``; :meth:`SearchWorker.cancel`
   stops it and :meth:`SearchWorker.set_paused` holds it between steps.
 * :class:`CancellableProposer` wraps a proposer so that a cancel is noticed
@@ -24,7 +24,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
-from inference.search import SearchConfig, SearchEvent, Target, beam_search
+from inference.search import SearchConfig, SearchEvent, Target, view_search
 from inference.tree import Node
 
 log = logging.getLogger("treesketch.editor")
@@ -70,6 +70,7 @@ class CancellableProposer:
     def __init__(self, inner, cancelled: Callable[[], bool]):
         self.inner = inner
         self.cancelled = cancelled
+        self.uses_image = getattr(inner, "uses_image", False)
 
     def _check(self) -> None:
         if self.cancelled():
@@ -148,7 +149,7 @@ class SearchWorker(QObject):
         rng = np.random.default_rng(seed)
         last: SearchEvent | None = None
         try:
-            events = beam_search(
+            events = view_search(
                 target, self.proposer, rng, config, start, locked, self._stop_requested
             )
             for event in events:

@@ -71,6 +71,12 @@ def add_bench(sub) -> None:
         "tolerant score at UNITS canvas units (default 1)",
     )
     bench.add_argument(
+        "--no-views",
+        action="store_true",
+        help="with --drawn: show the policy only the drawing, not also its eroded and "
+        "dilated views (an ablation)",
+    )
+    bench.add_argument(
         "--rank",
         choices=("value", "logprob", "score"),
         default="value",
@@ -84,7 +90,7 @@ def _bench_methods(args) -> tuple[dict, list[str]]:
     from inference.bench import make_runner as runner_for
     from inference.search import SearchConfig
 
-    config = SearchConfig(rank=args.rank)
+    config = SearchConfig(rank=args.rank, views=not args.no_views)
 
     def make_runner(method, model=None):
         return runner_for(method, model, config)
@@ -186,6 +192,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
         "seed": args.seed,
         "sketch": args.sketch,
         "drawn": args.drawn,
+        "views": not args.no_views,
         "rank": args.rank,
         "methods": list(runners),
     }

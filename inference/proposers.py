@@ -56,19 +56,29 @@ class RandomMutationProposer:
         return None
 
 
+_KEPT_INPUTS = 4
+"""Model inputs a :class:`PolicyProposer` keeps (one per view of a drawn target)."""
+
+
 class PolicyProposer:
     """Edits sampled from the neural policy, ranked by its value head."""
+
+    uses_image = True
+    """The proposals depend on the target's ``model_image`` (see ``search.view_search``)."""
 
     def __init__(self, model, temperature: float = 1.0):
         self.model = model
         self.temperature = temperature
-        self._target: tuple[Target, np.ndarray] | None = None
+        self._inputs: list[tuple[Target, np.ndarray]] = []
 
     def _input(self, target: Target) -> np.ndarray:
-        if self._target is None or self._target[0] is not target:
-            kind = "sketch" if target.is_sketch else "filled"
-            self._target = (target, self.model.target_input(target.model_image, kind))
-        return self._target[1]
+        for known, image in self._inputs:
+            if known is target:
+                return image
+        kind = "sketch" if target.is_sketch else "filled"
+        image = self.model.target_input(target.model_image, kind)
+        self._inputs = [*self._inputs[-(_KEPT_INPUTS - 1) :], (target, image)]
+        return image
 
     def propose(self, target, programs, n, rng, locked):
         """``n`` sampled edits per program (duplicates dropped), respecting locks."""

@@ -28,6 +28,10 @@ exhaustive one-value hill climbing (:mod:`inference.refine`, at most
 **Locked nodes**: ``locked`` positions of a given ``start`` program are never
 changed by any edit or refinement; their positions are carried through edits.
 
+**Hand-drawn targets**: :func:`view_search` runs one beam search per model
+view of a drawn target (its mask, eroded and dilated by half a unit), sharing
+the budget; it is what the CLI and the editor run.
+
 **Determinism**: everything random is drawn from the ``rng`` argument, so the
 same seed gives the same events (``elapsed`` aside).
 
@@ -43,7 +47,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -57,6 +61,7 @@ from inference.tree import Node, node_at
 __all__ = [
     "SCORE_SIZE", "PolicyProposer", "Proposer", "RandomMutationProposer", "SearchConfig",
     "SearchEvent", "Target", "beam_search", "rollouts", "run_search", "shift_locked",
+    "view_search",
 ]  # fmt: skip
 
 
@@ -73,6 +78,7 @@ class SearchConfig:
         start_primitives: primitive-count range of random starting programs.
         refine: hybrid: refine every new best program by one-value climbing.
         refine_calls: most renderer calls one refinement may use.
+        views: search a hand-drawn target's model views too (:func:`view_search`).
     """
 
     beam_width: int = 64
@@ -83,6 +89,7 @@ class SearchConfig:
     start_primitives: tuple[int, int] = (1, 3)
     refine: bool = False
     refine_calls: int = 1000
+    views: bool = True
 
 
 @dataclass(frozen=True)
@@ -211,6 +218,7 @@ def beam_search(
     start: Node | Sequence[Node] | None = None,
     locked: Sequence[int] = (),
     cancel: Callable[[], bool] | None = None,
+    every_step: bool = False,
 ) -> Iterator[SearchEvent]:
     """Beam search for a program that solves ``target``; yields each improvement.
 
@@ -219,6 +227,7 @@ def beam_search(
             autoregressive model) instead of random ones.
         locked: node positions of ``start`` that no edit may touch.
         cancel: polled between steps; the search ends when it returns True.
+        every_step: also yield an event after every step without an improvement.
     """
     cfg = config or SearchConfig()
     run = _Run(target, cfg, cancel)
@@ -258,10 +267,76 @@ def beam_search(
             children = _with_polished(run, top, children, visited)
             if run.best is not before:
                 yield run.event(depth)
+        elif every_step:
+            yield run.event(depth)
         if run.solved:
             break
         beam = _rank(cfg, proposer, target, children)[: cfg.beam_width]
     yield run.event(depth, finished=True)
+
+
+def view_search(
+    target: Target,
+    proposer: Proposer,
+    rng: np.random.Generator,
+    config: SearchConfig | None = None,
+    start: Node | Sequence[Node] | None = None,
+    locked: Sequence[int] = (),
+    cancel: Callable[[], bool] | None = None,
+) -> Iterator[SearchEvent]:
+    """:func:`beam_search`, with one search per model view of a hand-drawn target.
+
+    For a target with several :meth:`~inference.target.Target.model_views`, a
+    proposer that looks at the image (``proposer.uses_image``) and
+    ``config.views`` on (the default), one beam
+    search runs per view, each with an equal share of the budget.  They take
+    turns step by step (the one that has spent the fewest calls goes next),
+    all score against the same target, and the first solve ends them all.
+    Otherwise this is :func:`beam_search`.  Yields each improvement of the
+    best program over all views, and a final event whose ``calls`` add up
+    every view's.
+    """
+    cfg = config or SearchConfig()
+    image_views = cfg.views and getattr(proposer, "uses_image", False)
+    views = target.model_views() if image_views else [target]
+    if len(views) == 1:
+        yield from beam_search(target, proposer, rng, cfg, start, locked, cancel)
+        return
+    n = len(views)
+    shares = [cfg.budget // n + (i < cfg.budget % n) for i in range(n)]
+    runs = [
+        beam_search(view, proposer, child, replace(cfg, budget=share), start, locked, cancel, True)
+        for view, child, share in zip(views, rng.spawn(n), shares, strict=True)
+        if share > 0
+    ]
+    t0 = time.perf_counter()
+    latest: list[SearchEvent | None] = [None] * len(runs)
+    live = list(range(len(runs)))
+    best: SearchEvent | None = None
+    while live:
+        i = min(live, key=lambda k: -1 if latest[k] is None else latest[k].calls)
+        event = next(runs[i], None)
+        if event is None or event.finished:
+            live.remove(i)
+        if event is None:
+            continue
+        latest[i] = event
+        if best is None or event.score > best.score:
+            best = event
+            if not best.solved:
+                yield _merged(best, latest, t0, finished=False)
+        if best.solved:
+            break
+    for run in runs:
+        run.close()
+    if best is not None:
+        yield _merged(best, latest, t0, finished=True)
+
+
+def _merged(best: SearchEvent, latest, t0: float, finished: bool) -> SearchEvent:
+    """``best`` with the calls of every view and the time since ``t0``."""
+    calls = sum(e.calls for e in latest if e is not None)
+    return replace(best, calls=calls, elapsed=time.perf_counter() - t0, finished=finished)
 
 
 def _children(beam, proposals, visited: set, room: int) -> list[_Item]:

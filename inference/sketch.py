@@ -46,6 +46,8 @@ ANGLE_SIGMA_DEG = 1.0
 VERTEX_SIGMA = 0.08
 CONTROL_SIGMA = 0.15
 STROKE_WIDTH = (0.05, 0.5)
+DRAWING_PEN = (0.5, 1.5)
+"""Pen width range of simulated filled drawings, canvas units (the sketch pad's default: 1)."""
 _SIMPLIFY = 0.05
 _STEP = 0.25  # curve sample spacing, units
 _LIFT_EVERY = 40.0  # mean stroke length between pen lifts, units
@@ -67,24 +69,39 @@ def simulate_sketch(node: Node, rng: np.random.Generator, size: int = 128) -> np
     return _rasterize(strokes, width, size)
 
 
-def simulate_drawing(node: Node, rng: np.random.Generator, size: int = 128) -> np.ndarray:
+def simulate_drawing(
+    node: Node, rng: np.random.Generator, size: int = 128, pen_width: float | None = None
+) -> np.ndarray:
     """A random hand-drawn *filled* version of ``node``: float32 ``(size, size)``, 1 = inside.
 
-    Every ring of the shape (canvas-border edges included) is jittered and
-    drawn as a curve exactly as :func:`simulate_sketch` does, without pen
-    lifts, and the rings are filled even-odd, so holes stay holes.  The values
-    are area coverage (anti-aliased); binarize at 0.5 for a mask.  This is
-    what a person filling a shape by hand produces, and what the tolerant
-    score (:mod:`inference.drawn_score`) is calibrated on.
+    Drawn as a person fills a shape on the sketch pad: every ring of the shape
+    (canvas-border edges included) is jittered and drawn as a curve exactly as
+    :func:`simulate_sketch` does, without pen lifts; the rings are filled
+    even-odd, so holes stay holes, and the curves are also inked with a pen
+    ``pen_width`` units wide (default: uniform in :data:`DRAWING_PEN`), so an
+    outline pushes the shape's edge out by half the pen width and a hole's
+    edge in.  The values are area coverage (anti-aliased); binarize at 0.5
+    for a mask.  :mod:`inference.drawn_score` is calibrated on these.
     """
+    if pen_width is None:
+        pen_width = float(rng.uniform(*DRAWING_PEN))
     big = size * _SUPERSAMPLE
     scale = big / CANVAS
     inside = np.zeros((big, big), dtype=bool)
-    for ring in _simplified_rings(node):
-        curve = _curve(_control_points(ring[:-1], True, rng), True)
+    curves = [
+        _curve(_control_points(ring[:-1], True, rng), True) for ring in _simplified_rings(node)
+    ]
+    for curve in curves:
         image = Image.new("1", (big, big), 0)
         ImageDraw.Draw(image).polygon((curve * scale - 0.5).ravel().tolist(), fill=1)
         inside ^= np.asarray(image, dtype=bool)
+    if pen_width > 0:
+        image = Image.new("1", (big, big), 0)
+        draw = ImageDraw.Draw(image)
+        for curve in curves:
+            xy = (curve * scale - 0.5).ravel().tolist()
+            draw.line(xy, fill=1, width=max(1, round(pen_width * scale)), joint="curve")
+        inside |= np.asarray(image, dtype=bool)
     small = Image.fromarray(inside.astype(np.uint8) * 255).resize(
         (size, size), Image.Resampling.BOX
     )

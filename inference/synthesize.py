@@ -46,10 +46,11 @@ from inference.search import (
     SearchConfig,
     SearchEvent,
     Target,
-    beam_search,
     rollouts,
+    view_search,
 )
 from inference.syntax import to_text
+from inference.tidy import tidy
 
 DEFAULT_BUDGET = 5000
 MAX_SKETCH_INK = 0.5
@@ -127,7 +128,7 @@ def run_method(
     base = config or SearchConfig()
     cfg = SearchConfig(**{**vars(base), "budget": budget, "refine": method.endswith("+refine")})
     proposer = RandomMutationProposer() if method.startswith("random") else PolicyProposer(model)
-    strategy = rollouts if method == "rollouts" else beam_search
+    strategy = rollouts if method == "rollouts" else view_search
     return strategy(target, proposer, rng, cfg, cancel=cancel)
 
 
@@ -192,17 +193,21 @@ def synthesize(
     file: str = "",
     cancel: Callable[[], bool] | None = None,
 ) -> SynthesisResult:
-    """Run ``method`` on ``target`` to the end and return its result."""
+    """Run ``method`` on ``target`` to the end, tidy the result (:mod:`inference.tidy`, with
+    what is left of the budget) and return it."""
     t0 = time.perf_counter()
     rng = np.random.default_rng(seed)
     last = final_event(run_method(method, target, rng, budget, model, cancel))
+    left = budget - last.calls
+    program, tidy_calls = tidy(last.program, target, score=last.score, max_calls=left)
+    score = target.score(program)
     return SynthesisResult(
         file=file,
         method=method,
-        program=to_text(last.program),
-        score=float(last.score),
-        solved=bool(last.solved),
-        calls=int(last.calls),
+        program=to_text(program),
+        score=float(score),
+        solved=bool(target.solves(score)),
+        calls=int(last.calls + tidy_calls),
         seconds=time.perf_counter() - t0,
         target="sketch" if target.is_sketch else "filled",
         budget=budget,

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from inference.drawn_score import TolerantScore, tolerance_pixels
-from inference.outline_fit import SOLVE_FIT, OutlineFit
+from inference.outline_fit import SOLVE_FIT, MaskBits, OutlineFit
 from inference.raster import rasterizer
 from inference.score import SOLVE_THRESHOLD, goal_scores_packed
 from inference.target_images import sketch_fill
@@ -16,6 +17,9 @@ from inference.tree import Node
 
 SCORE_SIZE = 128
 """Image size at which programs are scored against the target."""
+VIEW_OFFSET = 0.5
+"""How far (canvas units) :meth:`Target.model_views` erodes and dilates a drawn target:
+half the sketch pad's default pen width."""
 
 
 @dataclass(eq=False)
@@ -49,6 +53,7 @@ class Target:
             raise ValueError(f"target must be {SCORE_SIZE}×{SCORE_SIZE}, got {self.mask.shape}")
         self.packed = rasterizer(SCORE_SIZE).pack(self.mask)
         self._fit = None
+        self._view: np.ndarray | None = None
         if self.sketch is not None:
             self.sketch = np.asarray(self.sketch, dtype=np.float32)
             if self.sketch.shape != self.mask.shape:
@@ -76,8 +81,35 @@ class Target:
 
     @property
     def model_image(self) -> np.ndarray:
-        """The image a policy model sees: the sketch ink, or the filled mask."""
+        """The image a policy model sees: the sketch ink, or the filled mask (or a view's)."""
+        if self._view is not None:
+            return self._view
         return self.sketch if self.sketch is not None else self.mask
+
+    def model_views(self) -> list[Target]:
+        """This target, plus, for a hand-drawn filled one, views for the policy model.
+
+        A drawn outline that was filled is too big by half the pen's width (a
+        hole too small), and the policy, trained on exact renders, is thrown
+        off by edges half a unit away from where programs put them.  So a
+        target with a tolerance also comes as its mask eroded and dilated by
+        :data:`VIEW_OFFSET` units.  The views score exactly as this target
+        does; only :attr:`model_image` differs (see
+        :func:`inference.search.view_search`).
+        """
+        if self.is_sketch or not self.tolerance:
+            return [self]
+        radius = tolerance_pixels(VIEW_OFFSET, SCORE_SIZE)
+        r = rasterizer(SCORE_SIZE)
+        bits = MaskBits(SCORE_SIZE)
+        grown = bits.dilations(self.packed, [radius])[0]
+        shrunk = r.full & ~bits.dilations(r.full & ~self.packed, [radius])[0]
+        views = [self]
+        for packed in (shrunk, grown):
+            view = copy.copy(self)
+            view._view = r.unpack(packed)
+            views.append(view)
+        return views
 
     def solves(self, score: float) -> bool:
         """True when ``score`` solves this target."""

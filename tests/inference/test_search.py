@@ -1,5 +1,7 @@
 """Beam search and rollouts: determinism, budget, first solve, cancel, locked nodes, hybrid."""
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -17,6 +19,7 @@ from inference.search import (
     rollouts,
     run_search,
     shift_locked,
+    view_search,
 )
 from inference.syntax import parse
 from inference.tree import node_at, walk
@@ -267,3 +270,76 @@ def test_bad_configuration_is_refused():
                 SearchConfig(budget=0),
             )
         )
+
+
+# ----- hand-drawn targets: one search per model view -------------------------------------------
+
+PLATE = parse("(- (Quad 8 8 7 5 0) (Circle 2 8 8))")
+
+
+def _drawn(program=PLATE) -> Target:
+    return Target(render(program, 128), tolerance=1.0)
+
+
+def test_a_drawn_target_has_eroded_and_dilated_model_views_that_score_alike():
+    exact = _target()
+    assert exact.model_views() == [exact]
+    target = _drawn()
+    views = target.model_views()
+    areas = [int(v.model_image.sum()) for v in views]
+    assert len(views) == 3 and views[0] is target
+    assert areas[1] < areas[0] < areas[2]  # eroded, as drawn, dilated
+    programs = [PLATE, parse("(Circle 5 8 8)")]
+    for view in views[1:]:
+        np.testing.assert_array_equal(view.score_many(programs), target.score_many(programs))
+        assert view.tolerance == 1.0 and (view.mask == target.mask).all()
+
+
+class ViewOracle(RandomMutationProposer):
+    """Random mutations, plus the goal itself, but only when shown the eroded view."""
+
+    uses_image = True
+
+    def __init__(self, goal, eroded_area):
+        self.goal, self.eroded_area = goal, eroded_area
+        self.seen = set()
+
+    def propose(self, target, programs, n, rng, locked):
+        out = super().propose(target, programs, n, rng, locked)
+        area = int(target.model_image.sum())
+        self.seen.add(area)
+        if area != self.eroded_area:
+            return out
+        return [[Proposal(Edit(0, self.goal))] + props for props in out]
+
+
+def test_view_search_runs_one_search_per_view_within_one_budget():
+    target = _drawn()
+    eroded = int(target.model_views()[1].model_image.sum())
+    cfg = SearchConfig(beam_width=4, budget=300)
+    proposer = ViewOracle(PLATE, eroded)
+    events = list(view_search(target, proposer, np.random.default_rng(0), cfg))
+    assert events[-1].solved and events[-1].finished and events[-1].program == PLATE
+    assert events[-1].calls <= 300 and len(proposer.seen) >= 2
+    scores = [e.score for e in events[:-1]]
+    assert scores == sorted(scores) and len(set(scores)) == len(scores)  # improvements only
+    again = list(view_search(target, ViewOracle(PLATE, eroded), np.random.default_rng(0), cfg))
+    assert _trace(again) == _trace(events)
+    unsolved = list(beam_search(target, ViewOracle(PLATE, eroded), np.random.default_rng(0), cfg))
+    assert not unsolved[-1].solved  # the plain search never shows the policy the eroded view
+    off = replace(cfg, views=False)
+    no_views = list(view_search(target, ViewOracle(PLATE, eroded), np.random.default_rng(0), off))
+    assert _trace(no_views) == _trace(unsolved)
+    budget = list(view_search(target, ViewOracle(PLATE, -1), np.random.default_rng(1), cfg))
+    assert not budget[-1].solved and 280 <= budget[-1].calls <= 300
+
+
+def test_view_search_is_beam_search_for_exact_targets_and_image_blind_proposers():
+    cfg = SearchConfig(beam_width=4, budget=80)
+    for target, proposer in [
+        (_target(), ViewOracle(GOAL, -1)),
+        (_drawn(), RandomMutationProposer()),
+    ]:
+        a = list(view_search(target, proposer, np.random.default_rng(2), cfg))
+        b = list(beam_search(target, proposer, np.random.default_rng(2), cfg))
+        assert _trace(a) == _trace(b)

@@ -1,0 +1,68 @@
+"""Tidying found programs: operands that do nothing are dropped, the score never drops."""
+
+import pytest
+from hypothesis import given, settings
+
+from inference.raster import render
+from inference.syntax import parse, to_text
+from inference.target import Target
+from inference.tidy import tidy
+from tests.strategies import programs
+
+
+@pytest.mark.parametrize(
+    "messy, clean",
+    [
+        ("(+ (Quad 6 4 0 0 135) (- (Quad 8 8 7 9 270) (Circle 2 8 8)))",
+         "(- (Quad 8 8 9 7 0) (Circle 2 8 8))"),  # an empty quad in a union, an upright quad
+        ("(- (Circle 4 8 8) (Circle 1 1 1))", "(Circle 4 8 8)"),  # a cut where nothing is
+        ("(+ (Circle 1 8 8) (Circle 5 8 8))", "(Circle 5 8 8)"),  # a shape under another
+        ("(- (Quad 8 8 7 9 0) (Circle 2 8 8))", "(- (Quad 8 8 7 9 0) (Circle 2 8 8))"),
+        ("(- (Quad 8 8 6 9 270) (Circle 2 8 8))", "(- (Quad 8 8 9 6 0) (Circle 2 8 8))"),
+        ("(+ (Quad 8 8 6 2 225) (Quad 3 3 1 4 135))", "(+ (Quad 8 8 6 2 45) (Quad 3 3 4 1 45))"),
+    ],
+)  # fmt: skip
+def test_passengers_are_dropped_and_needed_parts_kept(messy, clean):
+    program = parse(messy)
+    target = Target(render(program))
+    tidied, calls = tidy(program, target)
+    assert to_text(tidied) == clean
+    assert target.score(tidied) == target.score(program) == 1.0 and calls >= 2
+
+
+def test_locked_operations_are_left_alone():
+    program = parse("(+ (Quad 6 4 0 0 135) (Circle 5 8 8))")
+    target = Target(render(program))
+    assert tidy(program, target, locked=[2])[0] == program  # the empty quad is locked
+    assert to_text(tidy(program, target)[0]) == "(Circle 5 8 8)"
+
+
+@settings(max_examples=30, deadline=None)
+@given(programs, programs)
+def test_the_score_never_drops(program, goal):
+    target = Target(render(goal))
+    tidied, _ = tidy(program, target)
+    assert target.score(tidied) >= target.score(program)
+    assert tidied.sigma <= program.sigma
+
+
+@settings(max_examples=60, deadline=None)
+@given(programs)
+def test_upright_quads_draw_the_same_pixels(program):
+    from inference.tidy import upright
+    from inference.tree import QUAD, walk
+
+    for _, node in walk(program):
+        if node.kind == QUAD:
+            assert upright(node).children[4].value in (0, 45)
+            assert (render(upright(node)) == render(node)).all()
+
+
+def test_a_known_score_and_a_call_limit_are_respected():
+    program = parse("(+ (Quad 6 4 0 0 135) (+ (Circle 1 8 8) (Circle 5 8 8)))")
+    target = Target(render(program))
+    assert tidy(program, target, max_calls=0) == (program, 0)
+    assert tidy(program, target, score=1.0, max_calls=1) == (program, 1)  # the root's left: no
+    two, calls = tidy(program, target, score=1.0, max_calls=2)
+    assert calls == 2 and two == parse("(+ (Circle 1 8 8) (Circle 5 8 8))")  # its right: yes
+    assert tidy(program, target, score=1.0)[0] == parse("(Circle 5 8 8)")
