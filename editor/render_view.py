@@ -208,9 +208,15 @@ class RenderView(QWidget):
     def update_score(self) -> None:
         """Show the live score, the preview's score and whether the target is solved."""
         if not self.doc.has_ink():
-            self.score_label.setText("Draw or load a target to get a score")
+            self.score_label.setText("No target yet")
+            self.score_label.setToolTip("Draw on the sketch pad or load an image to get a score")
             self.solved_label.setText("")
             return
+        self.score_label.setToolTip(
+            "Outline fit of the program against the sketch's strokes"
+            if self.doc.modality == "sketch"
+            else "Goal score (DESIGN §1); edges within the tolerance (Preferences) are forgiven"
+        )
         score = self.doc.score()
         text = f"{self.score_name()} {score:.3f}"
         if self.doc.preview is not None:
