@@ -52,15 +52,15 @@ TOOLS = [  # (name, label, key, tip)
         "rect",
         "Rectangle",
         "R",
-        "Rectangle: drag corner to corner (Shift: a square); snaps to whole units while the "
-        "grid shows; solid for a filled target, an outline for a sketch",
+        "Rectangle: drag corner to corner (Shift: a square; right button: cut it out); snaps "
+        "to whole units while the grid shows; solid for a filled target, an outline for a sketch",
     ),
     (
         "ellipse",
         "Ellipse",
         "O",
-        "Ellipse: drag corner to corner (Shift: a circle); snaps to whole units while the "
-        "grid shows; solid for a filled target, an outline for a sketch",
+        "Ellipse: drag corner to corner (Shift: a circle; right button: cut it out); snaps "
+        "to whole units while the grid shows; solid for a filled target, an outline for a sketch",
     ),
 ]
 SHAPE_TOOLS = ("rect", "ellipse")
@@ -103,20 +103,23 @@ def paint_stroke(target: np.ndarray, points: list[QPointF], width: float, ink: b
 
 
 def paint_shape(
-    target: np.ndarray, kind: str, rect: QRectF, width: float, solid: bool
+    target: np.ndarray, kind: str, rect: QRectF, width: float, solid: bool, ink: bool = True
 ) -> np.ndarray:
     """``target`` with a rectangle or ellipse (``kind`` "rect" or "ellipse") in ``rect``
-    (canvas units) inked: ``solid``, or as an outline ``width`` units wide."""
+    (canvas units) inked (or with ``ink`` False, erased): ``solid``, or as an outline
+    ``width`` units wide."""
     if kind not in SHAPE_TOOLS:
         raise ValueError(f"unknown shape {kind!r}")
     box = QRectF(rect.topLeft() * PIXELS_PER_UNIT, rect.bottomRight() * PIXELS_PER_UNIT)
 
+    color = QColor(255, 255, 255) if ink else QColor(0, 0, 0)
+
     def draw(painter: QPainter) -> None:
         if solid:
             painter.setPen(Qt.PenStyle.NoPen)
-            painter.setBrush(QColor(255, 255, 255))
+            painter.setBrush(color)
         else:
-            painter.setPen(_round_pen(QColor(255, 255, 255), width * PIXELS_PER_UNIT))
+            painter.setPen(_round_pen(color, width * PIXELS_PER_UNIT))
             painter.setBrush(Qt.BrushStyle.NoBrush)
         if kind == "rect":
             painter.drawRect(box)
@@ -166,6 +169,7 @@ class SketchCanvas(CanvasWidget):
         self.pen_width = pen_width
         self._points: list[QPointF] = []
         self._square = False
+        self._cut = False
         self.show_grid = True
         self._image = gray_image(1.0 - doc.target)
         doc.targetChanged.connect(self._target_changed)
@@ -178,8 +182,10 @@ class SketchCanvas(CanvasWidget):
     def mousePressEvent(self, event) -> None:
         if self.start_pan(event) or self.doc.busy:
             return
-        if event.button() != Qt.MouseButton.LeftButton:
+        cut = event.button() == Qt.MouseButton.RightButton and self.tool in SHAPE_TOOLS
+        if event.button() != Qt.MouseButton.LeftButton and not cut:
             return
+        self._cut = cut
         point = self.to_canvas(event.position())
         if self.tool == "fill":
             filled = flood_fill(self.doc.target, point)
@@ -218,8 +224,11 @@ class SketchCanvas(CanvasWidget):
             self.update()
             if box is not None and box.width() > 0 and box.height() > 0:
                 solid = self.doc.modality == "filled"
-                new = paint_shape(self.doc.target, self.tool, box, self.pen_width, solid)
+                new = paint_shape(
+                    self.doc.target, self.tool, box, self.pen_width, solid, ink=not self._cut
+                )
                 name = "Rectangle" if self.tool == "rect" else "Ellipse"
+                name = f"Cut {name.lower()}" if self._cut else name
                 self.doc.push(commands.set_target(self.doc, new, name))
             return
         ink = self.tool == "pen"
@@ -241,9 +250,12 @@ class SketchCanvas(CanvasWidget):
             box = self.shape_box()
             if self.tool in SHAPE_TOOLS:
                 if box is not None:
+                    if self._cut:
+                        painter.setPen(_round_pen(QColor(255, 255, 255), self.pen_width))
                     if self.doc.modality == "filled":
                         painter.setPen(Qt.PenStyle.NoPen)
-                        painter.setBrush(QColor(0, 0, 0, 160))
+                        shade = QColor(255, 255, 255, 200) if self._cut else QColor(0, 0, 0, 160)
+                        painter.setBrush(shade)
                     draw = painter.drawRect if self.tool == "rect" else painter.drawEllipse
                     draw(box)
             elif len(self._points) == 1:

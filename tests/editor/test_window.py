@@ -80,11 +80,19 @@ def test_shape_tools_snap_to_whole_units_and_follow_the_modality(qtbot, window):
     pad.tool_actions["rect"].trigger()
     stroke(qtbot, pad.canvas, [(7.8, 8.3), (14.0, 12.0), (20.3, 15.8)])
     assert doc.undo_stack.text(doc.undo_stack.index() - 1) == "Rectangle"
-    set_program(window, "(Quad 7 6 6 4 0)")  # x 8..20, y 8..16 units
+    pad.tool_actions["ellipse"].trigger()
+    right = Qt.MouseButton.RightButton
+    qtbot.mousePress(pad.canvas, right, pos=at(pad.canvas, 12.2, 10.1))
+    qtbot.mouseMove(pad.canvas, at(pad.canvas, 15.9, 13.8))
+    qtbot.mouseRelease(pad.canvas, right, pos=at(pad.canvas, 15.9, 13.8))  # cut a 4 × 4 disc
+    assert doc.undo_stack.text(doc.undo_stack.index() - 1) == "Cut ellipse"
+    set_program(window, "(- (Quad 7 6 6 4 0) (Circle 1 7 6))")  # x 8..20, y 8..16; hole r 2
     assert doc.score() == 1.0 and doc.solved()
     window.undo_action.trigger()  # the program
+    window.undo_action.trigger()  # the cut
     window.undo_action.trigger()  # the rectangle
     assert not doc.has_ink()
+    pad.tool_actions["rect"].trigger()
     pad.modality_box.setCurrentIndex(1)
     pad.modality_box.activated.emit(1)  # an outline sketch: shapes are outlines
     assert doc.modality == "sketch"
