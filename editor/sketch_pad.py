@@ -3,8 +3,8 @@
 Tools: a freehand pen with adjustable width, an eraser, a fill tool that
 turns the closed region under the cursor solid (slivers between strokes
 included, see ``editor.region_fill``), and rectangle and ellipse tools that
-snap to whole canvas units while the grid shows.  Every stroke, fill, shape, clear
-or loaded image is one undo step (``commands.set_target``).  Images load by
+snap to shapes a program can draw while the grid shows.  Every stroke, fill,
+shape, clear or loaded image is one undo step (``commands.set_target``).  Images load by
 file dialog or drag and drop (PNG, JPEG, BMP; scaled to fit; dark-on-light
 and light-on-dark are both understood).  The modality box says whether the
 target is a filled shape or an outline sketch.  Zoom with the wheel, pan with
@@ -53,14 +53,16 @@ TOOLS = [  # (name, label, key, tip)
         "Rectangle",
         "R",
         "Rectangle: drag corner to corner (Shift: a square; right button: cut it out); snaps "
-        "to whole units while the grid shows; solid for a filled target, an outline for a sketch",
+        "to a Quad's sizes while the grid shows; solid for a filled target, an outline "
+        "for a sketch",
     ),
     (
         "ellipse",
         "Ellipse",
         "O",
         "Ellipse: drag corner to corner (Shift: a circle; right button: cut it out); snaps "
-        "to whole units while the grid shows; solid for a filled target, an outline for a sketch",
+        "to a Circle's sizes while the grid shows; solid for a filled target, an outline "
+        "for a sketch",
     ),
 ]
 SHAPE_TOOLS = ("rect", "ellipse")
@@ -129,20 +131,28 @@ def paint_shape(
     return _paint(target, draw)
 
 
-def shape_rect(start: QPointF, end: QPointF, snap: bool, square: bool) -> QRectF:
+def shape_rect(
+    start: QPointF, end: QPointF, snap: bool, square: bool, circle: bool = False
+) -> QRectF:
     """The box a shape tool drags out from ``start`` to ``end`` (canvas units).
 
-    With ``square`` the box is a square (its side the larger drag extent); with
-    ``snap`` its corners sit on whole canvas units, where program edges can sit.
+    With ``square`` the box is a square (its side the larger drag extent).
+    With ``snap`` it becomes a box a program can fill exactly (DESIGN.md §1):
+    its centre on the 2-unit grid and its half-width and half-height whole
+    units, as a ``Quad``'s; with ``circle`` too, the half-side a multiple of
+    2 units, as a ``Circle``'s radius.
     """
     dx, dy = end.x() - start.x(), end.y() - start.y()
     if square:
         side = max(abs(dx), abs(dy))
         dx, dy = math.copysign(side, dx), math.copysign(side, dy)
-    x0, y0, x1, y1 = start.x(), start.y(), start.x() + dx, start.y() + dy
+    cx, cy = start.x() + dx / 2, start.y() + dy / 2
+    hx, hy = abs(dx) / 2, abs(dy) / 2
     if snap:
-        x0, y0, x1, y1 = (float(round(v)) for v in (x0, y0, x1, y1))
-    return QRectF(QPointF(x0, y0), QPointF(x1, y1)).normalized()
+        step = 2.0 if circle else 1.0
+        cx, cy = 2.0 * round(cx / 2), 2.0 * round(cy / 2)
+        hx, hy = (step * max(1, round(h / step)) for h in (hx, hy))
+    return QRectF(cx - hx, cy - hy, 2 * hx, 2 * hy)
 
 
 def flood_fill(target: np.ndarray, point: QPointF) -> np.ndarray:
@@ -212,7 +222,9 @@ class SketchCanvas(CanvasWidget):
         """The box a shape tool is dragging out, or ``None``."""
         if self.tool not in SHAPE_TOOLS or len(self._points) < 2:
             return None
-        return shape_rect(self._points[0], self._points[-1], self.show_grid, self._square)
+        start, end = self._points[0], self._points[-1]
+        circle = self.tool == "ellipse" and self._square
+        return shape_rect(start, end, self.show_grid, self._square, circle)
 
     def mouseReleaseEvent(self, event) -> None:
         if self.end_pan() or not self._points:

@@ -3,6 +3,7 @@
 import json
 
 import numpy as np
+import pytest
 from PIL import Image
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent, QGuiApplication
@@ -105,6 +106,24 @@ def test_shape_tools_snap_to_whole_units_and_follow_the_modality(qtbot, window):
     assert doc.target[int(14 * PX), int(14 * PX)] == 0.0  # a circle of diameter 12: hollow
     assert doc.target[int(14 * PX), int(8 * PX)] > 0.5 and doc.target[int(20 * PX), 14 * 8] > 0.5
     assert doc.target[int(8 * PX), int(8 * PX)] == 0.0  # the box corner is not inked
+
+
+def test_snapped_shape_boxes_are_shapes_a_program_can_draw():
+    from editor.sketch_pad import shape_rect
+
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        a, b = QPointF(*rng.uniform(0, 32, 2)), QPointF(*rng.uniform(0, 32, 2))
+        square = bool(rng.integers(2))
+        box = shape_rect(a, b, snap=True, square=square)
+        cx, cy = box.center().x(), box.center().y()
+        assert cx % 2 == 0 and cy % 2 == 0  # a Quad's centre (2x, 2y)
+        assert box.width() % 2 == 0 and box.height() % 2 == 0 and box.width() >= 2  # 2w, 2h
+        disc = shape_rect(a, b, snap=True, square=True, circle=True)
+        assert disc.width() == disc.height() and disc.width() % 4 == 0  # radius 2r
+    free = shape_rect(QPointF(1.3, 2.2), QPointF(4.1, 3.0), snap=False, square=False)
+    assert (free.left(), free.top()) == pytest.approx((1.3, 2.2))
+    assert (free.width(), free.height()) == pytest.approx((2.8, 0.8))
 
 
 def test_edit_a_number_in_the_tree_with_the_spin_box(qtbot, window):
