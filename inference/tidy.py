@@ -10,14 +10,24 @@ solved), until no removal is left.  Then it writes every quad with the angle
 a person would use: a rectangle turned by 180° is the same rectangle, and one
 turned by 90° is the same with width and height swapped, so every angle
 becomes 0° or 45° (kept, like a removal, only when the score does not drop).
-Each try is one renderer call.
+
+A hand-drawn target's tolerance (:mod:`inference.drawn_score`) forgives an
+edge one unit off, so the first program that solves it may be a unit too wide
+here and too short there.  A solved program is therefore also *fitted*: one-
+value hill climbing (:func:`inference.refine.refine`) on the exact goal
+score against the drawing's pixels, taking only changes that keep it solved.
+Then the removals run once more.  Each try is one renderer call.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
 
 from inference.edits import Edit
+from inference.refine import refine
 from inference.target import Target
 from inference.tree import BINOP, QUAD, Node, quad, walk
 
@@ -32,43 +42,96 @@ def tidy(
     """``program`` without the operands that do nothing, and the renderer calls spent.
 
     Args:
-        locked: operations and quads that contain a locked position are left
-            alone.  The positions of the others may move, so do not reuse
-            ``locked`` for the result.
+        locked: locked subtrees are never dropped or changed (an operation
+            holding one may still lose its other operand).  Positions may move,
+            so do not reuse ``locked`` for the result.
         score: ``program``'s score, when known (saves a call).
         max_calls: stop after this many renderer calls (``None``: no limit).
     """
-    locked = sorted(set(locked))
-    limit = float("inf") if max_calls is None else max_calls
-    calls = 0
+    state = _State(program, frozenset(locked), score, 0, max_calls)
     if score is None:
-        if limit < 1:
+        if state.left() < 1:
             return program, 0
-        score, calls = target.score(program), 1
+        state.score, state.calls = target.score(program), 1
+    _simplify(state, target)
+    if not target.tolerance or not target.solves(state.score) or state.left() < 1:
+        return state.program, state.calls
+    budget = None if max_calls is None else int(state.left())
+    fitted = refine(state.program, _Faithful(target), budget=budget, locked=state.locked)
+    state.calls += fitted.calls
+    if fitted.program != state.program:
+        state.program, state.score = fitted.program, target.score(fitted.program)
+        _simplify(state, target)
+    return state.program, state.calls
+
+
+@dataclass
+class _State:
+    """The program being tidied, its locked positions, score and renderer calls."""
+
+    program: Node
+    locked: frozenset[int]
+    score: float | None
+    calls: int
+    max_calls: int | None
+
+    def left(self) -> float:
+        return float("inf") if self.max_calls is None else self.max_calls - self.calls
+
+
+class _Faithful:
+    """Scores for :func:`inference.refine.refine`: the exact goal score of programs that
+    solve ``target``, less 2 for those that do not."""
+
+    def __init__(self, target: Target):
+        self.target, self.size = target, target.size
+        self.exact = Target(target.mask)
+
+    def scores_packed(self, masks):
+        solved = self.target.scores_packed(masks) > self.target.threshold
+        exact = self.exact.scores_packed(masks)
+        return np.where(solved, exact, exact - 2.0)
+
+
+def _simplify(state: _State, target: Target) -> None:
+    """Removals and upright quads until none is left (see the module docstring)."""
     while True:
-        for edit in _removals(program, locked) + _upright_quads(program, locked):
-            if calls >= limit:
-                return program, calls
+        program, locked = state.program, state.locked
+        for edit, locks_after in _removals(program, locked) + _upright_quads(program, locked):
+            if state.left() < 1:
+                return
             candidate = edit.apply(program)
             new_score = target.score(candidate)
-            calls += 1
-            if new_score >= score:
-                program, score = candidate, new_score
+            state.calls += 1
+            if new_score >= state.score:
+                state.program, state.score, state.locked = candidate, new_score, locks_after
                 break
         else:
-            return program, calls
+            return
 
 
-def _removals(program: Node, locked: list[int]) -> list[Edit]:
-    """Every "keep one operand" edit of an operation holding no locked position."""
+def _removals(program: Node, locked: frozenset[int]) -> list[tuple[Edit, frozenset[int]]]:
+    """Every "keep one operand" edit that drops nothing locked, with the locks after it."""
     out = []
     for pos, node in walk(program):
-        if node.kind != BINOP or any(pos <= p < pos + node.size for p in locked):
+        if node.kind != BINOP or pos in locked:
             continue
-        _, left, right = node.children
-        out.append(Edit(pos, left))
-        if node.children[0].value == "+":
-            out.append(Edit(pos, right))
+        end = pos + node.size
+        offsets = node.child_offsets()
+        keeps = (1, 2) if node.children[0].value == "+" else (1,)
+        for keep in keeps:
+            kept, start = node.children[keep], pos + offsets[keep]
+            dropped = node.children[3 - keep]
+            d_start = pos + offsets[3 - keep]
+            if any(d_start <= p < d_start + dropped.size for p in locked):
+                continue
+            after = frozenset(
+                p - (start - pos) if start <= p < start + kept.size
+                else p + kept.size - node.size if p >= end
+                else p
+                for p in locked
+            )  # fmt: skip
+            out.append((Edit(pos, kept), after))
     return out
 
 
@@ -81,12 +144,12 @@ def upright(quad_node: Node) -> Node:
     return quad(x, y, w, h, a)
 
 
-def _upright_quads(program: Node, locked: list[int]) -> list[Edit]:
+def _upright_quads(program: Node, locked: frozenset[int]) -> list[tuple[Edit, frozenset[int]]]:
     """Edits that make every unlocked quad :func:`upright` (where that changes it)."""
     out = []
     for pos, node in walk(program):
         if node.kind == QUAD and not any(pos <= p < pos + node.size for p in locked):
             new = upright(node)
             if new != node:
-                out.append(Edit(pos, new))
+                out.append((Edit(pos, new), locked))  # same size: the locks stay
     return out

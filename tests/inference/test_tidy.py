@@ -2,6 +2,7 @@
 
 import pytest
 from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from inference.raster import render
 from inference.syntax import parse, to_text
@@ -66,3 +67,32 @@ def test_a_known_score_and_a_call_limit_are_respected():
     two, calls = tidy(program, target, score=1.0, max_calls=2)
     assert calls == 2 and two == parse("(+ (Circle 1 8 8) (Circle 5 8 8))")  # its right: yes
     assert tidy(program, target, score=1.0)[0] == parse("(Circle 5 8 8)")
+
+
+def test_a_drawn_target_is_fitted_closer_and_stays_solved():
+    drawn = Target(render(parse("(- (Quad 8 8 10 6 0) (Circle 2 8 8))")), tolerance=1.0)
+    loose = parse("(- (Quad 8 8 9 7 0) (Circle 2 8 8))")  # every edge one unit off
+    assert drawn.score(loose) == 1.0  # the tolerance forgives it
+    fitted, calls = tidy(loose, drawn)
+    assert fitted == parse("(- (Quad 8 8 10 6 0) (Circle 2 8 8))") and calls > 10
+    exact = Target(drawn.mask)
+    assert tidy(loose, exact)[0] == loose  # no fitting without a tolerance (nothing to drop)
+
+
+def test_locks_follow_removals_and_are_not_fitted():
+    drawn = Target(render(parse("(Quad 8 8 6 4 0)")), tolerance=1.0)
+    program = parse("(+ (Circle 0 1 1) (Quad 8 8 7 4 0))")  # the circle is empty
+    quad_pos = 2 + program.children[1].size
+    assert to_text(tidy(program, drawn)[0]) == "(Quad 8 8 6 4 0)"
+    assert to_text(tidy(program, drawn, locked=[quad_pos])[0]) == "(Quad 8 8 7 4 0)"
+
+
+@settings(max_examples=40, deadline=None)
+@given(programs, programs, st.integers(0, 1000))
+def test_locked_subtrees_survive_tidying(program, goal, pick):
+    from inference.tree import primitives
+
+    prims = primitives(program)
+    pos, node = prims[pick % len(prims)]
+    tidied, _ = tidy(program, Target(render(goal), tolerance=1.0), locked=[pos])
+    assert to_text(node) in to_text(tidied)
