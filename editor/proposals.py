@@ -99,6 +99,7 @@ class ProposalsPane(QWidget):
         assistant.workingChanged.connect(self._working_changed)
         autorun.stateChanged.connect(self._run_state_changed)
         autorun.progress.connect(self._run_progress)
+        autorun.finished.connect(self._run_finished)
         self._model_changed()
         self._proposals_changed()
         self._run_state_changed(IDLE)
@@ -199,6 +200,10 @@ class ProposalsPane(QWidget):
             self.progress.setValue(0)
             self.best_label.setText("Searching…")
         self._update_enabled()
+
+    def _run_finished(self, best) -> None:
+        if best is not None:  # the tidied result, with the tidy's calls
+            self._run_progress(best)
 
     def _run_progress(self, event) -> None:
         self.progress.setValue(min(event.calls, self.progress.maximum()))

@@ -78,3 +78,16 @@ def test_auto_run_is_one_undo_step(settings, jobs, qtbot):
     assert doc.undo_stack.text(0).startswith("Auto-run finished")
     doc.undo_stack.undo()
     assert str(doc.program) == "Node('(Circle 2 3 3)')"
+
+
+def test_auto_run_tidies_and_fits_its_result_in_the_same_undo_step(settings, jobs, qtbot):
+    messy = "(+ (Quad 6 4 0 0 135) (Quad 8 8 9 9 0))"  # an empty quad; each edge a unit off
+    doc, assistant = make(settings, jobs, qtbot, messy)  # the target is (Quad 8 8 10 8 0)
+    assert doc.solved() and doc.tolerance == 1.0  # already solved within the tolerance
+    run = AutoRun(doc, assistant, jobs)
+    with qtbot.waitSignal(run.finished, timeout=10000) as blocker:
+        run.start()
+    assert str(doc.program) == "Node('(Quad 8 8 10 8 0)')" and blocker.args[0].calls > 10
+    assert doc.undo_stack.count() == 1 and doc.undo_stack.text(0).startswith("Auto-run solved")
+    doc.undo_stack.undo()
+    assert str(doc.program) == f"Node('{messy}')"
