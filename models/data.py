@@ -13,7 +13,10 @@ it is ``simulate_sketch(target, rng, size)`` kept as float ink coverage in [0, 1
 not thresholded, as a drawn sketch is at runtime); the |target − current| plane uses it as is,
 and the token features use :func:`inference.target_images.sketch_fill` of it.  ``"mixed"``: each
 example is a sketch with probability ``sketch_fraction``, else filled, so one network learns
-both (a batch may hold both kinds; the encoder tells them apart by dtype).
+both (a batch may hold both kinds; the encoder tells them apart by dtype).  With
+``drawn_fraction`` > 0, that share of the filled examples shows a simulated *hand drawing* of
+the target instead of its exact render (:func:`inference.sketch.simulate_drawing` at 0.5, still
+a binary mask): wobbly, and half a pen width too big, as shapes drawn on the sketch pad are.
 
 **Reproducibility.**  Worker ``w`` of a loader draws from
 ``np.random.default_rng([seed, stage, w, shard])`` (an in-process loader is worker 0), and a
@@ -36,7 +39,7 @@ from torch.utils.data import DataLoader, IterableDataset, get_worker_info
 from inference.autoregressive import write_example
 from inference.model_batches import encode_training_batch
 from inference.raster import render
-from inference.sketch import simulate_sketch
+from inference.sketch import simulate_drawing, simulate_sketch
 from inference.target_images import IMAGE_SIZE
 from inference.tokens import MAX_REPLACEMENT_TOKENS, MAX_TOKENS
 from inference.training_examples import TrainingExample, make_example
@@ -85,6 +88,8 @@ class DataConfig:
         start_primitives: range of a fresh start's primitive count.
         modality: ``"filled"``, ``"sketch"`` or ``"mixed"`` (see the module doc).
         sketch_fraction: in the ``"mixed"`` modality, the probability of a sketch example.
+        drawn_fraction: the probability that a filled example's target is a simulated hand
+            drawing (see the module doc).
         task: ``"edit"`` (tree diffusion, DESIGN.md §2) or ``"write"``: the autoregressive
             baseline's examples (:func:`inference.autoregressive.write_example`), whole
             targets written from a fixed start; the mutation and start ranges are unused.
@@ -100,6 +105,7 @@ class DataConfig:
     start_primitives: tuple[int, int] = CURRICULUM[-1].start_primitives
     modality: str = "filled"
     sketch_fraction: float = 0.1
+    drawn_fraction: float = 0.0
     task: str = "edit"
     batch_size: int = 64
     stage: int = len(CURRICULUM) - 1
@@ -109,8 +115,9 @@ class DataConfig:
             raise ValueError(f"modality must be one of {MODALITIES}, not {self.modality!r}")
         if self.task not in TASKS:
             raise ValueError(f"task must be one of {TASKS}, not {self.task!r}")
-        if not 0.0 <= self.sketch_fraction <= 1.0:
-            raise ValueError(f"sketch_fraction must be in [0, 1], not {self.sketch_fraction}")
+        for name in ("sketch_fraction", "drawn_fraction"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise ValueError(f"{name} must be in [0, 1], not {getattr(self, name)}")
         if not 0 <= self.stage < len(CURRICULUM):
             raise ValueError(f"stage must be in 0..{len(CURRICULUM) - 1}, not {self.stage}")
         for name in ("target_primitives", "mutation_steps", "start_primitives"):
@@ -152,11 +159,14 @@ def draw_example(rng: np.random.Generator, config: DataConfig) -> TrainingExampl
 
 
 def _as_modality(ex: TrainingExample, rng: np.random.Generator, config: DataConfig):
-    """``ex`` with a sketch target image where ``config``'s modality asks for one."""
+    """``ex`` with a sketch or drawn target image where ``config`` asks for one."""
+    size = config.image_size
     mixed_sketch = config.modality == "mixed" and rng.random() < config.sketch_fraction
     if config.modality == "sketch" or mixed_sketch:
-        size = config.image_size
-        ex = dataclasses.replace(ex, target_image=simulate_sketch(ex.target, rng, size))
+        return dataclasses.replace(ex, target_image=simulate_sketch(ex.target, rng, size))
+    if config.drawn_fraction and rng.random() < config.drawn_fraction:
+        drawing = simulate_drawing(ex.target, rng, size) >= 0.5
+        return dataclasses.replace(ex, target_image=drawing)
     return ex
 
 

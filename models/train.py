@@ -112,14 +112,19 @@ def _to(batch: dict, device) -> dict:
 @torch.no_grad()
 def heldout_batches(seed: int, n: int, data_cfg: DataConfig) -> dict[str, list[dict]]:
     """Encoded held-out sets by metric prefix: ``heldout`` has ``n`` examples of the run's
-    distribution; a mixed run measures filled targets there (comparable with filled-only
-    runs) and adds ``heldout_sketch`` with ``n // 4`` sketch examples."""
+    distribution; a mixed run measures exact filled targets there (comparable with
+    filled-only runs) and adds ``heldout_sketch`` with ``n // 4`` sketch examples; a run
+    with drawn targets adds ``heldout_drawn`` with ``n // 4`` drawn ones."""
     sets = {"heldout": data_cfg}
+    exact = dataclasses.replace(data_cfg, modality="filled", drawn_fraction=0.0)
     if data_cfg.modality == "mixed":
         sets = {
-            "heldout": dataclasses.replace(data_cfg, modality="filled"),
+            "heldout": exact,
             "heldout_sketch": dataclasses.replace(data_cfg, modality="sketch"),
         }
+    if data_cfg.drawn_fraction and data_cfg.modality != "sketch":
+        sets["heldout"] = exact
+        sets["heldout_drawn"] = dataclasses.replace(exact, drawn_fraction=1.0)
     out = {}
     for name, cfg in sets.items():
         held = heldout_examples(seed, n if name == "heldout" else max(1, n // 4), cfg)
@@ -214,6 +219,12 @@ def parse_args(argv=None) -> argparse.Namespace:
         help="share of sketch examples in the mixed modality",
     )
     ap.add_argument(
+        "--drawn-fraction",
+        type=float,
+        default=0.0,
+        help="share of filled examples shown as simulated hand drawings (see models.data)",
+    )
+    ap.add_argument(
         "--task",
         choices=["edit", "write"],
         default="edit",
@@ -301,6 +312,7 @@ def main(argv=None) -> int:
         ],
     )
     mixed = args.modality == "mixed"
+    drawn = args.drawn_fraction > 0 and args.modality != "sketch"
     eval_log = CsvLog(
         out / "eval.csv",
         [
@@ -312,6 +324,7 @@ def main(argv=None) -> int:
             "heldout_pos_acc",
             "heldout_exact_acc",
             *(["heldout_sketch_pos_acc", "heldout_sketch_exact_acc"] if mixed else []),
+            *(["heldout_drawn_pos_acc", "heldout_drawn_exact_acc"] if drawn else []),
         ],
     )
     data_cfg = DataConfig(
@@ -319,6 +332,7 @@ def main(argv=None) -> int:
         image_size=preset.net.image_size,
         modality=args.modality,
         sketch_fraction=args.sketch_fraction,
+        drawn_fraction=args.drawn_fraction,
         task=args.task,
         batch_size=preset.batch_size,
     )
@@ -465,7 +479,8 @@ def plot_run(out: Path) -> None:
         x = [float(r["examples"]) for r in ev]
         a.plot(x, [float(r["heldout_ce"]) for r in ev], "o-", label="held-out edit CE")
         keys = ["heldout_token_acc", "heldout_pos_acc", "heldout_exact_acc"]
-        keys += [k for k in ("heldout_sketch_pos_acc", "heldout_sketch_exact_acc") if k in ev[0]]
+        extra = ("heldout_sketch", "heldout_drawn")
+        keys += [f"{e}_{m}" for e in extra for m in ("pos_acc", "exact_acc") if f"{e}_{m}" in ev[0]]
         for key in keys:
             b.plot(x, [float(r[key]) for r in ev], "o-", label=key.removeprefix("heldout_"))
     a.set(xlabel="training examples", ylabel="cross-entropy", title="loss")

@@ -111,6 +111,26 @@ def test_mixed_modality_draws_both_kinds_in_the_given_share():
     assert batch["images"].shape == (8, 3, 64, 64)  # one batch can hold both kinds
 
 
-def test_sketch_fraction_is_checked():
+def test_sketch_and_drawn_fractions_are_checked():
     with pytest.raises(ValueError, match="sketch_fraction"):
         DataConfig(modality="mixed", sketch_fraction=1.5)
+    with pytest.raises(ValueError, match="drawn_fraction"):
+        DataConfig(drawn_fraction=-0.1)
+
+
+def test_drawn_examples_show_a_wobbly_binary_drawing_of_the_target():
+    config = DataConfig(seed=1, drawn_fraction=0.5, stage=0).for_stage(0)
+    rng = np.random.default_rng(6)
+    examples = [draw_example(rng, config) for _ in range(120)]
+    drawn = [e for e in examples if not np.array_equal(e.target_image, render(e.target, 64))]
+    assert all(e.target_image.dtype == bool for e in examples)  # filled masks, not sketches
+    assert 35 <= len(drawn) <= 85  # 60 expected (a few drawings may land exactly)
+    for e in drawn:
+        exact = render(e.target, 64)
+        inter = (e.target_image & exact).sum()
+        union = (e.target_image | exact).sum()
+        assert union == 0 or inter / union > 0.3  # near the target, not another shape
+    from models.train import heldout_batches
+
+    held = heldout_batches(0, 8, dataclasses.replace(config, drawn_fraction=0.2))
+    assert set(held) == {"heldout", "heldout_drawn"}  # exact targets, and drawn ones
