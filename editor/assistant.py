@@ -42,15 +42,28 @@ class Candidate:
 
 
 def _candidates(model, target, program, locked, proposals_fn) -> list[Candidate]:
+    """The proposals for ``program``, each with its result, score and value estimate.
+
+    A hand-drawn target is shown to the model as each of its views (``Target.model_views``:
+    the drawing, eroded and dilated by half a unit); their proposals are interleaved, best
+    first, without repeats, :data:`TOP_K` in all.
+    """
     kind = "sketch" if target.is_sketch else "filled"
-    model_input = model.target_input(target.model_image, kind)  # sketch ink or filled mask
-    proposals = proposals_fn(model, model_input, program, locked)
-    after = [p.edit.apply(program) for p in proposals]
-    values = evaluate_values(model, model_input, after).values if after else []
-    return [
-        Candidate(p, a, target.score(a), float(v))
-        for p, a, v in zip(proposals, after, values, strict=True)
-    ]
+    per_view = []
+    for view in target.model_views():
+        model_input = model.target_input(view.model_image, kind)  # sketch ink or filled mask
+        proposals = proposals_fn(model, model_input, program, locked)
+        after = [p.edit.apply(program) for p in proposals]
+        values = evaluate_values(model, model_input, after).values if after else []
+        per_view.append(list(zip(proposals, after, values, strict=True)))
+    out, seen = [], set()
+    for rank in range(max(map(len, per_view), default=0)):
+        for found in per_view:
+            if rank < len(found) and found[rank][0].edit not in seen and len(out) < TOP_K:
+                p, a, v = found[rank]
+                seen.add(p.edit)
+                out.append(Candidate(p, a, target.score(a), float(v)))
+    return out
 
 
 class Assistant(QObject):

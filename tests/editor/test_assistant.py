@@ -91,3 +91,30 @@ def test_auto_run_tidies_and_fits_its_result_in_the_same_undo_step(settings, job
     assert doc.undo_stack.count() == 1 and doc.undo_stack.text(0).startswith("Auto-run solved")
     doc.undo_stack.undo()
     assert str(doc.program) == f"Node('{messy}')"
+
+
+def test_proposals_for_a_drawn_target_come_from_every_view(fake_model_path):
+    from editor.assistant import TOP_K, _candidates
+    from inference.decoding import top_edits
+    from inference.onnx_model import PolicyModel
+    from inference.raster import render
+    from inference.target import Target
+
+    model = PolicyModel.load(fake_model_path, intra_op_threads=1)
+    program = parse(START)
+    mask = render(parse("(- (Quad 8 8 7 5 0) (Circle 2 8 8))"))
+    shown = []
+
+    def fetch(m, x, prog, lock):
+        shown.append(x)
+        return top_edits(m, x, prog, TOP_K, lock)
+
+    exact = _candidates(model, Target(mask), program, frozenset(), fetch)
+    assert len(shown) == 1 and len(exact) == TOP_K
+    shown.clear()
+    drawn = _candidates(model, Target(mask, tolerance=1.0), program, frozenset(), fetch)
+    assert len(shown) == 3 and not np.array_equal(shown[1], shown[2])  # eroded, dilated
+    edits = [c.proposal.edit for c in drawn]
+    assert len(drawn) == TOP_K and len(set(edits)) == TOP_K
+    assert edits[0] == exact[0].proposal.edit  # the drawing's own best comes first
+    assert all(c.score == Target(mask, tolerance=1.0).score(c.program) for c in drawn)
