@@ -288,13 +288,14 @@ def view_search(
 
     For a target with several :meth:`~inference.target.Target.model_views`, a
     proposer that looks at the image (``proposer.uses_image``) and
-    ``config.views`` on (the default), one beam
-    search runs per view, each with an equal share of the budget.  They take
-    turns step by step (the one that has spent the fewest calls goes next),
-    all score against the same target, and the first solve ends them all.
-    Otherwise this is :func:`beam_search`.  Yields each improvement of the
-    best program over all views, and a final event whose ``calls`` add up
-    every view's.
+    ``config.views`` on (the default), one beam search runs per view, each
+    with an equal share of the budget.  They take turns step by step (the one
+    that has spent the fewest calls goes next), all score against the same
+    target, and the first solve ends them all.  Otherwise this is
+    :func:`beam_search`.  Yields each improvement of the best program over all
+    views, and a final event whose ``calls`` add up every view's.  Unlike a
+    single beam search, a run with a smaller budget is not a prefix of one
+    with a larger budget (the shares differ).
     """
     cfg = config or SearchConfig()
     image_views = cfg.views and getattr(proposer, "uses_image", False)
