@@ -46,7 +46,8 @@ def _candidates(model, target, program, locked, proposals_fn) -> list[Candidate]
 
     A hand-drawn target is shown to the model as each of its views (``Target.model_views``:
     the drawing, eroded and dilated by half a unit); their proposals are interleaved, best
-    first, without repeats, :data:`TOP_K` in all.
+    first, without repeats, :data:`TOP_K` in all, and shown highest score first (the views
+    disagree, and the score settles it).
     """
     kind = "sketch" if target.is_sketch else "filled"
     per_view = []
@@ -63,6 +64,8 @@ def _candidates(model, target, program, locked, proposals_fn) -> list[Candidate]
                 p, a, v = found[rank]
                 seen.add(p.edit)
                 out.append(Candidate(p, a, target.score(a), float(v)))
+    if len(per_view) > 1:
+        out.sort(key=lambda c: -c.score)
     return out
 
 

@@ -146,7 +146,7 @@ class RenderCanvas(CanvasWidget):
 
 
 class RenderView(QWidget):
-    """Header (opacity, difference, score, solved) over a :class:`RenderCanvas`."""
+    """Header (opacity, difference, solved; the score below) over a :class:`RenderCanvas`."""
 
     def __init__(self, doc: Document, parent: QWidget | None = None):
         super().__init__(parent)
@@ -162,16 +162,19 @@ class RenderView(QWidget):
         self.score_label = QLabel()
         # the label takes the space left over and never widens the view (long preview texts)
         self.score_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        self.score_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         self.solved_label = QLabel()
         self.solved_label.setMinimumWidth(90)
+        self.solved_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         head = QHBoxLayout()
-        head.setContentsMargins(6, 3, 6, 3)
+        head.setContentsMargins(6, 3, 6, 0)
         head.addWidget(QLabel("Opacity"))
         head.addWidget(self.opacity)
         head.addWidget(self.difference)
-        head.addWidget(self.score_label, 1)
+        head.addStretch(1)
         head.addWidget(self.solved_label)
+        score_row = QHBoxLayout()  # its own row: "Score (±1 u) 0.869 → 0.930 (proposal)" is long
+        score_row.setContentsMargins(6, 0, 6, 3)
+        score_row.addWidget(self.score_label, 1)
         self.hint = QLabel(
             "This target looks like an outline: fill it with the Fill tool, or set "
             "Target to “Outline sketch”.",
@@ -183,6 +186,7 @@ class RenderView(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
         layout.addLayout(head)
+        layout.addLayout(score_row)
         layout.addWidget(self.hint)
         layout.addWidget(self.canvas)
         for signal in (doc.programChanged, doc.targetChanged, doc.previewChanged):
