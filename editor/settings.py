@@ -8,9 +8,11 @@ from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings
 
+from inference.drawn_score import MAX_TOLERANCE
+
 MAX_RECENT = 8
 THEMES = ("light", "dark")
-MAX_EDGE_TOLERANCE = 4.0
+MAX_EDGE_TOLERANCE = MAX_TOLERANCE
 """Largest edge tolerance the preferences accept, canvas units."""
 
 

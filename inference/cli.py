@@ -33,6 +33,7 @@ from inference.cli_common import (
     Progress,
     Status,
     UserError,
+    add_drawn_option,
     load_model,
     output_dir,
     positive,
@@ -111,16 +112,7 @@ def _add_synthesize(sub) -> None:
     syn.add_argument(
         "--sketch", action="store_true", help="the images are outline sketches (black on white)"
     )
-    syn.add_argument(
-        "--drawn",
-        nargs="?",
-        type=float,
-        const=1.0,
-        default=0.0,
-        metavar="UNITS",
-        help="the filled images are drawn by hand: forgive edges within UNITS canvas units "
-        "(default 1; the canvas is 32 units wide)",
-    )
+    add_drawn_option(syn, "the filled images are drawn by hand")
     syn.add_argument(
         "--budget", type=positive, default=5000, help="renderer calls per image (default 5000)"
     )
@@ -207,8 +199,6 @@ def cmd_synthesize(args: argparse.Namespace) -> int:
         stems = [Path(p).stem for p in args.images]
     if args.sketch and args.drawn:
         raise UserError("--drawn is for filled images; an outline sketch has its own fit")
-    if args.drawn < 0:
-        raise UserError("--drawn takes a tolerance ≥ 0 canvas units")
     try:
         targets = [load_image_target(p, args.sketch, args.ink, args.drawn) for p in args.images]
     except ImageError as e:

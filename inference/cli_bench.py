@@ -9,6 +9,7 @@ from pathlib import Path
 from inference.cli_common import (
     Status,
     UserError,
+    add_drawn_option,
     int_arg,
     load_model,
     output_dir,
@@ -60,16 +61,7 @@ def add_bench(sub) -> None:
     bench.add_argument(
         "--sketch", action="store_true", help="targets are simulated sketches of the programs"
     )
-    bench.add_argument(
-        "--drawn",
-        nargs="?",
-        type=float,
-        const=1.0,
-        default=0.0,
-        metavar="UNITS",
-        help="targets are simulated filled hand drawings of the programs, scored with the "
-        "tolerant score at UNITS canvas units (default 1)",
-    )
+    add_drawn_option(bench, "targets are simulated filled hand drawings of the programs")
     bench.add_argument(
         "--no-views",
         action="store_true",
@@ -158,8 +150,6 @@ def cmd_bench(args: argparse.Namespace) -> int:
     folder = Path(args.folder)
     if args.sketch and args.drawn:
         raise UserError("choose one of --sketch and --drawn")
-    if args.drawn < 0:
-        raise UserError("--drawn takes a tolerance ≥ 0 canvas units")
     if not (folder / "problems.jsonl").is_file():
         raise UserError(f"{args.folder}: no problems.jsonl there")
     try:

@@ -46,6 +46,35 @@ seed_arg = int_arg("seed", 0, 2**63 - 1)
 """An argparse type: a random seed, ``0..2**63 - 1``."""
 
 
+def tolerance_arg(text: str) -> float:
+    """An argparse type: an edge tolerance in canvas units, ``0..MAX_TOLERANCE``."""
+    from inference.drawn_score import MAX_TOLERANCE
+
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid tolerance {text!r}") from None
+    if not 0.0 <= value <= MAX_TOLERANCE:
+        raise argparse.ArgumentTypeError(
+            f"a tolerance must be ≥ 0 and ≤ {MAX_TOLERANCE:g} canvas units, got {value:g}"
+        )
+    return value
+
+
+def add_drawn_option(parser: argparse.ArgumentParser, what: str) -> None:
+    """``--drawn [UNITS]`` (default 0 = off, 1 when given bare); ``what`` starts its help."""
+    parser.add_argument(
+        "--drawn",
+        nargs="?",
+        type=tolerance_arg,
+        const=1.0,
+        default=0.0,
+        metavar="UNITS",
+        help=f"{what}: forgive edges within UNITS canvas units (default 1; the canvas is "
+        "32 units wide)",
+    )
+
+
 def output_dir(path: str) -> Path:
     """The output folder ``path``, created if missing; a one-line error if it cannot be."""
     out = Path(path)

@@ -43,6 +43,8 @@ from inference.raster import rasterizer
 
 DEFAULT_TOLERANCE = 1.0
 """Edge tolerance for hand-drawn filled targets, in canvas units."""
+MAX_TOLERANCE = 4.0
+"""The largest tolerance the CLI and the editor accept, canvas units (an eighth of the canvas)."""
 
 
 def tolerance_pixels(tolerance: float, size: int) -> int:
