@@ -92,11 +92,16 @@ def test_stop_takes_effect_at_once(qtbot, window):
 
 def test_preferences_persist_and_apply(qtbot, window, tmp_path):
     w = window
-    prefs = Preferences(budget=1234, beam_width=4, pen_width=2.5, theme="dark", seed=7)
+    prefs = Preferences(
+        budget=1234, beam_width=4, pen_width=2.5, edge_tolerance=0.5, theme="dark", seed=7
+    )
     w.apply_preferences(prefs)
     again = Settings.at(tmp_path / "settings.ini").preferences()
     assert again == prefs
     assert w.p.sketch_pad.canvas.pen_width == 2.5 and w.p.proposals.budget.value() == 1234
+    assert w.p.doc.tolerance == 0.5 and "±0.5 u" in w.p.render_view.score_name()
+    w.p.settings.store.setValue("prefs/edge_tolerance", "99")  # a hand-edited settings file
+    assert w.p.settings.preferences().edge_tolerance == 4.0  # clamped
     window_color = QApplication.instance().palette().color(QPalette.ColorRole.Window)
     assert window_color.lightness() < 80
     w.apply_preferences(Preferences())
