@@ -92,6 +92,10 @@ class SearchConfig:
     views: bool = True
 
 
+VIEW_WEIGHTS = (2.0, 1.0, 1.0)
+"""Budget ratio of :func:`view_search`'s searches: the drawing as drawn, eroded, dilated."""
+
+
 @dataclass(frozen=True)
 class SearchEvent:
     """Progress report: the best program so far and what it cost."""
@@ -288,14 +292,14 @@ def view_search(
 
     For a target with several :meth:`~inference.target.Target.model_views`, a
     proposer that looks at the image (``proposer.uses_image``) and
-    ``config.views`` on (the default), one beam search runs per view, each
-    with an equal share of the budget.  They take turns step by step (the one
-    that has spent the fewest calls goes next), all score against the same
-    target, and the first solve ends them all.  Otherwise this is
-    :func:`beam_search`.  Yields each improvement of the best program over all
-    views, and a final event whose ``calls`` add up every view's.  Unlike a
-    single beam search, a run with a smaller budget is not a prefix of one
-    with a larger budget (the shares differ).
+    ``config.views`` on (the default), one beam search runs per view, with
+    shares of the budget in the ratio :data:`VIEW_WEIGHTS`.  They take turns
+    step by step (the one that has spent the least of its share goes next),
+    all score against the same target, and the first solve ends them all.
+    Otherwise this is :func:`beam_search`.  Yields each improvement of the
+    best program over all views, and a final event whose ``calls`` add up
+    every view's.  Unlike a single beam search, a run with a smaller budget
+    is not a prefix of one with a larger budget (the shares differ).
     """
     cfg = config or SearchConfig()
     image_views = cfg.views and getattr(proposer, "uses_image", False)
@@ -303,19 +307,21 @@ def view_search(
     if len(views) == 1:
         yield from beam_search(target, proposer, rng, cfg, start, locked, cancel)
         return
-    n = len(views)
-    shares = [cfg.budget // n + (i < cfg.budget % n) for i in range(n)]
+    weights = VIEW_WEIGHTS[: len(views)]
+    shares = [int(cfg.budget * w / sum(weights)) for w in weights]
+    shares[0] += cfg.budget - sum(shares)
     runs = [
         beam_search(view, proposer, child, replace(cfg, budget=share), start, locked, cancel, True)
-        for view, child, share in zip(views, rng.spawn(n), shares, strict=True)
+        for view, child, share in zip(views, rng.spawn(len(views)), shares, strict=True)
         if share > 0
     ]
+    shares = [share for share in shares if share > 0]
     t0 = time.perf_counter()
     latest: list[SearchEvent | None] = [None] * len(runs)
     live = list(range(len(runs)))
     best: SearchEvent | None = None
     while live:
-        i = min(live, key=lambda k: -1 if latest[k] is None else latest[k].calls)
+        i = min(live, key=lambda k: -1 if latest[k] is None else latest[k].calls / shares[k])
         event = next(runs[i], None)
         if event is None or event.finished:
             live.remove(i)
