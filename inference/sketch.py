@@ -70,7 +70,11 @@ def simulate_sketch(node: Node, rng: np.random.Generator, size: int = 128) -> np
 
 
 def simulate_drawing(
-    node: Node, rng: np.random.Generator, size: int = 128, pen_width: float | None = None
+    node: Node,
+    rng: np.random.Generator,
+    size: int = 128,
+    pen_width: float | None = None,
+    jitter: float = 1.0,
 ) -> np.ndarray:
     """A random hand-drawn *filled* version of ``node``: float32 ``(size, size)``, 1 = inside.
 
@@ -80,8 +84,10 @@ def simulate_drawing(
     even-odd, so holes stay holes, and the curves are also inked with a pen
     ``pen_width`` units wide (default: uniform in :data:`DRAWING_PEN`), so an
     outline pushes the shape's edge out by half the pen width and a hole's
-    edge in.  The values are area coverage (anti-aliased); binarize at 0.5
-    for a mask.  :mod:`inference.drawn_score` is calibrated on these.
+    edge in.  ``jitter`` scales how far each ring as a whole is moved, scaled
+    and turned (1: the sketches' magnitudes; smaller: a careful drawing along
+    the pad's grid).  The values are area coverage (anti-aliased); binarize
+    at 0.5 for a mask.  :mod:`inference.drawn_score` is calibrated on these.
     """
     if pen_width is None:
         pen_width = float(rng.uniform(*DRAWING_PEN))
@@ -89,7 +95,8 @@ def simulate_drawing(
     scale = big / CANVAS
     inside = np.zeros((big, big), dtype=bool)
     curves = [
-        _curve(_control_points(ring[:-1], True, rng), True) for ring in _simplified_rings(node)
+        _curve(_control_points(ring[:-1], True, rng, jitter), True)
+        for ring in _simplified_rings(node)
     ]
     for curve in curves:
         image = Image.new("1", (big, big), 0)
@@ -152,15 +159,18 @@ def _split_at_border(ring: np.ndarray) -> list[tuple[np.ndarray, bool]]:
     return paths
 
 
-def _control_points(points: np.ndarray, closed: bool, rng: np.random.Generator) -> np.ndarray:
-    """Jitter a path as a whole, nudge its vertices and add mid-edge points."""
+def _control_points(
+    points: np.ndarray, closed: bool, rng: np.random.Generator, jitter: float = 1.0
+) -> np.ndarray:
+    """Jitter a path as a whole, nudge its vertices and add mid-edge points (``jitter``
+    scales the whole-path offset, size and angle noise)."""
     centre = points.mean(axis=0)
     extent = np.maximum(points.max(axis=0) - points.min(axis=0), 1.0)
-    scale = np.clip(1.0 + rng.normal(0.0, SIZE_SIGMA, 2) / extent, 0.5, 1.5)
-    theta = np.radians(rng.normal(0.0, ANGLE_SIGMA_DEG))
+    scale = np.clip(1.0 + rng.normal(0.0, SIZE_SIGMA * jitter, 2) / extent, 0.5, 1.5)
+    theta = np.radians(rng.normal(0.0, ANGLE_SIGMA_DEG * jitter))
     c, s = np.cos(theta), np.sin(theta)
     rel = ((points - centre) * scale) @ np.array([[c, s], [-s, c]])
-    pts = centre + rel + rng.normal(0.0, POSITION_SIGMA, 2)
+    pts = centre + rel + rng.normal(0.0, POSITION_SIGMA * jitter, 2)
     pts = pts + rng.normal(0.0, VERTEX_SIGMA, pts.shape)
     starts = pts if closed else pts[:-1]
     d = (np.roll(pts, -1, axis=0) if closed else pts[1:]) - starts  # (E, 2) edge vectors
