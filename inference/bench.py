@@ -90,13 +90,17 @@ def load_problems(
     seed: int = 0,
     skip: int = 0,
     drawn: float = 0.0,
+    pen: float | None = None,
+    jitter: float = 1.0,
 ) -> list[Problem]:
     """Problems ``skip`` … ``limit − 1`` of ``folder/problems.jsonl`` with their targets (the
     first ``limit``, less the first ``skip``).
 
     With ``sketch`` the targets are simulated outline sketches; with ``drawn`` > 0 they are
     simulated filled hand drawings (:func:`inference.sketch.simulate_drawing`) scored with the
-    tolerant score at that tolerance in canvas units (:mod:`inference.drawn_score`).
+    tolerant score at that tolerance in canvas units (:mod:`inference.drawn_score`), drawn
+    with a pen ``pen`` units wide (default: random per drawing) and ring jitter scaled by
+    ``jitter`` (see :func:`inference.sketch.simulate_drawing`).
 
     Raises:
         ProgramFileError: a missing or malformed problem file.
@@ -114,7 +118,8 @@ def load_problems(
             ink = simulate_sketch(program, np.random.default_rng([seed, i, 1]), 128)
             target = Target.from_sketch(ink)
         elif drawn:
-            drawing = simulate_drawing(program, np.random.default_rng([seed, i, 2]), 128)
+            rng = np.random.default_rng([seed, i, 2])
+            drawing = simulate_drawing(program, rng, 128, pen_width=pen, jitter=jitter)
             target = Target(drawing >= 0.5, tolerance=drawn)
         else:
             png = path.parent / pngs.get(pid, f"{pid}.png")

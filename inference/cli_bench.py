@@ -63,6 +63,20 @@ def add_bench(sub) -> None:
     )
     add_drawn_option(bench, "targets are simulated filled hand drawings of the programs")
     bench.add_argument(
+        "--pen",
+        type=float,
+        metavar="UNITS",
+        help="with --drawn: the drawings' pen width (default random in 0.5-1.5 units)",
+    )
+    bench.add_argument(
+        "--jitter",
+        type=float,
+        default=1.0,
+        metavar="SCALE",
+        help="with --drawn: scale of each ring's random offset, size and angle (default 1, "
+        "the sketches'; 0.3 is a careful drawing along the grid)",
+    )
+    bench.add_argument(
         "--no-views",
         action="store_true",
         help="with --drawn: show the policy only the drawing, not also its eroded and "
@@ -154,7 +168,14 @@ def cmd_bench(args: argparse.Namespace) -> int:
         raise UserError(f"{args.folder}: no problems.jsonl there")
     try:
         problems = load_problems(
-            folder, args.limit, args.sketch, args.seed, args.skip, drawn=args.drawn
+            folder,
+            args.limit,
+            args.sketch,
+            args.seed,
+            args.skip,
+            drawn=args.drawn,
+            pen=args.pen,
+            jitter=args.jitter,
         )
     except ImageError as e:
         raise UserError(str(e)) from None
@@ -182,6 +203,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
         "seed": args.seed,
         "sketch": args.sketch,
         "drawn": args.drawn,
+        "pen": args.pen,
+        "jitter": args.jitter,
         "views": not args.no_views,
         "rank": args.rank,
         "methods": list(runners),
