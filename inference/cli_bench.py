@@ -164,6 +164,10 @@ def cmd_bench(args: argparse.Namespace) -> int:
     folder = Path(args.folder)
     if args.sketch and args.drawn:
         raise UserError("choose one of --sketch and --drawn")
+    if not args.drawn and (args.pen is not None or args.jitter != 1.0 or args.no_views):
+        raise UserError("--pen, --jitter and --no-views go with --drawn")
+    if args.pen is not None and not 0 <= args.pen <= 4 or not 0 <= args.jitter <= 4:
+        raise UserError("--pen and --jitter take values from 0 to 4")
     if not (folder / "problems.jsonl").is_file():
         raise UserError(f"{args.folder}: no problems.jsonl there")
     try:

@@ -130,6 +130,8 @@ def test_cli_bench_skips_model_methods_without_a_model_by_default(
         (["--methods", "untrained"], "--untrained-model"),
         (["--budget", "-3"], "positive"),
         (["--sketch", "--drawn"], "one of --sketch and --drawn"),
+        (["--pen", "1"], "go with --drawn"),
+        (["--drawn", "--jitter", "-1"], "from 0 to 4"),
     ],
 )
 def test_cli_bench_user_errors_exit_2(folder, tmp_path, capsys, extra, message):
