@@ -52,9 +52,9 @@ def calibrate(folder: Path, tolerance: float) -> dict[str, float]:
         true = parse(row["program"])
         moved = parse(move_one_x(to_text(true), rng))
         drawing = simulate_drawing(true, rng) >= 0.5
-        exact, true_mask, moved_mask = render(true), render(true), render(moved)
+        exact, moved_mask = render(true), render(moved)
         cases = {
-            "true vs drawing": (true_mask, drawing),
+            "true vs drawing": (exact, drawing),
             "moved vs exact": (moved_mask, exact),
             "moved vs drawing": (moved_mask, drawing),
         }

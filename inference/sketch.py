@@ -98,15 +98,15 @@ def simulate_drawing(
         _curve(_control_points(ring[:-1], True, rng, jitter), True)
         for ring in _simplified_rings(node)
     ]
-    for curve in curves:
+    paths = [(curve * scale - 0.5).ravel().tolist() for curve in curves]  # pixel coordinates
+    for xy in paths:
         image = Image.new("1", (big, big), 0)
-        ImageDraw.Draw(image).polygon((curve * scale - 0.5).ravel().tolist(), fill=1)
+        ImageDraw.Draw(image).polygon(xy, fill=1)
         inside ^= np.asarray(image, dtype=bool)
     if pen_width > 0:
         image = Image.new("1", (big, big), 0)
         draw = ImageDraw.Draw(image)
-        for curve in curves:
-            xy = (curve * scale - 0.5).ravel().tolist()
+        for xy in paths:
             draw.line(xy, fill=1, width=max(1, round(pen_width * scale)), joint="curve")
         inside |= np.asarray(image, dtype=bool)
     small = Image.fromarray(inside.astype(np.uint8) * 255).resize(
