@@ -12,11 +12,15 @@ from inference.drawn_score import TolerantScore, tolerance_pixels
 from inference.outline_fit import SOLVE_FIT, MaskBits, OutlineFit
 from inference.raster import rasterizer
 from inference.score import SOLVE_THRESHOLD, goal_scores_packed
+from inference.shape_match import Mismatch, ShapeMatch, shape_score
 from inference.target_images import sketch_fill
 from inference.tree import Node
 
 SCORE_SIZE = 128
 """Image size at which programs are scored against the target."""
+SHAPE_GATE = 0.9
+"""Filled targets compare parts and holes (:mod:`inference.shape_match`) only for programs
+scoring above this; below it no solve is near, and the pixel score ranks well enough."""
 VIEW_OFFSET = 0.5
 """How far (canvas units) :meth:`Target.model_views` erodes and dilates a drawn target:
 half the sketch pad's default pen width."""
@@ -34,16 +38,25 @@ class Target:
     :mod:`inference.outline_fit`, solved above its ``SOLVE_FIT``); its ``mask`` is
     then the region the strokes enclose.
 
+    A drawn target (and any target made with ``check_shape=True``) also compares
+    parts and holes (:mod:`inference.shape_match`): every feature one grid step
+    across that the program misses, adds, joins or splits takes
+    ``MISMATCH_PENALTY`` off the score, so a wrong shape is never solved, however
+    few pixels it gets wrong.  An exact target (tolerance 0) keeps the paper's goal
+    score unless asked.
+
     Attributes:
         mask: the filled mask, ``bool`` (128, 128).
         sketch: the sketch ink, float (128, 128) in [0, 1], or ``None``.
         packed: ``mask`` bit-packed (see :mod:`inference.raster`).
         tolerance: edge tolerance of a filled target, canvas units (0 = exact).
+        check_shape: compare parts and holes; ``None`` means "for a drawn target".
     """
 
     mask: np.ndarray
     sketch: np.ndarray | None = None
     tolerance: float = 0.0
+    check_shape: bool | None = None
     packed: int = field(init=False)
     size: int = field(init=False, default=SCORE_SIZE)
 
@@ -62,6 +75,9 @@ class Target:
         elif self.tolerance:
             radius = tolerance_pixels(self.tolerance, SCORE_SIZE)
             self._fit = TolerantScore(self.packed, SCORE_SIZE, radius) if radius else None
+        if self.check_shape is None:
+            self.check_shape = bool(self.tolerance) and self.sketch is None
+        self._shape = ShapeMatch(self.packed, SCORE_SIZE) if self.check_shape else None
 
     @classmethod
     def from_sketch(cls, ink: np.ndarray) -> Target:
@@ -118,8 +134,20 @@ class Target:
     def scores_packed(self, masks: Sequence[int]) -> np.ndarray:
         """Scores of packed 128×128 program masks, ``float64`` (N,)."""
         if self._fit is not None:
-            return self._fit.scores_packed(masks)
-        return goal_scores_packed(masks, self.packed, SCORE_SIZE * SCORE_SIZE)
+            scores = self._fit.scores_packed(masks)
+        else:
+            scores = goal_scores_packed(masks, self.packed, SCORE_SIZE * SCORE_SIZE)
+        if self._shape is not None:
+            for i in np.flatnonzero(scores > SHAPE_GATE):
+                scores[i] = shape_score(scores[i], self._shape.mismatches(masks[i]))
+        return scores
+
+    def shape_mismatches(self, program: Node) -> list[Mismatch]:
+        """How ``program``'s parts and holes differ from the target's (empty when they agree
+        or when this target does not compare shapes)."""
+        if self._shape is None:
+            return []
+        return self._shape.mismatches(rasterizer(SCORE_SIZE).packed(program))
 
     def score(self, program: Node) -> float:
         """Score of ``program`` against this target (one renderer call)."""

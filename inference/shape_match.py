@@ -1,0 +1,308 @@
+"""Do a program and a drawing show the same parts and holes?
+
+The tolerant score (:mod:`inference.drawn_score`) forgives every disagreement
+within the edge tolerance, so a feature narrower than about three tolerances
+costs almost nothing: a plate whose 2-unit hole was dropped still scores 0.99.
+Pixel counts cannot tell a displaced edge from a missing feature; topology can.
+This module compares the *features* of two filled masks:
+
+* **parts**: connected components of the inside (8-connected);
+* **holes**: connected components of the outside (4-connected, the dual of
+  8-connected parts) that do not touch the canvas border.  Background that
+  touches the border is one region, the *outer* background, since it joins
+  around the canvas: a shape clipped by the border makes a notch, not a hole.
+
+A feature is **significant** when it holds a disc about one grid step across:
+it survives an erosion by :data:`SIGNIFICANT_PX` pixels at 128×128, i.e. it is
+at least 7 pixels (1.75 canvas units) wide.  It is **visible** when it survives
+an erosion by one pixel (3 pixels wide).  Specks and slivers thinner than that
+are a drawing's noise and are ignored.
+
+Two features of the same kind (part or hole) *correspond* when they overlap.
+The visible features of both masks and their correspondences form a graph;
+each connected cluster of it must hold at most one significant feature of each
+mask, and every significant feature must correspond to some visible feature of
+the other mask.  Otherwise something is wrong, and :func:`compare` says what:
+
+* a significant part or hole of the drawing with no counterpart is *missing*;
+* a significant part or hole of the program with no counterpart is *added*;
+* two significant features of the drawing in one cluster were *joined* by the
+  program, two of the program's *split* one of the drawing, unless the two are
+  closer than :data:`NEAR_GAP_PX` (a gap between parts, or a wall between
+  holes, that the pen and the edge tolerance can close).
+
+Only the canvas inside a band of :data:`BORDER_BAND_PX` along its border is
+compared, since a drawn edge along the border of a clipped shape is unreliable.
+
+Edge displacement up to the tolerance keeps every significant feature
+overlapping its counterpart, so a program that is right up to its edges
+passes; :func:`shape_score` takes :data:`MISMATCH_PENALTY` off a score per
+mismatch, so a wrong shape never reaches a solve.  Everything works on packed
+masks (:mod:`inference.raster`): a component is a flood fill by repeated
+one-pixel growth inside the mask, a few big-integer operations per step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from inference.outline_fit import MaskBits
+
+SIGNIFICANT_PX = 3
+"""Erosion (pixels at 128×128) a feature must survive to count: 7 px = 1.75 units wide."""
+VISIBLE_PX = 1
+"""Erosion (pixels) a feature must survive to be seen at all: 3 px wide."""
+BORDER_BAND_PX = 8
+"""Pixels along the canvas border (at 128×128: two canvas units, one grid step) left out of
+the comparison: a drawing's edge along the border of a clipped shape wanders in and out of
+the canvas, and may join or close off what touches the border."""
+NEAR_GAP_PX = 8
+"""Two parts this close (pixels at 128×128: two units, the edge tolerance on each side), or
+two holes with a wall this thin, may be joined or split by a drawing's pen and wobble: that
+is edge displacement, not a change of shape."""
+MISMATCH_PENALTY = 0.05
+"""What each mismatched feature takes off a drawn target's score (a solve needs > 0.98)."""
+
+
+@dataclass(frozen=True)
+class Feature:
+    """One part or hole of a mask.
+
+    Attributes:
+        kind: ``"part"`` or ``"hole"`` (the outer background is a ``"hole"`` with ``outer``).
+        pixels: the feature's pixels, packed.
+        significant: at least one grid step across (see the module docstring).
+        outer: the background that touches the canvas border.
+    """
+
+    kind: str
+    pixels: int
+    significant: bool
+    outer: bool = False
+
+    def centre(self, size: int) -> tuple[float, float]:
+        """The mean pixel position in canvas units (x, y), for messages."""
+        bits, n = self.pixels, self.pixels.bit_count()
+        xs = ys = 0
+        i = 0
+        while bits:
+            low = bits & -bits
+            i = low.bit_length() - 1
+            ys += i // size
+            xs += i % size
+            bits ^= low
+        scale = 32 / size
+        return ((xs / n + 0.5) * scale, (ys / n + 0.5) * scale)
+
+
+@dataclass(frozen=True)
+class Mismatch:
+    """One way two masks differ in their features.
+
+    Attributes:
+        what: ``"missing"``, ``"added"``, ``"joined"`` or ``"split"``.
+        kind: ``"part"`` or ``"hole"``.
+        where: the centre of the drawing's (or, for ``added``, the program's) feature,
+            canvas units.
+    """
+
+    what: str
+    kind: str
+    where: tuple[float, float]
+
+    def describe(self) -> str:
+        """A plain sentence, e.g. ``a hole at (12, 8) is missing``."""
+        x, y = self.where
+        at = f"at ({x:.0f}, {y:.0f})"
+        if self.what == "missing":
+            return f"the drawing's {self.kind} {at} is missing"
+        if self.what == "added":
+            return f"the program adds a {self.kind} {at}"
+        if self.what == "joined":
+            return f"the program joins the drawing's {self.kind}s near ({x:.0f}, {y:.0f})"
+        return f"the program splits the drawing's {self.kind} {at}"
+
+
+class FeatureFinder:
+    """Finds the parts and holes of packed S×S masks (see the module docstring)."""
+
+    def __init__(self, size: int):
+        self.size = size
+        self.bits = MaskBits(size)
+        self.full = self.bits.full
+        self.border = self.bits.first_row | self.bits.last_row
+        self.border |= self.bits.first_col | self.bits.last_col
+        scale = size / 128
+        band = max(0, round(BORDER_BAND_PX * scale))
+        edge = self.bits.dilations(self.border, [band - 1])[0] if band > 1 else self.border
+        self.interior = self.full & ~edge if band else self.full
+        self.significant_px = max(1, round(SIGNIFICANT_PX * scale))
+        self.visible_px = max(1, round(VISIBLE_PX * scale))
+
+    def _erode(self, mask: int, radius: int) -> int:
+        """``mask`` eroded by ``radius`` pixels, off-canvas counting as outside."""
+        outside = self.bits.dilations(self.border, [radius - 1])[0] if radius > 1 else self.border
+        grown = self.bits.dilations(self.full & ~mask, [radius])[0]
+        return mask & ~grown & ~outside
+
+    def _flood(self, seeds: int, within: int, diagonal: bool) -> int:
+        region, previous = seeds & within, -1
+        grow = self.bits.grow
+        while region != previous:
+            previous = region
+            region = grow(grow(region, diagonal), diagonal) & within
+        return region
+
+    def _components(self, mask: int, diagonal: bool) -> list[int]:
+        out = []
+        while mask:
+            component = self._flood(mask & -mask, mask, diagonal)
+            out.append(component)
+            mask &= ~component
+        return out
+
+    def features(self, mask: int) -> list[Feature]:
+        """The visible parts and holes of ``mask`` (and its outer background, if any).
+
+        The outer background is what the canvas border reaches through the
+        background and through lines of the inside thinner than visible (a
+        pen line along the border does not close a hole).
+        """
+        out = []
+        mask &= self.interior
+        background = self.full & ~mask
+        core = self._erode(mask, self.visible_px)
+        thin = mask & ~self.bits.dilations(core, [self.visible_px])[0]
+        outer = self._flood(self.border & (background | thin), background | thin, False)
+        outer &= background
+        for kind, region, diagonal in (("part", mask, True), ("hole", background, False)):
+            visible = self._erode(region, self.visible_px)
+            if not visible:
+                continue
+            strong = self._erode(region, self.significant_px)
+            if kind == "hole":
+                if outer:
+                    out.append(Feature(kind, outer, True, outer=True))
+                region &= ~outer
+            for pixels in self._components(region, diagonal):
+                if pixels & visible:
+                    out.append(Feature(kind, pixels, bool(pixels & strong)))
+        return out
+
+
+class _Partition:
+    """Union-find over ``0..n-1``."""
+
+    def __init__(self, n: int):
+        self.parent = list(range(n))
+
+    def find(self, i: int) -> int:
+        while self.parent[i] != i:
+            self.parent[i] = self.parent[self.parent[i]]
+            i = self.parent[i]
+        return i
+
+    def join(self, i: int, j: int) -> None:
+        self.parent[self.find(i)] = self.find(j)
+
+
+def compare(
+    program: list[Feature],
+    drawing: list[Feature],
+    size: int = 128,
+    near: Callable[[Feature, Feature], bool] | None = None,
+) -> list[Mismatch]:
+    """How the features of a program's mask differ from a drawing's (empty: the same shape).
+
+    ``near(a, b)`` tells whether two features of one mask are so close (a thin gap
+    between two parts, a thin wall between two holes) that joining or splitting
+    them is edge displacement, not a change of shape; by default none are.
+    """
+    out = []
+    for kind in ("part", "hole"):
+        ours = [f for f in program if f.kind == kind]
+        nodes = ours + [f for f in drawing if f.kind == kind]
+        clusters = _Partition(len(nodes))
+        linked = [False] * len(nodes)
+        for i, a in enumerate(ours):
+            for j in range(len(ours), len(nodes)):
+                b = nodes[j]
+                if a.pixels & b.pixels or (a.outer and b.outer):
+                    linked[i] = linked[j] = True
+                    clusters.join(i, j)
+        members: dict[int, list[int]] = {}
+        for i in range(len(nodes)):
+            members.setdefault(clusters.find(i), []).append(i)
+        for cluster in members.values():
+            strong_ours = [i for i in cluster if i < len(ours) and nodes[i].significant]
+            strong_theirs = [i for i in cluster if i >= len(ours) and nodes[i].significant]
+            for i in strong_ours + strong_theirs:
+                if not linked[i]:
+                    what = "added" if i < len(ours) else "missing"
+                    out.append(Mismatch(what, kind, nodes[i].centre(size)))
+            if _groups([nodes[i] for i in strong_theirs], near) > 1:
+                out.append(Mismatch("joined", kind, nodes[strong_theirs[0]].centre(size)))
+            if _groups([nodes[i] for i in strong_ours], near) > 1:
+                where = strong_theirs[0] if strong_theirs else strong_ours[0]
+                out.append(Mismatch("split", kind, nodes[where].centre(size)))
+    return out
+
+
+def _groups(features: list[Feature], near) -> int:
+    """How many groups ``features`` form when features that are ``near`` count as one."""
+    if len(features) < 2 or near is None:
+        return len(features)
+    groups = _Partition(len(features))
+    for i, a in enumerate(features):
+        for j in range(i + 1, len(features)):
+            if groups.find(i) != groups.find(j) and near(a, features[j]):
+                groups.join(i, j)
+    return len({groups.find(i) for i in range(len(features))})
+
+
+class ShapeMatch:
+    """Compares packed program masks with one drawing's parts and holes.
+
+    Args:
+        drawing: the drawing's packed mask.
+        size: the image side S.
+    """
+
+    def __init__(self, drawing: int, size: int, gap_px: int = NEAR_GAP_PX):
+        self.size = size
+        self.finder = FeatureFinder(size)
+        self.drawing = self.finder.features(drawing)
+        self.reach = max(0, round(gap_px * size / 128)) // 2
+        self._cache: dict[int, list[Mismatch]] = {}
+        self._grown: dict[int, int] = {}
+
+    def _near(self, a: Feature, b: Feature) -> bool:
+        """True when ``a`` and ``b`` are at most ``2 · reach`` pixels apart."""
+        if a.outer and b.outer:
+            return True
+        grown = []
+        for f in (a, b):
+            g = self._grown.get(f.pixels)
+            if g is None:
+                g = self.finder.bits.dilations(f.pixels, [self.reach])[0]
+                if len(self._grown) > 4096:
+                    self._grown.clear()
+                self._grown[f.pixels] = g
+            grown.append(g)
+        return bool(grown[0] & grown[1])
+
+    def mismatches(self, mask: int) -> list[Mismatch]:
+        """The mismatches of one packed program mask (cached by mask)."""
+        hit = self._cache.get(mask)
+        if hit is None:
+            if len(self._cache) > 4096:
+                self._cache.clear()
+            hit = compare(self.finder.features(mask), self.drawing, self.size, self._near)
+            self._cache[mask] = hit
+        return hit
+
+
+def shape_score(score: float, mismatches: list[Mismatch]) -> float:
+    """``score`` less :data:`MISMATCH_PENALTY` for each mismatch, never below 0."""
+    return max(0.0, score - MISMATCH_PENALTY * len(mismatches))
