@@ -97,16 +97,19 @@ class Document(QObject):
         """The target as the search scores it, at 128×128.
 
         A filled target is scored with the tolerant goal score at
-        :attr:`tolerance` (``inference.drawn_score``; 0 = the exact goal score), an
-        outline sketch with the outline fit (``inference.outline_fit``); see
-        ``inference.target``.
+        :attr:`tolerance` (``inference.drawn_score``; 0 = the exact goal score) and
+        always compares parts and holes (``inference.shape_match``: a program that
+        misses or adds one is never solved), an outline sketch with the outline fit
+        (``inference.outline_fit``); see ``inference.target``.
         """
         if self._score_target is None:
             small = downsample(self.target, SCORE_SIZE)
             if self.modality == "sketch":
                 self._score_target = Target.from_sketch(small)
             else:
-                self._score_target = Target(small >= 0.5, tolerance=self.tolerance)
+                self._score_target = Target(
+                    small >= 0.5, tolerance=self.tolerance, check_shape=True
+                )
         return self._score_target
 
     def set_tolerance(self, tolerance: float) -> None:
