@@ -6,7 +6,7 @@ Subcommands (DESIGN.md §4)::
                                           file, or a problems.jsonl set (DIR/<id>.png)
     export PROGRAM -o FILE [--size N]     FILE.{svg,scad,dxf,json,png,csg}
     synthesize IMAGE... [--sketch | --drawn [UNITS]] [--budget N] [--seed N] [-o DIR] [--json]
-               [--method M] [--model PATH] [--ink white|black]
+               [--method M] [--model PATH] [--ink auto|white|black]
                                           a program per image (one record each)
     bench DIR [--methods M,...] [--budget N] [--limit N] [-o OUT]
                                           every method on a problems.jsonl folder
@@ -130,8 +130,10 @@ def _add_synthesize(sub) -> None:
     )
     syn.add_argument(
         "--ink",
-        choices=("white", "black"),
-        help="which colour is the shape (default white for filled images, black for sketches)",
+        choices=("auto", "white", "black"),
+        default="auto",
+        help="which colour is the shape or the strokes (default auto: the colour filling most "
+        "of the image's border is the paper, everything far from it is ink)",
     )
     syn.set_defaults(run=cmd_synthesize)
 

@@ -15,10 +15,12 @@ Methods (all count renderer calls against the same budget):
                            call each (:mod:`inference.autoregressive`; ``bench`` only)
 =========================  ===================================================================
 
-Targets (:func:`load_image_target`): a *filled* image (by default bright =
-inside, as refset-dev's PNGs) is scored with the goal score; a *sketch*
-(``sketch=True``, by default black ink on white paper) with the outline fit
-of :mod:`inference.outline_fit`.  Images of any size are brought to
+Targets (:func:`load_image_target`): a *filled* image is scored with the goal
+score; a *sketch* (``sketch=True``) with the outline fit of
+:mod:`inference.outline_fit`.  Either is read the way it was drawn: the colour
+filling most of the image's border is the paper and the rest is ink
+(``ink="auto"``, :func:`inference.images.ink_from_paper`); ``ink="white"`` or
+``"black"`` overrides that.  Images of any size are brought to
 128×128 (:func:`inference.images.load_target` refuses files over 50 million
 pixels from their header and box-reduces large ones while decoding, so
 memory stays bounded); blank images are refused.
@@ -35,7 +37,7 @@ from pathlib import Path
 import numpy as np
 
 from inference.autoregressive import write_search
-from inference.images import INK_BLACK, INK_WHITE, ImageError, load_target
+from inference.images import INK_AUTO, INK_BLACK, INK_WHITE, ImageError, load_target
 from inference.methods import AR_METHOD, METHODS, MODEL_METHODS
 from inference.outline_fit import INK_LEVEL
 from inference.repl_baseline import ReplConfig, repl_search
@@ -152,35 +154,34 @@ def load_image_target(
         sketch: an outline sketch (scored by outline fit) instead of a filled shape.
         tolerance: for a filled shape, the edge tolerance in canvas units (0 = exact goal
             score; a hand drawing wants :data:`inference.drawn_score.DEFAULT_TOLERANCE`).
-        ink: ``"white"`` (bright = inside/ink) or ``"black"``; default white for
-            a filled image, black for a sketch.
+        ink: ``"auto"`` (the default: the border's colour is the paper, the rest
+            ink), ``"white"`` (bright = inside/ink) or ``"black"``.
 
     Raises:
         ImageError: unreadable, not an image, too large, or blank.
     """
-    ink = ink or (INK_BLACK if sketch else INK_WHITE)
-    try:
-        image = load_target(path, SCORE_SIZE, ink=ink)
-    except ImageError as e:
-        if "cannot identify image file" in str(e):
-            raise ImageError(f"{path}: not an image file (unknown or damaged format)") from None
-        raise
+    ink = ink or INK_AUTO
+    image = load_target(path, SCORE_SIZE, ink=ink)
+    what = "ink" if ink == INK_AUTO else f"{ink} ink"
+    if ink == INK_AUTO:
+        hint = " (the image is all one colour)"
+    else:
+        hint = f" (try --ink {INK_BLACK if ink == INK_WHITE else INK_WHITE})"
     if sketch:
         strokes = float(np.mean(image >= INK_LEVEL))
         if strokes == 0:
-            raise ImageError(f"{path}: the sketch is blank (no {ink} strokes found)")
+            raise ImageError(f"{path}: the sketch is blank (no {what} strokes found){hint}")
         if strokes > MAX_SKETCH_INK:
             raise ImageError(
-                f"{path}: {strokes:.0%} of the image is {ink} ink, too much for an outline "
+                f"{path}: {strokes:.0%} of the image is {what}, too much for an outline "
                 f"sketch (a filled shape? then leave out --sketch)"
             )
         return Target.from_sketch(image)
     mask = image >= 0.5
-    other = INK_BLACK if ink == INK_WHITE else INK_WHITE
     if not mask.any():
-        raise ImageError(f"{path}: the image is blank (no {ink} shape; try --ink {other})")
+        raise ImageError(f"{path}: the image is blank (no {what} shape){hint}")
     if mask.all():
-        raise ImageError(f"{path}: the image is all {ink}, no background (try --ink {other})")
+        raise ImageError(f"{path}: the image is all {what}, no background{hint}")
     return Target(mask, tolerance=tolerance)
 
 

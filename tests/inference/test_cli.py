@@ -182,3 +182,43 @@ def test_export_to_unwritable_folder(tmp_path, program_file):
         assert os.listdir(locked) == []
     finally:
         locked.chmod(0o700)
+
+
+def _dark_on_light_plate(path: Path) -> None:
+    """A hand-drawn-looking plate with a hole: dark ink on off-white paper, 400 px, RGB."""
+    from inference.sketch import simulate_drawing
+    from inference.synthesize import load_image_target
+
+    drawing = simulate_drawing(parse(PLATE), np.random.default_rng(2)) >= 0.5
+    big = np.asarray(Image.fromarray(drawing.astype(np.uint8) * 255).resize((400, 400)))
+    rgb = np.where(big[..., None] >= 128, [30, 30, 45], [245, 242, 230]).astype(np.uint8)
+    Image.fromarray(rgb).save(path)
+    assert (load_image_target(path).mask == drawing).mean() > 0.98  # read as drawn
+
+
+PLATE = "(- (Quad 8 8 7 5 0) (Circle 2 8 8))"
+
+
+def test_synthesize_reads_dark_ink_on_light_paper_without_a_flag(tmp_path):
+    path = tmp_path / "plate.png"
+    _dark_on_light_plate(path)
+    args = ["synthesize", path, "--drawn", "--method", "repl", "--budget", "3000", "--json"]
+    result = run_cli(*args)
+    assert result.returncode == 0, result.stderr
+    record = json.loads(result.stdout)
+    assert record["solved"], record
+    from inference.raster import render
+
+    found = render(parse(record["program"]), 128)
+    assert found[64, 64] == 0 and found[64, 40] == 1 and found[4, 4] == 0  # hole, plate, paper
+    # --ink still overrides: white ink makes the paper the shape (a large frame around the part)
+    override = run_cli(*args, "--ink", "white")
+    assert override.returncode == 0, override.stderr
+    found = render(parse(json.loads(override.stdout)["program"]), 128)
+    assert found[4, 4] == 1
+
+
+def test_synthesize_refuses_an_image_of_one_colour(tmp_path):
+    Image.new("RGB", (64, 64), (200, 180, 90)).save(tmp_path / "plain.png")
+    result = run_cli("synthesize", tmp_path / "plain.png", "--method", "random", "--drawn")
+    assert_user_error(result, "plain.png", "blank", "all one colour")

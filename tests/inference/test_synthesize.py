@@ -123,10 +123,12 @@ def test_image_targets_are_loaded_and_checked(refset_dir, tmp_path):
     st = load_image_target(tmp_path / "s.png", sketch=True)
     assert st.is_sketch and st.solves(st.score(GOAL))
     Image.new("L", (64, 64), 0).save(tmp_path / "black.png")
-    with pytest.raises(ImageError, match="blank"):
+    with pytest.raises(ImageError, match="blank.*all one colour"):
         load_image_target(tmp_path / "black.png")
-    with pytest.raises(ImageError, match="too much"):
+    with pytest.raises(ImageError, match="sketch is blank"):
         load_image_target(tmp_path / "black.png", sketch=True)
+    with pytest.raises(ImageError, match="too much"):
+        load_image_target(tmp_path / "black.png", sketch=True, ink="black")
     with pytest.raises(ImageError, match="no background"):
         load_image_target(tmp_path / "black.png", ink="black")
 
@@ -203,10 +205,10 @@ def _huge_png(path):
     "make, message",
     [
         (None, "cannot read"),
-        (lambda p: p.write_bytes(b"not an image at all"), "not an image file"),
+        (lambda p: p.write_bytes(b"not an image at all"), "not an image TreeSketch can read"),
         (lambda p: p.write_bytes(b""), "empty"),
         (lambda p: Image.new("L", (64, 64), 0).save(p), "blank"),
-        (lambda p: Image.new("L", (64, 64), 255).save(p), "no background"),
+        (lambda p: Image.new("L", (64, 64), 255).save(p), "all one colour"),
         (_huge_png, "pixels"),
     ],
 )
