@@ -102,7 +102,7 @@ class Mismatch:
 
     Attributes:
         what: ``"missing"``, ``"added"``, ``"joined"`` or ``"split"``.
-        kind: ``"part"`` or ``"hole"``.
+        kind: ``"part"``, ``"hole"``, or ``"line"`` for a sketch's stroke.
         where: the centre of the drawing's (or, for ``added``, the program's) feature,
             canvas units.
     """
@@ -115,6 +115,8 @@ class Mismatch:
         """A plain sentence, e.g. ``a hole at (12, 8) is missing``."""
         x, y = self.where
         at = f"at ({x:.0f}, {y:.0f})"
+        if self.what == "missing" and self.kind == "line":
+            return f"the sketch's line {at} has no edge of the program"
         if self.what == "missing":
             return f"the drawing's {self.kind} {at} is missing"
         if self.what == "added":
@@ -154,7 +156,8 @@ class FeatureFinder:
             region = grow(grow(region, diagonal), diagonal) & within
         return region
 
-    def _components(self, mask: int, diagonal: bool) -> list[int]:
+    def components(self, mask: int, diagonal: bool) -> list[int]:
+        """The connected components of packed ``mask`` (8-connected with ``diagonal``)."""
         out = []
         while mask:
             component = self._flood(mask & -mask, mask, diagonal)
@@ -185,7 +188,7 @@ class FeatureFinder:
                 if outer:
                     out.append(Feature(kind, outer, True, outer=True))
                 region &= ~outer
-            for pixels in self._components(region, diagonal):
+            for pixels in self.components(region, diagonal):
                 if pixels & visible:
                     out.append(Feature(kind, pixels, bool(pixels & strong)))
         return out
@@ -306,3 +309,88 @@ class ShapeMatch:
 def shape_score(score: float, mismatches: list[Mismatch]) -> float:
     """``score`` less :data:`MISMATCH_PENALTY` for each mismatch, never below 0."""
     return max(0.0, score - MISMATCH_PENALTY * len(mismatches))
+
+
+STROKE_GAP_PX = 2
+"""Sketch strokes closer than twice this (pixels at 128×128) belong to one line: it
+bridges the pen lifts of :func:`inference.sketch.simulate_sketch` (up to 0.8 units)."""
+STROKE_REACH_PX = 4
+"""A stroke pixel is drawn for a program edge within this (pixels at 128×128: one unit)."""
+MIN_STROKE_MATCH = 0.5
+"""The share of a stroke (or of a program edge loop) that must lie within reach of the
+program's outline (of the strokes)."""
+
+
+class StrokeMatch:
+    """Compares packed program masks with one outline sketch, line by line.
+
+    An outline sketch has no inside to compare, so the counterpart of a part or
+    hole is a *line*: a connected stroke of the sketch (pen lifts bridged), at
+    least a significant feature's width long.  A line mostly farther than
+    :data:`STROKE_REACH_PX` from the program's outline is a part or hole the
+    program is *missing*; the edge of a significant part or hole of the program
+    that is mostly farther than that from the strokes is one it *added*.  A shape
+    and its complement share their outline, so this cannot tell them apart (see
+    :mod:`inference.outline_fit`).  Like parts and holes, strokes within the border
+    band (:data:`BORDER_BAND_PX`) are left out.
+
+    Args:
+        ink: the sketch's packed strokes.
+        size: the image side S.
+    """
+
+    def __init__(self, ink: int, size: int):
+        self.size = size
+        self.finder = FeatureFinder(size)
+        bits = self.finder.bits
+        scale = size / 128
+        self.reach = max(1, round(STROKE_REACH_PX * scale))
+        self.ink_near = bits.dilations(ink, [self.reach])[0]
+        grown = bits.dilations(ink, [max(1, round(STROKE_GAP_PX * scale))])[0]
+        longest = self.finder.significant_px * 2 + 1
+        self.lines = []
+        for line in self.finder.components(grown & self.finder.interior, True):
+            rows, cols = _extent(line, size)
+            if max(rows, cols) >= longest:
+                self.lines.append(line & ink)
+        self._cache: dict[int, list[Mismatch]] = {}
+
+    def mismatches(self, mask: int) -> list[Mismatch]:
+        """The mismatches of one packed program mask (cached by mask)."""
+        hit = self._cache.get(mask)
+        if hit is None:
+            if len(self._cache) > 4096:
+                self._cache.clear()
+            hit = self._compare(mask)
+            self._cache[mask] = hit
+        return hit
+
+    def _compare(self, mask: int) -> list[Mismatch]:
+        bits, out = self.finder.bits, []
+        edge = bits.outline(mask)
+        edge_near = bits.dilations(edge, [self.reach])[0]
+        for line in self.lines:
+            if (line & edge_near).bit_count() < MIN_STROKE_MATCH * line.bit_count():
+                out.append(Mismatch("missing", "line", _centre(line, self.size)))
+        for feature in self.finder.features(mask):
+            if not feature.significant or feature.outer:
+                continue
+            pixels = feature.pixels
+            loop = edge & (pixels if feature.kind == "part" else bits.grow(pixels, True))
+            if loop and (loop & self.ink_near).bit_count() < MIN_STROKE_MATCH * loop.bit_count():
+                out.append(Mismatch("added", feature.kind, _centre(pixels, self.size)))
+        return out
+
+
+def _extent(pixels: int, size: int) -> tuple[int, int]:
+    """The height and width (pixels) of the bounding box of packed ``pixels``."""
+    rows = [i for i in range(size) if (pixels >> (i * size)) & ((1 << size) - 1)]
+    column_bits = 0
+    for i in rows:
+        column_bits |= (pixels >> (i * size)) & ((1 << size) - 1)
+    first_column = (column_bits & -column_bits).bit_length()
+    return rows[-1] - rows[0] + 1, column_bits.bit_length() - first_column + 1
+
+
+def _centre(pixels: int, size: int) -> tuple[float, float]:
+    return Feature("part", pixels, False).centre(size)

@@ -9,10 +9,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from inference.drawn_score import TolerantScore, tolerance_pixels
-from inference.outline_fit import SOLVE_FIT, MaskBits, OutlineFit
+from inference.outline_fit import INK_LEVEL, SOLVE_FIT, MaskBits, OutlineFit
 from inference.raster import rasterizer
 from inference.score import SOLVE_THRESHOLD, goal_scores_packed
-from inference.shape_match import Mismatch, ShapeMatch, shape_score
+from inference.shape_match import Mismatch, ShapeMatch, StrokeMatch, shape_score
 from inference.target_images import sketch_fill
 from inference.tree import Node
 
@@ -42,7 +42,8 @@ class Target:
     parts and holes (:mod:`inference.shape_match`): every feature one grid step
     across that the program misses, adds, joins or splits takes
     ``MISMATCH_PENALTY`` off the score, so a wrong shape is never solved, however
-    few pixels it gets wrong.  An exact target (tolerance 0) keeps the paper's goal
+    few pixels it gets wrong.  A sketch compares its lines with the program's
+    edges the same way.  An exact target (tolerance 0) keeps the paper's goal
     score unless asked.
 
     Attributes:
@@ -76,8 +77,14 @@ class Target:
             radius = tolerance_pixels(self.tolerance, SCORE_SIZE)
             self._fit = TolerantScore(self.packed, SCORE_SIZE, radius) if radius else None
         if self.check_shape is None:
-            self.check_shape = bool(self.tolerance) and self.sketch is None
-        self._shape = ShapeMatch(self.packed, SCORE_SIZE) if self.check_shape else None
+            self.check_shape = bool(self.tolerance) or self.sketch is not None
+        self._shape: ShapeMatch | StrokeMatch | None = None
+        if self.check_shape and self.sketch is not None:
+            self._shape = StrokeMatch(
+                rasterizer(SCORE_SIZE).pack(self.sketch >= INK_LEVEL), SCORE_SIZE
+            )
+        elif self.check_shape:
+            self._shape = ShapeMatch(self.packed, SCORE_SIZE)
 
     @classmethod
     def from_sketch(cls, ink: np.ndarray) -> Target:
