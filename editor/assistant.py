@@ -6,6 +6,13 @@ keeps working), asks the model for its next edits, previews the current one
 through ``Document.set_preview``, and applies an accepted one as one undo
 step.  It also supplies what auto-run (:mod:`editor.autorun`) searches with:
 the model's proposer, or random mutations (and says so) without a model.
+
+Proposals belong to one program and one target.  When either changes, the
+proposals and the preview go, and a request still running is dropped (its
+answer would be for the old drawing).  A new request hides the old proposal
+at once, so nothing can be accepted while the model is asked.  With no
+target there is nothing to propose toward: Propose says so and does nothing
+else.
 """
 
 from __future__ import annotations
@@ -20,7 +27,7 @@ from PySide6.QtCore import QObject, Signal, Slot
 from editor import commands
 from editor.document import Document
 from editor.settings import Settings
-from editor.workers import CallWorker, Jobs
+from editor.workers import CallWorker, Cancelled, Jobs
 from inference.decoding import Proposal, evaluate_values, sample_edits, top_edits
 from inference.onnx_model import PolicyModel, default_model_path
 from inference.search import PolicyProposer, RandomMutationProposer, SearchConfig
@@ -29,6 +36,8 @@ from inference.tree import Node
 log = logging.getLogger("treesketch.editor")
 TOP_K = 6
 """Proposals fetched per Propose (the Alternatives list)."""
+NEED_TARGET = "Draw a target first: the model edits the program toward the drawing."
+"""What Propose and Auto-run say on an empty pad."""
 
 
 @dataclass(frozen=True)
@@ -41,17 +50,21 @@ class Candidate:
     value_after: float
 
 
-def _candidates(model, target, program, locked, proposals_fn) -> list[Candidate]:
+def _candidates(
+    model, target, program, locked, proposals_fn, cancelled=lambda: False
+) -> list[Candidate]:
     """The proposals for ``program``, each with its result, score and value estimate.
 
     A hand-drawn target is shown to the model as each of its views (``Target.model_views``:
     the drawing, eroded and dilated by half a unit); their proposals are interleaved, best
     first, without repeats, :data:`TOP_K` in all, and shown highest score first (the views
-    disagree, and the score settles it).
+    disagree, and the score settles it).  ``cancelled()`` is asked before each view.
     """
     kind = "sketch" if target.is_sketch else "filled"
     per_view = []
     for view in target.model_views():
+        if cancelled():
+            raise Cancelled
         model_input = model.target_input(view.model_image, kind)  # sketch ink or filled mask
         proposals = proposals_fn(model, model_input, program, locked)
         after = [p.edit.apply(program) for p in proposals]
@@ -74,8 +87,8 @@ class Assistant(QObject):
 
     Signals:
         modelChanged: :attr:`model` / :attr:`model_status` changed.
-        proposalsChanged: :attr:`candidates` or :attr:`index` changed.
-        workingChanged(bool): a proposal request started or ended.
+        proposalsChanged: :attr:`candidates`, :attr:`index` or :attr:`hint` changed.
+        workingChanged(bool): a proposal request started or ended (see :attr:`working`).
         message(str): a line for the status bar and log.
     """
 
@@ -91,10 +104,13 @@ class Assistant(QObject):
         self.model_status = "Loading the model…"
         self.candidates: list[Candidate] = []
         self.index = -1
+        self.hint = ""
+        """Why there is nothing to show (e.g. no target yet); empty normally."""
         self._request: CallWorker | None = None
         self._seen: set = set()
         self._rng = np.random.default_rng(settings.preferences().seed)
-        doc.programChanged.connect(self._program_changed)
+        doc.programChanged.connect(self._invalidate)
+        doc.targetChanged.connect(self._invalidate)
 
     # ----- model ---------------------------------------------------------------------------
 
@@ -139,6 +155,11 @@ class Assistant(QObject):
 
     # ----- proposals -----------------------------------------------------------------------
 
+    @property
+    def working(self) -> bool:
+        """True while the model is being asked for proposals."""
+        return self._request is not None
+
     def current(self) -> Candidate | None:
         """The proposal on show, if any."""
         return self.candidates[self.index] if 0 <= self.index < len(self.candidates) else None
@@ -150,6 +171,11 @@ class Assistant(QObject):
             return
         if self._request is not None or self.doc.busy:
             return
+        if not self.doc.has_ink():
+            self._show([], NEED_TARGET)
+            self.message.emit(NEED_TARGET)
+            return
+        self._show([])  # the old proposal goes now: nothing to accept while asking
         if not more:
             self._seen = set()
         doc, model, rng = self.doc, self.model, self._rng
@@ -161,7 +187,10 @@ class Assistant(QObject):
             return sample_edits(m, x, [prog], TOP_K, rng, locked=[sorted(lock)])[0]
 
         worker = CallWorker(
-            lambda cancelled: (program, _candidates(model, target, program, locked, fetch))
+            lambda cancelled: (
+                program,
+                _candidates(model, target, program, locked, fetch, cancelled),
+            )
         )
         worker.finished.connect(self._proposed)
         worker.error.connect(self._request_failed)
@@ -171,6 +200,8 @@ class Assistant(QObject):
 
     @Slot(object)
     def _proposed(self, result) -> None:
+        if self.sender() is not self._request:
+            return  # dropped: the program or the target changed meanwhile
         self._request = None
         self.workingChanged.emit(False)
         if result is None or result[0] != self.doc.program:
@@ -182,13 +213,15 @@ class Assistant(QObject):
 
     @Slot(str)
     def _request_failed(self, reason: str) -> None:
+        if self.sender() is not self._request:
+            return
         self._request = None
         self.workingChanged.emit(False)
         self.message.emit(f"Proposal failed: {reason}")
         log.error("proposal failed: %s", reason)
 
-    def _show(self, candidates: list[Candidate]) -> None:
-        self.candidates = candidates
+    def _show(self, candidates: list[Candidate], hint: str = "") -> None:
+        self.candidates, self.hint = candidates, hint
         self.choose(0 if candidates else -1)
 
     def choose(self, index: int) -> None:
@@ -213,24 +246,27 @@ class Assistant(QObject):
         cand = self.current()
         if cand is None:
             return
-        cmd = commands.EditCommand(
-            self.doc, cand.proposal.edit, f"Accept proposal {cand.proposal.edit}"
-        )
+        what = commands.describe_edit(self.doc.program, cand.proposal.edit)
+        cmd = commands.EditCommand(self.doc, cand.proposal.edit, f"Accept edit: {what}")
         self._show([])
         self.doc.push(cmd)
-        self.message.emit(f"Accepted {cand.proposal.edit}; score {cand.score:.3f}")
+        self.message.emit(f"Accepted: {what}; score {cand.score:.3f}")
         solved = self.doc.score_target().solves(cand.score)
         if self.settings.preferences().propose_after_accept and not solved:
             self.propose()
 
     def clear(self) -> None:
-        """Forget the proposals (and hide the preview)."""
-        if self.candidates or self.index != -1:
+        """Forget the proposals (and hide the preview); drop a request still running."""
+        if self._request is not None:
+            self._request.cancel()
+            self._request = None
+            self.workingChanged.emit(False)
+        if self.candidates or self.index != -1 or self.hint:
             self._show([])
 
     @Slot()
-    def _program_changed(self) -> None:
-        self.clear()  # proposals were computed for the previous program
+    def _invalidate(self) -> None:
+        self.clear()  # proposals were computed for the previous program or drawing
 
     # ----- what auto-run (editor.autorun) searches with ------------------------------------
 

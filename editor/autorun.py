@@ -7,20 +7,28 @@ it live) as the smallest edit from the current program
 back the whole run.  While it runs the document is *busy* and manual editing
 is disabled.  Stop takes effect immediately: the macro is closed with the
 best program so far and anything the worker still reports is ignored.
+
+Besides the improvements, the worker reports how far the search is
+(``SearchProgress``: calls, best score) several times a second; they are
+passed on as :attr:`AutoRun.stats`, and :meth:`AutoRun.elapsed` is the run's
+time without its pauses, so the pane can show a live clock.  There is
+nothing to search toward on an empty pad: auto-run then says so and does
+nothing else.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import replace
 
 from PySide6.QtCore import QObject, Signal, Slot
 
 from editor import commands
-from editor.assistant import Assistant
+from editor.assistant import NEED_TARGET, Assistant
 from editor.document import Document
 from editor.workers import Jobs, SearchWorker
-from inference.search import SearchEvent
+from inference.search import SearchEvent, SearchProgress
 from inference.tidy import tidy
 
 log = logging.getLogger("treesketch.editor")
@@ -33,12 +41,14 @@ class AutoRun(QObject):
     Signals:
         stateChanged(str): ``"idle"``, ``"running"`` or ``"paused"``.
         progress(object): a :class:`SearchEvent` (best so far, calls spent).
+        stats(object): a :class:`SearchProgress` (calls, best score), several a second.
         finished(object): the last event (``None`` if the search never reported).
         message(str): a line for the status bar and log.
     """
 
     stateChanged = Signal(str)
     progress = Signal(object)
+    stats = Signal(object)
     finished = Signal(object)
     message = Signal(str)
 
@@ -47,7 +57,12 @@ class AutoRun(QObject):
         self.doc, self.assistant, self.jobs = doc, assistant, jobs
         self.state = IDLE
         self.best: SearchEvent | None = None
+        self.latest: SearchProgress | None = None
         self.budget = 0
+        self._started: float | None = None
+        self._paused_at: float | None = None
+        self._paused_for = 0.0
+        self._stopped_at: float | None = None
         self._worker: SearchWorker | None = None
         self._macro = False
         self._start_score = 0.0
@@ -55,6 +70,9 @@ class AutoRun(QObject):
     def start(self) -> None:
         """Run the search from the current program (ignored while one runs)."""
         if self.state != IDLE or self.doc.busy:
+            return
+        if not self.doc.has_ink():
+            self.message.emit(NEED_TARGET)
             return
         self.assistant.clear()
         config = self.assistant.search_config()
@@ -68,10 +86,13 @@ class AutoRun(QObject):
             seed,
         )
         worker.progress.connect(self._progress)
+        worker.stats.connect(self._stats)
         worker.finished.connect(self._finished)
         worker.error.connect(self._failed)
-        self._worker, self._macro, self.best = worker, False, None
+        self._worker, self._macro, self.best, self.latest = worker, False, None, None
         self.budget = config.budget
+        self._started, self._paused_at, self._paused_for = time.monotonic(), None, 0.0
+        self._stopped_at = None
         self._start_score = self.doc.score()
         self.doc.set_busy(True)
         self._set_state(RUNNING)
@@ -86,7 +107,22 @@ class AutoRun(QObject):
         if self._worker is None:
             return
         self._worker.set_paused(paused)
+        now = time.monotonic()
+        if paused and self._paused_at is None:
+            self._paused_at = now
+        elif not paused and self._paused_at is not None:
+            self._paused_for += now - self._paused_at
+            self._paused_at = None
         self._set_state(PAUSED if paused else RUNNING)
+
+    def elapsed(self) -> float:
+        """Seconds the current (or last) run has searched, its pauses left out."""
+        if self._started is None:
+            return 0.0
+        if self._stopped_at is not None:
+            return self._stopped_at
+        now = self._paused_at if self._paused_at is not None else time.monotonic()
+        return now - self._started - self._paused_for
 
     def stop(self) -> None:
         """Stop now, keeping the best program found so far."""
@@ -97,6 +133,13 @@ class AutoRun(QObject):
 
     def _current(self) -> bool:
         return self._worker is not None and self.sender() is self._worker
+
+    @Slot(object)
+    def _stats(self, report: SearchProgress) -> None:
+        if not self._current():
+            return
+        self.latest = report
+        self.stats.emit(report)
 
     @Slot(object)
     def _progress(self, event: SearchEvent) -> None:
@@ -148,6 +191,7 @@ class AutoRun(QObject):
         summary = f"Auto-run {how}"
         if best is not None:
             summary += f": score {self._start_score:.3f} → {best.score:.3f}, {best.calls} calls"
+        self._stopped_at = self.elapsed()
         if self._macro:
             self.doc.undo_stack.endMacro()
             stack = self.doc.undo_stack

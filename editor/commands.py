@@ -14,6 +14,11 @@ manual edit keeps the program valid:
 The factory functions build the command (raising ``ValueError`` for an
 action that does not apply) and leave pushing to the caller:
 ``doc.push(commands.wrap(doc, pos, "-"))``.
+
+The History pane shows each command's text, so a text names shapes and
+fields as the tree panel does, never token positions: "Circle r: 2 → 3",
+"Lock Circle (hole)", "Replace Quad with Circle" (:func:`node_name`,
+:func:`describe_edit`).
 """
 
 from __future__ import annotations
@@ -27,8 +32,24 @@ from editor.document import Document
 from editor.locks import Moved, diff_edit, relocate_locks, shift_locks
 from inference.edits import Edit
 from inference.geometry import shape_of
-from inference.syntax import to_text
-from inference.tree import BINOP, SHAPE, Node, binop, circle, leaf, quad, walk
+from inference.tree import (
+    ANGLE_LEAF,
+    BINOP,
+    CIRCLE,
+    OP_LEAF,
+    QUAD,
+    SHAPE,
+    Node,
+    binop,
+    circle,
+    leaf,
+    node_at,
+    quad,
+    walk,
+)
+
+FIELDS = {CIRCLE: ("r", "x", "y"), QUAD: ("x", "y", "w", "h", "angle"), BINOP: ("op",)}
+"""The names of each shape's values, as the tree panel shows them."""
 
 
 class EditCommand(QUndoCommand):
@@ -42,8 +63,8 @@ class EditCommand(QUndoCommand):
         moved: Sequence[Moved] = (),
         locks_after: frozenset[int] | None = None,
     ):
-        super().__init__(text or f"Edit {_short(edit)}")
         edit.validate(doc.program)
+        super().__init__(text or _capital(describe_edit(doc.program, edit)))
         old = edit.old_node(doc.program)
         self.doc, self.edit, self.inverse = doc, edit, None
         self.locks_before = doc.locked
@@ -65,7 +86,7 @@ class LockCommand(QUndoCommand):
 
     def __init__(self, doc: Document, pos: int, lock: bool):
         doc.node(pos)
-        super().__init__(f"{'Lock' if lock else 'Unlock'} node at {pos}")
+        super().__init__(f"{'Lock' if lock else 'Unlock'} {node_name(doc.program, pos)}")
         self.doc, self.before = doc, doc.locked
         self.after = doc.locked | {pos} if lock else doc.locked - {pos}
 
@@ -92,9 +113,73 @@ class TargetCommand(QUndoCommand):
         self.doc._set_target(*self.before)
 
 
-def _short(edit: Edit, limit: int = 40) -> str:
-    text = to_text(edit.replacement)
-    return f"@{edit.pos} → {text if len(text) <= limit else text[: limit - 1] + '…'}"
+def _kind_name(node: Node) -> str:
+    if node.kind == BINOP:
+        return "Union" if node.children[0].value == "+" else "Difference"
+    return node.kind
+
+
+def _shown(node: Node) -> str:
+    """A value as the tree panel shows it: ``6``, ``45°``, ``+``, ``−``."""
+    if node.kind == ANGLE_LEAF:
+        return f"{node.value}°"
+    if node.kind == OP_LEAF:
+        return "−" if node.value == "-" else "+"
+    return str(node.value)
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def node_name(program: Node, pos: int) -> str:
+    """How the history names the node at ``pos``.
+
+    A shape is named by its kind (``Circle``, ``Quad``, ``Union``,
+    ``Difference``), with ``(hole)`` when it is the part a difference cuts
+    away; a value by its shape and field: ``Circle r``, ``Quad (hole) angle``,
+    ``Union op``.
+    """
+    node = node_at(program, pos)
+    parent = parent_of(program, pos)
+    if node.nonterminal != SHAPE:
+        shape = node_at(program, parent)
+        field = FIELDS[shape.kind][shape.child_offsets().index(pos - parent)]
+        return f"{node_name(program, parent)} {field}"
+    name = _kind_name(node)
+    if parent is not None:
+        up = node_at(program, parent)
+        if up.children[0].value == "-" and pos - parent == up.child_offsets()[2]:
+            name += " (hole)"
+    return name
+
+
+def _new_name(node: Node) -> str:
+    """A replacement shape in a few words: ``Circle``, ``Union (Quad + Circle)``."""
+    if node.kind != BINOP:
+        return node.kind
+    sign, a, b = _shown(node.children[0]), node.children[1], node.children[2]
+    return f"{_kind_name(node)} ({_kind_name(a)} {sign} {_kind_name(b)})"
+
+
+def describe_edit(program: Node, edit: Edit) -> str:
+    """What ``edit`` does to ``program``, in the words of the tree panel.
+
+    ``Circle r: 2 → 3``; ``Quad w: 4 → 5, angle: 0° → 45°`` for a shape whose
+    values change; ``replace Quad with Circle`` otherwise (a shape's name
+    first, so it may start with a lower-case verb).
+    """
+    old, new = node_at(program, edit.pos), edit.replacement
+    if old.is_leaf:
+        return f"{node_name(program, edit.pos)}: {_shown(old)} → {_shown(new)}"
+    if old.kind == new.kind and old.kind in (CIRCLE, QUAD):
+        changes = [
+            f"{field}: {_shown(a)} → {_shown(b)}"
+            for field, a, b in zip(FIELDS[old.kind], old.children, new.children, strict=True)
+            if a != b
+        ]
+        return f"{node_name(program, edit.pos)} {', '.join(changes)}"
+    return f"replace {node_name(program, edit.pos)} with {_new_name(new)}"
 
 
 def _shape_at(doc: Document, pos: int) -> Node:
@@ -126,15 +211,15 @@ def set_value(doc: Document, pos: int, value) -> EditCommand:
     node = doc.node(pos)
     if not node.is_leaf:
         raise ValueError(f"the node at {pos} is not a value")
-    new = leaf(node.nonterminal, value)
-    shown = {"+": "+", "-": "−"}.get(value, value)
-    return EditCommand(doc, Edit(pos, new), f"Set value @{pos}: {node.value} → {shown}")
+    edit = Edit(pos, leaf(node.nonterminal, value))
+    return EditCommand(doc, edit, describe_edit(doc.program, edit))
 
 
 def replace(doc: Document, pos: int, kind: str) -> EditCommand:
     """Replace the shape at ``pos`` by a ``"circle"`` or ``"quad"`` in its place."""
     new = shape_like(_shape_at(doc, pos), kind)
-    return EditCommand(doc, Edit(pos, new), f"Replace @{pos} with {kind.title()}")
+    text = f"Replace {node_name(doc.program, pos)} with {kind.title()}"
+    return EditCommand(doc, Edit(pos, new), text)
 
 
 def wrap(doc: Document, pos: int, operator: str) -> EditCommand:
@@ -144,10 +229,9 @@ def wrap(doc: Document, pos: int, operator: str) -> EditCommand:
     r, x, y = (ch.value for ch in c.children)
     other = circle(max(1, r // 2), min(15, x + r) if operator == "+" else x, y)
     moved = [(pos, pos + node.size, pos + 2)]
-    name = "+" if operator == "+" else "−"
-    return EditCommand(
-        doc, Edit(pos, binop(operator, node, other)), f"Wrap @{pos} in {name}", moved
-    )
+    how = "+ (add a circle)" if operator == "+" else "− (cut a circle)"
+    text = f"Wrap {node_name(doc.program, pos)} in {how}"
+    return EditCommand(doc, Edit(pos, binop(operator, node, other)), text, moved)
 
 
 def parent_of(program: Node, pos: int) -> int | None:
@@ -175,14 +259,16 @@ def delete(doc: Document, pos: int) -> EditCommand:
     start = parent + offsets[keep]
     sibling = node.children[keep]
     moved = [(start, start + sibling.size, parent)]
-    return EditCommand(doc, Edit(parent, sibling), f"Delete shape @{pos}", moved)
+    text = f"Delete {node_name(doc.program, pos)}"
+    return EditCommand(doc, Edit(parent, sibling), text, moved)
 
 
 def duplicate(doc: Document, pos: int) -> EditCommand:
     """Wrap the shape at ``pos`` in ``(+ shape shape)`` (the copy is unlocked)."""
     node = _shape_at(doc, pos)
     moved = [(pos, pos + node.size, pos + 2)]
-    return EditCommand(doc, Edit(pos, binop("+", node, node)), f"Duplicate @{pos}", moved)
+    text = f"Duplicate {node_name(doc.program, pos)}"
+    return EditCommand(doc, Edit(pos, binop("+", node, node)), text, moved)
 
 
 def set_program(doc: Document, program: Node, text: str = "Set program") -> EditCommand:

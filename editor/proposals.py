@@ -5,14 +5,18 @@ previews the best one: the tree row turns green with the new value, the
 render view outlines the edited program, and this pane says what changes,
 the score before and after, and the value estimate (edits left).  *Accept*
 applies it (one undo step), *Reject* shows the next one, *Alternatives*
-lists them all.  *Auto-run* searches until solved or out of budget, with a
-progress bar, the best-so-far render, pause and stop.  Without a model the
-pane says why, in red, and auto-run falls back to random-mutation search.
+lists them all.  While the model is asked, no proposal is shown and none
+can be accepted; a change of the drawing or the program drops the proposals.
+*Auto-run* searches until solved or out of budget, with a progress bar that
+moves several times a second (calls, seconds, best score so far), the
+best-so-far render, pause (the button then says Resume) and stop.  Without a
+model the pane says why, in red, and auto-run falls back to random-mutation
+search.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction, QPixmap
 from PySide6.QtWidgets import (
     QGridLayout,
@@ -30,13 +34,14 @@ from PySide6.QtWidgets import (
 from editor.assistant import Assistant, Candidate
 from editor.autorun import IDLE, PAUSED, AutoRun
 from editor.canvas import gray_image
+from editor.commands import describe_edit
 from editor.settings import Settings
-from editor.value_editors import value_text
 from inference.raster import render
-from inference.syntax import to_text
-from inference.tree import node_at
 
 THUMB = 72
+TICK_MS = 250
+"""How often the auto-run progress is redrawn while a search runs (ms)."""
+IDLE_TEXT = "Press Propose to see the model's next edit."
 ACTIONS = [  # (key, label, shortcut, tip)
     ("propose", "Propose", "Ctrl+E", "Ask the model for its next edit"),
     ("accept", "Accept", "Ctrl+Shift+Return", "Apply the proposed edit"),
@@ -49,12 +54,9 @@ ACTIONS = [  # (key, label, shortcut, tip)
 
 
 def describe(program, cand: Candidate) -> str:
-    """One line saying what a proposal changes."""
-    edit = cand.proposal.edit
-    old = node_at(program, edit.pos)
-    if old.is_leaf:
-        return f"Change value {value_text(old)} → {value_text(edit.replacement)} (token {edit.pos})"
-    return f"Replace {to_text(old)} with {to_text(edit.replacement)}"
+    """One line saying what a proposal changes ("Circle r: 2 → 3", "Replace Quad with …")."""
+    text = describe_edit(program, cand.proposal.edit)
+    return text[:1].upper() + text[1:]
 
 
 class ProposalsPane(QWidget):
@@ -81,7 +83,7 @@ class ProposalsPane(QWidget):
         self.actions_by_key["pause"].setCheckable(True)
         self.actions_by_key["alternatives"].setCheckable(True)
         self.model_label = QLabel(wordWrap=True)
-        self.detail = QLabel("Press Propose to see the model's next edit.", wordWrap=True)
+        self.detail = QLabel(IDLE_TEXT, wordWrap=True)
         self.detail.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.alternatives = QListWidget()
         self.alternatives.hide()
@@ -99,7 +101,10 @@ class ProposalsPane(QWidget):
         assistant.workingChanged.connect(self._working_changed)
         autorun.stateChanged.connect(self._run_state_changed)
         autorun.progress.connect(self._run_progress)
+        autorun.stats.connect(self._tick)
         autorun.finished.connect(self._run_finished)
+        self._clock = QTimer(self, interval=TICK_MS)
+        self._clock.timeout.connect(self._tick)
         self._model_changed()
         self._proposals_changed()
         self._run_state_changed(IDLE)
@@ -166,8 +171,10 @@ class ProposalsPane(QWidget):
         self.alternatives.setCurrentRow(a.index)
         self.alternatives.blockSignals(False)
         cand = a.current()
-        if cand is None:
-            self.detail.setText("Press Propose to see the model's next edit.")
+        if a.working:
+            self.detail.setText("Asking the model…")
+        elif cand is None:
+            self.detail.setText(a.hint or IDLE_TEXT)
         else:
             p = cand.proposal
             self.detail.setText(
@@ -178,15 +185,14 @@ class ProposalsPane(QWidget):
             )
         self._update_enabled()
 
-    def _working_changed(self, working: bool) -> None:
-        if working:
-            self.detail.setText("Asking the model…")
-        self._update_enabled(working)
+    def _working_changed(self, _working: bool) -> None:
+        self._proposals_changed()
 
-    def _update_enabled(self, working: bool = False) -> None:
+    def _update_enabled(self) -> None:
         idle = self.autorun.state == IDLE
+        working = self.assistant.working
         has_model = self.assistant.model is not None
-        has = self.assistant.current() is not None
+        has = self.assistant.current() is not None and not working
         enable = {"propose": has_model and idle and not working, "accept": has and idle}
         enable |= {"reject": has and idle, "alternatives": has_model and idle}
         enable |= {"autorun": idle, "pause": not idle, "stop": not idle}
@@ -194,24 +200,52 @@ class ProposalsPane(QWidget):
             self.actions_by_key[key].setEnabled(on)
 
     def _run_state_changed(self, state: str) -> None:
-        self.actions_by_key["pause"].setChecked(state == PAUSED)
-        if state != IDLE and self.autorun.best is None:
+        pause = self.actions_by_key["pause"]
+        pause.setChecked(state == PAUSED)
+        pause.setText("Resume" if state == PAUSED else "Pause")
+        what = "Go on with the search" if state == PAUSED else "Hold the search"
+        pause.setToolTip(f"{what} ({pause.shortcut().toString()})")
+        if state != IDLE and self.autorun.best is None and self.autorun.latest is None:
             self.progress.setRange(0, self.autorun.budget)
             self.progress.setValue(0)
-            self.best_label.setText("Searching…")
+        if state == IDLE:
+            self._clock.stop()
+        else:
+            self._clock.start()
+            self._tick()
         self._update_enabled()
 
+    def _tick(self, _report=None) -> None:
+        """Redraw the progress: calls, seconds (pauses left out) and the best score so far."""
+        run = self.autorun
+        if run.state == IDLE:
+            return
+        report, best = run.latest, run.best
+        calls = max(report.calls if report else 0, best.calls if best else 0)
+        scores = [s for s in (report and report.best_score, best and best.score) if s is not None]
+        self.progress.setValue(min(calls, self.progress.maximum()))
+        self.progress.setFormat(f"%v / %m calls · {run.elapsed():.1f} s")
+        held = "Paused. " if run.state == PAUSED else "Searching… "
+        found = f"best score so far {max(scores):.3f}" if scores else "scoring the start"
+        depth = f", step {report.depth}" if report else ""
+        self.best_label.setText(f"{held}{found}{depth}")
+
     def _run_finished(self, best) -> None:
+        self.progress.setFormat("%v / %m calls")
         if best is not None:  # the tidied result, with the tidy's calls
             self._run_progress(best)
+            self.progress.setValue(min(best.calls, self.progress.maximum()))
+            solved = " — solved!" if best.solved else ""
+            self.best_label.setText(
+                f"Last run: best score {best.score:.3f}{solved}<br>{best.calls} calls, "
+                f"depth {best.depth}, {self.autorun.elapsed():.1f} s"
+            )
+        else:
+            self.best_label.setText("Last run: stopped before anything was scored")
 
     def _run_progress(self, event) -> None:
-        self.progress.setValue(min(event.calls, self.progress.maximum()))
-        solved = " — solved!" if event.solved else ""
-        self.best_label.setText(
-            f"Last run: best score {event.score:.3f}{solved}<br>{event.calls} calls, "
-            f"depth {event.depth}, {event.elapsed:.1f} s"
-        )
+        """A better program was found: show it as the thumbnail."""
         self.thumb.setPixmap(
             QPixmap.fromImage(gray_image(1.0 - render(event.program, THUMB).astype(float)))
         )
+        self._tick()

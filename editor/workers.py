@@ -3,8 +3,11 @@
 * :class:`CallWorker` runs one function (load a model, compute proposals)
   and reports ``finished(result)`` or ``error(message)``.
 * :class:`SearchWorker` runs :func:`inference.search.view_search` and reports
-  every improvement with ``progress(event)``; :meth:`SearchWorker.cancel`
-  stops it and :meth:`SearchWorker.set_paused` holds it between steps.
+  every improvement with ``progress(event)``, and how far it is with
+  ``stats(SearchProgress)`` at least every :data:`STATS_INTERVAL` seconds of
+  its own work (between steps and before and after each proposer chunk);
+  :meth:`SearchWorker.cancel` stops it and :meth:`SearchWorker.set_paused`
+  holds it between steps.
 * :class:`CancellableProposer` wraps a proposer so that a cancel is noticed
   between small chunks of a search step, not only between steps: with a
   network over a 64-program beam one step can take far longer than the
@@ -19,17 +22,21 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 
 import numpy as np
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
-from inference.search import SearchConfig, SearchEvent, Target, view_search
+from inference.search import SearchConfig, SearchEvent, SearchProgress, Target, view_search
 from inference.tree import Node
 
 log = logging.getLogger("treesketch.editor")
 CHUNK = 8
 """Programs per proposer call inside one search step (the cancel granularity)."""
+STATS_INTERVAL = 0.1
+"""Seconds between two ``SearchWorker.stats`` reports (at most ten a second reach the GUI)."""
 
 
 class Cancelled(Exception):
@@ -65,27 +72,38 @@ class CallWorker(QObject):
 
 
 class CancellableProposer:
-    """A proposer that checks ``cancelled`` between chunks of :data:`CHUNK` programs."""
+    """A proposer that checks ``cancelled`` between chunks of :data:`CHUNK` programs.
 
-    def __init__(self, inner, cancelled: Callable[[], bool]):
+    ``beat`` (if given) is called before and after every chunk: a network
+    batch can take seconds on a busy machine, and the caller wants to say so.
+    """
+
+    def __init__(
+        self, inner, cancelled: Callable[[], bool], beat: Callable[[], None] | None = None
+    ):
         self.inner = inner
         self.cancelled = cancelled
+        self.beat = beat or (lambda: None)
         self.uses_image = getattr(inner, "uses_image", False)
 
     def _check(self) -> None:
         if self.cancelled():
             raise Cancelled
+        self.beat()
 
     def propose(self, target, programs, n, rng, locked):
+        """The inner proposer's edits, asked for :data:`CHUNK` programs at a time."""
         out = []
         for i in range(0, len(programs), CHUNK):
             self._check()
             out += self.inner.propose(
                 target, programs[i : i + CHUNK], n, rng, locked[i : i + CHUNK]
             )
+        self.beat()
         return out
 
     def values(self, target, programs):
+        """The inner proposer's value estimates, :data:`CHUNK` programs at a time."""
         parts = []
         for i in range(0, len(programs), CHUNK):
             self._check()
@@ -93,6 +111,7 @@ class CancellableProposer:
             if part is None:
                 return None
             parts.append(np.asarray(part))
+        self.beat()
         return np.concatenate(parts) if parts else None
 
 
@@ -101,12 +120,16 @@ class SearchWorker(QObject):
 
     Signals:
         progress(SearchEvent): the best program improved.
+        stats(SearchProgress): calls used, seconds since the start and the best
+            score so far; at least every :data:`STATS_INTERVAL` s while the
+            search works (not while paused), at most ten a second.
         finished(object): the last event (``None`` if none came), after a
             normal end, a solve, the budget, or a cancel.
         error(str): the search failed.
     """
 
     progress = Signal(object)
+    stats = Signal(object)
     finished = Signal(object)
     error = Signal(str)
 
@@ -124,7 +147,10 @@ class SearchWorker(QObject):
         self._cancel = threading.Event()
         self._running = threading.Event()
         self._running.set()
-        self.proposer = CancellableProposer(proposer, self._stop_requested)
+        self.proposer = CancellableProposer(proposer, self._stop_requested, self._beat)
+        self._t0 = time.perf_counter()
+        self._latest = SearchProgress(0, 0.0, None, 0)
+        self._sent = float("-inf")
 
     def cancel(self) -> None:
         """Stop the search at the next check (at most one chunk of one step)."""
@@ -143,14 +169,27 @@ class SearchWorker(QObject):
             pass
         return self._cancel.is_set()
 
+    def _note(self, report: SearchProgress) -> None:
+        """The search's own report (on the worker thread)."""
+        self._latest = report
+        self._beat()
+
+    def _beat(self) -> None:
+        """Send the latest report with the time now, unless one went out just before."""
+        now = time.perf_counter()
+        if now - self._sent >= STATS_INTERVAL and not self._cancel.is_set():
+            self._sent = now
+            self.stats.emit(replace(self._latest, elapsed=now - self._t0))
+
     @Slot()
     def run(self) -> None:
         target, config, start, locked, seed = self._args
         rng = np.random.default_rng(seed)
         last: SearchEvent | None = None
+        self._t0 = time.perf_counter()
         try:
             events = view_search(
-                target, self.proposer, rng, config, start, locked, self._stop_requested
+                target, self.proposer, rng, config, start, locked, self._stop_requested, self._note
             )
             for event in events:
                 last = event

@@ -32,6 +32,12 @@ changed by any edit or refinement; their positions are carried through edits.
 view of a drawn target (its mask, eroded and dilated by half a unit), sharing
 the budget; it is what the CLI and the editor run.
 
+**Progress**: besides the improvements it yields, a search reports a light
+:class:`SearchProgress` (calls used, elapsed time, best score so far) to an
+optional ``progress`` callback before every network batch of a step and
+after every scoring, whether or not the best improved, so a caller can show
+that a long run is alive.
+
 **Determinism**: everything random is drawn from the ``rng`` argument, so the
 same seed gives the same events (``elapsed`` aside).
 
@@ -60,8 +66,8 @@ from inference.tree import Node, node_at
 
 __all__ = [
     "SCORE_SIZE", "PolicyProposer", "Proposer", "RandomMutationProposer", "SearchConfig",
-    "SearchEvent", "Target", "beam_search", "rollouts", "run_search", "shift_locked",
-    "view_search",
+    "SearchEvent", "SearchProgress", "Target", "beam_search", "rollouts", "run_search",
+    "shift_locked", "view_search",
 ]  # fmt: skip
 
 
@@ -109,6 +115,27 @@ class SearchEvent:
     finished: bool = False
 
 
+@dataclass(frozen=True)
+class SearchProgress:
+    """A light report while a search works: no program, cheap to hand across threads.
+
+    Attributes:
+        calls: renderer calls used so far.
+        elapsed: seconds since the search started.
+        best_score: the best score so far (``None`` before anything is scored).
+        depth: the current step.
+    """
+
+    calls: int
+    elapsed: float
+    best_score: float | None
+    depth: int
+
+
+ProgressFn = Callable[[SearchProgress], None]
+"""The ``progress`` callback of :func:`beam_search` and :func:`view_search`."""
+
+
 @dataclass
 class _Item:
     program: Node
@@ -141,15 +168,24 @@ def _rank(cfg: SearchConfig, proposer: Proposer, target: Target, items: list[_It
 class _Run:
     """Book-keeping shared by both strategies: calls, best item, events, refinement."""
 
-    def __init__(self, target: Target, cfg: SearchConfig, cancel):
+    def __init__(self, target: Target, cfg: SearchConfig, cancel, progress: ProgressFn | None):
         if cfg.rank not in ("value", "logprob", "score"):
             raise ValueError(f"unknown ranking {cfg.rank!r}")
         if cfg.budget < 1 or cfg.beam_width < 1 or cfg.samples_per_program < 1:
             raise ValueError("budget, beam_width and samples_per_program must be positive")
         self.target, self.cfg, self.cancel = target, cfg, cancel
+        self.progress = progress
         self.t0 = time.perf_counter()
         self.calls = 0
+        self.depth = 0
         self.best: _Item | None = None
+
+    def report(self) -> None:
+        """Tell the ``progress`` callback (if any) where the search stands."""
+        if self.progress is not None:
+            best = None if self.best is None else self.best.score
+            elapsed = time.perf_counter() - self.t0
+            self.progress(SearchProgress(self.calls, elapsed, best, self.depth))
 
     @property
     def left(self) -> int:
@@ -189,6 +225,7 @@ class _Run:
             cancel=self.cancel,
         )
         self.calls += res.calls
+        self.report()
         if res.score > item.score:
             return _Item(res.program, res.score, item.locked, item.logprob)
         return None
@@ -223,6 +260,7 @@ def beam_search(
     locked: Sequence[int] = (),
     cancel: Callable[[], bool] | None = None,
     every_step: bool = False,
+    progress: ProgressFn | None = None,
 ) -> Iterator[SearchEvent]:
     """Beam search for a program that solves ``target``; yields each improvement.
 
@@ -232,15 +270,18 @@ def beam_search(
         locked: node positions of ``start`` that no edit may touch.
         cancel: polled between steps; the search ends when it returns True.
         every_step: also yield an event after every step without an improvement.
+        progress: called with a :class:`SearchProgress` before each step's
+            network batches and after each scoring (see the module doc).
     """
     cfg = config or SearchConfig()
-    run = _Run(target, cfg, cancel)
+    run = _Run(target, cfg, cancel, progress)
     lock0 = frozenset(locked) if start is not None else frozenset()
     beam = [_Item(p, 0.0, lock0) for p in _starts(rng, cfg, start, cfg.beam_width)]
     beam = beam[: cfg.budget]
     run.score(beam)
     visited = {it.program for it in beam}
     run.improve(max(beam, key=lambda it: it.score))
+    run.report()
     yield run.event(0)
     before = run.best
     beam = _with_polished(run, before, beam, visited)[: cfg.beam_width]
@@ -251,6 +292,8 @@ def beam_search(
         if run.cancelled():
             break
         depth += 1
+        run.depth = depth
+        run.report()
         proposals = proposer.propose(
             target,
             [it.program for it in beam],
@@ -265,7 +308,9 @@ def beam_search(
             continue
         run.score(children)
         top = max(children, key=lambda it: it.score)
-        if run.improve(top):
+        improved = run.improve(top)
+        run.report()
+        if improved:
             yield run.event(depth)
             before = run.best
             children = _with_polished(run, top, children, visited)
@@ -287,6 +332,7 @@ def view_search(
     start: Node | Sequence[Node] | None = None,
     locked: Sequence[int] = (),
     cancel: Callable[[], bool] | None = None,
+    progress: ProgressFn | None = None,
 ) -> Iterator[SearchEvent]:
     """:func:`beam_search`, with one search per model view of a hand-drawn target.
 
@@ -300,23 +346,36 @@ def view_search(
     best program over all views, and a final event whose ``calls`` add up
     every view's.  Unlike a single beam search, a run with a smaller budget
     is not a prefix of one with a larger budget (the shares differ).
+    ``progress`` hears every view's reports, with the calls of all views added up.
     """
     cfg = config or SearchConfig()
     image_views = cfg.views and getattr(proposer, "uses_image", False)
     views = target.model_views() if image_views else [target]
     if len(views) == 1:
-        yield from beam_search(target, proposer, rng, cfg, start, locked, cancel)
+        yield from beam_search(target, proposer, rng, cfg, start, locked, cancel, False, progress)
         return
     weights = VIEW_WEIGHTS[: len(views)]
     shares = [int(cfg.budget * w / sum(weights)) for w in weights]
     shares[0] += cfg.budget - sum(shares)
+    t0 = time.perf_counter()
+    reports = _ViewReports(len(views), t0, progress)
+    children = rng.spawn(len(views))
     runs = [
-        beam_search(view, proposer, child, replace(cfg, budget=share), start, locked, cancel, True)
-        for view, child, share in zip(views, rng.spawn(len(views)), shares, strict=True)
+        beam_search(
+            view,
+            proposer,
+            children[k],
+            replace(cfg, budget=share),
+            start,
+            locked,
+            cancel,
+            True,
+            reports.callback(k),
+        )
+        for k, (view, share) in enumerate(zip(views, shares, strict=True))
         if share > 0
     ]
     shares = [share for share in shares if share > 0]
-    t0 = time.perf_counter()
     latest: list[SearchEvent | None] = [None] * len(runs)
     live = list(range(len(runs)))
     best: SearchEvent | None = None
@@ -338,6 +397,34 @@ def view_search(
         run.close()
     if best is not None:
         yield _merged(best, latest, t0, finished=True)
+
+
+class _ViewReports:
+    """Adds up the progress of :func:`view_search`'s searches into one report."""
+
+    def __init__(self, n: int, t0: float, progress: ProgressFn | None):
+        self.latest: list[SearchProgress | None] = [None] * n
+        self.t0, self.progress = t0, progress
+
+    def callback(self, k: int) -> ProgressFn | None:
+        """The ``progress`` callback for search ``k`` (``None`` when nobody listens)."""
+        if self.progress is None:
+            return None
+
+        def note(report: SearchProgress) -> None:
+            self.latest[k] = report
+            known = [r for r in self.latest if r is not None]
+            scores = [r.best_score for r in known if r.best_score is not None]
+            self.progress(
+                SearchProgress(
+                    sum(r.calls for r in known),
+                    time.perf_counter() - self.t0,
+                    max(scores) if scores else None,
+                    report.depth,
+                )
+            )
+
+        return note
 
 
 def _merged(best: SearchEvent, latest, t0: float, finished: bool) -> SearchEvent:
@@ -389,7 +476,7 @@ def rollouts(
     ``max_depth`` edits or when it cannot be edited.  Yields each improvement.
     """
     cfg = config or SearchConfig()
-    run = _Run(target, cfg, cancel)
+    run = _Run(target, cfg, cancel, None)
     lock0 = frozenset(locked) if start is not None else frozenset()
 
     def fresh(n: int) -> list[_Item]:

@@ -119,3 +119,65 @@ def test_proposals_for_a_drawn_target_come_from_every_view(fake_model_path):
     assert exact[0].proposal.edit in edits  # the drawing's own best is among them
     assert [c.score for c in drawn] == sorted((c.score for c in drawn), reverse=True)
     assert all(c.score == Target(mask, tolerance=1.0).score(c.program) for c in drawn)
+
+
+def test_a_new_request_hides_the_old_proposal_until_the_answer(model_settings, jobs, qtbot):
+    doc, assistant = make(model_settings, jobs, qtbot)
+    with qtbot.waitSignal(assistant.workingChanged, check_params_cb=lambda b: not b, timeout=5000):
+        assistant.propose()
+    assert assistant.current() is not None and doc.preview is not None
+    with qtbot.waitSignal(assistant.workingChanged, check_params_cb=lambda b: not b, timeout=5000):
+        assistant.propose()
+        assert assistant.working and assistant.current() is None and doc.preview is None
+    assert assistant.current() is not None and doc.preview == assistant.current().proposal.edit
+
+
+def test_a_changed_drawing_drops_proposals_and_the_request_running(model_settings, jobs, qtbot):
+    doc, assistant = make(model_settings, jobs, qtbot)
+    with qtbot.waitSignal(assistant.workingChanged, check_params_cb=lambda b: not b, timeout=5000):
+        assistant.propose()
+    assert assistant.candidates and doc.preview is not None
+    moved = np.roll(doc.target, 40, axis=1)
+    doc.push(commands.set_target(doc, moved, "Pen stroke"))
+    assert assistant.candidates == [] and assistant.current() is None and doc.preview is None
+
+    assistant.propose()
+    assert assistant.working
+    doc.push(commands.set_target(doc, np.roll(moved, 20, axis=0), "Pen stroke"))
+    assert not assistant.working  # dropped at once: its answer would be for the old drawing
+    qtbot.waitUntil(lambda: not jobs.busy(), timeout=5000)
+    qtbot.wait(50)
+    assert assistant.candidates == [] and doc.preview is None
+
+    with qtbot.waitSignal(assistant.workingChanged, check_params_cb=lambda b: not b, timeout=5000):
+        assistant.propose()  # asking again works
+    assert assistant.current() is not None
+
+
+def test_propose_on_an_empty_pad_asks_for_a_target_and_does_nothing_else(
+    model_settings, jobs, qtbot
+):
+    doc, assistant = make(model_settings, jobs, qtbot)
+    doc.push(commands.set_target(doc, np.zeros_like(doc.target), "Clear"))
+    program = doc.program
+    with qtbot.waitSignal(assistant.message, timeout=1000) as said:
+        assistant.propose()
+    assert "Draw a target first" in said.args[0] and "Draw a target first" in assistant.hint
+    assert not assistant.working and not jobs.busy() and assistant.candidates == []
+    assert doc.program == program and doc.preview is None and doc.undo_stack.count() == 1
+    run = AutoRun(doc, assistant, jobs)
+    with qtbot.waitSignal(run.message, timeout=1000) as said:
+        run.start()
+    assert "Draw a target first" in said.args[0] and run.state == "idle" and not doc.busy
+    assert not jobs.busy() and doc.program == program
+
+
+def test_accepting_names_the_edit_in_the_history(model_settings, jobs, qtbot):
+    doc, assistant = make(model_settings, jobs, qtbot)
+    with qtbot.waitSignal(assistant.workingChanged, check_params_cb=lambda b: not b, timeout=5000):
+        assistant.propose()
+    program, cand = doc.program, assistant.current()
+    assistant.accept()
+    text = doc.undo_stack.text(0)
+    assert text == "Accept edit: " + commands.describe_edit(program, cand.proposal.edit)
+    assert "@" not in text and "Edit(" not in text

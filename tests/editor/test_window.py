@@ -139,7 +139,7 @@ def test_edit_a_number_in_the_tree_with_the_spin_box(qtbot, window):
     qtbot.keyClicks(editor, "11")
     qtbot.keyClick(editor, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: "Circle 11 8 8" in to_text(doc.program))
-    assert doc.undo_stack.text(doc.undo_stack.index() - 1).startswith("Set value")
+    assert doc.undo_stack.text(doc.undo_stack.index() - 1) == "Circle r: 6 → 11"
     window.undo_action.trigger()
     assert "Circle 6 8 8" in to_text(doc.program)
 

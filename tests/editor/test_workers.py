@@ -98,3 +98,37 @@ def test_call_worker_reports_errors_as_messages(qtbot, jobs):
     jobs.start(worker)
     qtbot.waitUntil(lambda: not jobs.busy(), timeout=2000)
     assert errors == ["program has 400 tokens, over the limit"]
+
+
+class SlowProposer(RandomMutationProposer):
+    """Random mutations that take ``delay`` seconds a call, like a network on a busy machine."""
+
+    def __init__(self, delay: float):
+        self.delay = delay
+
+    def propose(self, target, programs, n, rng, locked):
+        time.sleep(self.delay)
+        return super().propose(target, programs, n, rng, locked)
+
+
+def test_stats_keep_coming_between_improvements_and_during_slow_batches(qtbot, jobs):
+    config = SearchConfig(beam_width=16, budget=1_000_000, max_depth=1_000_000)
+    proposer = SlowProposer(0.3)  # 16 programs: two chunks, 0.6 s a step
+    worker = SearchWorker(Target(checkerboard()), proposer, config, parse("(Circle 4 8 8)"), (), 3)
+    improvements, stats, seen_at = [], [], []
+    worker.progress.connect(improvements.append)
+    worker.stats.connect(lambda r: (stats.append(r), seen_at.append(time.perf_counter())))
+    jobs.start(worker)
+    t0 = time.perf_counter()
+    qtbot.wait(3000)
+    worker.cancel()
+    qtbot.waitUntil(lambda: not jobs.busy(), timeout=3000)
+    print(f"{len(stats)} stats, {len(improvements)} improvements in 3 s")
+    gaps = np.diff([t0, *seen_at])
+    assert len(stats) >= 6 and gaps.max() < 1.0, f"stats gaps: {np.round(gaps, 2)}"
+    assert len(stats) > len(improvements)
+    calls = [r.calls for r in stats]
+    assert calls == sorted(calls) and calls[-1] > 50  # several steps were counted
+    assert all(r.best_score is not None for r in stats[1:])
+    elapsed = [r.elapsed for r in stats]
+    assert elapsed == sorted(elapsed) and elapsed[-1] > 2.0

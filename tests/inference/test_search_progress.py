@@ -1,0 +1,74 @@
+"""The search's light progress reports: every step, calls that add up, views merged."""
+
+import numpy as np
+
+from inference.raster import render
+from inference.search import (
+    RandomMutationProposer,
+    SearchConfig,
+    SearchProgress,
+    Target,
+    beam_search,
+    view_search,
+)
+from inference.syntax import parse
+
+GOAL = parse("(- (+ (Circle 6 8 8) (Quad 12 5 3 2 45)) (Circle 2 8 8))")
+
+
+class ImageProposer(RandomMutationProposer):
+    """Random mutations that claim to look at the image, so view_search runs every view."""
+
+    uses_image = True
+
+
+def run(search, target, proposer, budget=600):
+    reports: list[SearchProgress] = []
+    config = SearchConfig(beam_width=8, budget=budget, max_depth=1000)
+    start = parse("(Circle 2 3 3)")
+    rng = np.random.default_rng(5)
+    events = list(search(target, proposer, rng, config, start, progress=reports.append))
+    return events, reports
+
+
+def test_beam_search_reports_every_step_not_only_improvements():
+    events, reports = run(beam_search, Target(render(GOAL, 128)), RandomMutationProposer())
+    steps = events[-1].depth
+    assert len(reports) > steps > len(events)  # before each step and after its scoring
+    calls = [r.calls for r in reports]
+    assert calls == sorted(calls) and calls[0] == 1 and calls[-1] == events[-1].calls
+    elapsed = [r.elapsed for r in reports]
+    assert elapsed == sorted(elapsed)
+    best = [r.best_score for r in reports]
+    assert best == sorted(best) and best[-1] == events[-1].score
+    assert {r.depth for r in reports} == set(range(steps + 1))
+
+
+def test_the_same_seed_gives_the_same_events_with_or_without_a_listener():
+    target = Target(render(GOAL, 128))
+    config = SearchConfig(beam_width=8, budget=300)
+    start = parse("(Circle 2 3 3)")
+    plain = list(
+        beam_search(target, RandomMutationProposer(), np.random.default_rng(1), config, start)
+    )
+    heard = list(
+        beam_search(
+            target,
+            RandomMutationProposer(),
+            np.random.default_rng(1),
+            config,
+            start,
+            progress=lambda r: None,
+        )  # fmt: skip
+    )
+    assert [(e.program, e.calls) for e in plain] == [(e.program, e.calls) for e in heard]
+
+
+def test_view_search_adds_up_the_calls_of_every_view():
+    drawn = Target(render(GOAL, 128), tolerance=1.0)
+    assert len(drawn.model_views()) == 3
+    events, reports = run(view_search, drawn, ImageProposer(), budget=900)
+    calls = [r.calls for r in reports]
+    assert calls == sorted(calls) and calls[-1] == events[-1].calls
+    assert calls[-1] > 600  # beyond the first view's share: all three were added
+    assert max(r.best_score for r in reports) == events[-1].score
