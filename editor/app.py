@@ -103,7 +103,7 @@ def build(
     def shutdown() -> None:
         autorun.stop()
         jobs.shutdown()
-        files.timer.stop()
+        files.stop_autosave()
         files.discard_autosave()
         log_bridge.detach()
 
@@ -112,7 +112,12 @@ def build(
 
 
 def start(window: MainWindow, path: str | None) -> None:
-    """First steps after showing the window: recovery, the file to open, model, autosave."""
+    """First steps after showing the window: recovery, the file to open, model, autosave.
+
+    A recovery file that cannot be read is set aside with a message
+    (``file_dialogs.offer_recovery``); autosave starts only after recovery, so nothing
+    overwrites the recovery file before the user has answered.
+    """
     files = window.p.files
     if not file_dialogs.offer_recovery(window, files) and path:
         file_dialogs.open_path(window, files, path)

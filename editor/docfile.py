@@ -89,45 +89,101 @@ def to_json(data: DocumentData) -> str:
 
 
 def from_json(text: str, name: str = "document") -> DocumentData:
-    """Parse ``.tsk`` text; :class:`ProgramFileError` on anything wrong."""
+    """Parse ``.tsk`` text; :class:`ProgramFileError` (one line naming ``name``) on anything
+    wrong: not JSON, nested too deeply, numbers too long, a field of the wrong type or value.
+
+    Every field is checked for its type before it is used, so a damaged or hand-edited file
+    can only ever give that one error (never a ``TypeError`` or ``KeyError`` from deeper in
+    the editor).
+    """
+    record = _json_record(text, name)
+    if record.get("format") != DOC_FORMAT:
+        raise ProgramFileError(f"{name}: not a TreeSketch document (no format '{DOC_FORMAT}')")
+    version = record.get("version")
+    if type(version) is not int or version != DOC_VERSION:
+        raise ProgramFileError(f"{name}: document version {_shown(version)} is unknown")
+    if "program" not in record:
+        raise ProgramFileError(f"{name}: the document has no program")
+    program_text = record["program"]
+    if not isinstance(program_text, str):
+        raise ProgramFileError(
+            f"{name}: program: expected program text, found {_shown(program_text)}"
+        )
+    try:
+        program = parse(program_text)
+    except ParseError as e:
+        raise ProgramFileError(f"{name}: program: {e}") from None
+    modality = record.get("modality", "filled")
+    if not isinstance(modality, str) or modality not in MODALITIES:
+        raise ProgramFileError(f"{name}: unknown modality {_shown(modality)}")
+    locked = record.get("locked", [])
+    if not isinstance(locked, list) or not all(type(p) is int for p in locked):
+        raise ProgramFileError(f"{name}: 'locked' must be a list of token positions")
+    target = _target_from(record.get("target_png"), name)
+    origin = _origin_from(record.get("origin"), name)
+    return DocumentData(program, target, modality, valid_locks(program, locked), origin)
+
+
+def _json_record(text: str, name: str) -> dict:
+    """The top-level JSON object of ``text``; one :class:`ProgramFileError` otherwise."""
     try:
         record = json.loads(text)
     except json.JSONDecodeError as e:
         raise ProgramFileError(
             f"{name}: not a TreeSketch document ({e.msg}, line {e.lineno})"
         ) from None
-    if not isinstance(record, dict) or record.get("format") != DOC_FORMAT:
-        raise ProgramFileError(f"{name}: not a TreeSketch document (no format '{DOC_FORMAT}')")
-    if record.get("version") != DOC_VERSION:
-        raise ProgramFileError(f"{name}: document version {record.get('version')!r} is unknown")
-    try:
-        program = parse(str(record["program"]))
-    except KeyError:
-        raise ProgramFileError(f"{name}: the document has no program") from None
-    except ParseError as e:
-        raise ProgramFileError(f"{name}: program: {e}") from None
-    modality = record.get("modality", "filled")
-    if modality not in MODALITIES:
-        raise ProgramFileError(f"{name}: unknown modality {modality!r}")
-    locked = record.get("locked", [])
-    if not isinstance(locked, list) or not all(isinstance(p, int) for p in locked):
-        raise ProgramFileError(f"{name}: 'locked' must be a list of token positions")
-    target = _target_from(record.get("target_png"), name)
-    origin = record.get("origin")
-    return DocumentData(
-        program, target, modality, valid_locks(program, locked), origin if origin else None
-    )
+    except RecursionError:
+        raise ProgramFileError(f"{name}: not a TreeSketch document (nested too deeply)") from None
+    except ValueError:  # a number over Python's limit on integer digits
+        raise ProgramFileError(
+            f"{name}: not a TreeSketch document (a number is too long)"
+        ) from None
+    if not isinstance(record, dict):
+        raise ProgramFileError(
+            f"{name}: not a TreeSketch document (a JSON {type(record).__name__}, not an object)"
+        )
+    return record
+
+
+def _shown(value: object) -> str:
+    """A short, safe description of a JSON value for an error message."""
+    if isinstance(value, str):
+        return repr(value if len(value) <= 40 else value[:40] + "…")
+    if isinstance(value, bool) or value is None:
+        return json.dumps(value)
+    if isinstance(value, int):
+        return str(value) if abs(value) < 10**12 else "a very large number"
+    if isinstance(value, float):
+        return repr(value)
+    return f"a JSON {'array' if isinstance(value, list) else 'object'}"
 
 
 def _target_from(encoded: object, name: str) -> np.ndarray:
-    if not encoded:
+    if encoded is None or encoded == "":
         return blank_target()
+    if not isinstance(encoded, str):
+        raise ProgramFileError(f"{name}: the sketch image is unreadable (not base64 text)")
     try:
-        data = base64.b64decode(str(encoded), validate=True)
+        data = base64.b64decode(encoded, validate=True)
         return load_target(data, TARGET_SIZE, ink="white")
     except (binascii.Error, ValueError) as e:
-        detail = str(e) if isinstance(e, ImageError) else "bad base64"
+        detail = e.reason if isinstance(e, ImageError) else "bad base64"
         raise ProgramFileError(f"{name}: the sketch image is unreadable ({detail})") from None
+
+
+def _origin_from(origin: object, name: str) -> str | None:
+    """The ``origin`` field: absent, or the absolute path of a file the document came from."""
+    if origin is None or origin == "":
+        return None
+    if not isinstance(origin, str):
+        raise ProgramFileError(f"{name}: 'origin' must be a file path, found {_shown(origin)}")
+    try:
+        usable = "\0" not in origin and bool(os.fsencode(origin)) and os.path.isabs(origin)
+    except UnicodeError:
+        usable = False
+    if not usable:
+        raise ProgramFileError(f"{name}: 'origin' is not a usable file path: {_shown(origin)}")
+    return origin
 
 
 def read_document(path: str | os.PathLike) -> DocumentData:

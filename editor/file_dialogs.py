@@ -45,7 +45,10 @@ def maybe_save(parent: QWidget, files: FileController) -> bool:
     )
     if answer == QMessageBox.StandardButton.Save:
         return save(parent, files)
-    return answer == QMessageBox.StandardButton.Discard
+    if answer == QMessageBox.StandardButton.Discard:
+        files.discard_autosave()  # discarded work must not come back after a crash
+        return True
+    return False
 
 
 def _attempt(parent: QWidget, title: str, action, errors=(OSError, ValueError)) -> bool:
@@ -63,7 +66,10 @@ def open_path(parent: QWidget, files: FileController, path: str) -> bool:
     if not maybe_save(parent, files):
         return False
     opening = functools.partial(files.open, path)
-    return _attempt(parent, "Cannot open the file", opening, (ProgramFileError, OSError))
+    if _attempt(parent, "Cannot open the file", opening, (ProgramFileError, OSError)):
+        return True
+    files.schedule_autosave()  # the document stays: keep its recovery file current
+    return False
 
 
 def open_dialog(parent: QWidget, files: FileController) -> bool:
@@ -112,9 +118,18 @@ def export_dialog(parent: QWidget, files: FileController, name: str) -> bool:
 
 
 def offer_recovery(parent: QWidget, files: FileController) -> bool:
-    """If the last session left unsaved work, offer to restore it; True when restored."""
+    """If the last session left unsaved work, offer to restore it; True when restored.
+
+    A recovery file that cannot be read is never offered and never stops the start: it is
+    renamed (``FileController.set_aside_recovery``) and a message says where it went.
+    """
     when = files.recovery_available()
     if when is None:
+        return False
+    try:
+        data = files.read_recovery()
+    except (ProgramFileError, OSError) as e:
+        _set_aside(parent, files, str(e))
         return False
     answer = QMessageBox.question(
         parent,
@@ -128,9 +143,27 @@ def offer_recovery(parent: QWidget, files: FileController) -> bool:
         files.discard_autosave()
         return False
     try:
-        files.recover()
-    except (ProgramFileError, OSError) as e:
-        _fail(parent, "Cannot recover", e)
-        files.discard_autosave()
+        files.recover(data)
+    except Exception as e:  # noqa: BLE001 - the last guard: a recovery file never blocks start
+        log.exception("recovering %s failed", files.autosave_path)
+        files.doc.new()
+        _set_aside(parent, files, f"{type(e).__name__}: {e}")
         return False
     return True
+
+
+def _set_aside(parent: QWidget, files: FileController, reason: str) -> None:
+    """Rename the unreadable recovery file out of the way and say where it went."""
+    aside = files.set_aside_recovery()
+    kept = (
+        f"The file was kept as\n{aside}\nso nothing is lost; you can send it with a bug report."
+        if aside is not None
+        else "It could not be kept and was deleted."
+    )
+    log.error("the recovery file is unreadable: %s", reason)
+    QMessageBox.warning(
+        parent,
+        "Recovery file set aside",
+        "TreeSketch did not close normally last time, but the work it autosaved cannot be "
+        f"read:\n{reason}\n\n{kept}",
+    )

@@ -3,11 +3,15 @@
 :class:`FileController` holds no widgets; the main window asks the user
 (file dialogs, "save changes?") and then calls it with explicit paths.
 
-Autosave: every :data:`AUTOSAVE_MS` while the document has unsaved changes,
-the whole document is written atomically to a recovery file (a ``.tsk`` whose
-``origin`` names the document's own file).  A clean exit deletes it, so a
-recovery file found at start-up means the last session ended abnormally;
-:meth:`FileController.recover` reopens it with the changes still unsaved.
+Autosave: :data:`AUTOSAVE_DELAY_MS` after the last change (a single-shot
+timer that every change restarts), the whole document is written atomically to
+a recovery file (a ``.tsk`` whose ``origin`` names the document's own file);
+when the document has no unsaved changes any more (saved, undone back to the
+saved state, discarded) the recovery file is deleted instead.  A clean exit
+deletes it too, so a recovery file found at start-up means the last session
+ended abnormally: :meth:`FileController.read_recovery` reads it (a file that
+cannot be read is set aside with :meth:`FileController.set_aside_recovery`)
+and :meth:`FileController.recover` reopens it with the changes still unsaved.
 """
 
 from __future__ import annotations
@@ -20,11 +24,13 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QStandardPaths, QTimer, Signal
 
 from editor import docfile
+from editor.docfile import DocumentData
 from editor.document import Document
 from editor.settings import Settings
 from inference.exports import export
 
-AUTOSAVE_MS = 30_000
+AUTOSAVE_DELAY_MS = 1500
+"""Quiet time after the last change before the recovery file is written."""
 log = logging.getLogger("treesketch.editor")
 
 EXPORT_FORMATS = {
@@ -65,8 +71,14 @@ class FileController(QObject):
         self.settings = settings
         self.autosave_path = Path(autosave_path) if autosave_path else default_autosave_path()
         self.timer = QTimer(self)
-        self.timer.setInterval(AUTOSAVE_MS)
+        self.timer.setSingleShot(True)
+        self.timer.setInterval(AUTOSAVE_DELAY_MS)
         self.timer.timeout.connect(self.autosave)
+        self._autosaving = False
+        doc.undo_stack.indexChanged.connect(self.schedule_autosave)
+        doc.dirtyChanged.connect(self.schedule_autosave)
+        doc.programChanged.connect(self.schedule_autosave)
+        doc.targetChanged.connect(self.schedule_autosave)
 
     def open(self, path: str | os.PathLike) -> None:
         """Open ``path``; ``ProgramFileError`` (one line) when it cannot be read."""
@@ -100,12 +112,27 @@ class FileController(QObject):
     # ----- autosave / recovery -------------------------------------------------------------
 
     def start_autosave(self) -> None:
-        """Start the periodic autosave timer."""
+        """Autosave from now on (after start-up recovery): each change restarts the timer."""
+        self._autosaving = True
         self.timer.start()
 
+    def stop_autosave(self) -> None:
+        """No more autosaves (at exit)."""
+        self._autosaving = False
+        self.timer.stop()
+
+    def schedule_autosave(self, *_args) -> None:
+        """(Re)start the autosave delay: the recovery file follows once changes pause."""
+        if self._autosaving:
+            self.timer.start()
+
     def autosave(self) -> bool:
-        """Write the recovery file if there are unsaved changes; True when written."""
+        """Write the recovery file if there are unsaved changes; True when written.
+
+        Without unsaved changes there is nothing to recover: the recovery file is deleted.
+        """
         if not self.doc.dirty:
+            self.discard_autosave()
             return False
         origin = str(self.doc.path) if self.doc.path else None
         try:
@@ -123,14 +150,42 @@ class FileController(QObject):
         except OSError:
             return None
 
-    def recover(self) -> None:
-        """Reopen the recovery file; the document keeps its origin path and stays unsaved."""
-        data = docfile.read_document(self.autosave_path)
+    def read_recovery(self) -> DocumentData:
+        """The recovery file's document; ``ProgramFileError`` (one line) when it is unreadable.
+
+        The file is checked field by field (``editor.docfile.from_json``), so a damaged one
+        gives that one error and nothing else.
+        """
+        return docfile.read_document(self.autosave_path)
+
+    def recover(self, data: DocumentData | None = None) -> None:
+        """Reopen the recovery file (or ``data`` already read from it); the document keeps
+        its origin path and stays unsaved."""
+        data = data if data is not None else self.read_recovery()
         self.doc.load(data, data.origin, dirty=True)
         log.info("recovered unsaved work from %s", self.autosave_path)
 
+    def set_aside_recovery(self) -> Path | None:
+        """Rename an unreadable recovery file to ``autosave.tsk.broken-<timestamp>`` next to
+        it (so it is not offered again but nothing is lost); the new path, or ``None`` when
+        it could not be moved (it is then deleted, so start-up never trips on it again)."""
+        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+        aside = self.autosave_path.with_name(f"{self.autosave_path.name}.broken-{stamp}")
+        n = 1
+        while aside.exists():
+            n += 1
+            aside = aside.with_name(f"{self.autosave_path.name}.broken-{stamp}-{n}")
+        try:
+            self.autosave_path.rename(aside)
+        except OSError as e:
+            log.error("could not set the unreadable recovery file aside: %s", e)
+            self.discard_autosave()
+            return None
+        log.warning("set the unreadable recovery file aside as %s", aside)
+        return aside
+
     def discard_autosave(self) -> None:
-        """Delete the recovery file (after a save or a clean exit)."""
+        """Delete the recovery file (after a save, a discard or a clean exit)."""
         try:
             self.autosave_path.unlink()
         except FileNotFoundError:
