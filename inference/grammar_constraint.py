@@ -9,10 +9,12 @@ edit, so decoding can never propose a broken program.
 
 Rules:
 
-* ``<POS k>``: ``k`` is a node start and the node's token span is disjoint
-  from every locked node's span.  So neither a locked node, nor anything
-  inside it, nor any *ancestor* of it (whose replacement would destroy it)
-  may be replaced.
+* ``<POS k>``: ``k`` is a node start that no lock protects
+  (:func:`inference.lock_rules.protected_positions`): neither a locked node,
+  nor anything inside it, nor any *ancestor* of it, nor the operator leaf of
+  an ancestor operation may be replaced.  So every edit keeps each locked
+  node's subtree and its chain of operators and sides from the root: a
+  locked hole stays a hole.
 * The replacement parses as the nonterminal of the node at ``k``: one number,
   one angle, one operator, or a whole shape, read by a pushdown automaton.
 * The replacement has at most ``max_replacement_tokens`` tokens (default 19,
@@ -37,6 +39,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
+from inference.lock_rules import protected_positions
 from inference.tokens import (
     ANGLE_BASE,
     CIRCLE_ID,
@@ -97,7 +100,8 @@ class EditConstraint:
 
     Args:
         program: the current program (at most ``max_program_tokens`` tokens).
-        locked_positions: positions of nodes that must survive the edit.
+        locked_positions: positions of locked nodes; the edit keeps each one's
+            subtree and chain (see :mod:`inference.lock_rules`).
         max_replacement_tokens: the longest replacement allowed.
         max_program_tokens: the longest edited program allowed.
         forbid_noop: forbid a replacement equal to the node it replaces.
@@ -120,14 +124,14 @@ class EditConstraint:
         self.program = program
         self.forbid_noop = forbid_noop
         nodes = dict(walk(program))
-        locked = []
+        locked_positions = tuple(locked_positions)
         for p in locked_positions:
             if p not in nodes:
                 raise KeyError(f"locked position {p} is not a node start")
-            locked.append((p, p + nodes[p].size))
+        protected = protected_positions(program, locked_positions)
         self._slots: dict[int, tuple[int, int, Node]] = {}
         for p, n in nodes.items():
-            if any(p < end and lo < p + n.size for lo, end in locked):
+            if p in protected:
                 continue
             budget = min(max_replacement_tokens, max_program_tokens - program.size + n.size)
             symbol = _SYMBOL_OF[n.nonterminal]

@@ -1,4 +1,9 @@
-"""Edit proposers for the search: the neural policy and random mutations (the baseline)."""
+"""Edit proposers for the search: the neural policy and random mutations (the baseline).
+
+Both keep every lock (:mod:`inference.lock_rules`): an edit never replaces a
+locked node, anything inside it, an ancestor of it or an ancestor's operator,
+so a locked shape keeps its subtree and its chain of operators and sides.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +13,10 @@ from typing import Protocol
 import numpy as np
 
 from inference.decoding import Proposal, evaluate_values, sample_edits
+from inference.lock_rules import protected_positions
 from inference.mutations import mutate
 from inference.target import Target
-from inference.tree import Node, node_at
+from inference.tree import Node
 
 
 class Proposer(Protocol):
@@ -24,7 +30,8 @@ class Proposer(Protocol):
         rng: np.random.Generator,
         locked: Sequence[frozenset[int]],
     ) -> list[list[Proposal]]:
-        """Up to ``n`` edits per program, never touching its ``locked`` positions."""
+        """Up to ``n`` edits per program that keep its ``locked`` nodes (their
+        subtrees and chains, :mod:`inference.lock_rules`)."""
         ...
 
     def values(self, target: Target, programs: Sequence[Node]) -> np.ndarray | None:
@@ -36,17 +43,17 @@ class RandomMutationProposer:
     """The no-learning baseline: random grammar mutations (DESIGN.md §2 noise)."""
 
     def propose(self, target, programs, n, rng, locked):
-        """Up to ``n`` random mutations per program whose spans avoid every locked span."""
+        """Up to ``n`` random mutations per program, none at a position a lock
+        protects (:func:`inference.lock_rules.protected_positions`)."""
         out = []
         for program, lock in zip(programs, locked, strict=True):
-            spans = [(p, p + node_at(program, p).size) for p in lock]
+            protected = protected_positions(program, lock)
             edits: list[Proposal] = []
             for _ in range(4 * n):
                 if len(edits) == n:
                     break
                 e = mutate(program, rng)
-                end = e.pos + node_at(program, e.pos).size
-                if all(end <= a or e.pos >= b for a, b in spans):
+                if e.pos not in protected:
                     edits.append(Proposal(e))
             out.append(edits)
         return out

@@ -14,9 +14,14 @@ recombines the binop's two operand masks the same way.  A round on an
 8-primitive program at 128×128 takes tens of milliseconds.
 
 A round that would exceed the budget evaluates only the first candidates
-(pre-order) it can afford.  Locked nodes (positions) and everything inside
-them are never changed; leaves elsewhere, including the operators of their
-ancestors, may be.
+(pre-order) it can afford.
+
+Locks (``locked``) follow :mod:`inference.lock_rules`: a leaf inside a
+locked node, and the operator of every operation above one, is never
+changed, so a locked hole stays a hole.  ``frozen`` nodes only keep their
+own subtrees (the operators above them may still flip): a search tool's
+"leave this part alone", as the REPL baseline polishes its newest primitive
+and that primitive's operator.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from typing import Protocol
 
 import numpy as np
 
+from inference.lock_rules import protected_positions
 from inference.model_inputs import shape_contexts
 from inference.raster import rasterizer
 from inference.tree import (
@@ -85,14 +91,16 @@ _LEAF_VALUES = {"Num": NUM_VALUES, "Angle": ANGLE_VALUES, "Op": OP_VALUES}
 
 
 def one_value_candidates(
-    program: Node, size: int, locked: Iterable[int] = ()
+    program: Node, size: int, locked: Iterable[int] = (), frozen: Iterable[int] = ()
 ) -> tuple[list[_Candidate], list[int]]:
-    """Every single-leaf change of ``program`` outside locked spans, and the packed
-    output (at ``size``) of the program after each change, in pre-order."""
-    spans = [(p, p + node_at(program, p).size) for p in locked]
+    """Every single-leaf change of ``program`` that keeps its locks and frozen
+    subtrees, and the packed output (at ``size``) of the program after each
+    change, in pre-order."""
+    protected = protected_positions(program, locked)
+    spans = [(p, p + node_at(program, p).size) for p in frozen]
 
     def free(pos: int) -> bool:
-        return all(not a <= pos < b for a, b in spans)
+        return pos not in protected and all(not a <= pos < b for a, b in spans)
 
     raster = rasterizer(size)
     contexts = shape_contexts(program, size)
@@ -140,6 +148,7 @@ def refine(
     score: float | None = None,
     max_steps: int | None = None,
     cancel: Callable[[], bool] | None = None,
+    frozen: Iterable[int] = (),
 ) -> Refinement:
     """Hill-climb ``program`` on ``target`` by the best single leaf change per round.
 
@@ -147,15 +156,18 @@ def refine(
         program: the start.
         target: scores packed masks at ``target.size`` (a filled or sketch target).
         budget: most candidate renders to evaluate (``None``: unlimited).
-        locked: positions of nodes whose subtrees must stay as they are.
+        locked: positions of locked nodes: their subtrees and the operators
+            above them stay as they are (:mod:`inference.lock_rules`).
         score: the start's score, if known (otherwise it is computed, one call).
         max_steps: most changes to apply (``None``: until no improvement).
         cancel: polled before every round; the climb stops when it returns True.
+        frozen: positions of nodes whose subtrees stay as they are, while the
+            operators above them may change (not a lock).
 
     Returns:
         A :class:`Refinement`; ``calls`` never exceeds ``budget``.
     """
-    locked = tuple(locked)
+    locked, frozen = tuple(locked), tuple(frozen)
     calls = 0
     if score is None:
         if budget is not None and budget < 1:
@@ -169,7 +181,7 @@ def refine(
         left = None if budget is None else budget - calls
         if left is not None and left <= 0:
             break
-        cands, outs = one_value_candidates(program, target.size, locked)
+        cands, outs = one_value_candidates(program, target.size, locked, frozen)
         if left is not None:
             cands, outs = cands[:left], outs[:left]
         if not cands:

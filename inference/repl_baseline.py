@@ -12,7 +12,7 @@ loop and replaces both networks by exhaustive scoring with the renderer:
    the empty program).  Score every candidate against the target (goal score,
    or outline fit for a sketch) and keep the best ``beam_width`` distinct ones.
 3. Polish each kept program's newest primitive (and its operator) by one-value
-   hill climbing (:func:`inference.refine.refine`, the rest locked), so the
+   hill climbing (:func:`inference.refine.refine`, the rest frozen), so the
    coarse grid need not hit exact values.
 4. Repeat until the target is solved, ``max_primitives`` is reached, a step
    no longer improves the best score, or the budget runs low; then refine the
@@ -135,12 +135,12 @@ def repl_search(
         kept = list({cands[i][0]: i for i in order[: 4 * cfg.beam_width]}.values())
         beam = [_Partial(cands[i][0], cands[i][1], scores[i]) for i in kept[: cfg.beam_width]]
         for k, part in enumerate(beam):
-            locked = (2,) if part.program.kind == "Binop" else ()
+            frozen = (2,) if part.program.kind == "Binop" else ()
             res = refine(
                 part.program,
                 target,
                 budget=min(cfg.polish_calls, cfg.budget - calls),
-                locked=locked,
+                frozen=frozen,
                 score=part.score,
                 cancel=cancel,
             )

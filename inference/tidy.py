@@ -17,6 +17,12 @@ here and too short there.  A solved program is therefore also *fitted*: one-
 value hill climbing (:func:`inference.refine.refine`) on the exact goal
 score against the drawing's pixels, taking only changes that keep it solved.
 Then the removals run once more.  Each try is one renderer call.
+
+Locks (:mod:`inference.lock_rules`): tidying never replaces a node that a
+lock protects.  A locked node and everything inside it stay as they are, and
+so does every operation above it: it keeps both operands (even one that does
+nothing) and its operator, so the locked shape keeps its chain of operators
+and sides.  Elsewhere, removals, upright quads and fitting go on as usual.
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from inference.edits import Edit
+from inference.lock_rules import protected_positions
 from inference.refine import refine
 from inference.target import Target
 from inference.tree import BINOP, QUAD, Node, quad, walk
@@ -42,9 +49,11 @@ def tidy(
     """``program`` without the operands that do nothing, and the renderer calls spent.
 
     Args:
-        locked: locked subtrees are never dropped or changed (an operation
-            holding one may still lose its other operand).  Positions may move,
-            so do not reuse ``locked`` for the result.
+        locked: locked nodes keep their subtrees and chains: they are never
+            dropped or changed, and no operation above one is removed or has
+            its operator changed.  Positions may move, so do not reuse
+            ``locked`` for the result (:func:`inference.lock_rules.follow_locks`
+            finds them again).
         score: ``program``'s score, when known (saves a call).
         max_calls: stop after this many renderer calls (``None``: no limit).
     """
@@ -111,26 +120,18 @@ def _simplify(state: _State, target: Target) -> None:
 
 
 def _removals(program: Node, locked: frozenset[int]) -> list[tuple[Edit, frozenset[int]]]:
-    """Every "keep one operand" edit that drops nothing locked, with the locks after it."""
+    """Every "keep one operand" edit of an operation no lock protects, with the
+    locks after it (all outside the operation, so they only shift)."""
+    protected = protected_positions(program, locked)
     out = []
     for pos, node in walk(program):
-        if node.kind != BINOP or pos in locked:
+        if node.kind != BINOP or pos in protected:
             continue
         end = pos + node.size
-        offsets = node.child_offsets()
         keeps = (1, 2) if node.children[0].value == "+" else (1,)
         for keep in keeps:
-            kept, start = node.children[keep], pos + offsets[keep]
-            dropped = node.children[3 - keep]
-            d_start = pos + offsets[3 - keep]
-            if any(d_start <= p < d_start + dropped.size for p in locked):
-                continue
-            after = frozenset(
-                p - (start - pos) if start <= p < start + kept.size
-                else p + kept.size - node.size if p >= end
-                else p
-                for p in locked
-            )  # fmt: skip
+            kept = node.children[keep]
+            after = frozenset(p + kept.size - node.size if p >= end else p for p in locked)
             out.append((Edit(pos, kept), after))
     return out
 
@@ -146,9 +147,10 @@ def upright(quad_node: Node) -> Node:
 
 def _upright_quads(program: Node, locked: frozenset[int]) -> list[tuple[Edit, frozenset[int]]]:
     """Edits that make every unlocked quad :func:`upright` (where that changes it)."""
+    protected = protected_positions(program, locked)
     out = []
     for pos, node in walk(program):
-        if node.kind == QUAD and not any(pos <= p < pos + node.size for p in locked):
+        if node.kind == QUAD and pos not in protected:
             new = upright(node)
             if new != node:
                 out.append((Edit(pos, new), locked))  # same size: the locks stay

@@ -5,6 +5,7 @@ import pytest
 from hypothesis import given
 
 from inference.grammar_constraint import EditConstraint, random_constrained_edit
+from inference.lock_rules import locks_kept, protected_positions
 from inference.syntax import parse
 from inference.tokens import (
     CIRCLE_ID,
@@ -85,6 +86,9 @@ def test_thousands_of_random_edits_are_valid():
         locked = [int(p) for p in rng.choice(nodes, size=rng.integers(0, 3), replace=False)]
         locked = [p for p in locked if p != 0]
         constraint = EditConstraint(tree, locked, forbid_noop=bool(rng.integers(2)))
+        if not constraint.positions:  # the locks protect every node (e.g. both operands)
+            assert protected_positions(tree, locked) == set(nodes)
+            continue
         pos, new = _decode_randomly(constraint, rng)
         old = node_at(tree, pos)
         assert new.nonterminal == old.nonterminal
@@ -97,14 +101,28 @@ def test_thousands_of_random_edits_are_valid():
         for lp in locked:
             assert not _spans_overlap(pos, lp, tree)
             assert node_at(edited, lp + shift if lp > pos else lp) == node_at(tree, lp)
+        assert locks_kept(tree, locked, edited)
 
 
-def test_locked_nodes_forbid_their_span_and_ancestors():
-    # Lock the quad at 10: forbidden are 10..17 (itself, inside), 8 and 0 (ancestors).
+def test_locked_nodes_forbid_their_span_ancestors_and_ancestor_operators():
+    # Lock the quad at 10: forbidden are 10..17 (itself, inside), 8 and 0 (ancestors)
+    # and 9 and 1 (the ancestors' operators): the quad stays material cut from the circle.
     constraint = EditConstraint(EXAMPLE, [10])
-    assert constraint.positions == [1, 2, 4, 5, 6, 9, 18, 20, 21, 22]
-    with pytest.raises(ValueError, match="not allowed"):
-        constraint.start().advance(pos_id(8))
+    assert constraint.positions == [2, 4, 5, 6, 18, 20, 21, 22]
+    for forbidden in (8, 1, 9):
+        with pytest.raises(ValueError, match="not allowed"):
+            constraint.start().advance(pos_id(forbidden))
+
+
+def test_a_locked_hole_keeps_its_difference():
+    # The filed bug: the hole (Circle 2 8 8) was locked and the root '-' became '+'.
+    program = parse("(- (Quad 8 8 6 6 0) (Circle 2 8 8))")
+    constraint = EditConstraint(program, [10])
+    assert constraint.positions == [2, 4, 5, 6, 7, 8]  # the quad and its values only
+    rng = np.random.default_rng(5)
+    for _ in range(200):
+        pos, new = constraint.random_edit(rng)
+        assert replace_at(program, pos, new).children[0].value == "-"
 
 
 def test_nothing_editable_raises():

@@ -75,7 +75,11 @@ def test_locked_leaves_and_subtrees_are_never_changed():
     last_circle = program.size - 7
     res = refine(program, target, locked=[last_circle])
     assert node_at(res.program, last_circle) == node_at(program, last_circle)
-    cands, _ = one_value_candidates(program, 128, locked=[2])  # the left operand: only 2 leaves
+    # the left operand locked: only the right circle's values, not the root's '-' above it
+    cands, _ = one_value_candidates(program, 128, locked=[2])
+    assert {c.pos for c in cands} == set(range(program.size - 5, program.size - 2))
+    # frozen (the REPL baseline's "leave it alone"): the root's operator may flip
+    cands, _ = one_value_candidates(program, 128, frozen=[2])
     assert {c.pos for c in cands} == {1, *range(program.size - 5, program.size - 2)}
 
 

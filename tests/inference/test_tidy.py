@@ -4,6 +4,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from inference.lock_rules import follow_locks
 from inference.raster import render
 from inference.syntax import parse, to_text
 from inference.target import Target
@@ -81,10 +82,22 @@ def test_a_drawn_target_is_fitted_closer_and_stays_solved():
 
 def test_locks_follow_removals_and_are_not_fitted():
     drawn = Target(render(parse("(Quad 8 8 6 4 0)")), tolerance=1.0)
-    program = parse("(+ (Circle 0 1 1) (Quad 8 8 7 4 0))")  # the circle is empty
+    # two empty circles, then the quad
+    program = parse("(+ (+ (Circle 0 1 1) (Circle 0 2 2)) (Quad 8 8 7 4 0))")
     quad_pos = 2 + program.children[1].size
     assert to_text(tidy(program, drawn)[0]) == "(Quad 8 8 6 4 0)"
-    assert to_text(tidy(program, drawn, locked=[quad_pos])[0]) == "(Quad 8 8 7 4 0)"
+    tidied, _ = tidy(program, drawn, locked=[quad_pos])
+    # the inner union is not above the lock and goes; the root keeps both operands
+    assert to_text(tidied) == "(+ (Circle 0 1 1) (Quad 8 8 7 4 0))"
+    assert follow_locks(program, [quad_pos], tidied) == {8}
+
+
+def test_a_locked_hole_keeps_its_operation_even_where_it_cuts_nothing():
+    target = Target(render(parse("(Quad 8 8 6 6 0)")))
+    program = parse("(- (Quad 8 8 6 6 0) (Circle 1 1 1))")  # the cut misses the quad
+    hole = 2 + program.children[1].size
+    assert to_text(tidy(program, target)[0]) == "(Quad 8 8 6 6 0)"
+    assert tidy(program, target, locked=[hole])[0] == program
 
 
 @settings(max_examples=40, deadline=None)
