@@ -1,9 +1,11 @@
 """Locked positions and how they move when the program is edited (no Qt).
 
-A lock is the token position of a node the model may not touch
-(``inference.grammar_constraint``: neither the node, nor anything inside it,
-nor an ancestor).  The user may still edit a locked node by hand.  Positions
-are first-token indices, so every edit moves the locks behind it:
+A lock is the token position of a node that keeps its place in the picture
+(:mod:`inference.lock_rules`): no automatic edit changes the node, anything
+inside it, an ancestor of it or the operator of an ancestor, so a locked hole
+stays a hole.  The user may still edit a locked node by hand, but not what
+lies above it (the tree panel refuses such an edit and asks to unlock first).
+Positions are first-token indices, so every edit moves the locks behind it:
 
 * an edit at ``pos`` replacing a node of ``old_size`` tokens by one of
   ``new_size`` shifts every lock after ``pos + old_size`` by
@@ -16,7 +18,8 @@ are first-token indices, so every edit moves the locks behind it:
 
 :func:`diff_edit` turns two programs into the single smallest edit between
 them, and :func:`relocate_locks` carries locks across it by finding the
-locked subtrees again; the editor uses both to record a search result.
+locked subtrees again, at the same chain (path from the root) first; the
+editor uses both to record a search result.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from inference.edits import Edit
+from inference.lock_rules import follow
 from inference.tree import Node, node_at, walk
 
 Moved = tuple[int, int, int]
@@ -82,17 +86,29 @@ def relocate_locks(program: Node, locked: Iterable[int], edit: Edit) -> frozense
     """Locks after ``edit`` when its replacement still contains the locked subtrees.
 
     Locks outside the replaced span move as in :func:`shift_locks`.  Each
-    locked node inside the span is looked up in the replacement (equal
-    subtrees, in token order); one that is no longer there is dropped.
+    locked node inside the span is looked up in the edited program: first at
+    its old chain (:func:`inference.lock_rules.follow`: the same path, the same
+    operators and an equal subtree, which is where a search result that kept
+    its locks has it, even when a copy of it turned up elsewhere); failing that
+    (a program typed by hand), the first equal subtree of the replacement in
+    token order not taken yet.  One that is no longer there is dropped.
     """
     old = node_at(program, edit.pos)
     end = edit.pos + old.size
     inner = sorted(p for p in locked if edit.pos <= p < end)
     outer = [p for p in locked if not edit.pos <= p < end]
     result = set(shift_locks(outer, edit.pos, old.size, edit.replacement.size))
-    candidates = list(walk(edit.replacement, edit.pos))
-    start = 0
+    after = edit.apply(program)
+    lost = []
     for p in inner:
+        q = follow(program, p, after)
+        if q is not None and edit.pos <= q < edit.pos + edit.replacement.size:
+            result.add(q)
+        else:
+            lost.append(p)
+    candidates = [(q, n) for q, n in walk(edit.replacement, edit.pos) if q not in result]
+    start = 0
+    for p in lost:
         wanted = node_at(program, p)
         for j in range(start, len(candidates)):
             q, node = candidates[j]

@@ -207,7 +207,7 @@ class MainWindow(QMainWindow):
         doc.pathChanged.connect(self._update_title)
         doc.targetChanged.connect(self._modality_maybe_changed)
         p.files.recentChanged.connect(self._fill_recent)
-        for source in (p.sketch_pad, p.program_text, p.assistant, p.autorun):
+        for source in (p.sketch_pad, p.program_text, p.tree_panel, p.assistant, p.autorun):
             source.message.connect(self.show_message)
         p.log_bridge.record.connect(p.log_pane.append)
         p.sketch_pad.penWidthChanged.connect(self._pen_width_changed)

@@ -8,17 +8,25 @@ are declared in :data:`NODE_ACTIONS`, shown in the context menu and offered
 to the window's Edit menu.  Selecting a row selects the node in the
 document (the render view outlines its shape); a locked subtree shows a
 padlock; a previewed proposal is highlighted in green.
+
+Hand edits and locks (:func:`inference.lock_rules.hand_edit_conflicts`): the
+user may edit a locked node itself and anything inside it, but an edit that
+would change what lies above another locked node (the operator of an
+operation above it, wrapping, duplicating or replacing that operation,
+deleting an operand next to it) is refused: nothing changes and
+:attr:`TreePanel.message` asks the user to unlock that node first.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPoint, Qt, QTimer
+from PySide6.QtCore import QPoint, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QBrush, QColor, QKeySequence
 from PySide6.QtWidgets import QMenu, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
 
 from editor import commands
 from editor.document import Document
 from editor.value_editors import POS_ROLE, ValueDelegate, lock_icon, value_text
+from inference.lock_rules import conflict_message, hand_edit_conflicts
 from inference.syntax import to_text
 from inference.tree import ANGLE, BINOP, CIRCLE, NUM, OP, SHAPE, Node, node_at
 
@@ -41,7 +49,7 @@ NODE_ACTIONS = [  # (key, label, shortcut, command factory)
     ),
     ("duplicate", "Duplicate", "Ctrl+D", commands.duplicate),
     ("delete", "Delete", QKeySequence.StandardKey.Delete, commands.delete),
-    ("lock", "Lock (the model may not change it)", "Ctrl+L", None),
+    ("lock", "Lock (keep it as it is in the picture)", "Ctrl+L", None),
 ]
 
 
@@ -52,8 +60,18 @@ def row_label(node: Node) -> str:
     return node.kind
 
 
+LOCK_TIP = "Locked: it and the operations above it stay as they are (unlock: Ctrl+L)"
+HELD_TIP = "A locked shape lies below: unlock it (Ctrl+L) to change this operation"
+
+
 class TreePanel(QWidget):
-    """A QTreeWidget of the document's program, with in-place editing and node actions."""
+    """A QTreeWidget of the document's program, with in-place editing and node actions.
+
+    Signals:
+        message: a line for the status bar (a refused hand edit says why).
+    """
+
+    message = Signal(str)
 
     def __init__(self, doc: Document, parent: QWidget | None = None):
         super().__init__(parent)
@@ -121,7 +139,9 @@ class TreePanel(QWidget):
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsEditable)
         if pos in locked:
             item.setIcon(0, lock_icon())
-            item.setToolTip(0, "Locked: the model may not change this subtree")
+            item.setToolTip(0, LOCK_TIP)
+        if node.kind == BINOP and any(pos + 2 <= q < pos + node.size for q in locked):
+            item.setToolTip(1, HELD_TIP)
         self._mark_preview(item, pos, edit_pos)
         self._items[pos] = item
         offsets = node.child_offsets() if node.children else ()
@@ -176,7 +196,22 @@ class TreePanel(QWidget):
         if node_at(self.doc.program, pos).value == value or self.doc.busy:
             return
         # deferred: the editor that reported the value must close before the rows are rebuilt
-        QTimer.singleShot(0, lambda: self.doc.push(commands.set_value(self.doc, pos, value)))
+        QTimer.singleShot(0, lambda: self.hand_edit(pos, commands.set_value(self.doc, pos, value)))
+
+    def hand_edit(self, acted: int, command: commands.EditCommand) -> bool:
+        """Push ``command``, the user's edit of the node at ``acted``, unless it breaks a lock.
+
+        A refused edit changes nothing and emits :attr:`message` naming the
+        locked node to unlock first.  Returns True when the edit was pushed.
+        """
+        program, locked = self.doc.program, self.doc.locked
+        after = command.edit.apply(program)
+        conflicts = hand_edit_conflicts(program, locked, acted, after)
+        if conflicts:
+            self.message.emit(conflict_message(program, conflicts))
+            return False
+        self.doc.push(command)
+        return True
 
     def _update_actions(self) -> None:
         pos = self.selected_pos()
@@ -197,9 +232,11 @@ class TreePanel(QWidget):
             self.doc.push(commands.lock(self.doc, pos, pos not in self.doc.locked))
             return
         try:
-            self.doc.push(factory(self.doc, pos))
+            command = factory(self.doc, pos)
         except ValueError:
             return  # not applicable to this node (the action is disabled then)
+        if not self.hand_edit(pos, command):
+            return
         if key in ("wrap_plus", "wrap_minus", "duplicate"):
             self.doc.set_selected(pos)
 
