@@ -38,9 +38,10 @@ import numpy as np
 
 from inference.fileio import atomic_write_bytes, read_problems, read_text
 from inference.images import load_target
-from inference.raster import render
+from inference.raster import rasterizer, render
 from inference.score import goal_score
 from inference.search import SearchEvent, Target
+from inference.shape_match import ShapeMatch
 from inference.sketch import simulate_drawing, simulate_sketch
 from inference.syntax import to_text
 from inference.synthesize import final_event, run_method
@@ -55,6 +56,9 @@ CHECKPOINTS = (500, 1000, 2000, 5000)
 TRUE_SHAPE = 0.9
 """A sketch solve is the *true shape* when its goal score against the reference program's
 render is at least this (an outline fit cannot tell a shape from its complement)."""
+RIGHT_SHAPE = 0.95
+"""A result is the *right shape* when its goal score against the reference program's render
+is at least this and it has the same parts and holes (:mod:`inference.shape_match`)."""
 
 
 @dataclass(frozen=True)
@@ -81,6 +85,18 @@ class Record:
     primitives: int
     program: str
     truth_score: float = 0.0
+    right_shape: bool = False
+
+    @property
+    def false_solve(self) -> bool:
+        """Reported solved, but not the right shape (see :data:`RIGHT_SHAPE`)."""
+        return self.solved and not self.right_shape
+
+    @property
+    def kind(self) -> str:
+        """The part kind of an id ``<kind>-<n>`` (:mod:`inference.cad_parts`), else ``""``."""
+        head, _, tail = self.problem.rpartition("-")
+        return head if head and tail.isdigit() else ""
 
 
 def load_problems(
@@ -166,6 +182,10 @@ def run_bench(
             rng = np.random.default_rng([seed, pb.index])
             t0 = time.perf_counter()
             last = final_event(runner(pb.target, rng, budget, cancel))
+            truth = render(pb.program, 128)
+            found = render(last.program, 128)
+            truth_score = goal_score(found, truth)
+            same_features = not ShapeMatch(pack(truth), 128).mismatches(pack(found))
             rec = Record(
                 pb.id,
                 name,
@@ -175,12 +195,18 @@ def run_bench(
                 time.perf_counter() - t0,
                 pb.program.sigma,
                 to_text(last.program),
-                goal_score(render(last.program, 128), render(pb.program, 128)),
+                truth_score,
+                truth_score >= RIGHT_SHAPE and same_features,
             )
             records.append(rec)
             if progress is not None:
                 progress(name, rec)
     return records
+
+
+def pack(mask: np.ndarray) -> int:
+    """A 128×128 ``bool`` mask, bit-packed (:mod:`inference.raster`)."""
+    return rasterizer(128).pack(mask)
 
 
 def solve_curve(records: Sequence[Record], budgets: Sequence[int]) -> list[float]:
@@ -208,6 +234,9 @@ def summarize(records: Sequence[Record], budget: int) -> dict:
             "solve_rate": len(solved) / max(len(recs), 1),
             "mean_score": float(np.mean([r.score for r in recs])) if recs else 0.0,
             "solved_true_shape": sum(r.truth_score >= TRUE_SHAPE for r in solved),
+            "right_shape": sum(r.right_shape for r in recs),
+            "false_solves": sum(r.false_solve for r in recs),
+            "kinds": _by_kind(recs),
             "median_seconds_solved": _median([r.seconds for r in solved]),
             "median_calls_solved": _median([r.calls for r in solved]),
             "total_seconds": float(sum(r.seconds for r in recs)),
@@ -218,6 +247,18 @@ def summarize(records: Sequence[Record], budget: int) -> dict:
     return out
 
 
+def _by_kind(records: Sequence[Record]) -> dict[str, list[int]]:
+    """``kind → [right shape, false solves, problems]`` for part ids (empty otherwise)."""
+    out: dict[str, list[int]] = {}
+    if records and all(r.kind for r in records):
+        for r in records:
+            row = out.setdefault(r.kind, [0, 0, 0])
+            row[0] += r.right_shape
+            row[1] += r.false_solve
+            row[2] += 1
+    return out
+
+
 def _median(values: list[float]) -> float | None:
     return float(statistics.median(values)) if values else None
 
@@ -225,12 +266,15 @@ def _median(values: list[float]) -> float | None:
 def markdown_table(summary: dict, notes: Sequence[str] = (), sketch: bool = False) -> str:
     """The summary as a markdown table (plus notes, e.g. methods not run).
 
-    With ``sketch``, a column counts the solves that are the true shape (see
-    :data:`TRUE_SHAPE`).
+    With ``sketch`` (any inexact target: sketches and drawings), columns count the solves
+    that are the true shape (see :data:`TRUE_SHAPE`), the results that are the right
+    shape (:data:`RIGHT_SHAPE`) and the false solves (solved, not the right shape); for
+    part ids (:mod:`inference.cad_parts`) a second table breaks them down by kind.
     """
     cps = summary["checkpoints"]
     head = ["method", "solved", "rate", "mean score", "median s / solved", "median calls / solved"]
     head += [f"solved, true shape (goal ≥ {TRUE_SHAPE})"] if sketch else []
+    head += ["right shape", "false solves"] if sketch else []
     head += [f"{b} prims" for b in (f"{lo}–{hi}" for lo, hi in PRIMITIVE_BANDS)]
     head += [f"≤{b} calls" for b in cps]
     lines = ["| " + " | ".join(head) + " |", "|" + " --- |" * len(head)]
@@ -245,13 +289,31 @@ def markdown_table(summary: dict, notes: Sequence[str] = (), sketch: bool = Fals
             "—" if calls is None else f"{calls:.0f}",
         ]
         row += [f"{m['solved_true_shape']}/{m['n']}"] if sketch else []
+        row += [f"{m['right_shape']}/{m['n']}", str(m["false_solves"])] if sketch else []
         row += [f"{s}/{n}" for s, n in m["bands"].values()]
         row += [f"{f:.3f}" for f in m["at_checkpoints"]]
         lines.append("| " + " | ".join(row) + " |")
     text = "\n".join(lines) + "\n"
+    kinds = [(name, m["kinds"]) for name, m in summary["methods"].items() if m.get("kinds")]
+    if kinds:
+        text += "\n" + _kind_table(kinds)
     if notes:
         text += "\n" + "\n".join(f"- {n}" for n in notes) + "\n"
     return text
+
+
+def _kind_table(kinds: list[tuple[str, dict[str, list[int]]]]) -> str:
+    """Right shape (false solves) by part kind, one column per method."""
+    names = list(dict.fromkeys(k for _, per in kinds for k in per))
+    lines = ["| part kind | " + " | ".join(m for m, _ in kinds) + " |"]
+    lines.append("|" + " --- |" * (len(kinds) + 1))
+    for kind in names:
+        cells = []
+        for _, per in kinds:
+            right, false, n = per.get(kind, [0, 0, 0])
+            cells.append(f"{right}/{n} ({false})")
+        lines.append(f"| {kind} | " + " | ".join(cells) + " |")
+    return "Right shape by part kind (false solves in brackets):\n\n" + "\n".join(lines) + "\n"
 
 
 def plot_png(summary: dict, title: str = "") -> bytes:
