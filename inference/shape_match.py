@@ -31,8 +31,9 @@ the other mask.  Otherwise something is wrong, and :func:`compare` says what:
   closer than :data:`NEAR_GAP_PX` (a gap between parts, or a wall between
   holes, that the pen and the edge tolerance can close).
 
-Only the canvas inside a band of :data:`BORDER_BAND_PX` along its border is
-compared, since a drawn edge along the border of a clipped shape is unreliable.
+Features that reach into a band of :data:`BORDER_BAND_PX` along the canvas
+border also count as near, since a drawn edge along the border of a clipped
+shape is unreliable.
 
 Edge displacement up to the tolerance keeps every significant feature
 overlapping its counterpart, so a program that is right up to its edges
@@ -54,9 +55,11 @@ SIGNIFICANT_PX = 3
 VISIBLE_PX = 1
 """Erosion (pixels) a feature must survive to be seen at all: 3 px wide."""
 BORDER_BAND_PX = 8
-"""Pixels along the canvas border (at 128×128: two canvas units, one grid step) left out of
-the comparison: a drawing's edge along the border of a clipped shape wanders in and out of
-the canvas, and may join or close off what touches the border."""
+"""A band along the canvas border (pixels at 128×128: two canvas units, one grid step).  A
+drawing's edge along the border of a clipped shape wanders in and out of the canvas, and may
+join parts or close off holes there: features that reach into the band count as near each
+other and the outer background (joining or splitting them is not a change of shape), and a
+sketch's strokes inside it are not lines."""
 NEAR_GAP_PX = 8
 """Two parts this close (pixels at 128×128: two units, the edge tolerance on each side), or
 two holes with a wall this thin, may be joined or split by a drawing's pen and wobble: that
@@ -173,7 +176,6 @@ class FeatureFinder:
         pen line along the border does not close a hole).
         """
         out = []
-        mask &= self.interior
         background = self.full & ~mask
         core = self._erode(mask, self.visible_px)
         thin = mask & ~self.bits.dilations(core, [self.visible_px])[0]
@@ -281,8 +283,10 @@ class ShapeMatch:
         self._grown: dict[int, int] = {}
 
     def _near(self, a: Feature, b: Feature) -> bool:
-        """True when ``a`` and ``b`` are at most ``2 · reach`` pixels apart."""
-        if a.outer and b.outer:
+        """True when ``a`` and ``b`` are at most ``2 · reach`` pixels apart, or both reach
+        into the border band (the outer background always does)."""
+        edge = self.finder.full & ~self.finder.interior
+        if (a.outer or a.pixels & edge) and (b.outer or b.pixels & edge):
             return True
         grown = []
         for f in (a, b):
