@@ -24,10 +24,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from editor import file_dialogs
+from editor import commands, file_dialogs
 from editor.files import EXPORT_FORMATS
 from editor.preferences import PreferencesDialog, apply_theme
+from editor.quick_guide import QuickGuide, key_text
 from editor.sketch_pad import IMAGE_SUFFIXES
+from inference.images import looks_filled
 
 log = logging.getLogger("treesketch.editor")
 Std = QKeySequence.StandardKey
@@ -76,6 +78,7 @@ class MainWindow(QMainWindow):
         self.undo_action.setIconText("Undo")  # the menu says what; keep the tool bar steady
         self.redo_action.setIconText("Redo")
         self.actions_by_name: dict[str, QAction] = {}
+        self.quick_guide: QuickGuide | None = None
         self._menus()
         self._toolbar()
         self.statusBar().showMessage("Ready")
@@ -141,7 +144,10 @@ class MainWindow(QMainWindow):
                 None,
                 ("Reload Model", None, p.assistant.load_model),
             ],
-            "&Help": [("About TreeSketch", None, self.about)],
+            "&Help": [
+                ("Quick Guide", _standard(Std.HelpContents, "F1"), self.show_quick_guide),
+                ("About TreeSketch", None, self.about),
+            ],
         }
         for title, entries in menus.items():
             menu = self.menuBar().addMenu(title)
@@ -211,6 +217,14 @@ class MainWindow(QMainWindow):
             source.message.connect(self.show_message)
         p.log_bridge.record.connect(p.log_pane.append)
         p.sketch_pad.penWidthChanged.connect(self._pen_width_changed)
+        # dialogs after the load or drop has returned (a drop must not wait on a dialog)
+        p.sketch_pad.imageFailed.connect(
+            lambda path, why: QTimer.singleShot(0, self, lambda: self._image_failed(path, why))
+        )
+        p.sketch_pad.imageLoaded.connect(
+            lambda path: QTimer.singleShot(0, self, lambda: self._image_loaded(path))
+        )
+        p.sketch_pad.canvas.hint = self.pad_hint()
         p.autorun.stateChanged.connect(lambda s: self.statusBar().showMessage(f"Auto-run: {s}"))
         self._modality = doc.modality
 
@@ -261,6 +275,56 @@ class MainWindow(QMainWindow):
         self.p.proposals.budget.setValue(prefs.budget)
         if prefs.model_path != old.model_path:
             self.p.assistant.load_model()
+
+    def pad_hint(self) -> str:
+        """The empty sketch pad's hint, naming the keys the window's actions really have."""
+        tools = {n: key_text(a) for n, a in self.p.sketch_pad.tool_actions.items()}
+        keys = self.p.proposals.actions_by_key
+        load = key_text(self.actions_by_name["Load Target Image…"])
+        return (
+            f"Draw a shape here: pen ({tools['pen']}), rectangle ({tools['rect']}), "
+            f"ellipse ({tools['ellipse']}); fill ({tools['fill']}) makes an outline solid. "
+            f"Or drop an image here ({load} to choose one).\n\n"
+            f"Then Propose ({key_text(keys['propose'])}) or Auto-run "
+            f"({key_text(keys['autorun'])}).\n"
+            f"Help ▸ Quick Guide ({key_text(self.actions_by_name['Quick Guide'])})"
+        )
+
+    def show_quick_guide(self) -> QuickGuide:
+        """Show the quick guide and shortcut list (non-modal; one window, brought to front)."""
+        guide = self.quick_guide = self.quick_guide or QuickGuide(self)
+        guide.refresh()
+        guide.show()
+        guide.raise_()
+        guide.activateWindow()
+        return guide
+
+    def _image_failed(self, path: str, reason: str) -> None:
+        log.error("cannot load the image %s: %s", path, reason)
+        text = f"TreeSketch cannot load {Path(path).name}: {reason[:1].upper()}{reason[1:]}."
+        if reason.startswith("not an image"):
+            text = (
+                f"{Path(path).name} is not an image TreeSketch can read.\n\n"
+                "Choose a PNG, JPEG or BMP file: a drawing or a photo of one."
+            )
+        QMessageBox.warning(self, "Cannot load the image", text)
+
+    def _image_loaded(self, path: str) -> None:
+        doc = self.p.doc
+        self.show_message(f"Loaded {Path(path).name} as the target")
+        if doc.modality != "sketch" or not looks_filled(doc.target):
+            return
+        answer = QMessageBox.question(
+            self,
+            "A filled shape?",
+            f"{Path(path).name} looks like a filled shape, but the target is set to "
+            "Outline sketch, which reads every inked pixel as a line.\n\n"
+            "Switch the target to Filled shape?",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            QMessageBox.StandardButton.Yes,
+        )
+        if answer == QMessageBox.StandardButton.Yes:
+            doc.push(commands.set_modality(doc, "filled"))
 
     def about(self) -> None:
         """The About box."""

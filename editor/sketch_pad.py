@@ -5,10 +5,11 @@ turns the closed region under the cursor solid (slivers between strokes
 included, see ``editor.region_fill``), and rectangle and ellipse tools that
 snap to shapes a program can draw while the grid shows.  Every stroke, fill,
 shape, clear or loaded image is one undo step (``commands.set_target``).  Images load by
-file dialog or drag and drop (PNG, JPEG, BMP; scaled to fit; dark-on-light
-and light-on-dark are both understood).  The modality box says whether the
-target is a filled shape or an outline sketch.  Zoom with the wheel, pan with
-the middle button or Alt + drag.
+file dialog or drag and drop (PNG, JPEG, BMP; scaled to fit; read the way they were
+drawn: the colour filling most of the image's border is the paper, the rest ink).
+The modality box says whether the target is a filled shape or an outline sketch.
+Zoom with the wheel, pan with the middle button or Alt + drag.  While the pad has no
+ink it shows a hint saying what to do (:attr:`SketchCanvas.hint`).
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ from editor.docfile import TARGET_SIZE
 from editor.document import Document
 from editor.region_fill import fill_region
 from inference.geometry import CANVAS
-from inference.images import INK_BLACK, INK_WHITE, ImageError, load_target
+from inference.images import INK_AUTO, ImageError, load_target
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp")
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp)"
@@ -162,11 +163,28 @@ def flood_fill(target: np.ndarray, point: QPointF) -> np.ndarray:
 
 
 def read_image(path: str | os.PathLike) -> np.ndarray:
-    """An image file as a target; whichever of dark or light is the minority is ink."""
-    image = load_target(path, TARGET_SIZE, ink=INK_BLACK)
-    if image.mean() > 0.5:  # light drawing on a dark background
-        image = load_target(path, TARGET_SIZE, ink=INK_WHITE)
+    """An image file as a target, read the way it was drawn: the colour filling most of the
+    image's border is the paper, everything far from it is ink (``inference.images``,
+    ``ink="auto"``, as ``synthesize`` reads drawings).
+
+    Raises:
+        ImageError: not a readable image, or an image of one colour (no ink).
+    """
+    image = load_target(path, TARGET_SIZE, ink=INK_AUTO)
+    if not image.max(initial=0.0) >= 0.5:
+        reason = "the image is blank: it is all one colour, so there is no drawing to read"
+        raise ImageError(f"{path}: {reason}", reason)
     return image
+
+
+def default_hint() -> str:
+    """The empty pad's hint, naming the drawing tools' keys."""
+    keys = {name: key for name, _label, key, _tip in TOOLS}
+    return (
+        f"Draw a shape here: pen ({keys['pen']}), rectangle ({keys['rect']}), "
+        f"ellipse ({keys['ellipse']}); fill ({keys['fill']}) makes an outline solid. "
+        "Or drop an image here."
+    )
 
 
 class SketchCanvas(CanvasWidget):
@@ -181,6 +199,7 @@ class SketchCanvas(CanvasWidget):
         self._square = False
         self._cut = False
         self.show_grid = True
+        self.hint = default_hint()  # painted while there is no ink; the window sets the keys
         self._image = gray_image(1.0 - doc.target)
         doc.targetChanged.connect(self._target_changed)
         self.setCursor(Qt.CursorShape.CrossCursor)
@@ -254,6 +273,8 @@ class SketchCanvas(CanvasWidget):
         self.draw_image(painter, self._image)
         if self.show_grid:
             self._draw_grid(painter)
+        if not self._points and self.hint and not self.doc.has_ink():
+            self._draw_hint(painter)
         if self._points:
             painter.setRenderHint(QPainter.RenderHint.Antialiasing)
             painter.setTransform(self.canvas_transform())
@@ -278,6 +299,26 @@ class SketchCanvas(CanvasWidget):
                     path.lineTo(p)
                 painter.drawPath(path)
 
+    def _draw_hint(self, painter: QPainter) -> None:
+        """The hint, centred on the empty paper: grey on a veil of paper over the grid (the
+        paper is white in either theme)."""
+        area = self.canvas_rect().intersected(QRectF(self.rect()))
+        box = area.adjusted(area.width() * 0.1, 0, -area.width() * 0.1, 0)
+        if box.width() < 80 or box.height() < 40:
+            return
+        painter.save()
+        font = painter.font()
+        font.setPointSizeF(max(9.0, min(13.0, box.width() / 34)))
+        painter.setFont(font)
+        flags = int(Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap)
+        used = painter.boundingRect(box, flags, self.hint).adjusted(-10, -8, 10, 8)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(QColor(255, 255, 255, 225))
+        painter.drawRoundedRect(used, 6, 6)
+        painter.setPen(QColor(105, 105, 115))
+        painter.drawText(box, flags, self.hint)
+        painter.restore()
+
     def _draw_grid(self, painter: QPainter) -> None:
         """Faint lines on the program grid: shapes drawn on it can be matched exactly."""
         transform = self.canvas_transform()
@@ -299,12 +340,17 @@ class SketchPad(QWidget):
     """Tool bar + :class:`SketchCanvas`.
 
     Signals:
-        message(str): a status line (an image that could not be loaded...).
+        message(str): a status line.
         penWidthChanged(float): the user changed the pen width.
+        imageLoaded(str): an image file became the target (its path).
+        imageFailed(str, str): an image file could not be loaded (its path, and why in
+            plain words); the main window shows it in a dialog.
     """
 
     message = Signal(str)
     penWidthChanged = Signal(float)
+    imageLoaded = Signal(str)
+    imageFailed = Signal(str, str)
 
     def __init__(self, doc: Document, pen_width: float, parent: QWidget | None = None):
         super().__init__(parent)
@@ -393,13 +439,14 @@ class SketchPad(QWidget):
             self.load_image(path)
 
     def load_image(self, path: str | os.PathLike) -> bool:
-        """Load an image file as the target; False (with a message) when it cannot."""
+        """Load an image file as the target; False (``imageFailed``) when it cannot."""
         try:
             image = read_image(path)
         except ImageError as e:
-            self.message.emit(f"Cannot load the image: {e}")
+            self.imageFailed.emit(os.fspath(path), e.reason)
             return False
         self.doc.push(commands.set_target(self.doc, image, f"Load image {Path(path).name}"))
+        self.imageLoaded.emit(os.fspath(path))
         return True
 
     def _modality_chosen(self, index: int) -> None:

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
-from PySide6.QtGui import QDropEvent, QGuiApplication
+from PySide6.QtGui import QDropEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import QComboBox, QFileDialog, QMessageBox, QSpinBox
 
 from editor.docfile import TARGET_SIZE
@@ -273,3 +273,130 @@ def test_missing_model_is_explained_and_manual_editing_works(qtbot, window):
     assert window.p.proposals.actions_by_key["autorun"].isEnabled()
     set_program(window, "(Circle 2 2 2)")
     assert to_text(window.p.doc.program) == "(Circle 2 2 2)"
+
+
+# ----- first run: the empty pad's hint, the quick guide, loading images ------------------------
+
+
+def test_the_empty_pad_says_what_to_do_until_there_is_ink(qtbot, window):
+    canvas = window.p.sketch_pad.canvas
+    keys = window.p.proposals.actions_by_key
+    hint = canvas.hint
+    for key in (keys["propose"].shortcut(), keys["autorun"].shortcut()):
+        assert key.toString() in hint  # the real shortcuts, read from the actions
+    assert "pen (P)" in hint and "rectangle (R)" in hint and "drop an image" in hint
+
+    def drawn_hint() -> int:
+        """How many pixels the hint changes on the pad as it is now."""
+        with_hint = canvas.grab().toImage()
+        canvas.hint = ""
+        without = canvas.grab().toImage()
+        canvas.hint = hint
+        a, b = (np.asarray(qimage_rgb(im)) for im in (with_hint, without))
+        return int((np.abs(a.astype(int) - b).sum(axis=2) > 60).sum())
+
+    assert drawn_hint() > 300  # legible text on the empty pad
+    stroke(qtbot, canvas, [(4, 4), (10, 10)])
+    assert drawn_hint() == 0  # gone once there is ink
+    window.undo_action.trigger()
+    assert drawn_hint() > 300
+
+
+def qimage_rgb(image):
+    from PySide6.QtGui import QImage
+
+    image = image.convertToFormat(QImage.Format.Format_RGB888)
+    width, height = image.width(), image.height()
+    data = np.frombuffer(image.constBits(), np.uint8, image.bytesPerLine() * height)
+    rows = data.reshape(height, image.bytesPerLine())[:, : width * 3]
+    return rows.reshape(height, width, 3).copy()  # the QImage's memory goes with it
+
+
+def test_f1_opens_the_quick_guide_with_every_shortcut(qtbot, window):
+    from PySide6.QtGui import QAction
+
+    guide_action = window.actions_by_name["Quick Guide"]
+    assert guide_action.shortcut().toString() == "F1"
+    qtbot.keyClick(window, Qt.Key.Key_F1)
+    guide = window.quick_guide
+    assert guide is not None and guide.isVisible()
+    text = guide.browser.toPlainText()
+    assert "First steps" in text and "Keyboard shortcuts" in text
+    with_keys = [a for a in window.findChildren(QAction) if not a.shortcut().isEmpty()]
+    assert len(with_keys) > 25
+    for action in with_keys:
+        if not action.text():
+            continue  # an unnamed key (Ctrl+Return applies the program text)
+        keys = action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+        name = action.iconText().replace("&", "").rstrip("…")
+        assert f"{name}\n{keys}" in text, (name, keys)  # a table row: action, then keys
+    # the list is read from the actions each time, so it cannot go stale
+    window.p.proposals.actions_by_key["propose"].setShortcut("Ctrl+Alt+P")
+    window.show_quick_guide()
+    assert "Propose\nCtrl+Alt+P" in guide.browser.toPlainText()
+    assert window.quick_guide is guide  # one window, brought back
+    guide.close()
+
+
+def test_a_file_that_is_not_an_image_is_explained_in_a_dialog(qtbot, window, tmp_path, monkeypatch):
+    bad = tmp_path / "notes.png"
+    bad.write_text("shopping list: milk, eggs")
+    shown = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda *a: shown.append(a[1:3]))
+    before = window.p.doc.target.copy()
+    assert not window.p.sketch_pad.load_image(bad)
+    qtbot.waitUntil(lambda: bool(shown), timeout=2000)
+    [(title, text)] = shown
+    assert title == "Cannot load the image"
+    assert "notes.png is not an image TreeSketch can read" in text and "PNG, JPEG or BMP" in text
+    assert "BytesIO" not in text and "identify" not in text  # no Python internals
+    assert np.array_equal(window.p.doc.target, before) and window.p.doc.undo_stack.count() == 0
+    Image.new("RGB", (40, 40), (250, 250, 240)).save(tmp_path / "blank.png")
+    assert not window.p.sketch_pad.load_image(tmp_path / "blank.png")
+    qtbot.waitUntil(lambda: len(shown) == 2, timeout=2000)
+    assert "blank.png" in shown[1][1] and "all one colour" in shown[1][1]
+
+
+def _plate_png(path, outline=False):
+    """A plate with a hole, dark on light, filled or as a pen outline one unit wide."""
+    from PIL import ImageDraw
+
+    im = Image.new("L", (256, 256), 255)
+    draw = ImageDraw.Draw(im)
+    if outline:
+        draw.rectangle([40, 60, 216, 196], outline=0, width=8)
+        draw.ellipse([108, 108, 148, 148], outline=0, width=8)
+    else:
+        draw.rectangle([40, 60, 216, 196], fill=0)
+        draw.ellipse([108, 108, 148, 148], fill=255)
+    im.save(path)
+
+
+@pytest.mark.parametrize("answer", ["Yes", "No"])
+def test_a_filled_image_in_outline_mode_offers_to_switch(
+    qtbot, window, tmp_path, monkeypatch, answer
+):
+    doc, pad = window.p.doc, window.p.sketch_pad
+    pad.modality_box.setCurrentIndex(1)
+    pad.modality_box.activated.emit(1)
+    assert doc.modality == "sketch"
+    asked = []
+
+    def question(*args):
+        asked.append(args[2])
+        return getattr(QMessageBox.StandardButton, answer)
+
+    monkeypatch.setattr(QMessageBox, "question", question)
+    _plate_png(tmp_path / "outline.png", outline=True)
+    assert pad.load_image(tmp_path / "outline.png")
+    qtbot.wait(50)
+    assert not asked and doc.modality == "sketch"  # thin strokes: an outline, nothing to ask
+    _plate_png(tmp_path / "plate.png")
+    assert pad.load_image(tmp_path / "plate.png")
+    qtbot.waitUntil(lambda: bool(asked), timeout=2000)
+    assert "plate.png looks like a filled shape" in asked[0]
+    assert doc.target[128, 60] > 0.9 and doc.target[128, 128] < 0.1  # read as drawn
+    if answer == "Yes":
+        assert doc.modality == "filled" and pad.modality_box.currentData() == "filled"
+        window.undo_action.trigger()  # the switch is its own undo step
+    assert doc.modality == "sketch"
