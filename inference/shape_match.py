@@ -35,6 +35,11 @@ Features that reach into a band of :data:`BORDER_BAND_PX` along the canvas
 border also count as near, since a drawn edge along the border of a clipped
 shape is unreliable.
 
+Topology does not see a box drawn where the drawing has a pointed roof: the
+same one part, and few pixels wrong.  So material the program adds beyond the
+drawing, or leaves out of it, is a mismatch too where it is thicker than edge
+displacement (:data:`ADDED_PX`, :data:`MISSING_PX`).
+
 Edge displacement up to the tolerance keeps every significant feature
 overlapping its counterpart, so a program that is right up to its edges
 passes; :func:`shape_score` takes :data:`MISMATCH_PENALTY` off a score per
@@ -122,6 +127,8 @@ class Mismatch:
             return f"the sketch's line {at} has no edge of the program"
         if self.what == "missing":
             return f"the drawing's {self.kind} {at} is missing"
+        if self.kind == "material":
+            return f"the program {'adds' if self.what == 'added' else 'leaves out'} material {at}"
         if self.what == "added":
             return f"the program adds a {self.kind} {at}"
         if self.what == "joined":
@@ -145,13 +152,14 @@ class FeatureFinder:
         self.significant_px = max(1, round(SIGNIFICANT_PX * scale))
         self.visible_px = max(1, round(VISIBLE_PX * scale))
 
-    def _erode(self, mask: int, radius: int) -> int:
+    def erode(self, mask: int, radius: int) -> int:
         """``mask`` eroded by ``radius`` pixels, off-canvas counting as outside."""
         outside = self.bits.dilations(self.border, [radius - 1])[0] if radius > 1 else self.border
         grown = self.bits.dilations(self.full & ~mask, [radius])[0]
         return mask & ~grown & ~outside
 
-    def _flood(self, seeds: int, within: int, diagonal: bool) -> int:
+    def flood(self, seeds: int, within: int, diagonal: bool) -> int:
+        """The pixels of ``within`` connected to ``seeds`` (8-connected with ``diagonal``)."""
         region, previous = seeds & within, -1
         grow = self.bits.grow
         while region != previous:
@@ -163,7 +171,7 @@ class FeatureFinder:
         """The connected components of packed ``mask`` (8-connected with ``diagonal``)."""
         out = []
         while mask:
-            component = self._flood(mask & -mask, mask, diagonal)
+            component = self.flood(mask & -mask, mask, diagonal)
             out.append(component)
             mask &= ~component
         return out
@@ -177,15 +185,15 @@ class FeatureFinder:
         """
         out = []
         background = self.full & ~mask
-        core = self._erode(mask, self.visible_px)
+        core = self.erode(mask, self.visible_px)
         thin = mask & ~self.bits.dilations(core, [self.visible_px])[0]
-        outer = self._flood(self.border & (background | thin), background | thin, False)
+        outer = self.flood(self.border & (background | thin), background | thin, False)
         outer &= background
         for kind, region, diagonal in (("part", mask, True), ("hole", background, False)):
-            visible = self._erode(region, self.visible_px)
+            visible = self.erode(region, self.visible_px)
             if not visible:
                 continue
-            strong = self._erode(region, self.significant_px)
+            strong = self.erode(region, self.significant_px)
             if kind == "hole":
                 if outer:
                     out.append(Feature(kind, outer, True, outer=True))
@@ -275,12 +283,31 @@ class ShapeMatch:
     """
 
     def __init__(self, drawing: int, size: int, gap_px: int = NEAR_GAP_PX):
-        self.size = size
+        self.size, self.packed = size, drawing
         self.finder = FeatureFinder(size)
         self.drawing = self.finder.features(drawing)
         self.reach = max(0, round(gap_px * size / 128)) // 2
         self._cache: dict[int, list[Mismatch]] = {}
         self._grown: dict[int, int] = {}
+
+    def thick_differences(self, mask: int) -> list[Mismatch]:
+        """Material the program adds (``added``) or leaves out (``missing``) that is thicker
+        than edge displacement: where ``mask \\ drawing`` survives an erosion by
+        :data:`ADDED_PX`, or ``drawing \\ mask`` one by :data:`MISSING_PX` (e.g. the corners
+        of a box where the drawing has a pointed roof)."""
+        out = []
+        scale = self.size / 128
+        cases = (
+            ("added", mask & ~self.packed, ADDED_PX),
+            ("missing", self.packed & ~mask, MISSING_PX),
+        )
+        for what, region, radius in cases:
+            core = self.finder.erode(region, max(1, round(radius * scale)))
+            while core:
+                piece = self.finder.flood(core & -core, region, True)
+                out.append(Mismatch(what, "material", _centre(piece & core, self.size)))
+                core &= ~piece
+        return out
 
     def _near(self, a: Feature, b: Feature) -> bool:
         """True when ``a`` and ``b`` are at most ``2 · reach`` pixels apart, or both reach
@@ -306,8 +333,20 @@ class ShapeMatch:
             if len(self._cache) > 4096:
                 self._cache.clear()
             hit = compare(self.finder.features(mask), self.drawing, self.size, self._near)
+            hit += self.thick_differences(mask)
             self._cache[mask] = hit
         return hit
+
+
+ADDED_PX = 3
+"""Material a program adds beyond a drawing is a mismatch where it survives an erosion by
+this (pixels at 128×128: a blob 7 pixels, 1.75 units, wide).  A drawing's edges are pushed
+out by half its pen and wobble by about a unit, so true programs stay inside it; on
+simulated drawings of refset-dev no true program that passes the tolerant score adds
+material this thick."""
+MISSING_PX = 4
+"""Material of a drawing a program leaves out is a mismatch where it survives an erosion by
+this (9 pixels, 2.25 units, wide): a drawing's pen and wobble add up to about 2 units."""
 
 
 def shape_score(score: float, mismatches: list[Mismatch]) -> float:
