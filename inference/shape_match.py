@@ -357,25 +357,31 @@ def shape_score(score: float, mismatches: list[Mismatch]) -> float:
 STROKE_GAP_PX = 2
 """Sketch strokes closer than twice this (pixels at 128×128) belong to one line: it
 bridges the pen lifts of :func:`inference.sketch.simulate_sketch` (up to 0.8 units)."""
+STROKE_FAR_PX = 8
+"""Ink farther than this from every program edge (pixels at 128×128: two units, the outline
+fit's larger tolerance) is drawn for no edge of the program.  On simulated sketches of
+refset-dev no true program that passes the outline fit leaves any such ink."""
 STROKE_REACH_PX = 4
-"""A stroke pixel is drawn for a program edge within this (pixels at 128×128: one unit)."""
+"""An edge of the program is drawn where ink lies within this (one unit)."""
 MIN_STROKE_MATCH = 0.5
-"""The share of a stroke (or of a program edge loop) that must lie within reach of the
-program's outline (of the strokes)."""
+"""The share of a program part's or hole's edge that must lie within reach of ink."""
 
 
 class StrokeMatch:
     """Compares packed program masks with one outline sketch, line by line.
 
-    An outline sketch has no inside to compare, so the counterpart of a part or
-    hole is a *line*: a connected stroke of the sketch (pen lifts bridged), at
-    least a significant feature's width long.  A line mostly farther than
-    :data:`STROKE_REACH_PX` from the program's outline is a part or hole the
-    program is *missing*; the edge of a significant part or hole of the program
-    that is mostly farther than that from the strokes is one it *added*.  A shape
-    and its complement share their outline, so this cannot tell them apart (see
-    :mod:`inference.outline_fit`).  Like parts and holes, strokes within the border
-    band (:data:`BORDER_BAND_PX`) are left out.
+    An outline sketch has no inside to compare, so parts and holes are compared
+    by their lines:
+
+    * a stretch of ink at least a significant feature's width long and farther
+      than :data:`STROKE_FAR_PX` from every edge of the program is a part or hole
+      the program is *missing*;
+    * a significant part or hole of the program whose edge mostly lies farther
+      than :data:`STROKE_REACH_PX` from the ink is one it *added*.
+
+    A shape and its complement share their outline, so this cannot tell them
+    apart (see :mod:`inference.outline_fit`).  Like parts and holes, ink within the
+    border band (:data:`BORDER_BAND_PX`) is left out.
 
     Args:
         ink: the sketch's packed strokes.
@@ -385,17 +391,12 @@ class StrokeMatch:
     def __init__(self, ink: int, size: int):
         self.size = size
         self.finder = FeatureFinder(size)
-        bits = self.finder.bits
         scale = size / 128
-        self.reach = max(1, round(STROKE_REACH_PX * scale))
-        self.ink_near = bits.dilations(ink, [self.reach])[0]
-        grown = bits.dilations(ink, [max(1, round(STROKE_GAP_PX * scale))])[0]
-        longest = self.finder.significant_px * 2 + 1
-        self.lines = []
-        for line in self.finder.components(grown & self.finder.interior, True):
-            rows, cols = _extent(line, size)
-            if max(rows, cols) >= longest:
-                self.lines.append(line & ink)
+        self.ink = ink & self.finder.interior
+        self.far = max(1, round(STROKE_FAR_PX * scale))
+        self.gap = max(1, round(STROKE_GAP_PX * scale))
+        self.longest = self.finder.significant_px * 2 + 1
+        self.ink_near = self.finder.bits.dilations(ink, [max(1, round(STROKE_REACH_PX * scale))])[0]
         self._cache: dict[int, list[Mismatch]] = {}
 
     def mismatches(self, mask: int) -> list[Mismatch]:
@@ -411,10 +412,11 @@ class StrokeMatch:
     def _compare(self, mask: int) -> list[Mismatch]:
         bits, out = self.finder.bits, []
         edge = bits.outline(mask)
-        edge_near = bits.dilations(edge, [self.reach])[0]
-        for line in self.lines:
-            if (line & edge_near).bit_count() < MIN_STROKE_MATCH * line.bit_count():
-                out.append(Mismatch("missing", "line", _centre(line, self.size)))
+        far = self.ink & ~bits.dilations(edge, [self.far])[0]
+        if far:
+            for line in self.finder.components(bits.dilations(far, [self.gap])[0], True):
+                if max(_extent(line & far, self.size)) >= self.longest:
+                    out.append(Mismatch("missing", "line", _centre(line & far, self.size)))
         for feature in self.finder.features(mask):
             if not feature.significant or feature.outer:
                 continue
