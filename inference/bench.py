@@ -38,7 +38,7 @@ import numpy as np
 
 from inference.fileio import atomic_write_bytes, read_problems, read_text
 from inference.images import load_target
-from inference.raster import rasterizer, render
+from inference.raster import pack, render
 from inference.score import goal_score
 from inference.search import SearchEvent, Target
 from inference.shape_match import ShapeMatch
@@ -202,11 +202,6 @@ def run_bench(
             if progress is not None:
                 progress(name, rec)
     return records
-
-
-def pack(mask: np.ndarray) -> int:
-    """A 128×128 ``bool`` mask, bit-packed (:mod:`inference.raster`)."""
-    return rasterizer(128).pack(mask)
 
 
 def solve_curve(records: Sequence[Record], budgets: Sequence[int]) -> list[float]:

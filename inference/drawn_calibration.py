@@ -6,7 +6,9 @@ For every program of a problem folder it draws a simulated filled drawing
 (:func:`inference.sketch.simulate_drawing`, seed = the problem's index) and
 moves one random primitive's x by one value step (2 canvas units).  It
 prints how often each program passes (score > 0.98) under the exact goal
-score and under the tolerant score (:mod:`inference.drawn_score`):
+score, under the tolerant score (:mod:`inference.drawn_score`), and under the
+tolerant score with parts and holes compared (:mod:`inference.shape_match`,
+what drawn targets use):
 
 * the true program against its drawing: should pass;
 * the moved program against the exact render: shows how much a tolerance
@@ -24,10 +26,11 @@ from pathlib import Path
 import numpy as np
 
 from inference.drawn_score import DEFAULT_TOLERANCE, tolerant_score
-from inference.raster import render
+from inference.raster import pack, render
 from inference.score import SOLVE_THRESHOLD, goal_score
 from inference.sketch import simulate_drawing
 from inference.syntax import parse, to_text
+from inference.target import Target
 from inference.tree import NUM_VALUES
 
 _PRIMITIVE = re.compile(r"\((Circle \d+|Quad) (\d+)")
@@ -64,6 +67,10 @@ def calibrate(folder: Path, tolerance: float) -> dict[str, float]:
             )
             passes.setdefault(f"{name}, tolerant score", []).append(
                 tolerant_score(mask, target, tolerance) > SOLVE_THRESHOLD
+            )
+            shaped = Target(target, tolerance=tolerance, check_shape=True)
+            passes.setdefault(f"{name}, tolerant + shape", []).append(
+                shaped.solves(float(shaped.scores_packed([pack(mask)])[0]))
             )
     return {name: float(np.mean(v)) for name, v in passes.items()}
 
