@@ -42,7 +42,8 @@ class AutoRun(QObject):
         stateChanged(str): ``"idle"``, ``"running"`` or ``"paused"``.
         progress(object): a :class:`SearchEvent` (best so far, calls spent).
         stats(object): a :class:`SearchProgress` (calls, best score), several a second.
-        finished(object): the last event (``None`` if the search never reported).
+        finished(object): the best event, its ``calls`` all the calls spent
+            (``None`` if the search never reported).
         message(str): a line for the status bar and log.
     """
 
@@ -188,6 +189,8 @@ class AutoRun(QObject):
 
     def _end(self, how: str) -> None:
         best = self.best
+        if best is not None and self.latest is not None and self.latest.calls > best.calls:
+            best = self.best = replace(best, calls=self.latest.calls)  # stopped: all calls spent
         summary = f"Auto-run {how}"
         if best is not None:
             summary += f": score {self._start_score:.3f} → {best.score:.3f}, {best.calls} calls"

@@ -225,7 +225,7 @@ class ProposalsPane(QWidget):
         scores = [s for s in (report and report.best_score, best and best.score) if s is not None]
         self.progress.setValue(min(calls, self.progress.maximum()))
         self.progress.setFormat(f"%v / %m calls · {run.elapsed():.1f} s")
-        held = "Paused. " if run.state == PAUSED else "Searching… "
+        held = "Paused — " if run.state == PAUSED else "Searching — "
         found = f"best score so far {max(scores):.3f}" if scores else "scoring the start"
         depth = f", step {report.depth}" if report else ""
         self.best_label.setText(f"{held}{found}{depth}")

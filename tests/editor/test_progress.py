@@ -1,5 +1,6 @@
 """Auto-run's progress in the window: it moves while a slow search runs; Pause says Resume."""
 
+import re
 import time
 
 import numpy as np
@@ -71,6 +72,10 @@ def test_progress_moves_twice_a_second_and_pause_resumes(qtbot, window, monkeypa
     qtbot.waitUntil(lambda: pane.progress.value() > held[0], timeout=5000)
     assert pane.progress.text() != held[1]
 
+    qtbot.wait(1000)
+    shown = pane.progress.value()
     pane.actions_by_key["stop"].trigger()
     assert w.p.autorun.state == "idle" and "Last run" in pane.best_label.text()
+    spent = int(re.search(r"(\d+) calls", pane.best_label.text()).group(1))
+    assert spent >= shown and pane.progress.value() == spent  # every call, not the best's
     qtbot.waitUntil(lambda: not w.p.jobs.busy(), timeout=3000)
