@@ -53,6 +53,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
+
 from inference.outline_fit import MaskBits
 
 SIGNIFICANT_PX = 3
@@ -91,17 +93,7 @@ class Feature:
 
     def centre(self, size: int) -> tuple[float, float]:
         """The mean pixel position in canvas units (x, y), for messages."""
-        bits, n = self.pixels, self.pixels.bit_count()
-        xs = ys = 0
-        i = 0
-        while bits:
-            low = bits & -bits
-            i = low.bit_length() - 1
-            ys += i // size
-            xs += i % size
-            bits ^= low
-        scale = 32 / size
-        return ((xs / n + 0.5) * scale, (ys / n + 0.5) * scale)
+        return _centre(self.pixels, size)
 
 
 @dataclass(frozen=True)
@@ -438,4 +430,10 @@ def _extent(pixels: int, size: int) -> tuple[int, int]:
 
 
 def _centre(pixels: int, size: int) -> tuple[float, float]:
-    return Feature("part", pixels, False).centre(size)
+    """The mean position of packed ``pixels`` in canvas units (x, y)."""
+    raw = np.frombuffer(pixels.to_bytes((size * size + 7) // 8, "little"), np.uint8)
+    rows, cols = np.nonzero(
+        np.unpackbits(raw, bitorder="little")[: size * size].reshape(size, size)
+    )
+    scale = 32 / size
+    return (float(cols.mean() + 0.5) * scale, float(rows.mean() + 0.5) * scale)
