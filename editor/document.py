@@ -134,6 +134,13 @@ class Document(QObject):
         """Score of the program against :meth:`score_target` (goal score or outline fit)."""
         return self.score_target().score(self.program)
 
+    def shape_problems(self) -> list[str]:
+        """Plain sentences on how the program's parts and holes differ from the target's
+        (``inference.shape_match``); empty when they agree or there is no target."""
+        if not self.has_ink():
+            return []
+        return [m.describe() for m in self.score_target().shape_mismatches(self.program)]
+
     def solved(self) -> bool:
         """True when the program solves the target (its score is over the threshold)."""
         return self.has_ink() and self.score_target().solves(self.score())

@@ -226,8 +226,16 @@ class RenderView(QWidget):
         if self.doc.preview is not None:
             after = self.doc.score_target().score(self.doc.preview.apply(self.doc.program))
             text += f" → {after:.3f} (proposal)"
-        self.score_label.setText(text)
         solved = self.doc.solved()
+        problems = [] if solved else self.doc.shape_problems()
+        if problems:
+            text += f": {problems[0]}" + (
+                f" (+{len(problems) - 1} more)" if len(problems) > 1 else ""
+            )
+            self.score_label.setToolTip(
+                "Not the drawing's shape, however many pixels agree:\n• " + "\n• ".join(problems)
+            )
+        self.score_label.setText(text)
         self.solved_label.setText("  ✔ Solved" if solved else "  Not solved")
         color = "#1a9641" if solved else "#888888"
         self.solved_label.setStyleSheet(f"color: {color}; font-weight: bold;")

@@ -221,3 +221,19 @@ def test_filled_targets_are_scored_with_the_edge_tolerance():
     with pytest.raises(ValueError):
         doc.set_tolerance(-0.5)
     assert not doc.dirty  # a preference, not an edit
+
+
+def test_a_wrong_shape_is_never_solved_and_the_document_says_why():
+    from inference.sketch import simulate_drawing
+
+    plate = parse("(- (- (Quad 8 8 12 8 0) (Circle 2 5 8)) (Circle 2 11 8))")
+    drawing = simulate_drawing(plate, np.random.default_rng(0), docfile.TARGET_SIZE) >= 0.5
+    doc = Document()
+    doc.load(docfile.DocumentData(plate, drawing.astype(np.float32)), None)
+    assert doc.solved() and doc.shape_problems() == []
+    doc.push(commands.set_program(doc, parse("(- (Quad 8 8 12 8 0) (Circle 2 5 8))")))
+    assert not doc.solved()
+    assert any("hole" in p and "missing" in p for p in doc.shape_problems())
+    for tolerance in (0.0, 2.0):  # at every edge tolerance, exact included
+        doc.set_tolerance(tolerance)
+        assert not doc.solved() and doc.shape_problems()

@@ -400,3 +400,19 @@ def test_a_filled_image_in_outline_mode_offers_to_switch(
         assert doc.modality == "filled" and pad.modality_box.currentData() == "filled"
         window.undo_action.trigger()  # the switch is its own undo step
     assert doc.modality == "sketch"
+
+
+def test_the_render_view_says_why_a_high_score_is_not_solved(qtbot, window):
+    from editor import commands
+    from inference.sketch import simulate_drawing
+
+    plate = parse("(- (- (Quad 8 8 12 8 0) (Circle 2 5 8)) (Circle 2 11 8))")
+    drawing = simulate_drawing(plate, np.random.default_rng(0), TARGET_SIZE) >= 0.5
+    doc, view = window.p.doc, window.p.render_view
+    doc.push(commands.set_target(doc, drawing.astype(np.float32), "Drawing"))
+    set_program(window, "(- (Quad 8 8 12 8 0) (Circle 2 5 8))")
+    qtbot.waitUntil(lambda: "missing" in view.score_label.text())
+    assert "Not solved" in view.solved_label.text() and "hole" in view.score_label.toolTip()
+    set_program(window, to_text(plate))
+    qtbot.waitUntil(lambda: "Solved" in view.solved_label.text())
+    assert "missing" not in view.score_label.text()
