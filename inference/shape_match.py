@@ -42,10 +42,11 @@ displacement (:data:`ADDED_PX`, :data:`MISSING_PX`).
 
 Edge displacement up to the tolerance keeps every significant feature
 overlapping its counterpart, so a program that is right up to its edges
-passes; :func:`shape_score` takes :data:`MISMATCH_PENALTY` off a score per
-mismatch, so a wrong shape never reaches a solve.  Everything works on packed
-masks (:mod:`inference.raster`): a component is a flood fill by repeated
-one-pixel growth inside the mask, a few big-integer operations per step.
+passes.  :class:`inference.target.Target` caps the score of a program with
+any mismatch at the solve threshold, so a wrong shape never reaches a solve.
+Everything works on packed masks (:mod:`inference.raster`): a component is a
+flood fill by repeated one-pixel growth inside the mask, a few big-integer
+operations per step.
 """
 
 from __future__ import annotations
@@ -71,8 +72,6 @@ NEAR_GAP_PX = 8
 """Two parts this close (pixels at 128×128: two units, the edge tolerance on each side), or
 two holes with a wall this thin, may be joined or split by a drawing's pen and wobble: that
 is edge displacement, not a change of shape."""
-MISMATCH_PENALTY = 0.05
-"""What each mismatched feature takes off a drawn target's score (a solve needs > 0.98)."""
 
 
 @dataclass(frozen=True)
@@ -339,11 +338,6 @@ material this thick."""
 MISSING_PX = 4
 """Material of a drawing a program leaves out is a mismatch where it survives an erosion by
 this (9 pixels, 2.25 units, wide): a drawing's pen and wobble add up to about 2 units."""
-
-
-def shape_score(score: float, mismatches: list[Mismatch]) -> float:
-    """``score`` less :data:`MISMATCH_PENALTY` for each mismatch, never below 0."""
-    return max(0.0, score - MISMATCH_PENALTY * len(mismatches))
 
 
 STROKE_GAP_PX = 2

@@ -12,15 +12,12 @@ from inference.drawn_score import TolerantScore, tolerance_pixels
 from inference.outline_fit import INK_LEVEL, SOLVE_FIT, MaskBits, OutlineFit
 from inference.raster import rasterizer
 from inference.score import SOLVE_THRESHOLD, goal_scores_packed
-from inference.shape_match import Mismatch, ShapeMatch, StrokeMatch, shape_score
+from inference.shape_match import Mismatch, ShapeMatch, StrokeMatch
 from inference.target_images import sketch_fill
 from inference.tree import Node
 
 SCORE_SIZE = 128
 """Image size at which programs are scored against the target."""
-SHAPE_GATE = 0.9
-"""Filled targets compare parts and holes (:mod:`inference.shape_match`) only for programs
-scoring above this; below it no solve is near, and the pixel score ranks well enough."""
 VIEW_OFFSET = 0.5
 """How far (canvas units) :meth:`Target.model_views` erodes and dilates a drawn target:
 half the sketch pad's default pen width."""
@@ -40,9 +37,9 @@ class Target:
 
     A drawn target (and any target made with ``check_shape=True``) also compares
     parts and holes (:mod:`inference.shape_match`): every feature one grid step
-    across that the program misses, adds, joins or splits takes
-    ``MISMATCH_PENALTY`` off the score, so a wrong shape is never solved, however
-    few pixels it gets wrong.  A sketch compares its lines with the program's
+    across that the program misses, adds, joins or splits caps the score at the
+    solve threshold, so a wrong shape is never solved, however few pixels it
+    gets wrong.  A sketch compares its lines with the program's
     edges the same way.  An exact target (tolerance 0) keeps the paper's goal
     score unless asked.
 
@@ -145,8 +142,11 @@ class Target:
         else:
             scores = goal_scores_packed(masks, self.packed, SCORE_SIZE * SCORE_SIZE)
         if self._shape is not None:
-            for i in np.flatnonzero(scores > SHAPE_GATE):
-                scores[i] = shape_score(scores[i], self._shape.mismatches(masks[i]))
+            # a cap, not a penalty: below the threshold the pixel score ranks programs as
+            # before, so a plate still missing its hole stays a good step on the way
+            for i in np.flatnonzero(scores > self.threshold):
+                if self._shape.mismatches(masks[i]):
+                    scores[i] = self.threshold
         return scores
 
     def shape_mismatches(self, program: Node) -> list[Mismatch]:

@@ -13,7 +13,7 @@ from PIL import Image
 from inference.cad_parts import KINDS, make_part
 from inference.random_programs import random_program
 from inference.raster import rasterizer, render
-from inference.shape_match import FeatureFinder, ShapeMatch, shape_score
+from inference.shape_match import FeatureFinder, ShapeMatch
 from inference.sketch import simulate_drawing, simulate_sketch
 from inference.syntax import parse
 from inference.target import SCORE_SIZE, Target
@@ -85,10 +85,15 @@ def test_a_box_is_not_a_house():
         assert not target.solves(target.score(box))
 
 
-def test_penalty_keeps_wrong_shapes_below_a_solve():
-    assert shape_score(0.999, []) == 0.999
-    target = Target(render(parse(PLATE)), tolerance=1.0)
-    assert shape_score(1.0, target.shape_mismatches(parse("(Quad 8 8 12 8 0)"))) <= 0.98
+def test_a_wrong_shape_is_capped_at_the_threshold_and_a_right_one_is_not():
+    small_hole = parse("(- (Quad 8 8 12 8 0) (Quad 8 8 1 1 0))")  # a 2 × 2 unit square hole
+    target = Target(render(small_hole), tolerance=1.0)
+    plain = parse("(Quad 8 8 12 8 0)")
+    assert Target(render(small_hole), tolerance=1.0, check_shape=False).score(plain) > 0.99
+    assert target.score(plain) == target.threshold  # every pixel forgiven, the hole missing
+    assert target.score(small_hole) == 1.0
+    sketch = Target.from_sketch(simulate_sketch(parse(PLATE), np.random.default_rng(0)))
+    assert sketch.score(parse("(Quad 8 8 12 8 0)")) <= sketch.threshold  # 0.93 for sketches
 
 
 def test_exact_targets_keep_the_goal_score_unless_asked():
