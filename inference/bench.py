@@ -59,6 +59,9 @@ render is at least this (an outline fit cannot tell a shape from its complement)
 RIGHT_SHAPE = 0.95
 """A result is the *right shape* when its goal score against the reference program's render
 is at least this and it has the same parts and holes (:mod:`inference.shape_match`)."""
+FALSE_SOLVE = 0.90
+"""A solve is *false* when its parts and holes differ from the reference program's, or its
+goal score against the reference render is under this (issues 11 and 12)."""
 
 
 @dataclass(frozen=True)
@@ -85,12 +88,19 @@ class Record:
     primitives: int
     program: str
     truth_score: float = 0.0
-    right_shape: bool = False
+    same_features: bool = False
+
+    @property
+    def right_shape(self) -> bool:
+        """The same parts and holes as the reference, and a goal score of at least
+        :data:`RIGHT_SHAPE` against it."""
+        return self.same_features and self.truth_score >= RIGHT_SHAPE
 
     @property
     def false_solve(self) -> bool:
-        """Reported solved, but not the right shape (see :data:`RIGHT_SHAPE`)."""
-        return self.solved and not self.right_shape
+        """Reported solved, but other parts or holes than the reference, or a goal score
+        under :data:`FALSE_SOLVE` against it."""
+        return self.solved and (not self.same_features or self.truth_score < FALSE_SOLVE)
 
     @property
     def kind(self) -> str:
@@ -196,7 +206,7 @@ def run_bench(
                 pb.program.sigma,
                 to_text(last.program),
                 truth_score,
-                truth_score >= RIGHT_SHAPE and same_features,
+                same_features,
             )
             records.append(rec)
             if progress is not None:
@@ -263,7 +273,7 @@ def markdown_table(summary: dict, notes: Sequence[str] = (), sketch: bool = Fals
 
     With ``sketch`` (any inexact target: sketches and drawings), columns count the solves
     that are the true shape (see :data:`TRUE_SHAPE`), the results that are the right
-    shape (:data:`RIGHT_SHAPE`) and the false solves (solved, not the right shape); for
+    shape (:data:`RIGHT_SHAPE`) and the false solves (:data:`FALSE_SOLVE`); for
     part ids (:mod:`inference.cad_parts`) a second table breaks them down by kind.
     """
     cps = summary["checkpoints"]

@@ -167,3 +167,34 @@ def test_a_slice_of_the_problems_gives_the_same_records_as_the_whole_run(folder,
 
     assert records(part) == records(whole)[1:]
     assert [p.index for p in load_problems(folder, skip=1)] == [1, 2]
+
+
+def test_right_shapes_and_false_solves_are_counted_by_part_kind(tmp_path, capsys):
+    from inference.bench import FALSE_SOLVE, RIGHT_SHAPE
+    from inference.cad_parts import KINDS, write_part_set
+
+    def rec(pid, solved, truth, same):
+        return Record(pid, "m", solved, 0.99, 10, 0.1, 2, "(Circle 1 1 1)", truth, same)
+
+    assert rec("plate-0", True, RIGHT_SHAPE, True).right_shape
+    assert not rec("plate-0", True, 0.99, False).right_shape  # a hole missing
+    assert rec("plate-0", True, 0.99, False).false_solve
+    assert rec("plate-0", True, FALSE_SOLVE - 0.01, True).false_solve
+    assert not rec("plate-0", True, FALSE_SOLVE + 0.01, True).false_solve  # loose, not false
+    assert not rec("plate-0", False, 0.5, False).false_solve  # not said solved
+    assert rec("plate-0", True, 1, True).kind == "plate"
+    assert rec("ref_0001", True, 1, True).kind == ""
+
+    write_part_set(tmp_path / "parts", per_kind=1, seed=5)
+    out = tmp_path / "out"
+    args = ["bench", str(tmp_path / "parts"), "--methods", "random", "--budget", "30"]
+    assert cli.main([*args, "--drawn", "-o", str(out)]) == 0
+    summary = json.loads((out / "bench.json").read_text())["methods"]["random"]
+    records = [json.loads(line) for line in (out / "records.jsonl").read_text().splitlines()]
+    assert sorted(summary["kinds"]) == sorted(KINDS) and summary["n"] == len(KINDS)
+    false = sum(
+        r["solved"] and (not r["same_features"] or r["truth_score"] < FALSE_SOLVE) for r in records
+    )
+    assert summary["false_solves"] == false
+    table = (out / "bench.md").read_text()
+    assert "right shape" in table and "false solves" in table and "| plate |" in table
