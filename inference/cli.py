@@ -129,6 +129,11 @@ def _add_synthesize(sub) -> None:
         "--model", metavar="PATH", help="policy model (default models/policy_<filled|sketch>.onnx)"
     )
     syn.add_argument(
+        "--no-fit",
+        action="store_true",
+        help="do not start from a program fitted to the image (structure first; an ablation)",
+    )
+    syn.add_argument(
         "--ink",
         choices=("auto", "white", "black"),
         default="auto",
@@ -190,6 +195,7 @@ def cmd_synthesize(args: argparse.Namespace) -> int:
     import json
 
     from inference.images import ImageError
+    from inference.search import SearchConfig
     from inference.syntax import parse
     from inference.synthesize import load_image_target, needs_model, output_stems, synthesize
 
@@ -213,7 +219,8 @@ def cmd_synthesize(args: argparse.Namespace) -> int:
     for done, (path, stem, target) in enumerate(
         zip(args.images, stems, targets, strict=True), start=1
     ):
-        res = synthesize(target, args.method, args.seed, args.budget, model, file=path)
+        config = SearchConfig(fit=not args.no_fit)
+        res = synthesize(target, args.method, args.seed, args.budget, model, path, config=config)
         n_solved += res.solved
         if args.json:
             print(json.dumps(res.record()), flush=True)

@@ -83,6 +83,11 @@ def add_bench(sub) -> None:
         "dilated views (an ablation)",
     )
     bench.add_argument(
+        "--no-fit",
+        action="store_true",
+        help="do not start from a program fitted to the target (structure first; an ablation)",
+    )
+    bench.add_argument(
         "--rank",
         choices=("value", "logprob", "score"),
         default="value",
@@ -96,7 +101,7 @@ def _bench_methods(args) -> tuple[dict, list[str]]:
     from inference.bench import make_runner as runner_for
     from inference.search import SearchConfig
 
-    config = SearchConfig(rank=args.rank, views=not args.no_views)
+    config = SearchConfig(rank=args.rank, views=not args.no_views, fit=not args.no_fit)
 
     def make_runner(method, model=None):
         return runner_for(method, model, config)
@@ -210,6 +215,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
         "pen": args.pen,
         "jitter": args.jitter,
         "views": not args.no_views,
+        "fit": not args.no_fit,
         "rank": args.rank,
         "methods": list(runners),
     }

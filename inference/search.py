@@ -61,6 +61,7 @@ from inference.edits import Edit
 from inference.proposers import PolicyProposer, Proposer, RandomMutationProposer
 from inference.random_programs import random_program
 from inference.refine import refine
+from inference.residual_fit import fit_program
 from inference.target import SCORE_SIZE, Target
 from inference.tree import Node, node_at
 
@@ -85,6 +86,10 @@ class SearchConfig:
         refine: hybrid: refine every new best program by one-value climbing.
         refine_calls: most renderer calls one refinement may use.
         views: search a hand-drawn target's model views too (:func:`view_search`).
+        fit: structure first: build a program from primitives fitted to the target
+            (:mod:`inference.residual_fit`, at most ``fit_share`` of the budget) and
+            start the beam from it too (only when no node is locked).
+        fit_share: the most of the budget the fit may use.
     """
 
     beam_width: int = 64
@@ -96,6 +101,8 @@ class SearchConfig:
     refine: bool = False
     refine_calls: int = 1000
     views: bool = True
+    fit: bool = True
+    fit_share: float = 0.25
 
 
 VIEW_WEIGHTS = (2.0, 1.0, 1.0)
@@ -261,6 +268,7 @@ def beam_search(
     cancel: Callable[[], bool] | None = None,
     every_step: bool = False,
     progress: ProgressFn | None = None,
+    seeds: Sequence[Node] = (),
 ) -> Iterator[SearchEvent]:
     """Beam search for a program that solves ``target``; yields each improvement.
 
@@ -268,6 +276,8 @@ def beam_search(
         start: begin from this program (or these programs, e.g. samples of an
             autoregressive model) instead of random ones.
         locked: node positions of ``start`` that no edit may touch.
+        seeds: programs that join the first beam too, in front (e.g. a fitted
+            program, :mod:`inference.residual_fit`); not with ``locked``.
         cancel: polled between steps; the search ends when it returns True.
         every_step: also yield an event after every step without an improvement.
         progress: called with a :class:`SearchProgress` before each step's
@@ -276,7 +286,10 @@ def beam_search(
     cfg = config or SearchConfig()
     run = _Run(target, cfg, cancel, progress)
     lock0 = frozenset(locked) if start is not None else frozenset()
-    beam = [_Item(p, 0.0, lock0) for p in _starts(rng, cfg, start, cfg.beam_width)]
+    if seeds and lock0:
+        raise ValueError("seeds cannot keep the locks of a start program")
+    firsts = list(dict.fromkeys([*seeds, *_starts(rng, cfg, start, cfg.beam_width)]))
+    beam = [_Item(p, 0.0, lock0) for p in firsts[: max(cfg.beam_width, len(seeds))]]
     beam = beam[: cfg.budget]
     run.score(beam)
     visited = {it.program for it in beam}
@@ -334,6 +347,49 @@ def view_search(
     cancel: Callable[[], bool] | None = None,
     progress: ProgressFn | None = None,
 ) -> Iterator[SearchEvent]:
+    """:func:`_view_search`, structure first: with ``config.fit`` and nothing locked, a
+    program fitted to the target (:func:`inference.residual_fit.fit_program`, at most
+    ``config.fit_share`` of the budget) comes first, ends the search if it solves the
+    target, and otherwise joins the first beam of every view.  Events and progress
+    count the fit's renderer calls.
+    """
+    cfg = config or SearchConfig()
+    if not cfg.fit or locked or cfg.budget < 2:
+        yield from _view_search(target, proposer, rng, cfg, start, locked, cancel, progress)
+        return
+    t0 = time.perf_counter()
+    fitted = fit_program(target, max(1, int(cfg.budget * cfg.fit_share)), cancel)
+    spent, seeds = fitted.calls, []
+    if fitted.program is not None:
+        solved = target.solves(fitted.score)
+        done = solved or spent >= cfg.budget or (cancel is not None and bool(cancel()))
+        elapsed = time.perf_counter() - t0
+        yield SearchEvent(fitted.program, fitted.score, spent, elapsed, 0, solved, done)
+        if done:
+            return
+        seeds = [fitted.program]
+    if progress is not None:
+        inner = progress
+
+        def progress(report: SearchProgress) -> None:
+            inner(replace(report, calls=report.calls + spent, elapsed=time.perf_counter() - t0))
+
+    cfg = replace(cfg, budget=cfg.budget - spent)
+    for event in _view_search(target, proposer, rng, cfg, start, locked, cancel, progress, seeds):
+        yield replace(event, calls=event.calls + spent, elapsed=time.perf_counter() - t0)
+
+
+def _view_search(
+    target: Target,
+    proposer: Proposer,
+    rng: np.random.Generator,
+    config: SearchConfig | None = None,
+    start: Node | Sequence[Node] | None = None,
+    locked: Sequence[int] = (),
+    cancel: Callable[[], bool] | None = None,
+    progress: ProgressFn | None = None,
+    seeds: Sequence[Node] = (),
+) -> Iterator[SearchEvent]:
     """:func:`beam_search`, with one search per model view of a hand-drawn target.
 
     For a target with several :meth:`~inference.target.Target.model_views`, a
@@ -352,7 +408,9 @@ def view_search(
     image_views = cfg.views and getattr(proposer, "uses_image", False)
     views = target.model_views() if image_views else [target]
     if len(views) == 1:
-        yield from beam_search(target, proposer, rng, cfg, start, locked, cancel, False, progress)
+        yield from beam_search(
+            target, proposer, rng, cfg, start, locked, cancel, False, progress, seeds
+        )
         return
     weights = VIEW_WEIGHTS[: len(views)]
     shares = [int(cfg.budget * w / sum(weights)) for w in weights]
@@ -371,6 +429,7 @@ def view_search(
             cancel,
             True,
             reports.callback(k),
+            seeds,
         )
         for k, (view, share) in enumerate(zip(views, shares, strict=True))
         if share > 0

@@ -193,12 +193,13 @@ def synthesize(
     model=None,
     file: str = "",
     cancel: Callable[[], bool] | None = None,
+    config: SearchConfig | None = None,
 ) -> SynthesisResult:
     """Run ``method`` on ``target`` to the end, tidy the result (:mod:`inference.tidy`, with
-    what is left of the budget) and return it."""
+    what is left of the budget) and return it (``config``: see :func:`run_method`)."""
     t0 = time.perf_counter()
     rng = np.random.default_rng(seed)
-    last = final_event(run_method(method, target, rng, budget, model, cancel))
+    last = final_event(run_method(method, target, rng, budget, model, cancel, config))
     left = budget - last.calls
     program, tidy_calls = tidy(last.program, target, score=last.score, max_calls=left)
     score = target.score(program)

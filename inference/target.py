@@ -18,6 +18,9 @@ from inference.tree import Node
 
 SCORE_SIZE = 128
 """Image size at which programs are scored against the target."""
+DRAWN_WEIGHT = 0.25
+"""Weight of the drawing as drawn next to :attr:`Target.precise_mask` in
+:meth:`Target.precise_scores_packed`."""
 VIEW_OFFSET = 0.5
 """How far (canvas units) :meth:`Target.model_views` erodes and dilates a drawn target:
 half the sketch pad's default pen width."""
@@ -65,6 +68,7 @@ class Target:
         self.packed = rasterizer(SCORE_SIZE).pack(self.mask)
         self._fit = None
         self._view: np.ndarray | None = None
+        self._precise: np.ndarray | None = None
         if self.sketch is not None:
             self.sketch = np.asarray(self.sketch, dtype=np.float32)
             if self.sketch.shape != self.mask.shape:
@@ -123,13 +127,42 @@ class Target:
         r = rasterizer(SCORE_SIZE)
         bits = MaskBits(SCORE_SIZE)
         grown = bits.dilations(self.packed, [radius])[0]
-        shrunk = r.full & ~bits.dilations(r.full & ~self.packed, [radius])[0]
+        shrunk = self._eroded()
         views = [self]
         for packed in (shrunk, grown):
             view = copy.copy(self)
             view._view = r.unpack(packed)
             views.append(view)
         return views
+
+    @property
+    def precise_mask(self) -> np.ndarray:
+        """The mask to fit edges to: a drawn target's mask eroded by :data:`VIEW_OFFSET`
+        (an outline drawn with a pen and filled is half the pen too big), else the mask."""
+        if self.is_sketch or not self.tolerance:
+            return self.mask
+        if self._precise is None:
+            self._precise = rasterizer(SCORE_SIZE).unpack(self._eroded())
+        return self._precise
+
+    def _eroded(self) -> int:
+        """The packed mask eroded by :data:`VIEW_OFFSET`."""
+        r, radius = rasterizer(SCORE_SIZE), tolerance_pixels(VIEW_OFFSET, SCORE_SIZE)
+        return r.full & ~MaskBits(SCORE_SIZE).dilations(r.full & ~self.packed, [radius])[0]
+
+    def precise_scores_packed(self, masks: Sequence[int]) -> np.ndarray:
+        """How closely packed program masks follow the target's edges, for choosing among
+        programs that all fit within the tolerance: the exact goal score against
+        :attr:`precise_mask`, with a fifth of the weight on the mask as drawn (so edges
+        drawn without a pen, e.g. with the shape tools, are not pulled half a unit in)."""
+        npix = SCORE_SIZE * SCORE_SIZE
+        drawn = goal_scores_packed(masks, self.packed, npix)
+        if self.is_sketch or not self.tolerance:
+            return drawn
+        precise = rasterizer(SCORE_SIZE).pack(self.precise_mask)
+        return (goal_scores_packed(masks, precise, npix) + DRAWN_WEIGHT * drawn) / (
+            1 + DRAWN_WEIGHT
+        )
 
     def solves(self, score: float) -> bool:
         """True when ``score`` solves this target."""

@@ -16,6 +16,9 @@ edge one unit off, so the first program that solves it may be a unit too wide
 here and too short there.  A solved program is therefore also *fitted*: one-
 value hill climbing (:func:`inference.refine.refine`) on the exact goal
 score against the drawing's pixels, taking only changes that keep it solved.
+The pixels are mostly the drawing's less half a pen (``Target.precise_mask``,
+``Target.precise_scores_packed``): an outline drawn with a pen and filled is
+half the pen too big all round.
 Then the removals run once more.  Each try is one renderer call.
 
 Locks (:mod:`inference.lock_rules`): tidying never replaces a node that a
@@ -94,11 +97,10 @@ class _Faithful:
 
     def __init__(self, target: Target):
         self.target, self.size = target, target.size
-        self.exact = Target(target.mask)
 
     def scores_packed(self, masks):
         solved = self.target.scores_packed(masks) > self.target.threshold
-        exact = self.exact.scores_packed(masks)
+        exact = self.target.precise_scores_packed(masks)
         return np.where(solved, exact, exact - 2.0)
 
 

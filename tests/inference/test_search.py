@@ -316,7 +316,7 @@ class ViewOracle(RandomMutationProposer):
 def test_view_search_runs_one_search_per_view_within_one_budget():
     target = _drawn()
     eroded = int(target.model_views()[1].model_image.sum())
-    cfg = SearchConfig(beam_width=4, budget=300)
+    cfg = SearchConfig(beam_width=4, budget=300, fit=False)  # views alone
     proposer = ViewOracle(PLATE, eroded)
     events = list(view_search(target, proposer, np.random.default_rng(0), cfg))
     assert events[-1].solved and events[-1].finished and events[-1].program == PLATE
@@ -335,7 +335,7 @@ def test_view_search_runs_one_search_per_view_within_one_budget():
 
 
 def test_view_search_is_beam_search_for_exact_targets_and_image_blind_proposers():
-    cfg = SearchConfig(beam_width=4, budget=80)
+    cfg = SearchConfig(beam_width=4, budget=80, fit=False)  # views alone
     for target, proposer in [
         (_target(), ViewOracle(GOAL, -1)),
         (_drawn(), RandomMutationProposer()),

@@ -22,9 +22,9 @@ class ImageProposer(RandomMutationProposer):
     uses_image = True
 
 
-def run(search, target, proposer, budget=600):
+def run(search, target, proposer, budget=600, fit=False):
     reports: list[SearchProgress] = []
-    config = SearchConfig(beam_width=8, budget=budget, max_depth=1000)
+    config = SearchConfig(beam_width=8, budget=budget, max_depth=1000, fit=fit)
     start = parse("(Circle 2 3 3)")
     rng = np.random.default_rng(5)
     events = list(search(target, proposer, rng, config, start, progress=reports.append))
@@ -72,3 +72,15 @@ def test_view_search_adds_up_the_calls_of_every_view():
     assert calls == sorted(calls) and calls[-1] == events[-1].calls
     assert calls[-1] > 600  # beyond the first view's share: all three were added
     assert max(r.best_score for r in reports) == events[-1].score
+
+
+def test_view_search_counts_the_fit_in_its_reports():
+    from inference.random_programs import random_program
+
+    hard = random_program(np.random.default_rng(11), (7, 8))  # the fit alone will not do
+    drawn = Target(render(hard, 128), tolerance=1.0)
+    events, reports = run(view_search, drawn, ImageProposer(), budget=900, fit=True)
+    calls = [r.calls for r in reports]
+    assert events[0].depth == 0 and events[0].calls > 0  # the fitted program came first
+    assert calls == sorted(calls) and calls[0] >= events[0].calls
+    assert calls[-1] == events[-1].calls <= 900

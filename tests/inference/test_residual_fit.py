@@ -1,0 +1,114 @@
+"""Structure first: programs fitted to a target's shapes, and the search that starts from them."""
+
+import numpy as np
+import pytest
+
+from inference.cad_parts import KINDS, make_part
+from inference.proposers import RandomMutationProposer
+from inference.raster import render
+from inference.residual_fit import _largest_rectangle, candidates, fit_program
+from inference.search import SearchConfig, view_search
+from inference.sketch import simulate_drawing
+from inference.syntax import parse, to_text
+from inference.target import Target
+
+
+def test_candidates_contain_the_primitive_a_region_was_drawn_from():
+    for text in ("(Circle 3 7 9)", "(Quad 8 6 5 3 0)", "(Quad 8 8 3 3 45)", "(Quad 6 9 2 5 45)"):
+        node = parse(text)
+        assert node in candidates(render(node)), text
+
+
+def test_largest_rectangle_inside_an_l():
+    ell = render(parse("(+ (Quad 3 8 2 8 0) (Quad 8 14 8 2 0))"))  # an L: bar x 4..8, y 0..32
+    x, y, w, h = _largest_rectangle(ell)
+    assert (w, h) in {(8.0, 2.0), (2.0, 8.0)}  # one of the two bars, whole
+    assert _largest_rectangle(np.zeros((128, 128), bool)) is None
+
+
+@pytest.mark.parametrize("kind", sorted(KINDS))
+def test_exact_parts_are_fitted_to_the_right_shape(kind):
+    for seed in range(2):
+        program = make_part(kind, np.random.default_rng([seed, 7]))
+        target = Target(render(program), check_shape=True)
+        result = fit_program(target, 2000)
+        assert result.calls <= 2000 and result.program is not None
+        assert target.score(result.program) == pytest.approx(result.score)
+        assert result.score > 0.95, (kind, to_text(program), to_text(result.program))
+        assert not target.shape_mismatches(result.program), to_text(result.program)
+
+
+def test_a_drawn_plate_is_solved_by_the_fit_alone():
+    plate = parse("(- (- (Quad 8 8 12 8 0) (Circle 2 5 8)) (Circle 2 11 8))")
+    target = Target(simulate_drawing(plate, np.random.default_rng(3)) >= 0.5, tolerance=1.0)
+    result = fit_program(target, 1000)
+    assert target.solves(result.score) and result.calls <= 1000
+    exact = Target(render(plate), check_shape=True)
+    assert not exact.shape_mismatches(result.program)  # both holes, where they were drawn
+
+
+def test_a_box_is_not_taken_for_the_example_house():
+    import base64
+    import io
+    import json
+
+    from PIL import Image
+
+    from inference.target_images import downsample
+    from tests.conftest import REPO
+
+    record = json.loads((REPO / "resources" / "examples" / "house.tsk").read_text())
+    png = Image.open(io.BytesIO(base64.b64decode(record["target_png"]))).convert("L")
+    ink = downsample(np.asarray(png, dtype=np.float32) / 255, 128)
+    target = Target(ink >= 0.5, tolerance=1.0, check_shape=True)
+    result = fit_program(target, 2000)
+    assert target.solves(result.score)
+    exact = Target(ink >= 0.5, check_shape=True)  # the example is drawn with exact shapes
+    box = parse("(Quad 8 9 4 8 0)")  # within the tolerance, but no roof: what search found
+    assert result.program.sigma > 1
+    assert exact.score(result.program) > exact.score(box) + 0.02, to_text(result.program)
+
+
+def test_the_budget_is_kept_and_an_empty_target_fits_nothing():
+    target = Target(render(parse("(- (- (Quad 8 8 12 8 0) (Circle 2 5 8)) (Circle 2 11 8))")))
+    for budget in (1, 7, 40):
+        assert fit_program(target, budget).calls <= budget
+    empty = fit_program(Target(np.zeros((128, 128), bool)), 100)
+    assert empty.program is None and empty.calls == 0
+
+
+def test_search_starts_from_the_fit_counts_its_calls_and_can_do_without():
+    plate = parse("(- (Quad 8 8 12 8 0) (Circle 2 5 8))")
+    target = Target(render(plate))
+    events = list(
+        view_search(
+            target, RandomMutationProposer(), np.random.default_rng(0), SearchConfig(budget=400)
+        )
+    )
+    assert events[-1].solved and events[-1].finished and events[-1].calls <= 400
+    off = list(
+        view_search(
+            target,
+            RandomMutationProposer(),
+            np.random.default_rng(0),
+            SearchConfig(budget=400, fit=False),
+        )
+    )
+    assert off[-1].calls <= 400
+    assert events[-1].calls < off[-1].calls or not off[-1].solved
+
+
+def test_a_locked_start_is_searched_without_the_fit():
+    start = parse("(- (Quad 8 8 10 6 0) (Circle 1 8 8))")
+    target = Target(render(parse("(- (Quad 8 8 10 6 0) (Circle 2 8 8))")))
+    events = list(
+        view_search(
+            target,
+            RandomMutationProposer(),
+            np.random.default_rng(0),
+            SearchConfig(budget=300),
+            start=start,
+            locked=[2],
+        )
+    )
+    assert all("(Quad 8 8 10 6 0)" in to_text(e.program) for e in events)
