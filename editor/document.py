@@ -52,6 +52,8 @@ class Document(QObject):
     dirtyChanged = Signal(bool)
     pathChanged = Signal()
     busyChanged = Signal(bool)
+    loaded = Signal()
+    """A new, opened or recovered document replaced the old one."""
 
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
@@ -134,12 +136,14 @@ class Document(QObject):
         """Score of the program against :meth:`score_target` (goal score or outline fit)."""
         return self.score_target().score(self.program)
 
-    def shape_problems(self) -> list[str]:
-        """Plain sentences on how the program's parts and holes differ from the target's
-        (``inference.shape_match``); empty when they agree or there is no target."""
+    def shape_problems(self, program: Node | None = None) -> list[str]:
+        """Plain sentences on how the program's (or ``program``'s) parts and holes differ
+        from the target's (``inference.shape_match``); empty when they agree or there is
+        no target."""
         if not self.has_ink():
             return []
-        return [m.describe() for m in self.score_target().shape_mismatches(self.program)]
+        program = self.program if program is None else program
+        return [m.describe() for m in self.score_target().shape_mismatches(program)]
 
     def solved(self) -> bool:
         """True when the program solves the target (its score is over the threshold)."""
@@ -208,6 +212,7 @@ class Document(QObject):
         self._forced_dirty = dirty
         self.undo_stack.setClean()
         self.dirtyChanged.emit(self.dirty)
+        self.loaded.emit()
 
     def new(self) -> None:
         """An empty document: the default program, no target, no file."""

@@ -103,6 +103,7 @@ class ProposalsPane(QWidget):
         autorun.progress.connect(self._run_progress)
         autorun.stats.connect(self._tick)
         autorun.finished.connect(self._run_finished)
+        self.doc.loaded.connect(self._forget_last_run)
         self._clock = QTimer(self, interval=TICK_MS)
         self._clock.timeout.connect(self._tick)
         self._model_changed()
@@ -242,6 +243,14 @@ class ProposalsPane(QWidget):
             )
         else:
             self.best_label.setText("Last run: stopped before anything was scored")
+
+    def _forget_last_run(self) -> None:
+        """Another document: the last run's result and thumbnail belong to the old one."""
+        if self.autorun.state != IDLE:
+            return
+        self.best_label.setText("")
+        self.thumb.clear()
+        self.progress.setValue(0)
 
     def _run_progress(self, event) -> None:
         """A better program was found: show it as the thumbnail."""

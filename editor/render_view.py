@@ -227,13 +227,16 @@ class RenderView(QWidget):
             after = self.doc.score_target().score(self.doc.preview.apply(self.doc.program))
             text += f" → {after:.3f} (proposal)"
         solved = self.doc.solved()
-        problems = [] if solved else self.doc.shape_problems()
+        shown = None if self.doc.preview is None else self.doc.preview.apply(self.doc.program)
+        problems = self.doc.shape_problems(shown) if shown is not None or not solved else []
         if problems:
             text += f": {problems[0]}" + (
                 f" (+{len(problems) - 1} more)" if len(problems) > 1 else ""
             )
+            whose = "The proposal is" if shown is not None else "The program is"
             self.score_label.setToolTip(
-                "Not the drawing's shape, however many pixels agree:\n• " + "\n• ".join(problems)
+                f"{whose} not the drawing's shape, however many pixels agree:\n• "
+                + "\n• ".join(problems)
             )
         self.score_label.setText(text)
         self.solved_label.setText("  ✔ Solved" if solved else "  Not solved")

@@ -362,7 +362,9 @@ class SketchPad(QWidget):
         for name, label, key, tip in TOOLS:
             act = QAction(label, self, checkable=True, toolTip=f"{tip} ({key})")
             act.setShortcut(key)
-            act.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            # the whole window: the tool keys work wherever the focus is (text fields still
+            # take their letters, since they claim plain keys before shortcuts)
+            act.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
             act.triggered.connect(lambda _=False, n=name: self.set_tool(n))
             group.addAction(act)
             self.toolbar.addAction(act)

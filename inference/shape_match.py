@@ -424,10 +424,12 @@ def _extent(pixels: int, size: int) -> tuple[int, int]:
 
 
 def _centre(pixels: int, size: int) -> tuple[float, float]:
-    """The mean position of packed ``pixels`` in canvas units (x, y)."""
+    """A point of packed ``pixels`` in canvas units (x, y), for messages: the pixel nearest
+    their mean, so that a region wrapped around something is not placed inside it."""
     raw = np.frombuffer(pixels.to_bytes((size * size + 7) // 8, "little"), np.uint8)
     rows, cols = np.nonzero(
         np.unpackbits(raw, bitorder="little")[: size * size].reshape(size, size)
     )
+    near = int(np.argmin((rows - rows.mean()) ** 2 + (cols - cols.mean()) ** 2))
     scale = 32 / size
-    return (float(cols.mean() + 0.5) * scale, float(rows.mean() + 0.5) * scale)
+    return ((float(cols[near]) + 0.5) * scale, (float(rows[near]) + 0.5) * scale)

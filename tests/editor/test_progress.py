@@ -2,6 +2,7 @@
 
 import re
 import time
+from dataclasses import replace
 
 import numpy as np
 from PySide6.QtCore import QElapsedTimer
@@ -46,6 +47,9 @@ def test_progress_moves_twice_a_second_and_pause_resumes(qtbot, window, monkeypa
     w, pane = window, window.p.proposals
     load_house(w, "(Circle 1 2 2)")
     monkeypatch.setattr(w.p.assistant, "search_proposer", lambda: SlowProposer(0.8))
+    config = w.p.assistant.search_config
+    # the fitted start would solve the house at once: this run must stay slow
+    monkeypatch.setattr(w.p.assistant, "search_config", lambda: replace(config(), fit=False))
     pane.budget.setValue(100_000)
     pane.actions_by_key["autorun"].trigger()
     assert w.p.autorun.state == "running"

@@ -416,3 +416,50 @@ def test_the_render_view_says_why_a_high_score_is_not_solved(qtbot, window):
     set_program(window, to_text(plate))
     qtbot.waitUntil(lambda: "Solved" in view.solved_label.text())
     assert "missing" not in view.score_label.text()
+
+
+def test_tool_keys_work_wherever_the_focus_is_but_text_fields_keep_their_letters(qtbot, window):
+    pad = window.p.sketch_pad
+    window.p.undo_view.setFocus()
+    qtbot.keyClick(window.p.undo_view, Qt.Key.Key_R)
+    assert pad.tool_actions["rect"].isChecked()
+    edit = window.p.program_text.edit
+    edit.setFocus()
+    qtbot.waitUntil(edit.hasFocus)
+    before = edit.toPlainText()
+    qtbot.keyClick(edit, Qt.Key.Key_O)
+    assert edit.toPlainText() != before and pad.tool_actions["rect"].isChecked()
+
+
+def test_a_new_document_forgets_the_last_auto_run(qtbot, window):
+    from inference.sketch import simulate_drawing
+
+    doc, pane = window.p.doc, window.p.proposals
+    plate = parse("(- (Quad 8 8 10 6 0) (Circle 2 8 8))")
+    drawing = simulate_drawing(plate, np.random.default_rng(0), TARGET_SIZE) >= 0.5
+    from editor import commands
+
+    doc.push(commands.set_target(doc, drawing.astype(np.float32), "Drawing"))
+    pane.actions_by_key["autorun"].trigger()
+    qtbot.waitUntil(lambda: "Last run" in pane.best_label.text(), timeout=60000)
+    assert not pane.thumb.pixmap().isNull()
+    doc.undo_stack.setClean()
+    doc.new()
+    assert pane.best_label.text() == "" and pane.thumb.pixmap().isNull()
+
+
+def test_a_proposal_preview_is_explained_for_the_proposal(qtbot, window):
+    from editor import commands
+    from inference.edits import Edit
+    from inference.sketch import simulate_drawing
+
+    plate = parse("(- (- (Quad 8 8 12 8 0) (Circle 2 5 8)) (Circle 2 11 8))")
+    drawing = simulate_drawing(plate, np.random.default_rng(0), TARGET_SIZE) >= 0.5
+    doc, view = window.p.doc, window.p.render_view
+    doc.push(commands.set_target(doc, drawing.astype(np.float32), "Drawing"))
+    set_program(window, "(- (Quad 8 8 12 8 0) (Circle 2 5 8))")
+    qtbot.waitUntil(lambda: "missing" in view.score_label.text())
+    fixed = Edit(0, plate)  # the whole program replaced by the right one
+    doc.set_preview(fixed)
+    qtbot.waitUntil(lambda: "(proposal)" in view.score_label.text())
+    assert "missing" not in view.score_label.text()
