@@ -90,18 +90,25 @@ class Record:
     program: str
     truth_score: float = 0.0
     same_features: bool = False
+    same_parts: bool = False
 
     @property
     def right_shape(self) -> bool:
-        """The same parts and holes as the reference, and a goal score of at least
-        :data:`RIGHT_SHAPE` against it."""
+        """The same parts and holes as the reference, no material thicker than edge
+        displacement added or left out, and a goal score of at least :data:`RIGHT_SHAPE`."""
         return self.same_features and self.truth_score >= RIGHT_SHAPE
 
     @property
     def false_solve(self) -> bool:
         """Reported solved, but other parts or holes than the reference, or a goal score
-        under :data:`FALSE_SOLVE` against it."""
-        return self.solved and (not self.same_features or self.truth_score < FALSE_SOLVE)
+        under :data:`FALSE_SOLVE` against it (issue 12's rule)."""
+        return self.solved and (not self.same_parts or self.truth_score < FALSE_SOLVE)
+
+    @property
+    def wrong_parts(self) -> bool:
+        """Reported solved with other parts or holes than the reference (missing, added,
+        joined or split ones, :mod:`inference.shape_match`)."""
+        return self.solved and not self.same_parts
 
     @property
     def kind(self) -> str:
@@ -205,7 +212,9 @@ def run_bench(
             truth = render(pb.program, 128)
             found = render(program, 128)
             truth_score = goal_score(found, truth)
-            same_features = not ShapeMatch(pack(truth), 128).mismatches(pack(found))
+            match = ShapeMatch(pack(truth), 128)
+            differences = match.mismatches(pack(found))
+            same_parts = not any(m.kind != "material" for m in differences)
             rec = Record(
                 pb.id,
                 name,
@@ -216,7 +225,8 @@ def run_bench(
                 pb.program.sigma,
                 to_text(program),
                 truth_score,
-                same_features,
+                not differences,
+                same_parts,
             )
             records.append(rec)
             if progress is not None:
@@ -251,6 +261,7 @@ def summarize(records: Sequence[Record], budget: int) -> dict:
             "solved_true_shape": sum(r.truth_score >= TRUE_SHAPE for r in solved),
             "right_shape": sum(r.right_shape for r in recs),
             "false_solves": sum(r.false_solve for r in recs),
+            "wrong_parts": sum(r.wrong_parts for r in recs),
             "kinds": _by_kind(recs),
             "median_seconds_solved": _median([r.seconds for r in solved]),
             "median_calls_solved": _median([r.calls for r in solved]),
@@ -289,7 +300,7 @@ def markdown_table(summary: dict, notes: Sequence[str] = (), sketch: bool = Fals
     cps = summary["checkpoints"]
     head = ["method", "solved", "rate", "mean score", "median s / solved", "median calls / solved"]
     head += [f"solved, true shape (goal ≥ {TRUE_SHAPE})"] if sketch else []
-    head += ["right shape", "false solves"] if sketch else []
+    head += ["right shape", "false solves", "of them wrong parts"] if sketch else []
     head += [f"{b} prims" for b in (f"{lo}–{hi}" for lo, hi in PRIMITIVE_BANDS)]
     head += [f"≤{b} calls" for b in cps]
     lines = ["| " + " | ".join(head) + " |", "|" + " --- |" * len(head)]
@@ -304,7 +315,11 @@ def markdown_table(summary: dict, notes: Sequence[str] = (), sketch: bool = Fals
             "—" if calls is None else f"{calls:.0f}",
         ]
         row += [f"{m['solved_true_shape']}/{m['n']}"] if sketch else []
-        row += [f"{m['right_shape']}/{m['n']}", str(m["false_solves"])] if sketch else []
+        row += (
+            [f"{m['right_shape']}/{m['n']}", str(m["false_solves"]), str(m["wrong_parts"])]
+            if sketch
+            else []
+        )
         row += [f"{s}/{n}" for s, n in m["bands"].values()]
         row += [f"{f:.3f}" for f in m["at_checkpoints"]]
         lines.append("| " + " | ".join(row) + " |")

@@ -173,12 +173,17 @@ def test_right_shapes_and_false_solves_are_counted_by_part_kind(tmp_path, capsys
     from inference.bench import FALSE_SOLVE, RIGHT_SHAPE
     from inference.cad_parts import KINDS, write_part_set
 
-    def rec(pid, solved, truth, same):
-        return Record(pid, "m", solved, 0.99, 10, 0.1, 2, "(Circle 1 1 1)", truth, same)
+    def rec(pid, solved, truth, same, parts=None):
+        parts = same if parts is None else parts
+        return Record(pid, "m", solved, 0.99, 10, 0.1, 2, "(Circle 1 1 1)", truth, same, parts)
 
     assert rec("plate-0", True, RIGHT_SHAPE, True).right_shape
     assert not rec("plate-0", True, 0.99, False).right_shape  # a hole missing
-    assert rec("plate-0", True, 0.99, False).false_solve
+    assert (
+        rec("plate-0", True, 0.99, False).false_solve and rec("plate-0", True, 1, False).wrong_parts
+    )
+    thick = rec("plate-0", True, 0.97, False, parts=True)  # a box where the roof should be
+    assert not thick.right_shape and not thick.false_solve and not thick.wrong_parts
     assert rec("plate-0", True, FALSE_SOLVE - 0.01, True).false_solve
     assert not rec("plate-0", True, FALSE_SOLVE + 0.01, True).false_solve  # loose, not false
     assert not rec("plate-0", False, 0.5, False).false_solve  # not said solved
@@ -193,7 +198,7 @@ def test_right_shapes_and_false_solves_are_counted_by_part_kind(tmp_path, capsys
     records = [json.loads(line) for line in (out / "records.jsonl").read_text().splitlines()]
     assert sorted(summary["kinds"]) == sorted(KINDS) and summary["n"] == len(KINDS)
     false = sum(
-        r["solved"] and (not r["same_features"] or r["truth_score"] < FALSE_SOLVE) for r in records
+        r["solved"] and (not r["same_parts"] or r["truth_score"] < FALSE_SOLVE) for r in records
     )
     assert summary["false_solves"] == false
     table = (out / "bench.md").read_text()
