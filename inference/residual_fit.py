@@ -51,7 +51,7 @@ REGIONS_PER_STEP = 4
 MIN_REGION_PX = 2
 """A residual region counts when it survives an erosion by this many pixels (5 px wide):
 thinner ones are edges a little off, for the final polish to fix."""
-EXACT_WEIGHT = 0.1
+EXACT_WEIGHT = 0.6
 """How much the exact goal score (against ``Target.precise_mask``) weighs next to the
 target's own score when choosing a candidate."""
 POLISH_CALLS = 600
