@@ -128,6 +128,7 @@ class ProposalsPane(QWidget):
         self.budget.setToolTip("Search budget: renderer calls (programs tried)")
         self.budget.valueChanged.connect(self._budget_changed)
         self.progress = QProgressBar(format="%v / %m calls")
+        self.progress.setRange(0, self.budget.value())  # what a run would spend, from the start
         self.best_label = QLabel("", wordWrap=True)
         self.thumb = QLabel()
         self.thumb.setFixedSize(THUMB, THUMB)
@@ -141,6 +142,8 @@ class ProposalsPane(QWidget):
         return box
 
     def _budget_changed(self, value: int) -> None:
+        if self.autorun.state == IDLE:
+            self.progress.setRange(0, value)
         prefs = self.settings.preferences()
         prefs.budget = value
         self.settings.set_preferences(prefs)
@@ -250,6 +253,7 @@ class ProposalsPane(QWidget):
             return
         self.best_label.setText("")
         self.thumb.clear()
+        self.progress.setRange(0, self.budget.value())
         self.progress.setValue(0)
 
     def _run_progress(self, event) -> None:

@@ -463,3 +463,10 @@ def test_a_proposal_preview_is_explained_for_the_proposal(qtbot, window):
     doc.set_preview(fixed)
     qtbot.waitUntil(lambda: "(proposal)" in view.score_label.text())
     assert "missing" not in view.score_label.text()
+
+
+def test_the_progress_bar_shows_the_budget_before_any_run(window):
+    pane = window.p.proposals
+    assert pane.progress.maximum() == pane.budget.value()
+    pane.budget.setValue(1500)
+    assert pane.progress.maximum() == 1500 and pane.progress.value() <= 0
