@@ -129,6 +129,7 @@ class ProposalsPane(QWidget):
         self.budget.valueChanged.connect(self._budget_changed)
         self.progress = QProgressBar(format="%v / %m calls")
         self.progress.setRange(0, self.budget.value())  # what a run would spend, from the start
+        self.progress.setValue(0)
         self.best_label = QLabel("", wordWrap=True)
         self.thumb = QLabel()
         self.thumb.setFixedSize(THUMB, THUMB)
@@ -144,6 +145,7 @@ class ProposalsPane(QWidget):
     def _budget_changed(self, value: int) -> None:
         if self.autorun.state == IDLE:
             self.progress.setRange(0, value)
+            self.progress.setValue(min(max(self.progress.value(), 0), value))
         prefs = self.settings.preferences()
         prefs.budget = value
         self.settings.set_preferences(prefs)

@@ -469,4 +469,5 @@ def test_the_progress_bar_shows_the_budget_before_any_run(window):
     pane = window.p.proposals
     assert pane.progress.maximum() == pane.budget.value()
     pane.budget.setValue(1500)
-    assert pane.progress.maximum() == 1500 and pane.progress.value() <= 0
+    assert pane.progress.maximum() == 1500 and pane.progress.value() == 0
+    assert pane.progress.text() == "0 / 1500 calls"
