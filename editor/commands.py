@@ -100,11 +100,11 @@ class LockCommand(QUndoCommand):
 class TargetCommand(QUndoCommand):
     """Replace the target image and/or its modality (a stroke, a clear, a loaded image)."""
 
-    def __init__(self, doc: Document, target: np.ndarray, modality: str, text: str):
+    def __init__(self, doc: Document, target: np.ndarray, modality: str, text: str, exact: bool):
         super().__init__(text)
         self.doc = doc
-        self.before = (doc.target, doc.modality)
-        self.after = (np.asarray(target, np.float32), modality)
+        self.before = (doc.target, doc.modality, doc.exact_shapes)
+        self.after = (np.asarray(target, np.float32), modality, exact)
 
     def redo(self) -> None:
         self.doc._set_target(*self.after)
@@ -291,9 +291,22 @@ def lock(doc: Document, pos: int, locked: bool = True) -> LockCommand:
     return LockCommand(doc, pos, locked)
 
 
-def set_target(doc: Document, target: np.ndarray, text: str) -> TargetCommand:
-    """Replace the target image (the modality stays)."""
-    return TargetCommand(doc, target, doc.modality, text)
+def set_target(
+    doc: Document, target: np.ndarray, text: str, snapped_shape: bool = False
+) -> TargetCommand:
+    """Replace the target image (the modality stays).
+
+    ``snapped_shape``: the change is a rectangle or circle the shape tools snapped to the
+    program grid.  The target stays *exact* (``Document.exact_shapes``) only through such
+    changes: a pen stroke, an eraser, a fill or a loaded image make it a hand drawing, and
+    an empty target is exact again.
+    """
+    exact = not np.any(np.asarray(target) >= 0.5) or (snapped_shape and _exact_so_far(doc))
+    return TargetCommand(doc, target, doc.modality, text, exact)
+
+
+def _exact_so_far(doc: Document) -> bool:
+    return doc.exact_shapes or not doc.has_ink()
 
 
 def set_modality(doc: Document, modality: str) -> TargetCommand:
@@ -301,4 +314,4 @@ def set_modality(doc: Document, modality: str) -> TargetCommand:
     if modality not in ("filled", "sketch"):
         raise ValueError(f"unknown modality {modality!r}")
     name = "outline sketch" if modality == "sketch" else "filled shape"
-    return TargetCommand(doc, doc.target, modality, f"Target is a {name}")
+    return TargetCommand(doc, doc.target, modality, f"Target is a {name}", doc.exact_shapes)

@@ -12,6 +12,7 @@ Two file types:
         "version": 1,
         "program": "(- (Circle 6 8 8) (Quad 8 8 4 4 45))",
         "modality": "filled",            # or "sketch"
+        "exact_shapes": true,            # optional: drawn with the snapping shape tools only
         "locked": [7],                   # token positions of locked nodes
         "target_png": "iVBORw0KGgo...",  # base64 8-bit grey PNG, 255 = ink
         "origin": "/home/me/a.tsk"       # autosave files only: the document's own path
@@ -71,6 +72,8 @@ class DocumentData:
     modality: str = "filled"
     locked: frozenset[int] = frozenset()
     origin: str | None = None
+    exact_shapes: bool = False
+    """The target was drawn with the snapping shape tools only (see ``Document``)."""
 
 
 def to_json(data: DocumentData) -> str:
@@ -85,6 +88,8 @@ def to_json(data: DocumentData) -> str:
     }
     if data.origin:
         record["origin"] = data.origin
+    if data.exact_shapes:
+        record["exact_shapes"] = True
     return json.dumps(record, indent=2) + "\n"
 
 
@@ -121,7 +126,11 @@ def from_json(text: str, name: str = "document") -> DocumentData:
         raise ProgramFileError(f"{name}: 'locked' must be a list of token positions")
     target = _target_from(record.get("target_png"), name)
     origin = _origin_from(record.get("origin"), name)
-    return DocumentData(program, target, modality, valid_locks(program, locked), origin)
+    exact = record.get("exact_shapes", False)
+    if type(exact) is not bool:
+        raise ProgramFileError(f"{name}: 'exact_shapes' must be true or false")
+    locks = valid_locks(program, locked)
+    return DocumentData(program, target, modality, locks, origin, exact)
 
 
 def _json_record(text: str, name: str) -> dict:

@@ -31,6 +31,10 @@ from inference.tree import Node, node_at, walk
 DEFAULT_PROGRAM = "(Circle 4 8 8)"
 """The program of a new document."""
 
+SHAPE_TOOL_TOLERANCE = 0.25
+"""The edge tolerance (canvas units: one pixel at 128×128) of a target drawn with the
+snapping shape tools only: their edges lie where a program's can."""
+
 
 class Document(QObject):
     """One open TreeSketch document.
@@ -61,6 +65,7 @@ class Document(QObject):
         self.program: Node = parse(DEFAULT_PROGRAM)
         self.target: np.ndarray = docfile.blank_target()
         self.modality = "filled"
+        self.exact_shapes = False
         self.locked: frozenset[int] = frozenset()
         self.path: Path | None = None
         self.selected = -1
@@ -95,6 +100,15 @@ class Document(QObject):
         """True when the target has any ink."""
         return bool(self.target.max(initial=0.0) >= 0.25)
 
+    @property
+    def effective_tolerance(self) -> float:
+        """The edge tolerance a filled target is scored with: the preference, or at most
+        :data:`SHAPE_TOOL_TOLERANCE` while the target holds only snapped shapes (those edges
+        lie where a program's can, so a unit of slack would only hide wrong shapes)."""
+        if self.exact_shapes and self.has_ink():
+            return min(self.tolerance, SHAPE_TOOL_TOLERANCE)
+        return self.tolerance
+
     def score_target(self) -> Target:
         """The target as the search scores it, at 128×128.
 
@@ -110,7 +124,7 @@ class Document(QObject):
                 self._score_target = Target.from_sketch(small)
             else:
                 self._score_target = Target(
-                    small >= 0.5, tolerance=self.tolerance, check_shape=True
+                    small >= 0.5, tolerance=self.effective_tolerance, check_shape=True
                 )
         return self._score_target
 
@@ -155,7 +169,9 @@ class Document(QObject):
 
     def data(self, origin: str | None = None) -> DocumentData:
         """A snapshot of the saved state."""
-        return DocumentData(self.program, self.target.copy(), self.modality, self.locked, origin)
+        return DocumentData(
+            self.program, self.target.copy(), self.modality, self.locked, origin, self.exact_shapes
+        )
 
     # ----- changing (commands and transient view state) -----------------------------------
 
@@ -193,9 +209,10 @@ class Document(QObject):
             self.set_selected(self.selected)
         self.programChanged.emit()
 
-    def _set_target(self, target: np.ndarray, modality: str) -> None:
+    def _set_target(self, target: np.ndarray, modality: str, exact_shapes: bool = False) -> None:
         self.target = np.asarray(target, dtype=np.float32)
         self.modality = modality
+        self.exact_shapes = bool(exact_shapes)
         self._score_target = None
         self.targetChanged.emit()
 
@@ -206,7 +223,7 @@ class Document(QObject):
         self.undo_stack.clear()
         self.selected = -1
         self.selectionChanged.emit(-1)
-        self._set_target(data.target, data.modality)
+        self._set_target(data.target, data.modality, data.exact_shapes)
         self._set_program(data.program, data.locked)
         self._set_path(path)
         self._forced_dirty = dirty

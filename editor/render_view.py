@@ -206,8 +206,12 @@ class RenderView(QWidget):
         """What the score is called: "Fit" for a sketch, "Score" with its edge tolerance."""
         if self.doc.modality == "sketch":
             return "Fit"
-        tolerance = self.doc.tolerance
-        return f"Score (±{tolerance:g} u)" if tolerance else "Score (exact)"
+        tolerance = self.doc.effective_tolerance
+        if not tolerance:
+            return "Score (exact)"
+        if tolerance < self.doc.tolerance:  # drawn with the snapping shape tools only
+            return f"Score (±{tolerance:g} u, shapes)"
+        return f"Score (±{tolerance:g} u)"
 
     def update_score(self) -> None:
         """Show the live score, the preview's score and whether the target is solved."""

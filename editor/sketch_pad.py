@@ -260,7 +260,9 @@ class SketchCanvas(CanvasWidget):
                 )
                 name = "Rectangle" if self.tool == "rect" else "Ellipse"
                 name = f"Cut {name.lower()}" if self._cut else name
-                self.doc.push(commands.set_target(self.doc, new, name))
+                # a program can draw it exactly: a snapped rectangle, or a snapped circle
+                snapped = self.show_grid and (self.tool == "rect" or self._square) and solid
+                self.doc.push(commands.set_target(self.doc, new, name, snapped))
             return
         ink = self.tool == "pen"
         new = paint_stroke(self.doc.target, self._points, self.pen_width, ink)

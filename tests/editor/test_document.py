@@ -237,3 +237,47 @@ def test_a_wrong_shape_is_never_solved_and_the_document_says_why():
     for tolerance in (0.0, 2.0):  # at every edge tolerance, exact included
         doc.set_tolerance(tolerance)
         assert not doc.solved() and doc.shape_problems()
+
+
+def test_a_target_drawn_with_snapped_shapes_is_held_to_a_pixel():
+    from editor.document import SHAPE_TOOL_TOLERANCE
+
+    doc = Document()
+    assert not doc.exact_shapes and doc.effective_tolerance == doc.tolerance
+    bar = np.zeros_like(doc.target)
+    bar[80:176, 48:208] = 1.0  # as the rectangle tool draws (6, 10)-(26, 22) units
+    doc.push(commands.set_target(doc, bar, "Rectangle", snapped_shape=True))
+    assert doc.exact_shapes and doc.effective_tolerance == SHAPE_TOOL_TOLERANCE
+    tab = bar.copy()
+    tab[96:160, 208:240] = 1.0  # a tab (26, 12)-(30, 20): 2-unit steps above and below
+    doc.push(commands.set_target(doc, tab, "Rectangle", snapped_shape=True))
+    one_bar = parse("(Quad 9 8 12 5 0)")  # every edge within a unit: solved at ±1 unit
+    doc.push(commands.set_program(doc, one_bar))
+    assert not doc.solved()  # the steps are gone: not within a pixel
+    doc.set_tolerance(1.0)
+    assert not doc.solved() and doc.effective_tolerance == SHAPE_TOOL_TOLERANCE
+    stroke = tab.copy()
+    stroke[20:24, 20:60] = 1.0
+    doc.push(commands.set_target(doc, stroke, "Pen stroke"))
+    assert not doc.exact_shapes and doc.effective_tolerance == 1.0  # a hand drawing now
+    doc.undo_stack.undo()
+    assert doc.exact_shapes  # undo brings the exactness back with the image
+    doc.push(commands.set_target(doc, np.zeros_like(tab), "Clear"))
+    assert doc.exact_shapes  # an empty pad starts exact again
+
+
+def test_exact_shapes_are_saved_and_checked(tmp_path):
+    doc = doc_with("(Quad 8 8 4 4 0)")
+    square = np.zeros_like(doc.target)
+    square[96:160, 96:160] = 1.0
+    doc.push(commands.set_target(doc, square, "Rectangle", snapped_shape=True))
+    doc.save(tmp_path / "square.tsk")
+    again = Document()
+    again.open(tmp_path / "square.tsk")
+    assert again.exact_shapes
+    text = (
+        (tmp_path / "square.tsk").read_text().replace('"exact_shapes": true', '"exact_shapes": 1')
+    )
+    (tmp_path / "bad.tsk").write_text(text)
+    with pytest.raises(ProgramFileError, match="exact_shapes"):
+        Document().open(tmp_path / "bad.tsk")
