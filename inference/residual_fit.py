@@ -60,8 +60,6 @@ PRIMITIVE_COST = 0.006
 of two programs that fit about as well wins: a rectangle is a Quad, not a circle cut four
 times)."""
 OPENINGS = 3
-INSIDE = 0.97
-"""An upright rectangle with this share of its pixels in the target is an opening too."""
 """First primitives of different kinds that :func:`fit_program` finishes and compares."""
 SURE_EXACT = 0.97
 """A solved program whose exact score is this high needs no other opening tried."""
@@ -256,35 +254,24 @@ def _key(target: Target, done: tuple[Node, float, float, int]) -> tuple[bool, fl
 
 
 def _first_steps(target: Target, scorer: _Scorer, openings: int) -> list[tuple[Node, float, float]]:
-    """First primitives to finish: the best of each kind (circle, upright, 45°), best
-    first, with the best upright rectangle that lies inside the target second (a house's
-    body, where the best rectangle overall is its bounding box)."""
+    """The best first primitive of each kind (circle, upright, 45°), best first."""
     tries = [
         shape
         for op, region in _residual_regions(target, None)
         if op == "+"
         for shape in candidates(region)
-    ][: max(0, scorer.left)]
+    ]
     if not tries:
         return []
-    masks = [scorer.raster.packed(t) for t in tries]
-    scorer.calls += len(tries)
-    scores, exact = target.scores_packed(masks), target.precise_scores_packed(masks)
+    scores, exact = scorer.scores(tries)
     merit = scores + EXACT_WEIGHT * exact
     kinds: dict[tuple, tuple[Node, float, float]] = {}
-    inside = None
     for i in np.argsort(-merit, kind="stable"):
         node = tries[i]
         kind = (node.kind, node.children[-1].value if node.kind == QUAD else None)
         kinds.setdefault(kind, (node, float(scores[i]), float(exact[i])))
-        if inside is None and kind == (QUAD, 0):
-            area = masks[i].bit_count()
-            if area and (masks[i] & target.packed).bit_count() >= INSIDE * area:
-                inside = (node, float(scores[i]), float(exact[i]))
-    firsts = sorted(kinds.values(), key=lambda f: -(f[1] + EXACT_WEIGHT * f[2]))[:openings]
-    if inside is not None and all(inside[0] != f[0] for f in firsts):
-        firsts.insert(1, inside)
-    return firsts
+    firsts = sorted(kinds.values(), key=lambda f: -(f[1] + EXACT_WEIGHT * f[2]))
+    return firsts[:openings]
 
 
 def _greedy(
