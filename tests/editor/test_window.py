@@ -402,18 +402,32 @@ def test_a_filled_image_in_outline_mode_offers_to_switch(
     assert doc.modality == "sketch"
 
 
-def test_the_render_view_says_why_a_high_score_is_not_solved(qtbot, window):
+TWO_HOLES = parse("(- (- (Quad 8 8 12 8 0) (Circle 2 5 8)) (Circle 2 11 8))")
+
+
+def draw_program(window, program, seed=0):
+    """Give the document a simulated hand drawing of ``program`` as its target."""
     from editor import commands
     from inference.sketch import simulate_drawing
 
-    plate = parse("(- (- (Quad 8 8 12 8 0) (Circle 2 5 8)) (Circle 2 11 8))")
-    drawing = simulate_drawing(plate, np.random.default_rng(0), TARGET_SIZE) >= 0.5
-    doc, view = window.p.doc, window.p.render_view
+    drawing = simulate_drawing(program, np.random.default_rng(seed), TARGET_SIZE) >= 0.5
+    doc = window.p.doc
     doc.push(commands.set_target(doc, drawing.astype(np.float32), "Drawing"))
+
+
+def show_one_hole_dropped(qtbot, window):
+    """The two-hole plate drawn, the program missing a hole: the score line says so."""
+    draw_program(window, TWO_HOLES)
     set_program(window, "(- (Quad 8 8 12 8 0) (Circle 2 5 8))")
+    view = window.p.render_view
     qtbot.waitUntil(lambda: "missing" in view.score_label.text())
+    return view
+
+
+def test_the_render_view_says_why_a_high_score_is_not_solved(qtbot, window):
+    view = show_one_hole_dropped(qtbot, window)
     assert "Not solved" in view.solved_label.text() and "hole" in view.score_label.toolTip()
-    set_program(window, to_text(plate))
+    set_program(window, to_text(TWO_HOLES))
     qtbot.waitUntil(lambda: "Solved" in view.solved_label.text())
     assert "missing" not in view.score_label.text()
 
@@ -432,14 +446,8 @@ def test_tool_keys_work_wherever_the_focus_is_but_text_fields_keep_their_letters
 
 
 def test_a_new_document_forgets_the_last_auto_run(qtbot, window):
-    from inference.sketch import simulate_drawing
-
     doc, pane = window.p.doc, window.p.proposals
-    plate = parse("(- (Quad 8 8 10 6 0) (Circle 2 8 8))")
-    drawing = simulate_drawing(plate, np.random.default_rng(0), TARGET_SIZE) >= 0.5
-    from editor import commands
-
-    doc.push(commands.set_target(doc, drawing.astype(np.float32), "Drawing"))
+    draw_program(window, parse("(- (Quad 8 8 10 6 0) (Circle 2 8 8))"))
     pane.actions_by_key["autorun"].trigger()
     qtbot.waitUntil(lambda: "Last run" in pane.best_label.text(), timeout=60000)
     assert not pane.thumb.pixmap().isNull()
@@ -449,18 +457,10 @@ def test_a_new_document_forgets_the_last_auto_run(qtbot, window):
 
 
 def test_a_proposal_preview_is_explained_for_the_proposal(qtbot, window):
-    from editor import commands
     from inference.edits import Edit
-    from inference.sketch import simulate_drawing
 
-    plate = parse("(- (- (Quad 8 8 12 8 0) (Circle 2 5 8)) (Circle 2 11 8))")
-    drawing = simulate_drawing(plate, np.random.default_rng(0), TARGET_SIZE) >= 0.5
-    doc, view = window.p.doc, window.p.render_view
-    doc.push(commands.set_target(doc, drawing.astype(np.float32), "Drawing"))
-    set_program(window, "(- (Quad 8 8 12 8 0) (Circle 2 5 8))")
-    qtbot.waitUntil(lambda: "missing" in view.score_label.text())
-    fixed = Edit(0, plate)  # the whole program replaced by the right one
-    doc.set_preview(fixed)
+    view = show_one_hole_dropped(qtbot, window)
+    window.p.doc.set_preview(Edit(0, TWO_HOLES))  # the whole program replaced by the right one
     qtbot.waitUntil(lambda: "(proposal)" in view.score_label.text())
     assert "missing" not in view.score_label.text()
 
