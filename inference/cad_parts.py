@@ -19,8 +19,8 @@ Holes are at least one value step (2 canvas units) from each other and from
 the edge, and separate parts at least two steps apart, so every feature is at
 least one grid step across.  The written folder is laid out like refset-dev
 (``problems.jsonl`` with ``id``, ``program``, ``png``; ids are
-``<kind>-<n>``), with 128×128 renders.  The default seed, 2612, is a stream
-nothing else uses (training draws from its own seeds, refset-dev comes from
+``<kind>-<n>``), with 128×128 renders, white shapes on black as there.  The
+default seed, 2612, is a stream nothing else uses (training draws from its own seeds, refset-dev comes from
 an independent generator), so these problems are held out.
 """
 
@@ -219,7 +219,7 @@ def write_part_set(folder: Path, per_kind: int, seed: int = HOLDOUT_SEED) -> Pat
     folder.mkdir(parents=True, exist_ok=True)
     lines = []
     for pid, program in part_set(per_kind, np.random.default_rng(seed)):
-        image = np.where(render(program, 128), 0, 255).astype(np.uint8)
+        image = np.where(render(program, 128), 255, 0).astype(np.uint8)  # as refset-dev: white
         Image.fromarray(image).save(folder / f"{pid}.png")
         lines.append(json.dumps({"id": pid, "program": to_text(program), "png": f"{pid}.png"}))
     path = folder / "problems.jsonl"

@@ -203,3 +203,12 @@ def test_right_shapes_and_false_solves_are_counted_by_part_kind(tmp_path, capsys
     assert summary["false_solves"] == false
     table = (out / "bench.md").read_text()
     assert "right shape" in table and "false solves" in table and "| plate |" in table
+
+
+def test_part_images_read_back_as_their_programs(tmp_path):
+    from inference.cad_parts import write_part_set
+    from inference.raster import render
+
+    write_part_set(tmp_path, per_kind=1, seed=9)
+    for problem in load_problems(tmp_path):
+        assert (problem.target.mask == render(problem.program, 128)).all(), problem.id
