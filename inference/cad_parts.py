@@ -20,8 +20,9 @@ the edge, and separate parts at least two steps apart, so every feature is at
 least one grid step across.  The written folder is laid out like refset-dev
 (``problems.jsonl`` with ``id``, ``program``, ``png``; ids are
 ``<kind>-<n>``), with 128×128 renders, white shapes on black as there.  The
-default seed, 2612, is a stream nothing else uses (training draws from its own seeds, refset-dev comes from
-an independent generator), so these problems are held out.
+default seed, 2612, is a stream nothing else uses (training draws from its own
+seeds, refset-dev comes from an independent generator), so these problems are
+held out.
 """
 
 from __future__ import annotations
