@@ -91,7 +91,7 @@ class Feature:
     outer: bool = False
 
     def centre(self, size: int) -> tuple[float, float]:
-        """The mean pixel position in canvas units (x, y), for messages."""
+        """A point of the feature in canvas units (x, y), for messages (see ``_centre``)."""
         return _centre(self.pixels, size)
 
 
@@ -101,8 +101,9 @@ class Mismatch:
 
     Attributes:
         what: ``"missing"``, ``"added"``, ``"joined"`` or ``"split"``.
-        kind: ``"part"``, ``"hole"``, or ``"line"`` for a sketch's stroke.
-        where: the centre of the drawing's (or, for ``added``, the program's) feature,
+        kind: ``"part"``, ``"hole"``, ``"material"`` (thick added or missing material,
+            :meth:`ShapeMatch.thick_differences`) or ``"line"`` for a sketch's stroke.
+        where: a point of the drawing's (or, for ``added``, the program's) feature,
             canvas units.
     """
 
@@ -111,7 +112,7 @@ class Mismatch:
     where: tuple[float, float]
 
     def describe(self) -> str:
-        """A plain sentence, e.g. ``a hole at (12, 8) is missing``."""
+        """A plain sentence, e.g. ``the drawing's hole at (12, 8) is missing``."""
         x, y = self.where
         at = f"at ({x:.0f}, {y:.0f})"
         if self.what == "missing" and self.kind == "line":
