@@ -272,10 +272,16 @@ class ShapeMatch:
     Args:
         drawing: the drawing's packed mask.
         size: the image side S.
+        tolerance: the target's edge tolerance in canvas units.  The thick-material
+            thresholds (:data:`ADDED_PX`, :data:`MISSING_PX`) are for hand drawings at
+            the default of one unit; a tighter tolerance (a drawing of snapped shapes, an
+            exact image) tightens them as much, to no less than one pixel.
     """
 
-    def __init__(self, drawing: int, size: int, gap_px: int = NEAR_GAP_PX):
+    def __init__(self, drawing: int, size: int, gap_px: int = NEAR_GAP_PX, tolerance: float = 1.0):
         self.size, self.packed = size, drawing
+        tighter = max(0, round((1.0 - min(tolerance, 1.0)) * 4))  # pixels at 128×128
+        self.added_px, self.missing_px = max(1, ADDED_PX - tighter), max(1, MISSING_PX - tighter)
         self.finder = FeatureFinder(size)
         self.drawing = self.finder.features(drawing)
         self.reach = max(0, round(gap_px * size / 128)) // 2
@@ -290,8 +296,8 @@ class ShapeMatch:
         out = []
         scale = self.size / 128
         cases = (
-            ("added", mask & ~self.packed, ADDED_PX),
-            ("missing", self.packed & ~mask, MISSING_PX),
+            ("added", mask & ~self.packed, self.added_px),
+            ("missing", self.packed & ~mask, self.missing_px),
         )
         for what, region, radius in cases:
             core = self.finder.erode(region, max(1, round(radius * scale)))

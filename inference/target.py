@@ -85,7 +85,7 @@ class Target:
                 rasterizer(SCORE_SIZE).pack(self.sketch >= INK_LEVEL), SCORE_SIZE
             )
         elif self.check_shape:
-            self._shape = ShapeMatch(self.packed, SCORE_SIZE)
+            self._shape = ShapeMatch(self.packed, SCORE_SIZE, tolerance=self.tolerance)
 
     @classmethod
     def from_sketch(cls, ink: np.ndarray) -> Target:
