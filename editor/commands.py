@@ -119,8 +119,9 @@ def _kind_name(node: Node) -> str:
     return node.kind
 
 
-def _shown(node: Node) -> str:
-    """A value as the tree panel shows it: ``6``, ``45°``, ``+``, ``−``."""
+def value_text(node: Node) -> str:
+    """How a leaf's value is shown, in the tree panel and in history: ``6``, ``45°``, ``+``,
+    ``−``."""
     if node.kind == ANGLE_LEAF:
         return f"{node.value}°"
     if node.kind == OP_LEAF:
@@ -158,7 +159,7 @@ def _new_name(node: Node) -> str:
     """A replacement shape in a few words: ``Circle``, ``Union (Quad + Circle)``."""
     if node.kind != BINOP:
         return node.kind
-    sign, a, b = _shown(node.children[0]), node.children[1], node.children[2]
+    sign, a, b = value_text(node.children[0]), node.children[1], node.children[2]
     return f"{_kind_name(node)} ({_kind_name(a)} {sign} {_kind_name(b)})"
 
 
@@ -171,10 +172,10 @@ def describe_edit(program: Node, edit: Edit) -> str:
     """
     old, new = node_at(program, edit.pos), edit.replacement
     if old.is_leaf:
-        return f"{node_name(program, edit.pos)}: {_shown(old)} → {_shown(new)}"
+        return f"{node_name(program, edit.pos)}: {value_text(old)} → {value_text(new)}"
     if old.kind == new.kind and old.kind in (CIRCLE, QUAD):
         changes = [
-            f"{field}: {_shown(a)} → {_shown(b)}"
+            f"{field}: {value_text(a)} → {value_text(b)}"
             for field, a, b in zip(FIELDS[old.kind], old.children, new.children, strict=True)
             if a != b
         ]

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import QMenu, QTreeWidget, QTreeWidgetItem, QVBoxLayout, 
 
 from editor import commands
 from editor.document import Document
-from editor.value_editors import POS_ROLE, ValueDelegate, lock_icon, value_text
+from editor.value_editors import POS_ROLE, ValueDelegate, lock_icon
 from inference.lock_rules import conflict_message, hand_edit_conflicts
 from inference.syntax import to_text
 from inference.tree import ANGLE, BINOP, CIRCLE, NUM, OP, SHAPE, Node, node_at
@@ -131,7 +131,7 @@ class TreePanel(QWidget):
             item = QTreeWidgetItem(parent, [row_label(node), self._summary(node)])
             edit_pos = pos + 1 if node.kind == BINOP else -1
         else:
-            item = QTreeWidgetItem(parent, [name, value_text(node)])
+            item = QTreeWidgetItem(parent, [name, commands.value_text(node)])
             edit_pos = pos
         item.setData(0, POS_ROLE, pos)
         item.setData(1, POS_ROLE, edit_pos)
@@ -153,9 +153,9 @@ class TreePanel(QWidget):
 
     def _summary(self, node: Node) -> str:
         if node.kind == BINOP:
-            return value_text(node.children[0])
+            return commands.value_text(node.children[0])
         names = FIELDS[node.kind]
-        return " · ".join(f"{n} {value_text(c)}" for n, c in zip(names, node.children, strict=True))
+        return " · ".join(f"{n} {commands.value_text(c)}" for n, c in zip(names, node.children, strict=True))
 
     def _mark_preview(self, item: QTreeWidgetItem, pos: int, edit_pos: int) -> None:
         preview = self.doc.preview
@@ -164,7 +164,7 @@ class TreePanel(QWidget):
         for col in (0, 1):
             item.setBackground(col, PREVIEW_BRUSH)
         new = preview.replacement
-        shown = value_text(new) if new.nonterminal in (NUM, ANGLE, OP) else to_text(new)
+        shown = commands.value_text(new) if new.nonterminal in (NUM, ANGLE, OP) else to_text(new)
         item.setText(1, f"{item.text(1)}  →  {shown}")
         item.setToolTip(1, f"Proposed: {to_text(new)}")
 

@@ -14,20 +14,11 @@ from PySide6.QtCore import QModelIndex, QRectF, Qt
 from PySide6.QtGui import QColor, QIcon, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import QComboBox, QSpinBox, QStyledItemDelegate, QTreeWidget, QWidget
 
-from inference.tree import ANGLE_LEAF, ANGLE_VALUES, NUM_LEAF, OP_LEAF, OP_VALUES, Node, node_at
+from inference.tree import ANGLE_LEAF, ANGLE_VALUES, NUM_LEAF, OP_VALUES, Node, node_at
 
 POS_ROLE = Qt.ItemDataRole.UserRole + 1
 """Item data role holding a node position (column 0: the row's node, column 1: the edited leaf)."""
 OP_LABELS = {"+": "+  union", "-": "−  difference"}
-
-
-def value_text(node: Node) -> str:
-    """How a leaf's value is shown: ``6``, ``45°``, ``+``, ``−``."""
-    if node.kind == ANGLE_LEAF:
-        return f"{node.value}°"
-    if node.kind == OP_LEAF:
-        return "−" if node.value == "-" else "+"
-    return str(node.value)
 
 
 def lock_icon(size: int = 16) -> QIcon:
