@@ -155,7 +155,9 @@ class TreePanel(QWidget):
         if node.kind == BINOP:
             return commands.value_text(node.children[0])
         names = FIELDS[node.kind]
-        return " · ".join(f"{n} {commands.value_text(c)}" for n, c in zip(names, node.children, strict=True))
+        return " · ".join(
+            f"{n} {commands.value_text(c)}" for n, c in zip(names, node.children, strict=True)
+        )
 
     def _mark_preview(self, item: QTreeWidgetItem, pos: int, edit_pos: int) -> None:
         preview = self.doc.preview
