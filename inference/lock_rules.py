@@ -48,7 +48,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from inference.syntax import to_text
-from inference.tree import BINOP, Node, node_at, walk
+from inference.tree import BINOP, Node, ancestors, node_at, walk
 
 Step = tuple[str, int]
 """One link of a chain: ``(label, index)``.  Under an operation the label is its
@@ -62,27 +62,6 @@ LEFT, RIGHT = 1, 2
 
 def _label(node: Node) -> str:
     return node.children[0].value if node.kind == BINOP else node.kind
-
-
-def ancestors(program: Node, pos: int) -> list[tuple[int, Node, int]]:
-    """``(position, node, child index)`` of every node above ``pos``, root first.
-
-    The child index says which child of that node leads down to ``pos``.
-    Raises ``KeyError`` when no node starts at ``pos``.
-    """
-    out = []
-    node, start = program, 0
-    while start != pos:
-        if not node.children or not start < pos < start + node.size:
-            raise KeyError(f"no node starts at token {pos}")
-        for i, (off, child) in enumerate(zip(node.child_offsets(), node.children, strict=True)):
-            if start + off <= pos < start + off + child.size:
-                out.append((start, node, i))
-                node, start = child, start + off
-                break
-        else:  # pragma: no cover - child spans tile the parent's inner tokens
-            raise KeyError(f"no node starts at token {pos}")
-    return out
 
 
 def chain(program: Node, pos: int) -> tuple[Step, ...]:

@@ -218,29 +218,39 @@ def node_at(root: Node, pos: int) -> Node:
             raise KeyError(f"no node starts at token {pos}")
 
 
-def replace_at(root: Node, pos: int, new: Node) -> Node:
-    """Return a copy of ``root`` with the node starting at ``pos`` replaced.
+def ancestors(root: Node, pos: int) -> list[tuple[int, Node, int]]:
+    """``(position, node, child index)`` of every node above ``pos``, root first.
 
-    Raises ``KeyError`` when no node starts at ``pos`` and ``ValueError`` when
-    ``new`` is not of the slot's nonterminal.
+    The child index says which child of that node leads down to ``pos``.
+    Raises ``KeyError`` when no node starts at ``pos``.
     """
-    # Walk down to the node, remembering (parent, child index) on the way.
-    trail: list[tuple[Node, int]] = []
+    out = []
     node, start = root, 0
     while start != pos:
         if not node.children or not start < pos < start + node.size:
             raise KeyError(f"no node starts at token {pos}")
         for i, (off, child) in enumerate(zip(node.child_offsets(), node.children, strict=True)):
             if start + off <= pos < start + off + child.size:
-                trail.append((node, i))
+                out.append((start, node, i))
                 node, start = child, start + off
                 break
         else:
             raise KeyError(f"no node starts at token {pos}")
+    return out
+
+
+def replace_at(root: Node, pos: int, new: Node) -> Node:
+    """Return a copy of ``root`` with the node starting at ``pos`` replaced.
+
+    Raises ``KeyError`` when no node starts at ``pos`` and ``ValueError`` when
+    ``new`` is not of the slot's nonterminal.
+    """
+    trail = ancestors(root, pos)
+    node = trail[-1][1].children[trail[-1][2]] if trail else root
     if new.nonterminal != node.nonterminal:
         raise ValueError(f"cannot put a {new.nonterminal} where a {node.nonterminal} goes")
     # Rebuild the spine bottom-up.
-    for parent, i in reversed(trail):
+    for _, parent, i in reversed(trail):
         kids = parent.children
         new = Node(parent.kind, None, kids[:i] + (new,) + kids[i + 1 :])
     return new
