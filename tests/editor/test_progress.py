@@ -1,26 +1,13 @@
 """Auto-run's progress in the window: it moves while a slow search runs; Pause says Resume."""
 
 import re
-import time
 from dataclasses import replace
 
 import numpy as np
 from PySide6.QtCore import QElapsedTimer
 
-from inference.search import RandomMutationProposer
-
 from .test_session import load_house
-
-
-class SlowProposer(RandomMutationProposer):
-    """Random mutations that take ``delay`` seconds a call: a network on a busy machine."""
-
-    def __init__(self, delay: float):
-        self.delay = delay
-
-    def propose(self, target, programs, n, rng, locked):
-        time.sleep(self.delay)
-        return super().propose(target, programs, n, rng, locked)
+from .test_workers import SlowProposer
 
 
 def watch(qtbot, pane, ms: int) -> tuple[list[int], list[str], list[int]]:

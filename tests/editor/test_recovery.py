@@ -14,6 +14,7 @@ from inference.fileio import ProgramFileError
 from inference.syntax import parse, to_text
 
 from .conftest import close_window, open_window
+from .test_session import crash_and_reopen
 from .test_window import stroke
 
 GOOD = {
@@ -113,13 +114,7 @@ def test_a_change_is_autosaved_within_the_delay_and_recovered_after_a_crash(
         lambda: np.abs(docfile.read_document(auto).target - drawn).max() < 0.01,
         timeout=AUTOSAVE_DELAY_MS + 2000,
     )
-    first.p.files.stop_autosave()  # "crash": the window goes away without a clean exit
-    first.p.jobs.shutdown()
-    first.hide()
-    first.deleteLater()
-    monkeypatch.setattr(QMessageBox, "question", lambda *a: QMessageBox.StandardButton.Yes)
-    second = open_window(qtbot, settings, tmp_path)
-    start(second, None)
+    second = crash_and_reopen(qtbot, settings, tmp_path, monkeypatch, first)
     assert np.abs(second.p.doc.target - drawn).max() < 0.01 and second.p.doc.dirty
     close_window(second)
     assert not auto.exists()

@@ -108,18 +108,25 @@ def test_preferences_persist_and_apply(qtbot, window, tmp_path):
     assert QApplication.instance().palette().color(QPalette.ColorRole.Window).lightness() > 150
 
 
-def test_recovery_is_offered_after_a_crash(qtbot, qapp, settings, tmp_path, monkeypatch):
-    first = open_window(qtbot, settings, tmp_path)
-    doc = first.p.doc
-    doc.push(commands.set_program(doc, parse("(Quad 3 3 3 3 90)")))
-    assert first.p.files.autosave()
-    first.p.files.timer.stop()  # "crash": the window goes away without a clean exit
+def crash_and_reopen(qtbot, settings, tmp_path, monkeypatch, first):
+    """``first`` goes away without a clean exit; a new window starts and is told Yes when
+    it offers the recovery file.  Returns the new window."""
+    first.p.files.stop_autosave()
     first.p.jobs.shutdown()
     first.hide()
     first.deleteLater()
     monkeypatch.setattr(QMessageBox, "question", lambda *a: QMessageBox.StandardButton.Yes)
     second = open_window(qtbot, settings, tmp_path)
     start(second, None)
+    return second
+
+
+def test_recovery_is_offered_after_a_crash(qtbot, qapp, settings, tmp_path, monkeypatch):
+    first = open_window(qtbot, settings, tmp_path)
+    doc = first.p.doc
+    doc.push(commands.set_program(doc, parse("(Quad 3 3 3 3 90)")))
+    assert first.p.files.autosave()
+    second = crash_and_reopen(qtbot, settings, tmp_path, monkeypatch, first)
     assert to_text(second.p.doc.program) == "(Quad 3 3 3 3 90)"
     assert second.isWindowModified()
     close_window(second)
