@@ -186,19 +186,18 @@ class _Scorer:
         return self.target.scores_packed(masks), self.target.precise_scores_packed(masks)
 
 
+_FINDER = FeatureFinder(SCORE_SIZE)
+
+
 def _residual_regions(target: Target, program: Node | None) -> Iterator[tuple[str, np.ndarray]]:
     """``("+", region)`` for target material the program lacks and ``("-", region)`` for
     material it adds, largest first, each at least :data:`MIN_REGION_PX` thick."""
     r = rasterizer(SCORE_SIZE)
     mask = r.packed(program) if program is not None else 0
-    finder = FeatureFinder(SCORE_SIZE)
     regions = []
     for op, residual in (("+", target.packed & ~mask), ("-", mask & ~target.packed)):
-        core = finder.erode(residual, MIN_REGION_PX)
-        while core:
-            piece = finder.flood(core & -core, residual, True)
+        for piece, _ in _FINDER.thick_pieces(residual, MIN_REGION_PX):
             regions.append((piece.bit_count(), op, piece))
-            core &= ~piece
     regions.sort(key=lambda item: -item[0])
     for _, op, piece in regions[:REGIONS_PER_STEP]:
         yield op, r.unpack(piece)

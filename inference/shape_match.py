@@ -168,6 +168,17 @@ class FeatureFinder:
             mask &= ~component
         return out
 
+    def thick_pieces(self, region: int, radius: int) -> list[tuple[int, int]]:
+        """The connected pieces of packed ``region`` that survive an erosion by ``radius``
+        pixels, as ``(piece, its surviving core)``."""
+        out = []
+        core = self.erode(region, radius)
+        while core:
+            piece = self.flood(core & -core, region, True)
+            out.append((piece, piece & core))
+            core &= ~piece
+        return out
+
     def features(self, mask: int) -> list[Feature]:
         """The visible parts and holes of ``mask`` (and its outer background, if any).
 
@@ -300,11 +311,8 @@ class ShapeMatch:
             ("missing", self.packed & ~mask, self.missing_px),
         )
         for what, region, radius in cases:
-            core = self.finder.erode(region, max(1, round(radius * scale)))
-            while core:
-                piece = self.finder.flood(core & -core, region, True)
-                out.append(Mismatch(what, "material", _centre(piece & core, self.size)))
-                core &= ~piece
+            for _, core in self.finder.thick_pieces(region, max(1, round(radius * scale))):
+                out.append(Mismatch(what, "material", _centre(core, self.size)))
         return out
 
     def _near(self, a: Feature, b: Feature) -> bool:

@@ -69,6 +69,7 @@ class Target:
         self._fit = None
         self._view: np.ndarray | None = None
         self._precise: np.ndarray | None = None
+        self._eroded_packed: int | None = None
         if self.sketch is not None:
             self.sketch = np.asarray(self.sketch, dtype=np.float32)
             if self.sketch.shape != self.mask.shape:
@@ -146,9 +147,12 @@ class Target:
         return self._precise
 
     def _eroded(self) -> int:
-        """The packed mask eroded by :data:`VIEW_OFFSET`."""
-        r, radius = rasterizer(SCORE_SIZE), tolerance_pixels(VIEW_OFFSET, SCORE_SIZE)
-        return r.full & ~MaskBits(SCORE_SIZE).dilations(r.full & ~self.packed, [radius])[0]
+        """The packed mask eroded by :data:`VIEW_OFFSET` (computed once)."""
+        if self._eroded_packed is None:
+            r, radius = rasterizer(SCORE_SIZE), tolerance_pixels(VIEW_OFFSET, SCORE_SIZE)
+            grown = MaskBits(SCORE_SIZE).dilations(r.full & ~self.packed, [radius])[0]
+            self._eroded_packed = r.full & ~grown
+        return self._eroded_packed
 
     def precise_scores_packed(self, masks: Sequence[int]) -> np.ndarray:
         """How closely packed program masks follow the target's edges, for choosing among
@@ -159,10 +163,8 @@ class Target:
         drawn = goal_scores_packed(masks, self.packed, npix)
         if self.is_sketch or not self.tolerance:
             return drawn
-        precise = rasterizer(SCORE_SIZE).pack(self.precise_mask)
-        return (goal_scores_packed(masks, precise, npix) + DRAWN_WEIGHT * drawn) / (
-            1 + DRAWN_WEIGHT
-        )
+        precise = goal_scores_packed(masks, self._eroded(), npix)
+        return (precise + DRAWN_WEIGHT * drawn) / (1 + DRAWN_WEIGHT)
 
     def solves(self, score: float) -> bool:
         """True when ``score`` solves this target."""
