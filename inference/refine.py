@@ -83,7 +83,10 @@ class _Candidate:
     value: object
 
 
-def _values(kind_values: tuple, current) -> list:
+def _values(kind_values: tuple, current, nearby: bool = False) -> list:
+    if nearby and current in kind_values:
+        i = kind_values.index(current)
+        return [kind_values[j] for j in (i - 1, i + 1) if 0 <= j < len(kind_values)]
     return [v for v in kind_values if v != current]
 
 
@@ -91,11 +94,16 @@ _LEAF_VALUES = {"Num": NUM_VALUES, "Angle": ANGLE_VALUES, "Op": OP_VALUES}
 
 
 def one_value_candidates(
-    program: Node, size: int, locked: Iterable[int] = (), frozen: Iterable[int] = ()
+    program: Node,
+    size: int,
+    locked: Iterable[int] = (),
+    frozen: Iterable[int] = (),
+    nearby: bool = False,
 ) -> tuple[list[_Candidate], list[int]]:
     """Every single-leaf change of ``program`` that keeps its locks and frozen
     subtrees, and the packed output (at ``size``) of the program after each
-    change, in pre-order."""
+    change, in pre-order.  With ``nearby``, a number or angle only moves to the
+    values next to its own (one step up or down)."""
     protected = protected_positions(program, locked)
     spans = [(p, p + node_at(program, p).size) for p in frozen]
 
@@ -126,7 +134,7 @@ def one_value_candidates(
             pos = ctx.pos + 2 + i
             if not free(pos):
                 continue
-            for v in _values(_LEAF_VALUES[child.kind], child.value):
+            for v in _values(_LEAF_VALUES[child.kind], child.value, nearby and child.kind != "Op"):
                 variant = Node(
                     node.kind, None, kids[:i] + (leaf(child.nonterminal, v),) + kids[i + 1 :]
                 )
@@ -149,6 +157,7 @@ def refine(
     max_steps: int | None = None,
     cancel: Callable[[], bool] | None = None,
     frozen: Iterable[int] = (),
+    nearby: bool = False,
 ) -> Refinement:
     """Hill-climb ``program`` on ``target`` by the best single leaf change per round.
 
@@ -163,6 +172,8 @@ def refine(
         cancel: polled before every round; the climb stops when it returns True.
         frozen: positions of nodes whose subtrees stay as they are, while the
             operators above them may change (not a lock).
+        nearby: try only the next value up and down of each number and angle (and
+            every operator flip): a round of about two calls per leaf.
 
     Returns:
         A :class:`Refinement`; ``calls`` never exceeds ``budget``.
@@ -181,7 +192,7 @@ def refine(
         left = None if budget is None else budget - calls
         if left is not None and left <= 0:
             break
-        cands, outs = one_value_candidates(program, target.size, locked, frozen)
+        cands, outs = one_value_candidates(program, target.size, locked, frozen, nearby)
         if left is not None:
             cands, outs = cands[:left], outs[:left]
         if not cands:

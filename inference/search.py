@@ -111,6 +111,8 @@ class SearchConfig:
 
 VIEW_WEIGHTS = (2.0, 1.0, 1.0)
 """Budget ratio of :func:`view_search`'s searches: the drawing as drawn, eroded, dilated."""
+REPAIR_CALLS = 100
+"""Most renderer calls the repair of one capped program may use (see ``_Run.polish``)."""
 
 
 @dataclass(frozen=True)
@@ -190,6 +192,7 @@ class _Run:
         self.calls = 0
         self.depth = 0
         self.best: _Item | None = None
+        self.repaired: set[Node] = set()
 
     def report(self) -> None:
         """Tell the ``progress`` callback (if any) where the search stands."""
@@ -224,16 +227,31 @@ class _Run:
         return False
 
     def polish(self, item: _Item) -> _Item | None:
-        """Hybrid step: refine ``item``; the refined item if it improved."""
-        if not self.cfg.refine or self.left <= 0 or self.target.solves(item.score):
+        """Hybrid step: refine ``item``; the refined item if it improved.
+
+        Without ``cfg.refine``, a program whose score is capped for its shape
+        (:meth:`~inference.target.Target.is_capped`: it fits the drawing within the
+        tolerance, but a part, hole or edge is wrong) is still *repaired*, once: a
+        short climb over the next value up and down of each leaf
+        (:data:`REPAIR_CALLS`), since it is often a value or two from right.
+        """
+        if self.left <= 0 or self.target.solves(item.score):
+            return None
+        if self.cfg.refine:
+            budget, nearby = self.cfg.refine_calls, False
+        elif self.target.is_capped(item.score) and item.program not in self.repaired:
+            self.repaired.add(item.program)
+            budget, nearby = REPAIR_CALLS, True
+        else:
             return None
         res = refine(
             item.program,
             self.target,
-            budget=min(self.left, self.cfg.refine_calls),
+            budget=min(self.left, budget),
             locked=item.locked,
             score=item.score,
             cancel=self.cancel,
+            nearby=nearby,
         )
         self.calls += res.calls
         self.report()
@@ -329,11 +347,12 @@ def beam_search(
         run.report()
         if improved:
             yield run.event(depth)
-            before = run.best
+        before = run.best
+        if improved or target.is_capped(top.score):
             children = _with_polished(run, top, children, visited)
-            if run.best is not before:
-                yield run.event(depth)
-        elif every_step:
+        if run.best is not before:
+            yield run.event(depth)
+        elif every_step and not improved:
             yield run.event(depth)
         if run.solved:
             break

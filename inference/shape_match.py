@@ -100,21 +100,26 @@ class Mismatch:
     """One way two masks differ in their features.
 
     Attributes:
-        what: ``"missing"``, ``"added"``, ``"joined"`` or ``"split"``.
+        what: ``"missing"``, ``"added"``, ``"joined"``, ``"split"`` or ``"off"``.
         kind: ``"part"``, ``"hole"``, ``"material"`` (thick added or missing material,
-            :meth:`ShapeMatch.thick_differences`) or ``"line"`` for a sketch's stroke.
-        where: a point of the drawing's (or, for ``added``, the program's) feature,
-            canvas units.
+            :meth:`ShapeMatch.thick_differences`), ``"line"`` for a sketch's stroke or
+            ``"edge"`` for a program edge off a careful drawing's (:mod:`inference.edge_fit`).
+        where: a point of the drawing's (or, for ``added`` and ``off``, the program's)
+            feature, canvas units.
+        distance: for ``off``: how far the edge is from the drawing's, canvas units.
     """
 
     what: str
     kind: str
     where: tuple[float, float]
+    distance: float = 0.0
 
     def describe(self) -> str:
         """A plain sentence, e.g. ``the drawing's hole at (12, 8) is missing``."""
         x, y = self.where
         at = f"at ({x:.0f}, {y:.0f})"
+        if self.what == "off":
+            return f"the program's edge {at} is {self.distance:.1f} units off the drawing's"
         if self.what == "missing" and self.kind == "line":
             return f"the sketch's line {at} has no edge of the program"
         if self.what == "missing":

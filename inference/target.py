@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from inference.drawn_score import TolerantScore, tolerance_pixels
+from inference.edge_fit import EdgeMatch
 from inference.outline_fit import INK_LEVEL, SOLVE_FIT, MaskBits, OutlineFit
 from inference.raster import rasterizer
 from inference.score import SOLVE_THRESHOLD, goal_scores_packed
@@ -21,6 +22,10 @@ SCORE_SIZE = 128
 DRAWN_WEIGHT = 0.25
 """Weight of the drawing as drawn next to :attr:`Target.precise_mask` in
 :meth:`Target.precise_scores_packed`."""
+EDGE_TOLERANCE = 0.5
+"""A drawn target with at least this edge tolerance (canvas units) also compares edges
+(:mod:`inference.edge_fit`): a hand drawing.  Below it (shapes drawn with the snapping tools)
+the tolerant score alone holds edges to the tolerance."""
 VIEW_OFFSET = 0.5
 """How far (canvas units) :meth:`Target.model_views` erodes and dilates a drawn target:
 half the sketch pad's default pen width."""
@@ -87,6 +92,9 @@ class Target:
             )
         elif self.check_shape:
             self._shape = ShapeMatch(self.packed, SCORE_SIZE, tolerance=self.tolerance)
+        self._edges: EdgeMatch | None = None
+        if self.check_shape and self.sketch is None and self.tolerance >= EDGE_TOLERANCE:
+            self._edges = EdgeMatch(self.mask, self.tolerance)
 
     @classmethod
     def from_sketch(cls, ink: np.ndarray) -> Target:
@@ -170,6 +178,11 @@ class Target:
         """True when ``score`` solves this target."""
         return score > self.threshold
 
+    def is_capped(self, score: float) -> bool:
+        """True when ``score`` is a cap: the program fits within the tolerance but has the
+        wrong shape (see :meth:`scores_packed`), so it may be a value or two from right."""
+        return (self._shape is not None or self._edges is not None) and score == self.threshold
+
     def scores_packed(self, masks: Sequence[int]) -> np.ndarray:
         """Scores of packed 128×128 program masks, ``float64`` (N,)."""
         if self._fit is not None:
@@ -180,16 +193,21 @@ class Target:
             # a cap, not a penalty: below the threshold the pixel score ranks programs as
             # before, so a plate still missing its hole stays a good step on the way
             for i in np.flatnonzero(scores > self.threshold):
-                if self._shape.mismatches(masks[i]):
+                if self._mismatches(masks[i]):
                     scores[i] = self.threshold
         return scores
+
+    def _mismatches(self, mask: int) -> list[Mismatch]:
+        """Parts, holes and material first; edges (the costlier check) only when those agree."""
+        found = self._shape.mismatches(mask) if self._shape is not None else []
+        if not found and self._edges is not None:
+            found = self._edges.mismatches(mask)
+        return found
 
     def shape_mismatches(self, program: Node) -> list[Mismatch]:
         """How ``program``'s parts and holes differ from the target's (empty when they agree
         or when this target does not compare shapes)."""
-        if self._shape is None:
-            return []
-        return self._shape.mismatches(rasterizer(SCORE_SIZE).packed(program))
+        return self._mismatches(rasterizer(SCORE_SIZE).packed(program))
 
     def score(self, program: Node) -> float:
         """Score of ``program`` against this target (one renderer call)."""

@@ -121,3 +121,14 @@ def test_a_round_on_an_eight_primitive_program_is_fast():
     res = refine(program, target, max_steps=1, score=0.0)
     assert res.calls >= 400
     assert time.perf_counter() - t < 0.15  # tens of ms on one core; generous for busy CI
+
+
+def test_nearby_tries_only_the_next_values_up_and_down():
+    program = parse("(Quad 0 7 15 3 45)")
+    cands, _ = one_value_candidates(program, 64, nearby=True)
+    by_pos = {}
+    for c in cands:
+        by_pos.setdefault(c.pos, []).append(c.value)
+    assert sorted(by_pos.values()) == sorted([[1], [6, 8], [14], [2, 4], [0, 90]])
+    everything, _ = one_value_candidates(program, 64)
+    assert len(everything) == 4 * 15 + 7

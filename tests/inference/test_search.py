@@ -11,6 +11,7 @@ from inference.onnx_model import PolicyModel
 from inference.random_programs import random_shape
 from inference.raster import render
 from inference.search import (
+    REPAIR_CALLS,
     PolicyProposer,
     RandomMutationProposer,
     SearchConfig,
@@ -21,6 +22,7 @@ from inference.search import (
     shift_locked,
     view_search,
 )
+from inference.sketch import simulate_drawing
 from inference.syntax import parse
 from inference.tree import node_at, walk
 from tests.fake_policy import build_fake_policy
@@ -343,3 +345,22 @@ def test_view_search_is_beam_search_for_exact_targets_and_image_blind_proposers(
         a = list(view_search(target, proposer, np.random.default_rng(2), cfg))
         b = list(beam_search(target, proposer, np.random.default_rng(2), cfg))
         assert _trace(a) == _trace(b)
+
+
+def test_a_capped_program_a_value_from_right_is_repaired():
+    """A program that fits a careful drawing within the tolerance but has a wrong edge is
+    capped (never solved); the search tries its next values up and down, once."""
+    truth = parse("(- (+ (Quad 4 8 4 10 0) (Quad 8 11 12 4 0)) (Circle 1 10 11))")
+    wide = parse("(- (+ (Quad 4 8 5 10 0) (Quad 8 11 12 4 0)) (Circle 1 10 11))")
+    drawing = simulate_drawing(truth, np.random.default_rng(3), pen_width=1.0, jitter=0.3)
+    target = Target(drawing >= 0.5, tolerance=1.0)
+    assert target.is_capped(target.score(wide)) and target.solves(target.score(truth))
+    cfg = SearchConfig(budget=400, fit=False, views=False)
+    events = list(
+        beam_search(target, RandomMutationProposer(), np.random.default_rng(0), cfg, start=wide)
+    )
+    assert events[-1].solved and events[-1].program == truth
+    assert events[-1].calls <= 1 + REPAIR_CALLS
+    # without the cap (shape checks off) the wide program is solved as it is
+    loose = Target(drawing >= 0.5, tolerance=1.0, check_shape=False)
+    assert not loose.is_capped(loose.score(wide)) and loose.solves(loose.score(wide))
