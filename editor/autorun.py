@@ -173,12 +173,20 @@ class AutoRun(QObject):
         self._end("solved" if event is not None and event.solved else "finished")
 
     def _tidy(self, event: SearchEvent) -> None:
-        """Drop operands of the result that do nothing (``inference.tidy``), locks kept."""
+        """Drop operands of the result that do nothing (``inference.tidy``), locks kept.
+
+        The tidy spends what the search left of the budget and no more, and its calls
+        count in the run's total even when it changes nothing: the budget covers both.
+        """
         doc = self.doc
-        program, calls = tidy(doc.program, doc.score_target(), doc.locked, score=doc.score())
+        left = self.budget - event.calls
+        if left < 1:
+            return
+        known = event.score if doc.program == event.program else None  # saves a call
+        program, calls = tidy(doc.program, doc.score_target(), doc.locked, known, left)
+        self.best = replace(event, calls=event.calls + calls)
         if self._push(commands.search_step(doc, program, "Auto-run: tidy")):
-            score = doc.score()
-            self.best = replace(event, program=program, score=score, calls=event.calls + calls)
+            self.best = replace(self.best, program=program, score=doc.score())
 
     @Slot(str)
     def _failed(self, reason: str) -> None:

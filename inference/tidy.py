@@ -68,11 +68,12 @@ def tidy(
     _simplify(state, target)
     if not target.tolerance or not target.solves(state.score) or state.left() < 1:
         return state.program, state.calls
-    budget = None if max_calls is None else int(state.left())
+    budget = None if max_calls is None else int(state.left()) - 1  # 1 to score the fit
     fitted = refine(state.program, _Faithful(target), budget=budget, locked=state.locked)
     state.calls += fitted.calls
     if fitted.program != state.program:
         state.program, state.score = fitted.program, target.score(fitted.program)
+        state.calls += 1
         _simplify(state, target)
     return state.program, state.calls
 

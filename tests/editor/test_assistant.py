@@ -8,7 +8,9 @@ from editor.assistant import Assistant
 from editor.autorun import AutoRun
 from editor.document import Document
 from editor.workers import Jobs
+from inference.raster import rasterizer
 from inference.syntax import parse
+from inference.target import SCORE_SIZE
 
 START = "(- (Circle 6 8 8) (Quad 8 8 4 4 45))"
 
@@ -181,3 +183,29 @@ def test_accepting_names_the_edit_in_the_history(model_settings, jobs, qtbot):
     text = doc.undo_stack.text(0)
     assert text == "Accept edit: " + commands.describe_edit(program, cand.proposal.edit)
     assert "@" not in text and "Edit(" not in text
+
+
+@pytest.mark.parametrize("budget", [10, 60, 300])  # the tidy: no calls, some, all it needs
+def test_auto_run_with_its_tidy_spends_no_more_than_the_budget(settings, jobs, qtbot, budget):
+    """The budget is a promise: the search and the tidy after it share it."""
+    prefs = settings.preferences()
+    prefs.budget = budget
+    settings.set_preferences(prefs)
+    messy = "(+ (Quad 6 4 0 0 135) (Quad 8 8 9 9 0))"  # tidy has plenty to try here
+    doc, assistant = make(settings, jobs, qtbot, messy)
+    doc.push(commands.lock(doc, 2))  # no structure fit: the tidy's own fit has work to do
+    doc.undo_stack.clear()
+    renders = []
+    target = doc.score_target()
+    plain = target.scores_packed
+
+    def counted(masks):
+        renders.append(len(masks))
+        return plain(masks)
+
+    target.scores_packed = counted  # the search's and the tidy's renders
+    doc.score = lambda: float(plain([rasterizer(SCORE_SIZE).packed(doc.program)])[0])
+    run = AutoRun(doc, assistant, jobs)
+    with qtbot.waitSignal(run.finished, timeout=10000) as blocker:
+        run.start()
+    assert blocker.args[0].calls == sum(renders) <= budget
