@@ -24,11 +24,12 @@ the two rings still are apart, both ways.  When the
 :data:`EDGE_SHARE` of the tolerance, the program's edge is off the drawing's
 (:class:`~inference.shape_match.Mismatch` ``("off", "edge", where)``).
 
-Only rings it can judge are compared: rings one grid step across and more,
-clear of the band along the canvas border (where a clipped shape's drawn
-edge wanders, :data:`inference.shape_match.BORDER_BAND_PX`), and with a
-drawing ring near them (missing and added parts and holes are
-:mod:`inference.shape_match`'s to find).  The program is
+Only rings it can judge are compared: rings 3 units wide and tall and more,
+paired with a drawing ring that is clear of the band along the canvas border
+(where a clipped shape's drawn edge wanders,
+:data:`inference.shape_match.BORDER_BAND_PX`; the program's ring may reach
+into it, a program a unit too tall at the bottom does), and near it (missing
+and added parts and holes are :mod:`inference.shape_match`'s to find).  The program is
 compared as it would be drawn: its mask grown by half the pad's pen
 (:data:`PEN_PX`), against the drawing as drawn, so the pen's ink is not error
 and a hole's sharp tips, which ink fills, are not either.
@@ -37,7 +38,7 @@ Measured on simulated drawings of 600 held-out CAD parts (docs/BENCHMARKS.md):
 after registration the true program's rings were within 0.38 units (careful
 drawings) and, but for one of 463, 0.46 units (heavy ones) at the 95th
 percentile; the wrong shapes that had passed everything else on careful
-drawings were 0.84 and 1.34.
+drawings were 0.84 to 1.44.
 """
 
 from __future__ import annotations
@@ -61,7 +62,8 @@ GROW_UNITS = 2.0
 TURN_DEG = 3.0
 """Registration may turn a ring this much (degrees)."""
 MIN_RING_PX = 12
-"""Rings whose width or height is under this (pixels at 128×128) are not judged."""
+"""Rings whose width or height is under this (pixels at 128×128: 3 units) are not judged: a
+pen's width is a large part of such a small outline."""
 PAIR_PX = 8
 """A program ring is paired with a drawing ring only when its points are this close to it
 on average (pixels at 128×128); otherwise it is a part or hole of its own."""
@@ -120,12 +122,12 @@ class EdgeMatch:
         out = []
         if not self.rings:
             return out
-        for ring in self._rings(mask):
-            means = [_nearest(ring, d)[0].mean() for d in self.rings]
+        for ring, _ in self._rings(mask):
+            means = [_nearest(ring, d)[0].mean() for d, _ in self.rings]
             k = int(np.argmin(means))
-            if means[k] > PAIR_PX * self.size / 128:
+            target, clipped = self.rings[k]
+            if means[k] > PAIR_PX * self.size / 128 or clipped:
                 continue
-            target = self.rings[k]
             moved = self._register(ring, target)
             there, _ = _nearest(moved, target)
             back, _ = _nearest(target, moved)
@@ -136,10 +138,10 @@ class EdgeMatch:
             out.append((float(np.percentile(both, EDGE_QUANTILE)), where))
         return out
 
-    def _rings(self, mask: int) -> list[np.ndarray]:
-        """The judged rings of packed ``mask``: (k, 2) pixel coordinates (row, col) of the
-        inside's edge along each background region and part, clear of the border band and
-        one grid step wide."""
+    def _rings(self, mask: int) -> list[tuple[np.ndarray, bool]]:
+        """The rings of packed ``mask`` one grid step wide, as (k, 2) pixel coordinates
+        (row, col) of the inside's edge along each background region and part, each with
+        whether it reaches into the border band (a drawing's ring there is not judged)."""
         finder = self.finder
         smallest = MIN_RING_PX * self.size / 128
         pieces = []
@@ -149,12 +151,10 @@ class EdgeMatch:
             pieces += finder.components(mask & finder.bits.grow(background, False), True)
         out = []
         for piece in pieces:
-            if piece & ~finder.interior:
-                continue  # reaches into the border band: a clipped shape's edge
             points = np.argwhere(self.raster.unpack(piece)).astype(np.float64)
             if min(np.ptp(points[:, 0]), np.ptp(points[:, 1])) < smallest:
                 continue
-            out.append(points)
+            out.append((points, bool(piece & ~finder.interior)))
         return out
 
     def _register(self, ring: np.ndarray, target: np.ndarray) -> np.ndarray:

@@ -119,7 +119,7 @@ class Mismatch:
         x, y = self.where
         at = f"at ({x:.0f}, {y:.0f})"
         if self.what == "off":
-            return f"the program's edge {at} is {self.distance:.1f} units off the drawing's"
+            return f"an edge {at} is {self.distance:.1f} units off the drawing"
         if self.what == "missing" and self.kind == "line":
             return f"the sketch's line {at} has no edge of the program"
         if self.what == "missing":

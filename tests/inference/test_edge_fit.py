@@ -35,7 +35,7 @@ def test_a_disc_with_corners_is_not_a_careful_house():
         if target._fit.scores_packed([R.packed(disc)])[0] > target.threshold:
             # it fits within the tolerance: only its edges can tell
             assert said and said[0].kind == "edge", seed
-            assert "units off the drawing" in said[0].describe()
+            assert "units off the drawing" in said[0].describe(), said
     assert refused == 4
 
 
