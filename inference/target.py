@@ -47,7 +47,11 @@ class Target:
     parts and holes (:mod:`inference.shape_match`): every feature one grid step
     across that the program misses, adds, joins or splits caps the score at the
     solve threshold, so a wrong shape is never solved, however few pixels it
-    gets wrong.  A sketch compares its lines with the program's
+    gets wrong.  A hand drawing (tolerance at least :data:`EDGE_TOLERANCE`)
+    compares edges too (:mod:`inference.edge_fit`): an outline of the program
+    that stays off the drawing's once the drawing's offset, size and turn are
+    allowed for caps the score the same way (a disc where a careful drawing
+    has a pointed roof).  A sketch compares its lines with the program's
     edges the same way.  An exact target (tolerance 0) keeps the paper's goal
     score unless asked.
 
