@@ -21,7 +21,14 @@ from __future__ import annotations
 
 from PySide6.QtCore import QPoint, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QBrush, QColor, QKeySequence
-from PySide6.QtWidgets import QMenu, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QMenu,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
 from editor import commands
 from editor.document import Document
@@ -64,6 +71,22 @@ LOCK_TIP = "Locked: it and the operations above it stay as they are (unlock: Ctr
 HELD_TIP = "A locked shape lies below: unlock it (Ctrl+L) to change this operation"
 
 
+class ProgramTree(QTreeWidget):
+    """The panel's tree widget: the edit key (F2; Return on macOS) edits a row's value.
+
+    The key edits the *current* cell, and a row made current by a click on its
+    name, by the arrow keys or by selecting its shape elsewhere is current in the
+    *Node* column, which has no editor.  The key therefore opens the *Value*
+    column's editor, the one a double-click on the value opens.
+    """
+
+    def edit(self, index, *args) -> bool:
+        """``QAbstractItemView.edit``, the edit key moved to the row's value."""
+        if args and args[0] == QAbstractItemView.EditTrigger.EditKeyPressed:
+            index = index.siblingAtColumn(1)
+        return super().edit(index, *args)
+
+
 class TreePanel(QWidget):
     """A QTreeWidget of the document's program, with in-place editing and node actions.
 
@@ -76,7 +99,7 @@ class TreePanel(QWidget):
     def __init__(self, doc: Document, parent: QWidget | None = None):
         super().__init__(parent)
         self.doc = doc
-        self.tree = QTreeWidget()
+        self.tree = ProgramTree()
         self.tree.setColumnCount(2)
         self.tree.setHeaderLabels(["Node", "Value"])
         self.tree.setColumnWidth(0, 170)

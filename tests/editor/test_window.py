@@ -144,6 +144,22 @@ def test_edit_a_number_in_the_tree_with_the_spin_box(qtbot, window):
     assert "Circle 6 8 8" in to_text(doc.program)
 
 
+def test_the_edit_key_edits_a_value_as_double_click_does(qtbot, window):
+    doc, tree = window.p.doc, window.p.tree_panel.tree
+    set_program(window, "(- (Circle 6 8 8) (Quad 8 8 4 4 45))")
+    radius = tree.topLevelItem(0).child(0).child(0)  # Difference > Circle > r
+    tree.setFocus()
+    tree.setCurrentItem(radius)  # as a click on the name or the arrow keys leave it
+    assert tree.currentColumn() == 0
+    qtbot.keyClick(tree, Qt.Key.Key_F2)  # the edit key on Linux and Windows
+    editor = tree.viewport().findChild(QSpinBox)
+    assert editor is not None and editor.isVisible() and editor.value() == 6
+    qtbot.keyClicks(editor, "4")
+    qtbot.keyClick(editor, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: "Circle 4 8 8" in to_text(doc.program))
+    assert doc.undo_stack.text(doc.undo_stack.index() - 1) == "Circle r: 6 → 4"
+
+
 def test_angle_and_operator_choices(qtbot, window):
     doc, tree = window.p.doc, window.p.tree_panel.tree
     set_program(window, "(- (Circle 6 8 8) (Quad 8 8 4 4 45))")
