@@ -72,9 +72,14 @@ def open_path(parent: QWidget, files: FileController, path: str) -> bool:
     return False
 
 
+def _name(doc, suffix: str) -> str:
+    """The file name a save dialog suggests: the document's own, or untitled."""
+    return doc.path.with_suffix(suffix).name if doc.path else f"untitled{suffix}"
+
+
 def open_dialog(parent: QWidget, files: FileController) -> bool:
-    """Choose a file and open it."""
-    start = str(files.doc.path.parent) if files.doc.path else ""
+    """Choose a file and open it (the dialog starts in ``files.dialog_folder()``)."""
+    start = str(files.dialog_folder())
     path, _ = QFileDialog.getOpenFileName(parent, "Open", start, OPEN_FILTER)
     return bool(path) and open_path(parent, files, path)
 
@@ -95,7 +100,7 @@ def save(parent: QWidget, files: FileController) -> bool:
 def save_as(parent: QWidget, files: FileController) -> bool:
     """Ask for a file name (``.tsk`` or ``.csg``) and save there."""
     doc = files.doc
-    start = str(doc.path.with_suffix(DOC_SUFFIX)) if doc.path else "untitled.tsk"
+    start = str(files.dialog_folder() / _name(doc, DOC_SUFFIX))
     path, chosen = QFileDialog.getSaveFileName(parent, "Save as", start, ";;".join(SAVE_FILTERS))
     if not path:
         return False
@@ -108,7 +113,7 @@ def export_dialog(parent: QWidget, files: FileController, name: str) -> bool:
     """Export the program in format ``name`` (a key of ``EXPORT_FORMATS``)."""
     suffix, file_filter = EXPORT_FORMATS[name]
     doc = files.doc
-    start = str(doc.path.with_suffix(suffix)) if doc.path else f"untitled{suffix}"
+    start = str(files.dialog_folder() / _name(doc, suffix))
     path, _ = QFileDialog.getSaveFileName(parent, f"Export {name}", start, file_filter)
     if not path:
         return False

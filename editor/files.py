@@ -50,6 +50,12 @@ def default_autosave_path() -> Path:
     return Path(folder or Path.home() / ".treesketch") / "autosave.tsk"
 
 
+def default_dialog_folder() -> Path:
+    """The user's documents folder (their home folder where there is none)."""
+    docs = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation)
+    return Path(docs) if docs and Path(docs).is_dir() else Path.home()
+
+
 class FileController(QObject):
     """Open, save, export, recent files and crash recovery for one :class:`Document`.
 
@@ -75,6 +81,7 @@ class FileController(QObject):
         self.timer.setInterval(AUTOSAVE_DELAY_MS)
         self.timer.timeout.connect(self.autosave)
         self._autosaving = False
+        self.last_folder: Path | None = None  # of the last file opened or saved
         doc.undo_stack.indexChanged.connect(self.schedule_autosave)
         doc.dirtyChanged.connect(self.schedule_autosave)
         doc.programChanged.connect(self.schedule_autosave)
@@ -105,7 +112,19 @@ class FileController(QObject):
         """Recent files, newest first."""
         return self.settings.recent_files()
 
+    def dialog_folder(self) -> Path:
+        """Where the Open, Save and Export dialogs start.
+
+        A saved document's own folder; for an untitled one, the folder of the last
+        file opened or saved in this session, else :func:`default_dialog_folder`
+        (never the folder the editor happened to be started from).
+        """
+        if self.doc.path is not None:
+            return self.doc.path.absolute().parent
+        return self.last_folder or default_dialog_folder()
+
     def _remember(self, path) -> None:
+        self.last_folder = Path(path).absolute().parent
         self.settings.add_recent(path)
         self.recentChanged.emit()
 

@@ -1,6 +1,7 @@
 """The main window driven by real mouse and keyboard events (pytest-qt, offscreen)."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -243,6 +244,44 @@ def test_save_reopen_and_ask_before_losing_changes(qtbot, window, tmp_path, monk
     assert to_text(doc.program) == "(Quad 8 8 4 4 45)" and not doc.dirty
     assert np.abs(doc.target - saved_target).max() < 0.01
     assert window.recent_menu.actions()[0].text() == "work.tsk"
+
+
+def test_file_dialogs_start_in_the_folder_of_the_last_file(qtbot, window, tmp_path, monkeypatch):
+    doc, files = window.p.doc, window.p.files
+    monkeypatch.chdir(tmp_path)  # the folder the editor was started from
+    starts = []
+
+    def dialog(answer):
+        def ask(parent, caption, start, *rest, **kw):
+            starts.append(Path(start))
+            return answer, ""
+
+        return ask
+
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", dialog(""))
+    window.actions_by_name["Open…"].trigger()  # untitled, nothing opened yet: not the cwd
+    assert starts[-1].is_absolute() and starts[-1] != tmp_path
+    examples, elsewhere = tmp_path / "examples", tmp_path / "elsewhere"
+    examples.mkdir(), elsewhere.mkdir()
+    set_program(window, "(Quad 8 8 4 4 45)")
+    files.save(examples / "a.tsk")
+    files.open(examples / "a.tsk")
+    window.actions_by_name["Open…"].trigger()  # a saved document: its own folder
+    assert starts[-1] == examples
+    monkeypatch.setattr(QMessageBox, "question", lambda *a: QMessageBox.StandardButton.Discard)
+    window.actions_by_name["New"].trigger()
+    window.actions_by_name["Open…"].trigger()  # untitled: the last file opened or saved
+    assert starts[-1] == examples
+    set_program(window, "(Circle 1 1 1)")
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", dialog(str(elsewhere / "b.tsk")))
+    window.actions_by_name["Save"].trigger()
+    assert starts[-1] == examples / "untitled.tsk" and doc.path == elsewhere / "b.tsk"
+    window.actions_by_name["New"].trigger()
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", dialog(""))
+    window.actions_by_name["Save As…"].trigger()
+    assert starts[-1] == elsewhere / "untitled.tsk"
+    window.actions_by_name["Export SVG"].trigger()
+    assert starts[-1] == elsewhere / "untitled.svg"
 
 
 def test_export_each_format_from_the_menu(qtbot, window, tmp_path, monkeypatch):
