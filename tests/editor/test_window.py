@@ -127,6 +127,60 @@ def test_snapped_shape_boxes_are_shapes_a_program_can_draw():
     assert (free.width(), free.height()) == pytest.approx((2.8, 0.8))
 
 
+def _edges(box):
+    return box.left(), box.right(), box.top(), box.bottom()
+
+
+def test_a_snapped_rectangle_stays_where_it_was_dragged():
+    from editor.sketch_pad import shape_rect
+
+    def snap(a, b, square=False, circle=False):
+        return _edges(shape_rect(QPointF(*a), QPointF(*b), True, square, circle))
+
+    assert snap((6.2, 21.9), (25.9, 25.9)) == (6, 26, 22, 26)  # representable as dragged
+    # grid line to grid line across 3 cells (x 8..14) is not a Quad's: one unit off, short of
+    # the pointer wherever it is drawn (rounding half to even sent some right, some left)
+    assert snap((8, 4), (14, 8)) == (7, 13, 4, 8)
+    assert snap((12, 4), (18, 8)) == (11, 17, 4, 8)
+    # the corner under the pointer (13.4, near the line 14) stays within its half of the
+    # grid cell: not 8..12, the box whose edges move least in all
+    assert snap((8.5, 4), (13.4, 8)) == (7, 13, 4, 8)
+    assert snap((13.4, 8), (8.5, 4)) == (8, 12, 4, 8)  # the other way: the pointer at 8.5
+    assert snap((0.3, 0.3), (31.8, 31.8)) == (1, 31, 1, 31)  # a Quad is at most 30 wide
+    assert snap((31.5, 2), (31.9, 6)) == (29, 31, 2, 6)  # its centre at most 30
+    assert snap((8.05, 8.05), (13.9, 13.9), True, True) == (10, 14, 10, 14)  # not 8..12
+
+
+def test_snapped_boxes_keep_the_pointer_corner_and_no_box_is_nearer():
+    from editor.sketch_pad import shape_rect
+
+    rng = np.random.default_rng(5)
+    for _ in range(300):
+        a, b = rng.uniform(2, 30, 2), rng.uniform(2, 30, 2)
+        for circle in (False, True):
+            box = shape_rect(QPointF(*a), QPointF(*b), True, circle, circle)
+            halves = range(2, 31, 2) if circle else range(1, 16)
+            side = max(abs(b - a))
+            released = a + np.copysign(side, b - a) if circle else b
+            if ((released < 0) | (released > 32)).any():
+                continue  # the square does not fit on the canvas
+            for axis, (lo, hi) in enumerate([_edges(box)[:2], _edges(box)[2:]]):
+                centre, half = (lo + hi) / 2, (hi - lo) / 2
+                assert centre in range(0, 31, 2) and half in halves  # a program's values
+                p, r = a[axis], released[axis]
+                near, far = (lo, hi) if r >= p else (hi, lo)
+                assert abs(far - r) <= 1 + 1e-9  # never on the far side of a grid cell
+                if circle:
+                    continue
+                for c in range(0, 31, 2):  # no Quad span moves both edges less
+                    for h in halves:
+                        n, f = (c - h, c + h) if r >= p else (c + h, c - h)
+                        if abs(f - r) <= 1:
+                            assert (n - p) ** 2 + (f - r) ** 2 >= (near - p) ** 2 + (
+                                far - r
+                            ) ** 2 - 1e-9
+
+
 def test_edit_a_number_in_the_tree_with_the_spin_box(qtbot, window):
     doc, tree = window.p.doc, window.p.tree_panel.tree
     set_program(window, "(- (Circle 6 8 8) (Quad 8 8 4 4 45))")
