@@ -137,7 +137,7 @@ def _bench_methods(args) -> tuple[dict, list[str]]:
                     raise UserError("method 'autoregressive' needs --ar-model PATH")
                 notes.append("autoregressive: not run (no models/baseline_ar.onnx)")
                 continue
-            model = load_model(str(path), _mod(args))
+            model = load_model(str(path), _mod(args), task="write")
             if model.task != "write":
                 raise UserError(f"{path}: an edit model; 'autoregressive' needs a write model")
             runners[name] = make_runner(name, model)

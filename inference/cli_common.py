@@ -138,13 +138,17 @@ class Status:
         print(summary, file=sys.stderr)
 
 
-def load_model(path: str | None, modality: str, hint: bool = True):
-    """The policy model at ``path`` (default: the shipped one); a one-line error otherwise."""
+def load_model(path: str | None, modality: str, hint: bool = True, task: str = "edit"):
+    """The policy model at ``path`` (default: the shipped one); a one-line error otherwise.
+
+    ``task`` is what the model must have been trained for: "edit" (the tree-diffusion
+    methods) or "write" (the autoregressive baseline); a model of the other is refused.
+    """
     from inference.onnx_model import ModelError, PolicyModel, default_model_path
 
     file = Path(path) if path else default_model_path(modality)
     try:
-        return PolicyModel.load(file, modality=modality)
+        return PolicyModel.load(file, modality=modality, task=task)
     except ModelError as e:
         extra = ", ".join(BASELINE_METHODS)
         more = f"; pass --model PATH or use a method without a model ({extra})"

@@ -30,6 +30,9 @@ MODALITIES = ("filled", "sketch")
 """The kinds of target."""
 MODEL_MODALITIES = (*MODALITIES, "both")
 """What a model file may declare: one kind of target, or both (one network for both)."""
+TASKS = ("edit", "write")
+"""What a network was trained to do (metadata ``task``, "edit" when absent): propose edits
+(the tree-diffusion policy) or write whole programs (the autoregressive baseline)."""
 
 _MODELS_DIR = Path(__file__).resolve().parents[1] / "models"
 _INPUTS = {"images": ("tensor(float)", 4), "tokens": ("tensor(int64)", 2)}
@@ -104,6 +107,7 @@ class PolicyModel:
         *,
         intra_op_threads: int = 0,
         modality: str | None = None,
+        task: str | None = "edit",
     ) -> PolicyModel:
         """Open ``path`` with onnxruntime (CPU) and check it against the contract.
 
@@ -111,11 +115,15 @@ class PolicyModel:
             path: the ``.onnx`` file.
             intra_op_threads: onnxruntime intra-op threads; 0 lets it choose.
             modality: if given, the model must handle this kind of target.
+            task: the model must have been trained for this task (:data:`TASKS`): "edit",
+                the default, for the search and the editor; "write" for the
+                autoregressive baseline; ``None`` takes either.
 
         Raises:
             ModelError: the file is missing, unreadable, not an ONNX model, its
                 metadata, inputs or outputs differ from this runtime's contract,
-                or it fails a one-batch self-test (two tiny programs).
+                it is a model of another task or modality, or it fails a one-batch
+                self-test (two tiny programs).
         """
         path = Path(path)
         data = _read_bytes(path)
@@ -124,6 +132,7 @@ class PolicyModel:
         check_metadata(path, metadata)
         if modality is not None and metadata["modality"] not in (modality, "both"):
             raise ModelError(path, f"is a {metadata['modality']!r} model, need {modality!r}")
+        _check_task(path, metadata.get("task", "edit"), task)
         _check_signature(path, session, metadata)
         model = cls(path, session, metadata)
         model._self_test()
@@ -284,6 +293,21 @@ def check_metadata(path: str | os.PathLike, metadata: dict[str, str]) -> None:
         raise ModelError(
             path, f"unknown modality {modality!r} (expected one of {MODEL_MODALITIES})"
         )
+
+
+def _check_task(path, found: str, wanted: str | None) -> None:
+    """:class:`ModelError` unless a model of task ``found`` may be used where ``wanted`` is."""
+    if found not in TASKS:
+        raise ModelError(path, f"unknown task {found[:40]!r} (expected one of {', '.join(TASKS)})")
+    if wanted is None or found == wanted:
+        return
+    if found == "write":
+        raise ModelError(
+            path,
+            "is a write model (the autoregressive baseline), not a tree-edit policy; "
+            "it runs only as bench's autoregressive method (--ar-model)",
+        )
+    raise ModelError(path, "is a tree-edit policy; the autoregressive baseline needs a write model")
 
 
 def _check_vocab(path, text: str) -> None:

@@ -51,7 +51,7 @@ def write_model(tmp_path_factory):
 
 
 def test_write_search_samples_distinct_programs_within_the_budget(write_model):
-    model = PolicyModel.load(write_model)
+    model = PolicyModel.load(write_model, task="write")
     assert model.task == "write"
     target = Target(render(parse("(+ (Circle 5 5 3) (Quad 9 9 4 6 45))"), 128))
     events = list(write_search(target, model, np.random.default_rng(0), 60))
@@ -63,7 +63,7 @@ def test_write_search_samples_distinct_programs_within_the_budget(write_model):
 
 
 def test_the_baseline_refuses_an_edit_model(write_model, tmp_path, capsys):
-    edit_model = PolicyModel.load(write_model)
+    edit_model = PolicyModel.load(write_model, task="write")
     edit_model.task = "edit"
     target = Target(render(parse("(Circle 5 5 3)"), 128))
     with pytest.raises(ValueError, match="write model"):
