@@ -34,6 +34,10 @@ TASKS = ("edit", "write")
 """What a network was trained to do (metadata ``task``, "edit" when absent): propose edits
 (the tree-diffusion policy) or write whole programs (the autoregressive baseline)."""
 
+STEP_TOLERANCE = 1e-3
+"""How far (absolute and relative) a step graph's logits may be from the policy's full forward
+on the load-time test row (they agree to about 1e-5; another network's are off by units)."""
+
 _MODELS_DIR = Path(__file__).resolve().parents[1] / "models"
 _INPUTS = {"images": ("tensor(float)", 4), "tokens": ("tensor(int64)", 2)}
 _INPUTS |= {"feats": ("tensor(float)", 3), "prefix_len": ("tensor(int64)", 1)}
@@ -136,11 +140,14 @@ class PolicyModel:
         _check_signature(path, session, metadata)
         model = cls(path, session, metadata)
         model._self_test()
-        if {o.name for o in session.get_outputs()} >= set(CACHE_OUTPUTS):
+        outputs = {o.name: o.shape for o in session.get_outputs()}
+        if set(outputs) >= set(CACHE_OUTPUTS):
             model.step, model.step_status = load_step(
                 path,
                 metadata.get("policy_id"),
                 lambda p, data: _session(p, data, intra_op_threads),
+                {k: outputs[k] for k in CACHE_OUTPUTS},
+                model._step_mismatch,
             )
         return model
 
@@ -219,6 +226,36 @@ class PolicyModel:
                 raise ModelError(self.path, f"output {name!r} has shape {out.shape}, not {shape}")
             if not np.isfinite(out).all():
                 raise ModelError(self.path, f"output {name!r} is not finite on a test input")
+
+    def _step_mismatch(self, step: StepModel) -> str | None:
+        """Why ``step`` does not continue this policy's forwards, or ``None`` when it does.
+
+        Its logits after one and two edit ids of a test program must be the full forward's
+        (within :data:`STEP_TOLERANCE`).
+        """
+        target = self.target_input(np.zeros((self.image_size, self.image_size), bool))
+        program, edit = (
+            binop("-", circle(4, 8, 8), quad(8, 8, 4, 4, 45)),
+            [POS_BASE + 2, NUM_BASE + 3],
+        )
+        tok, pos, _ = self.run(model_batches.encode_batch([(target, program, edit)]))
+        prefix = model_batches.encode_batch([(target, program, [])])
+        cache = self.run_with_cache(prefix)[3]
+        n, (layers, width) = int(prefix["prefix_len"][0]), cache["self_kv"].shape[::3]
+        got_tok, got_pos, _ = step.run(
+            np.array([[edit]]),
+            np.zeros((1, 1)),
+            np.zeros((layers, 1, 1, 1, width)),
+            prefix["prefix_len"],
+            cache,
+        )
+        pairs = ((tok[0, n : n + 2], got_tok[0, 0]), (pos[0, n : n + 2, :n], got_pos[0, 0, :, :n]))
+        for want, got in pairs:
+            if got.shape != want.shape or not np.allclose(
+                got, want, STEP_TOLERANCE, STEP_TOLERANCE
+            ):
+                return "its logits are not the policy's on a test row"
+        return None
 
     def __repr__(self) -> str:
         return f"PolicyModel({self.path.name!r}, modality={self.modality!r}, S={self.image_size})"

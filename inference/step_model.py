@@ -7,7 +7,9 @@ embeddings, the pointer keys and the global image vector) for its ``program + <E
 and ship ``<name>.step.onnx`` beside it (:func:`step_model_path`): a graph that takes the cache
 and the edit tokens so far and returns their next-token logits, computing only the edit
 tokens.  The two files carry the same ``policy_id``; a step file that is missing, unreadable
-or from another export is not used, and decoding falls back to full forwards.
+or from another export is not used, and decoding falls back to full forwards.  So is one
+whose inputs do not fit the policy's cache outputs (layers, width, image tokens), or whose
+logits on a test row are not the policy's (:func:`load_step`): an id can be copied.
 
 Step inputs (``STEP_INPUTS``): ``edit_tokens`` int64 (B, M, N), the new ids of M edits of
 each of the B cached rows, padded at the end; ``prev_len`` int64 (B, M), how many ids each
@@ -19,10 +21,13 @@ rows' padded length, and ``new_kv`` (L, B, M, N, 2d), the new ids' keys/values.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import logging
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
+
+from inference.tokens import POS_BASE
 
 CACHE_OUTPUTS = ("self_kv", "img_kv", "x0", "ptr_keys", "glob")
 """Extra outputs of a policy graph that can be decoded with a step graph."""
@@ -30,6 +35,15 @@ STEP_INPUTS = ("edit_tokens", "prev_len", "prev_kv", "prefix_len", *CACHE_OUTPUT
 STEP_OUTPUTS = ("token_logits", "pos_logits", "new_kv")
 STEP_FORMAT_TAG = "policy-step-v2"
 """The ``treesketch_format`` metadata value of a step graph."""
+_INT, _FLOAT = "tensor(int64)", "tensor(float)"
+_SIGNATURE = {
+    "edit_tokens": (_INT, 3), "prev_len": (_INT, 2), "prev_kv": (_FLOAT, 5),
+    "prefix_len": (_INT, 1), "self_kv": (_FLOAT, 4), "img_kv": (_FLOAT, 4),
+    "x0": (_FLOAT, 3), "ptr_keys": (_FLOAT, 3), "glob": (_FLOAT, 2),
+    "token_logits": (_FLOAT, 4), "pos_logits": (_FLOAT, 4), "new_kv": (_FLOAT, 5),
+}  # fmt: skip
+"""Element type and rank of every step input and output (the module doc)."""
+log = logging.getLogger("treesketch.model")
 
 
 def step_model_path(policy_path: str | Path) -> Path:
@@ -64,29 +78,95 @@ class StepModel:
 
 
 def load_step(
-    policy_path: Path, policy_id: str | None, make_session: Callable[[Path, bytes], object]
+    policy_path: Path,
+    policy_id: str | None,
+    make_session: Callable[[Path, bytes], object],
+    cache_shapes: dict[str, Sequence] | None = None,
+    probe: Callable[[StepModel], str | None] | None = None,
 ) -> tuple[StepModel | None, str]:
     """The step graph beside ``policy_path`` and a one-line status.
 
-    Returns ``(None, why)`` when there is none or it does not belong to that policy
-    (``policy_id`` differs) or does not have the step signature; never raises for a bad file.
+    Returns ``(None, why)`` when there is none, or when it does not belong to that policy:
+    ``policy_id`` differs, it does not have the step signature, its cache inputs do not
+    have the shapes of the policy's cache outputs (``cache_shapes``, by name: layers,
+    positions, width), or ``probe(step)`` (run last) says why its results are not the
+    policy's.  Never raises for a bad file; a step file that is there but not used is
+    reported once as a warning on the ``treesketch.model`` logger.
     """
     path = step_model_path(policy_path)
     if not policy_id:
         return None, "the policy file has no id to match a step graph"
     if not path.is_file():
         return None, f"no {path.name}: decoding runs full forwards"
+    step, why = _open(path, policy_id, make_session, cache_shapes, probe)
+    if step is None:
+        status = f"{path.name} not used ({why}): decoding runs full forwards"
+        log.warning("%s", status)
+        return None, status
+    return step, f"cached decoding with {path.name}"
+
+
+def _open(path, policy_id, make_session, cache_shapes, probe) -> tuple[StepModel | None, str]:
     try:
         session = make_session(path, path.read_bytes())
     except Exception as e:  # a corrupt or unreadable file: decode without it
-        return None, f"{path.name} not used ({str(e).strip().splitlines()[0][:120]})"
+        return None, _first_line(e)
     meta = dict(session.get_modelmeta().custom_metadata_map)
     if meta.get("treesketch_format") != STEP_FORMAT_TAG:
-        return None, f"{path.name} not used (format {meta.get('treesketch_format')!r})"
+        return None, f"format {str(meta.get('treesketch_format'))[:40]!r}"
     if meta.get("policy_id") != policy_id:
-        return None, f"{path.name} not used (it belongs to another export)"
-    inputs = {a.name for a in session.get_inputs()}
-    outputs = {a.name for a in session.get_outputs()}
-    if inputs != set(STEP_INPUTS) or outputs != set(STEP_OUTPUTS):
-        return None, f"{path.name} not used (its inputs or outputs differ)"
-    return StepModel(path, session), f"cached decoding with {path.name}"
+        return None, "it belongs to another export"
+    why = signature_mismatch(session, cache_shapes)
+    if why:
+        return None, why
+    step = StepModel(path, session)
+    if probe is not None:
+        try:
+            why = probe(step)
+        except Exception as e:  # a graph that loads but cannot run on the policy's cache
+            why = f"it does not run on the policy's cache: {_first_line(e)}"
+        if why:
+            return None, why
+    return step, ""
+
+
+def signature_mismatch(session, cache_shapes: dict[str, Sequence] | None = None) -> str | None:
+    """Why the step graph ``session`` cannot decode from a policy's cache, or ``None``.
+
+    Checks the names, element types and ranks of the inputs and outputs (module doc) and,
+    given the policy's ``cache_shapes`` (its cache outputs' shapes by name), that every
+    axis both fix agrees, and that ``prev_kv`` and ``new_kv`` have the layers and width
+    of ``self_kv``.
+    """
+    inputs = {a.name: a for a in session.get_inputs()}
+    outputs = {a.name: a for a in session.get_outputs()}
+    if set(inputs) != set(STEP_INPUTS) or set(outputs) != set(STEP_OUTPUTS):
+        return "its inputs or outputs differ"
+    args = {**inputs, **outputs}
+    for name, (dtype, rank) in _SIGNATURE.items():
+        arg = args[name]
+        if arg.type != dtype or len(arg.shape) != rank:
+            kind = "input" if name in inputs else "output"
+            found = f"{arg.type} of rank {len(arg.shape)}"
+            return f"{kind} {name!r} is {found}, not {dtype} of rank {rank}"
+    fixed = {"token_logits": {3: POS_BASE}}
+    if cache_shapes is not None:
+        for name in CACHE_OUTPUTS:
+            want = list(cache_shapes[name])
+            if len(want) != _SIGNATURE[name][1]:
+                return f"the policy's {name!r} has rank {len(want)}"
+            fixed[name] = dict(enumerate(want))
+        layers, width = cache_shapes["self_kv"][0], cache_shapes["self_kv"][-1]
+        fixed["prev_kv"] = fixed["new_kv"] = {0: layers, 4: width}
+    for name, axes in fixed.items():
+        for axis, want in axes.items():
+            got = args[name].shape[axis]
+            if isinstance(got, int) and isinstance(want, int) and got != want:
+                kind = "input" if name in inputs else "output"
+                return f"{kind} {name!r} axis {axis} is {got}, the policy's is {want}"
+    return None
+
+
+def _first_line(error: Exception) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0][:120] if text else type(error).__name__
