@@ -37,6 +37,7 @@ from pathlib import Path
 import numpy as np
 
 from editor.locks import valid_locks
+from inference.excerpt import excerpt
 from inference.fileio import (
     ProgramFileError,
     atomic_write_bytes,
@@ -157,7 +158,7 @@ def _json_record(text: str, name: str) -> dict:
 def _shown(value: object) -> str:
     """A short, safe description of a JSON value for an error message."""
     if isinstance(value, str):
-        return repr(value if len(value) <= 40 else value[:40] + "…")
+        return f"'{excerpt(value)}'"
     if isinstance(value, bool) or value is None:
         return json.dumps(value)
     if isinstance(value, int):

@@ -15,8 +15,10 @@ With no arguments the help is printed and the exit status is 0, so the README's
 ``python3 dev.py run`` shows what there is to run.  A user error (bad input
 file, unknown extension, malformed program, unwritable output) prints one line,
 ``treesketch: error: ...``, on stderr and exits with status 2, never with a
-traceback; output files are written atomically, so a failure leaves no partial
-file.  An unexpected internal error still shows its traceback (status 1).
+traceback; the line quotes input only escaped and shortened
+(:mod:`inference.excerpt`).  Output files are written atomically, so a failure
+leaves no partial file.  An unexpected internal error still shows its traceback
+(status 1).
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ from inference.cli_common import (
     size_arg,
     write_file,
 )
+from inference.excerpt import one_line
 from inference.exports import DEFAULT_PNG_SIZE, EXPORT_FORMATS, export_content, to_png
 from inference.fileio import PROGRAM_SUFFIXES, ProgramFileError, read_problems, read_program
 from inference.methods import METHODS
@@ -253,7 +256,7 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         return args.run(args)
     except (UserError, ProgramFileError) as e:
-        print(f"treesketch: error: {e}", file=sys.stderr)
+        print(f"treesketch: error: {one_line(str(e))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("\ntreesketch: interrupted", file=sys.stderr)

@@ -16,6 +16,7 @@ from inference.cli_common import (
     positive,
     seed_arg,
 )
+from inference.excerpt import excerpt
 from inference.methods import BASELINE_METHODS, BENCH_METHODS, METHODS
 
 # inference.bench and the model imports are deferred to the command (onnxruntime loads slowly)
@@ -110,7 +111,9 @@ def _bench_methods(args) -> tuple[dict, list[str]]:
     names = [m.strip() for m in args.methods.split(",")] if explicit else list(BENCH_METHODS)
     for name in names:
         if name not in BENCH_METHODS:
-            raise UserError(f"unknown method {name!r}; choose from {', '.join(BENCH_METHODS)}")
+            raise UserError(
+                f"unknown method '{excerpt(name)}'; choose from {', '.join(BENCH_METHODS)}"
+            )
     runners, notes = {}, []
     wanted = [m for m in dict.fromkeys(names) if m in METHODS and m not in BASELINE_METHODS]
     trained = None

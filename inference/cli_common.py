@@ -11,6 +11,7 @@ import sys
 import time
 from pathlib import Path
 
+from inference.excerpt import excerpt
 from inference.fileio import atomic_write_bytes
 from inference.methods import BASELINE_METHODS
 
@@ -30,7 +31,7 @@ def int_arg(what: str, low: int, high: int):
         try:
             value = int(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"invalid {what} {text!r}") from None
+            raise argparse.ArgumentTypeError(f"invalid {what} '{excerpt(text)}'") from None
         if not low <= value <= high:
             raise argparse.ArgumentTypeError(f"{what} must be {low}..{high}, got {value}")
         return value
@@ -53,7 +54,7 @@ def tolerance_arg(text: str) -> float:
     try:
         value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"invalid tolerance {text!r}") from None
+        raise argparse.ArgumentTypeError(f"invalid tolerance '{excerpt(text)}'") from None
     if not 0.0 <= value <= MAX_TOLERANCE:
         raise argparse.ArgumentTypeError(
             f"a tolerance must be ≥ 0 and ≤ {MAX_TOLERANCE:g} canvas units, got {value:g}"

@@ -19,6 +19,7 @@ import stat
 import threading
 from pathlib import Path
 
+from inference.excerpt import excerpt, one_line
 from inference.syntax import parse
 from inference.tree import Node
 
@@ -133,13 +134,13 @@ def read_program(path: str | os.PathLike) -> Node:
         )
     text = read_text(name)
     try:
-        if suffix == ".json":
-            from inference.exports import from_json  # lazy: exports pulls in geometry
+        if suffix != ".json":
+            return parse(text)
+        from inference.exports import from_json  # lazy: exports pulls in geometry
 
-            return from_json(text)
-        return parse(text)
+        return from_json(text)
     except ValueError as e:
-        raise ProgramFileError(f"{name}: {_one_line(e)}") from None
+        raise ProgramFileError(f"{name}: {one_line(str(e))}") from None
 
 
 def read_problems(path: str | os.PathLike) -> list[tuple[str, Node]]:
@@ -160,9 +161,9 @@ def read_problems(path: str | os.PathLike) -> list[tuple[str, Node]]:
         try:
             pid, node = _problem_record(line)
             if pid in seen:
-                raise ValueError(f"duplicate id {pid!r}")
+                raise ValueError(f"duplicate id '{excerpt(pid)}'")
         except ValueError as e:
-            raise ProgramFileError(f"{name}, line {number}: {_one_line(e)}") from None
+            raise ProgramFileError(f"{name}, line {number}: {one_line(str(e))}") from None
         seen.add(pid)
         problems.append((pid, node))
     return problems
@@ -179,13 +180,8 @@ def _problem_record(line: str) -> tuple[str, Node]:
     if not isinstance(pid, str) or not isinstance(program, str):
         raise ValueError("a record needs string fields 'id' and 'program'")
     if pid in ("", ".", "..") or any(c in pid for c in "/\\:\0"):
-        raise ValueError(f"id {pid!r} cannot be used as a file name")
+        raise ValueError(f"id '{excerpt(pid)}' cannot be used as a file name")
     try:
         return pid, parse(program)
     except ValueError as e:
-        raise ValueError(f"program of {pid!r}: {e}") from None
-
-
-def _one_line(error: Exception) -> str:
-    """The error's message squeezed onto one line."""
-    return " ".join(str(error).split())
+        raise ValueError(f"program of '{excerpt(pid)}': {e}") from None

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 
+from inference.excerpt import excerpt
 from inference.tree import (
     ANGLE_LEAF,
     ANGLE_VALUES,
@@ -111,7 +112,7 @@ class _Parser:
     def _expect(self, text: str) -> None:
         tok = self._next(f"'{text}'")
         if tok.text != text:
-            raise self._error(f"expected '{text}', found '{tok.text}'", f"'{text}'", tok)
+            raise self._error(f"expected '{text}', found '{excerpt(tok.text)}'", f"'{text}'", tok)
 
     def _number(self) -> int:
         tok = self._next("a number 0..15")
@@ -119,9 +120,13 @@ class _Parser:
         if self.syntax == COMPACT:
             if len(t) == 1 and t in _HEX:
                 return _HEX.index(t)
-            raise self._error(f"expected a hex digit 0-F, found '{t}'", "a hex digit 0-F", tok)
+            raise self._error(
+                f"expected a hex digit 0-F, found '{excerpt(t)}'", "a hex digit 0-F", tok
+            )
         if not _DECIMAL_RE.fullmatch(t):
-            raise self._error(f"expected a number 0..15, found '{t}'", "a number 0..15", tok)
+            raise self._error(
+                f"expected a number 0..15, found '{excerpt(t)}'", "a number 0..15", tok
+            )
         v = int(t)
         if v > 15:
             raise self._error(f"number {v} out of range 0..15", "a number 0..15", tok)
@@ -134,11 +139,11 @@ class _Parser:
             if len(t) == 1 and t in _ANGLE_LETTERS:
                 return ANGLE_VALUES[_ANGLE_LETTERS.index(t)]
             raise self._error(
-                f"expected an angle letter G-N, found '{t}'", "an angle letter G-N", tok
+                f"expected an angle letter G-N, found '{excerpt(t)}'", "an angle letter G-N", tok
             )
         expected = "an angle in 0, 45, ..., 315"
         if not _DECIMAL_RE.fullmatch(t) or int(t) not in ANGLE_VALUES:
-            raise self._error(f"angle '{t}' is not one of 0, 45, ..., 315", expected, tok)
+            raise self._error(f"angle '{excerpt(t)}' is not one of 0, 45, ..., 315", expected, tok)
         return int(t)
 
     def shape(self, depth: int) -> Node:
@@ -156,7 +161,9 @@ class _Parser:
             left = self.shape(depth + 1)
             node = binop(tok.text, left, self.shape(depth + 1))
         else:
-            raise self._error(f"expected {head_expected}, found '{tok.text}'", head_expected, tok)
+            raise self._error(
+                f"expected {head_expected}, found '{excerpt(tok.text)}'", head_expected, tok
+            )
         self._expect(")")
         return node
 
@@ -164,7 +171,9 @@ class _Parser:
         node = self.shape(0)
         if self.i < len(self.tokens):
             tok = self.tokens[self.i]
-            raise self._error(f"expected end of input, found '{tok.text}'", "end of input", tok)
+            raise self._error(
+                f"expected end of input, found '{excerpt(tok.text)}'", "end of input", tok
+            )
         return node
 
 
