@@ -20,7 +20,7 @@ import threading
 from pathlib import Path
 
 from inference.excerpt import excerpt, one_line
-from inference.syntax import parse
+from inference.syntax import MAX_PRIMITIVES, parse
 from inference.tree import Node
 
 PROGRAM_SUFFIXES = (".csg", ".json")
@@ -28,6 +28,14 @@ PROGRAM_SUFFIXES = (".csg", ".json")
 
 MAX_INPUT_BYTES = 16 * 1024 * 1024
 """Largest program or problem-set file read; anything bigger is refused."""
+
+MAX_PROBLEMS = 4096
+"""Most problems a ``problems.jsonl`` set may hold (the refset has 128)."""
+
+MAX_SET_PRIMITIVES = 8 * MAX_PROBLEMS
+"""Most primitives all the programs of a problem set may have together (8 each on average,
+the most of a benchmark problem); with :data:`MAX_PROBLEMS` it keeps reading any set
+under a few seconds."""
 
 _tmp_counter = itertools.count()
 
@@ -138,16 +146,22 @@ def read_program(path: str | os.PathLike) -> Node:
             return parse(text)
         from inference.exports import from_json  # lazy: exports pulls in geometry
 
-        return from_json(text)
+        node = from_json(text)
     except ValueError as e:
         raise ProgramFileError(f"{name}: {one_line(str(e))}") from None
+    if node.sigma > MAX_PRIMITIVES:
+        raise ProgramFileError(
+            f"{name}: program has {node.sigma} primitives, more than {MAX_PRIMITIVES}"
+        )
+    return node
 
 
 def read_problems(path: str | os.PathLike) -> list[tuple[str, Node]]:
     """Read a ``problems.jsonl`` file: one JSON record a line with ``id`` and ``program``.
 
     Blank lines are skipped.  Ids must be usable as file names (they name the
-    rendered PNGs) and unique.
+    rendered PNGs) and unique.  A set holds at most :data:`MAX_PROBLEMS` problems and
+    :data:`MAX_SET_PRIMITIVES` primitives in all.
 
     Raises:
         ProgramFileError: naming the file and line of the first bad record.
@@ -155,13 +169,19 @@ def read_problems(path: str | os.PathLike) -> list[tuple[str, Node]]:
     name = os.fspath(path)
     problems: list[tuple[str, Node]] = []
     seen: set[str] = set()
+    primitives = 0
     for number, line in enumerate(read_text(name).splitlines(), start=1):
         if not line.strip():
             continue
         try:
+            if len(problems) == MAX_PROBLEMS:
+                raise ValueError(f"more than {MAX_PROBLEMS} problems in one set")
             pid, node = _problem_record(line)
             if pid in seen:
                 raise ValueError(f"duplicate id '{excerpt(pid)}'")
+            primitives += node.sigma
+            if primitives > MAX_SET_PRIMITIVES:
+                raise ValueError(f"more than {MAX_SET_PRIMITIVES} primitives in one set")
         except ValueError as e:
             raise ProgramFileError(f"{name}, line {number}: {one_line(str(e))}") from None
         seen.add(pid)

@@ -8,8 +8,12 @@ Two syntaxes are supported (DESIGN.md §1):
   ``G``-``N`` for the angles 0°…315°, ``(- (Circle 6 8 8) (Quad 8 8 4 4 H))``.
 
 :func:`parse` detects the syntax: text holding any single capital letter
-``A``-``N`` as a token is compact, anything else canonical.  Values out of
-range are errors, never clamped.  :func:`to_text` prints either syntax;
+``A``-``N`` as a token is compact, anything else canonical (for text that is not a
+program, the letters after the place where it stops being a canonical program are
+not looked at).  Values out of range are errors, never clamped.  Programs are
+limited to :data:`MAX_DEPTH` levels and :data:`MAX_PRIMITIVES` primitives, and
+:func:`parse` checks both while it reads, so that any text, even megabytes of it, is
+parsed or refused in a fraction of a second.  :func:`to_text` prints either syntax;
 ``to_text(parse(t)) == t`` for canonical text.
 """
 
@@ -36,11 +40,27 @@ COMPACT = "compact"
 MAX_DEPTH = 200
 """Deepest nesting the parser accepts; deeper input is a ParseError."""
 
+MAX_PRIMITIVES = 4096
+"""Most primitives (circles and quads) a program may have; a larger one is a ParseError.
+
+Programs the models write or edit have at most 14 primitives (``inference.tokens``),
+drawings a few dozen.  4096 leaves room for anything built by hand or by a script,
+while every part of the app stays quick on such a program: parsing takes about 0.1 s,
+rendering much less, the SVG and DXF exports about a second.  Together with
+:data:`MAX_DEPTH` it bounds the work of :func:`parse` on any text, whatever its size
+(see :class:`_Parser`).
+"""
+
 _HEX = "0123456789ABCDEF"
 _ANGLE_LETTERS = "GHIJKLMN"
-_TOKEN_RE = re.compile(r"\(|\)|[^\s()]+")
+# whitespace, then a token (group 1) or the end; skipping whitespace with "\s*" is many
+# times faster than searching for the next token
+_TOKEN_RE = re.compile(r"\s*(?:([()]|[^\s()]+)|\Z)")
+_TOKEN_CHARS = 64
+"""A token's text is read up to this many characters; every valid token is far shorter."""
 _DECIMAL_RE = re.compile(r"0|[1-9][0-9]{0,5}")
-_COMPACT_MARK_RE = re.compile(r"[A-N]")
+# a single capital A-N standing alone as a token (the letter first: much faster to search)
+_COMPACT_TOKEN_RE = re.compile(r"[A-N](?<![^\s()][A-N])(?![^\s()])")
 
 
 class ParseError(ValueError):
@@ -61,58 +81,65 @@ class ParseError(ValueError):
 
 
 class _Token:
-    __slots__ = ("text", "line", "column")
+    """One token: its text (at most ``_TOKEN_CHARS`` characters of it) and where it starts."""
 
-    def __init__(self, text: str, line: int, column: int):
-        self.text = text
-        self.line = line
-        self.column = column
+    __slots__ = ("text", "start")
 
+    def __init__(self, match: re.Match):
+        self.start = match.start(1)
+        self.text = match.string[self.start : min(match.end(1), self.start + _TOKEN_CHARS)]
 
-def _lex(text: str) -> list[_Token]:
-    tokens = []
-    line_starts = [0] + [m.end() for m in re.finditer(r"\n", text)]
-    line = 0
-    for m in _TOKEN_RE.finditer(text):
-        while line + 1 < len(line_starts) and line_starts[line + 1] <= m.start():
-            line += 1
-        tokens.append(_Token(m.group(), line + 1, m.start() - line_starts[line] + 1))
-    return tokens
+    @property
+    def shown(self) -> str:
+        """The token as an error message quotes it (escaped, shortened)."""
+        return excerpt(self.text)
 
 
 def detect_syntax(text: str) -> str:
     """``COMPACT`` when a token is a single capital letter ``A``-``N``, else ``CANONICAL``."""
-    for m in _TOKEN_RE.finditer(text):
-        if _COMPACT_MARK_RE.fullmatch(m.group()):
-            return COMPACT
-    return CANONICAL
+    return COMPACT if _COMPACT_TOKEN_RE.search(text) else CANONICAL
 
 
 class _Parser:
+    """Recursive descent over a stream of tokens.
+
+    Tokens are lexed one at a time as the parser asks for them, and the limits are
+    checked as it goes: deeper than :data:`MAX_DEPTH`, more than :data:`MAX_PRIMITIVES`
+    or anything after the program stops it at once.  So the parser reads at most the
+    tokens of one accepted program plus one, whatever the length of the text, and line
+    and column are worked out only for the token an error is about.
+    """
+
     def __init__(self, text: str, syntax: str):
-        self.tokens = _lex(text)
-        self.i = 0
+        self.text = text
+        self.matches = _TOKEN_RE.finditer(text)
+        self.ahead: _Token | None = self._lex()
         self.syntax = syntax
-        last_line = text.count("\n") + 1
-        self.eof = (last_line, len(text) - (text.rfind("\n") + 1) + 1)
+        self.primitives = 0
+        self.stop: _Token | None = None  # the token an error is about; None: the end
+
+    def _lex(self) -> _Token | None:
+        match = next(self.matches, None)
+        return _Token(match) if match and match.start(1) >= 0 else None
 
     def _error(self, message: str, expected: str, token: _Token | None = None) -> ParseError:
-        if token is None:
-            token = self.tokens[self.i] if self.i < len(self.tokens) else None
-        line, col = (token.line, token.column) if token else self.eof
-        return ParseError(message, line, col, expected)
+        token = self.stop = token or self.ahead
+        offset = token.start if token else len(self.text)
+        line_start = self.text.rfind("\n", 0, offset) + 1
+        line = self.text.count("\n", 0, line_start) + 1
+        return ParseError(message, line, offset - line_start + 1, expected)
 
     def _next(self, expected: str) -> _Token:
-        if self.i >= len(self.tokens):
+        tok = self.ahead
+        if tok is None:
             raise self._error(f"unexpected end of input, expected {expected}", expected)
-        tok = self.tokens[self.i]
-        self.i += 1
+        self.ahead = self._lex()
         return tok
 
     def _expect(self, text: str) -> None:
         tok = self._next(f"'{text}'")
         if tok.text != text:
-            raise self._error(f"expected '{text}', found '{excerpt(tok.text)}'", f"'{text}'", tok)
+            raise self._error(f"expected '{text}', found '{tok.shown}'", f"'{text}'", tok)
 
     def _number(self) -> int:
         tok = self._next("a number 0..15")
@@ -121,11 +148,11 @@ class _Parser:
             if len(t) == 1 and t in _HEX:
                 return _HEX.index(t)
             raise self._error(
-                f"expected a hex digit 0-F, found '{excerpt(t)}'", "a hex digit 0-F", tok
+                f"expected a hex digit 0-F, found '{tok.shown}'", "a hex digit 0-F", tok
             )
         if not _DECIMAL_RE.fullmatch(t):
             raise self._error(
-                f"expected a number 0..15, found '{excerpt(t)}'", "a number 0..15", tok
+                f"expected a number 0..15, found '{tok.shown}'", "a number 0..15", tok
             )
         v = int(t)
         if v > 15:
@@ -139,12 +166,18 @@ class _Parser:
             if len(t) == 1 and t in _ANGLE_LETTERS:
                 return ANGLE_VALUES[_ANGLE_LETTERS.index(t)]
             raise self._error(
-                f"expected an angle letter G-N, found '{excerpt(t)}'", "an angle letter G-N", tok
+                f"expected an angle letter G-N, found '{tok.shown}'", "an angle letter G-N", tok
             )
         expected = "an angle in 0, 45, ..., 315"
         if not _DECIMAL_RE.fullmatch(t) or int(t) not in ANGLE_VALUES:
-            raise self._error(f"angle '{excerpt(t)}' is not one of 0, 45, ..., 315", expected, tok)
+            raise self._error(f"angle '{tok.shown}' is not one of 0, 45, ..., 315", expected, tok)
         return int(t)
+
+    def _primitive(self, head: _Token) -> None:
+        self.primitives += 1
+        if self.primitives > MAX_PRIMITIVES:
+            message = f"program has more than {MAX_PRIMITIVES} primitives"
+            raise self._error(message, "a smaller program", head)
 
     def shape(self, depth: int) -> Node:
         if depth > MAX_DEPTH:
@@ -153,39 +186,65 @@ class _Parser:
         head_expected = "'Circle', 'Quad', '+' or '-'"
         tok = self._next(head_expected)
         if tok.text == "Circle":
+            self._primitive(tok)
             node = circle(self._number(), self._number(), self._number())
         elif tok.text == "Quad":
+            self._primitive(tok)
             x, y, w, h = (self._number() for _ in range(4))
             node = quad(x, y, w, h, self._angle())
         elif tok.text in ("+", "-"):
             left = self.shape(depth + 1)
             node = binop(tok.text, left, self.shape(depth + 1))
         else:
-            raise self._error(
-                f"expected {head_expected}, found '{excerpt(tok.text)}'", head_expected, tok
-            )
+            raise self._error(f"expected {head_expected}, found '{tok.shown}'", head_expected, tok)
         self._expect(")")
         return node
 
     def program(self) -> Node:
         node = self.shape(0)
-        if self.i < len(self.tokens):
-            tok = self.tokens[self.i]
-            raise self._error(
-                f"expected end of input, found '{excerpt(tok.text)}'", "end of input", tok
-            )
+        if self.ahead is not None:
+            tok = self.ahead
+            raise self._error(f"expected end of input, found '{tok.shown}'", "end of input", tok)
         return node
+
+    def read_compact_letter(self) -> bool:
+        """True when a token up to the one the parser stopped at is a compact letter ``A``-``N``.
+
+        Only the text the parser has read is searched: a few tokens of at most
+        ``_TOKEN_CHARS`` characters each (longer ones stop it) and the whitespace
+        between them.
+        """
+        end = self.stop.start if self.stop else len(self.text)
+        if self.stop and len(self.stop.text) == 1 and "A" <= self.stop.text <= "N":
+            return True
+        return _COMPACT_TOKEN_RE.search(self.text, 0, end) is not None
 
 
 def parse(text: str, syntax: str | None = None) -> Node:
     """Parse one program; the syntax is detected unless given.
+
+    Any text is parsed or refused in time and memory bounded by the limits
+    (:data:`MAX_DEPTH`, :data:`MAX_PRIMITIVES`), not by its length: at most a few
+    hundred milliseconds for 16 MB (``python -m inference.input_limits_bench``).
 
     Raises:
         ParseError: with line, column and what was expected.
     """
     if not isinstance(text, str):
         raise TypeError("parse() takes a str")
-    return _Parser(text, syntax or detect_syntax(text)).program()
+    if syntax is not None:
+        return _Parser(text, syntax).program()
+    # A canonical program holds no compact letter, so it is the program detect_syntax()
+    # would give; compact text stops the canonical parser at its first letter at the
+    # latest.  So only the text that parser read needs searching for letters, never
+    # megabytes of it.
+    canonical = _Parser(text, CANONICAL)
+    try:
+        return canonical.program()
+    except ParseError:
+        if not canonical.read_compact_letter():
+            raise
+    return _Parser(text, COMPACT).program()
 
 
 def to_text(node: Node, syntax: str = CANONICAL) -> str:
