@@ -42,6 +42,7 @@ from inference.fileio import (
     ProgramFileError,
     atomic_write_bytes,
     atomic_write_text,
+    parse_json,
     read_program,
     read_text,
 )
@@ -137,17 +138,9 @@ def from_json(text: str, name: str = "document") -> DocumentData:
 def _json_record(text: str, name: str) -> dict:
     """The top-level JSON object of ``text``; one :class:`ProgramFileError` otherwise."""
     try:
-        record = json.loads(text)
-    except json.JSONDecodeError as e:
-        raise ProgramFileError(
-            f"{name}: not a TreeSketch document ({e.msg}, line {e.lineno})"
-        ) from None
-    except RecursionError:
-        raise ProgramFileError(f"{name}: not a TreeSketch document (nested too deeply)") from None
-    except ValueError:  # a number over Python's limit on integer digits
-        raise ProgramFileError(
-            f"{name}: not a TreeSketch document (a number is too long)"
-        ) from None
+        record = parse_json(text)  # bounded: depth, number length, count of values
+    except ValueError as e:
+        raise ProgramFileError(f"{name}: not a TreeSketch document: {e}") from None
     if not isinstance(record, dict):
         raise ProgramFileError(
             f"{name}: not a TreeSketch document (a JSON {type(record).__name__}, not an object)"

@@ -37,6 +37,17 @@ MAX_SET_PRIMITIVES = 8 * MAX_PROBLEMS
 the most of a benchmark problem); with :data:`MAX_PROBLEMS` it keeps reading any set
 under a few seconds."""
 
+MAX_JSON_VALUES = 100_000
+"""Most values (counted by their commas and opening brackets) a JSON file may hold.
+
+A program of :data:`~inference.syntax.MAX_PRIMITIVES` primitives as a JSON tree, or a
+document's list of locked positions in one, has fewer than 50,000; the limit keeps
+the memory of reading any file small (Python spends about 60 bytes on each value).
+"""
+
+MAX_JSON_DIGITS = 100
+"""Longest number a JSON file may spell (TreeSketch files need a few digits)."""
+
 _tmp_counter = itertools.count()
 
 
@@ -121,6 +132,39 @@ def read_text(path: str | os.PathLike) -> str:
         ) from None
 
 
+def parse_json(text: str) -> object:
+    """The value of a JSON text, read within bounded time and memory.
+
+    Raises:
+        ValueError: one line saying what is wrong: not valid JSON (with line and
+            column), nested too deeply, a number of more than :data:`MAX_JSON_DIGITS`
+            digits, or more than :data:`MAX_JSON_VALUES` values.  Never Python's own
+            messages about its recursion or integer limits.
+    """
+    values = text.count(",") + text.count("[") + text.count("{")
+    if values > MAX_JSON_VALUES:
+        raise ValueError(f"too large: more than {MAX_JSON_VALUES} JSON values")
+    try:
+        return json.loads(text, parse_int=_json_int)
+    except json.JSONDecodeError as e:
+        where = f"column {e.colno}" if e.lineno == 1 else f"line {e.lineno}, column {e.colno}"
+        raise ValueError(f"not valid JSON ({e.msg}, {where})") from None
+    except RecursionError:
+        raise ValueError("JSON nested too deeply") from None
+    except _NumberTooLong:
+        raise ValueError(f"a JSON number has more than {MAX_JSON_DIGITS} digits") from None
+
+
+class _NumberTooLong(Exception):
+    """Raised from inside ``json.loads``; not a ValueError, so that nothing else is caught."""
+
+
+def _json_int(digits: str) -> int:
+    if len(digits.lstrip("-")) > MAX_JSON_DIGITS:
+        raise _NumberTooLong
+    return int(digits)
+
+
 def read_program(path: str | os.PathLike) -> Node:
     """Read one program from a ``.csg`` (canonical or compact text) or ``.json`` export.
 
@@ -146,6 +190,7 @@ def read_program(path: str | os.PathLike) -> Node:
             return parse(text)
         from inference.exports import from_json  # lazy: exports pulls in geometry
 
+        parse_json(text)  # bounded, with clear messages; then the export format's checks
         node = from_json(text)
     except ValueError as e:
         raise ProgramFileError(f"{name}: {one_line(str(e))}") from None
@@ -190,10 +235,7 @@ def read_problems(path: str | os.PathLike) -> list[tuple[str, Node]]:
 
 
 def _problem_record(line: str) -> tuple[str, Node]:
-    try:
-        record = json.loads(line)
-    except json.JSONDecodeError as e:
-        raise ValueError(f"not valid JSON ({e.msg}, column {e.colno})") from None
+    record = parse_json(line)
     if not isinstance(record, dict):
         raise ValueError("a record must be a JSON object with 'id' and 'program'")
     pid, program = record.get("id"), record.get("program")
