@@ -17,8 +17,10 @@ file, unknown extension, malformed program, unwritable output) prints one line,
 ``treesketch: error: ...``, on stderr and exits with status 2, never with a
 traceback; the line quotes input only escaped and shortened
 (:mod:`inference.excerpt`).  Output files are written atomically, so a failure
-leaves no partial file.  An unexpected internal error still shows its traceback
-(status 1).
+leaves no partial file.  ``-o`` names a folder for ``render``, ``synthesize`` and
+``bench`` (a trailing separator is allowed) and a file for ``export`` (a path
+ending in a separator is refused: it names a folder).  An unexpected internal
+error still shows its traceback (status 1).
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from inference.cli_common import (
     add_drawn_option,
     load_model,
     output_dir,
+    output_file,
     positive,
     seed_arg,
     size_arg,
@@ -182,7 +185,7 @@ def cmd_render(args: argparse.Namespace) -> int:
 
 def cmd_export(args: argparse.Namespace) -> int:
     """``export``: one program to the format named by the output's extension."""
-    target = Path(args.output)
+    target = output_file(args.output)
     suffix = target.suffix.lower()
     if suffix not in EXPORT_FORMATS:
         known = ", ".join(EXPORT_FORMATS)

@@ -7,6 +7,7 @@ lines on stderr and policy-model loading.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -86,6 +87,26 @@ def output_dir(path: str) -> Path:
     except OSError as e:
         raise UserError(f"cannot create folder {path} ({e.strerror or e})") from None
     return out
+
+
+def output_file(path: str) -> Path:
+    """The output file ``path``; a one-line error when the path names a folder.
+
+    A path ending in a separator (``new.svg/``) or in ``.`` or ``..`` names a folder,
+    however it is spelled before that (``pathlib`` would drop the separator and write
+    a file ``new.svg``).  Commands that write one file take their ``-o`` through here;
+    those that write into a folder take it through :func:`output_dir`, where such a
+    path is simply that folder.
+    """
+    separators = (os.sep, os.altsep) if os.altsep else (os.sep,)
+    if path.endswith(separators) and path.rstrip("".join(separators)):
+        raise UserError(
+            f"{path}: ends with '{path[-1]}', so it names a folder, not a file; "
+            f"did you mean {path.rstrip(''.join(separators))}?"
+        )
+    if os.path.basename(path) in ("", ".", ".."):
+        raise UserError(f"{path or repr(path)}: names a folder, not a file")
+    return Path(path)
 
 
 class Progress:

@@ -12,6 +12,7 @@ message is a single line naming the file and the reason.
 from __future__ import annotations
 
 import contextlib
+import errno
 import itertools
 import json
 import os
@@ -61,7 +62,11 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
     An existing target keeps its permission bits; a new one gets the usual
     ``0o666 & ~umask``.  On any error the temporary file is removed, the target
     is untouched and the exception propagates (an ``OSError`` for I/O trouble).
+    A path ending in a separator names a folder: ``IsADirectoryError``, nothing
+    written.
     """
+    if os.fsdecode(path).endswith((os.sep, os.altsep or os.sep)):
+        raise IsADirectoryError(errno.EISDIR, "a path ending in a separator names a folder", path)
     target = Path(os.path.realpath(path)) if os.path.islink(path) else Path(path)
     tmp, fd = _create_temp(target)
     try:

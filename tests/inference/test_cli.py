@@ -125,7 +125,7 @@ def test_no_arguments_prints_help_and_version():
         ("bad.csg", ["render", "bad.csg", "-o", "out"], ["bad.csg: line 1, column 33"]),
         ("a.csg", ["export", "a.csg", "-o", "x.pdf"], ["unknown export format ('.pdf')"]),
         ("a.csg", ["export", "a.csg", "-o", "nodir/x.svg"], ["does not exist"]),
-        ("a.csg", ["export", "a.csg", "-o", "."], ["unknown export format"]),
+        ("a.csg", ["export", "a.csg", "-o", "."], [".: names a folder, not a file"]),
         ("a.csg", ["export", "a.csg"], ["-o/--output"]),
         (None, ["export", ".", "-o", "x.svg"], ["is a folder"]),
         (None, ["render", "missing.jsonl", "-o", "out"], ["missing.jsonl: no such file"]),
