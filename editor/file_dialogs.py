@@ -7,7 +7,6 @@ logged, never raised.  Returns say whether the action happened.
 
 from __future__ import annotations
 
-import functools
 import logging
 from pathlib import Path
 
@@ -15,6 +14,7 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
 from editor.docfile import DOC_SUFFIX
 from editor.files import EXPORT_FORMATS, FileController
+from inference.excerpt import one_line
 from inference.fileio import ProgramFileError
 
 log = logging.getLogger("treesketch.editor")
@@ -25,9 +25,23 @@ SAVE_FILTERS = {
 }
 
 
-def _fail(parent: QWidget, title: str, error: Exception) -> None:
-    log.error("%s: %s", title, error)
-    QMessageBox.warning(parent, title, str(error))
+OPEN_TITLE = "Cannot open the file"
+OPEN_ERRORS = (ProgramFileError, OSError, ValueError)
+"""What reading a file raises when the file is the problem (the loaders' own errors)."""
+
+
+def _fail(parent: QWidget, title: str, error: Exception | str) -> None:
+    """Log ``error`` and show it in a message box, both as one escaped line."""
+    message = one_line(str(error))
+    log.error("%s: %s", title, message)
+    QMessageBox.warning(parent, title, message)
+
+
+def _unexpected(error: BaseException) -> str:
+    """A one-line account of an exception no loader was meant to raise (a bug)."""
+    detail = one_line(str(error), 200)
+    kind = type(error).__name__
+    return f"an unexpected error ({kind}: {detail})" if detail else f"an unexpected error ({kind})"
 
 
 def maybe_save(parent: QWidget, files: FileController) -> bool:
@@ -62,11 +76,24 @@ def _attempt(parent: QWidget, title: str, action, errors=(OSError, ValueError)) 
 
 
 def open_path(parent: QWidget, files: FileController, path: str) -> bool:
-    """Open ``path`` after asking about unsaved changes."""
+    """Open ``path`` after asking about unsaved changes (the File menu, Recent files,
+    drag-and-drop and the command line all come here).
+
+    Any problem is shown in a message box and logged, each as one line, and the document
+    stays as it was (the file is read in full before anything changes): the loaders' own
+    errors as they say it, anything else (a bug) as "Could not open PATH: an unexpected
+    error (…)", with its traceback only in the debug log.  Never raises.
+    """
     if not maybe_save(parent, files):
         return False
-    opening = functools.partial(files.open, path)
-    if _attempt(parent, "Cannot open the file", opening, (ProgramFileError, OSError)):
+    try:
+        files.open(path)
+    except OPEN_ERRORS as e:  # a loader's own one line names the file; an OSError may not
+        _fail(parent, OPEN_TITLE, e if path in str(e) else f"Could not open {path}: {e}")
+    except Exception as e:  # noqa: BLE001 - the last guard: said plainly, never a traceback
+        log.debug("opening %s failed", path, exc_info=True)
+        _fail(parent, OPEN_TITLE, f"Could not open {path}: {_unexpected(e)}")
+    else:
         return True
     files.schedule_autosave()  # the document stays: keep its recovery file current
     return False
@@ -133,8 +160,12 @@ def offer_recovery(parent: QWidget, files: FileController) -> bool:
         return False
     try:
         data = files.read_recovery()
-    except (ProgramFileError, OSError) as e:
-        _set_aside(parent, files, str(e))
+    except OPEN_ERRORS as e:
+        _set_aside(parent, files, one_line(str(e)))
+        return False
+    except Exception as e:  # noqa: BLE001 - a recovery file never blocks the start
+        log.debug("reading %s failed", files.autosave_path, exc_info=True)
+        _set_aside(parent, files, _unexpected(e))
         return False
     answer = QMessageBox.question(
         parent,
