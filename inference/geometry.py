@@ -54,6 +54,25 @@ def quad_corners(node: Node) -> np.ndarray:
     return np.stack([cx + dx, cy + dy], axis=1)
 
 
+def quad_corners_array(values: np.ndarray) -> np.ndarray:
+    """The corners of many quads at once, shape (n, 4, 2), as :func:`quad_corners` gives them.
+
+    Args:
+        values: integer array of shape (n, 5), one ``(x, y, w, h, angle)`` row
+            per quad (angle in degrees, a multiple of 45).
+    """
+    v = np.asarray(values, dtype=np.int64).reshape(-1, 5)
+    table = np.array([_cos_sin(a) for a in range(0, 360, 45)])
+    cs = table[(v[:, 4] // 45) % 8]
+    c, s = cs[:, 0:1], cs[:, 1:2]
+    hw, hh = v[:, 2:3].astype(np.float64), v[:, 3:4].astype(np.float64)
+    ox = np.array([-1.0, 1.0, 1.0, -1.0]) * hw
+    oy = np.array([-1.0, -1.0, 1.0, 1.0]) * hh
+    dx = ox * c - oy * s
+    dy = ox * s + oy * c
+    return np.stack([2.0 * v[:, 0:1] + dx, 2.0 * v[:, 1:2] + dy], axis=2)
+
+
 def _primitive(node: Node, quad_segs: int) -> BaseGeometry:
     if node.kind == CIRCLE:
         r, x, y = (c.value for c in node.children)
