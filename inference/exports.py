@@ -5,9 +5,13 @@ suffix   content
 =======  =====================================================================
 ``.csg``   canonical program text and a newline (read back by the editor and CLI)
 ``.json``  ``{"format": "treesketch-csg2d", "version": 1, "program": ..., "tree": ...}``
-``.svg``   the flattened boolean result as one ``<path fill-rule="evenodd">``
+``.svg``   the boolean result as one ``<path fill-rule="evenodd">`` of lines and
+           arcs (``L``, ``A``) in a layer group (``<g id="treesketch">``,
+           ``inkscape:label="TreeSketch"``)
 ``.scad``  OpenSCAD 2D: ``union``/``difference`` of ``circle`` and ``square``
-``.dxf``   AutoCAD R2010 drawing, closed ``LWPOLYLINE`` outlines, units mm
+``.dxf``   AutoCAD R2010 drawing on layer ``TREESKETCH``, units mm: a ``CIRCLE``
+           per whole circle, a closed ``LWPOLYLINE`` with bulges (arcs) per other
+           outline
 ``.png``   8-bit grey binary render, 255 = inside, at a chosen size
 =======  =====================================================================
 
@@ -15,15 +19,22 @@ Physical scale: **one canvas unit is one millimetre**, so the 32×32-unit canvas
 is a 32 mm square and a program value v is 2v mm.  The SVG keeps the canvas'
 y-down axis (SVG's own); OpenSCAD and DXF are y-up, so they mirror y
 (``y' = 32 − y``) and the drawing looks the same as the render.  SVG and DXF
-outlines come from :mod:`inference.geometry` (circles as 256-gons, clipped to
-the canvas); the OpenSCAD file keeps the program's own tree and primitives,
-intersected with the canvas square.
+outlines come from :func:`inference.arcs.outlines`: clipped to the canvas,
+straight where the shape is straight, and true arcs of the program's circles
+(exact centre and radius) where it is round, so cutting and CAM tools get
+circles, not polygons.  The OpenSCAD file keeps the program's own tree and
+primitives, intersected with the canvas square.
+
+Any program the parser accepts (``inference.syntax.MAX_PRIMITIVES``) exports in
+well under a second; one built in code with 16,384 primitives takes about 2 s
+(``python -m inference.export_bench``).
 """
 
 from __future__ import annotations
 
 import io
 import json
+import math
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -31,8 +42,9 @@ from xml.sax.saxutils import escape, quoteattr
 
 import numpy as np
 
+from inference.arcs import Outline, Piece, bounds, outlines
 from inference.fileio import atomic_write_bytes
-from inference.geometry import CANVAS, outline_rings
+from inference.geometry import CANVAS
 from inference.syntax import MAX_DEPTH, parse, to_text
 from inference.tree import BINOP, CIRCLE, QUAD, Node, binop, circle, quad
 
@@ -43,6 +55,12 @@ MM_PER_UNIT = 1.0
 SCAD_FN = 128
 """OpenSCAD ``$fn`` (segments per circle)."""
 DEFAULT_PNG_SIZE = 128
+SVG_DECIMALS = 6
+"""Decimals of the coordinates in SVG path data (1 nm at 1 unit = 1 mm)."""
+SVG_FILL = "#000000"
+"""Fill colour of the shape in the SVG."""
+LAYER = "TREESKETCH"
+"""DXF layer of every entity."""
 
 
 def to_csg(node: Node) -> str:
@@ -154,14 +172,14 @@ def _node_from_dict(d: object, where: str, depth: int) -> Node:
 # --- SVG --------------------------------------------------------------------
 
 
-def _num(v: float) -> str:
-    """Short decimal text for a coordinate: up to 4 decimals, no trailing zeros."""
-    s = f"{v:.4f}".rstrip("0").rstrip(".")
+def _num(v: float, decimals: int = 4) -> str:
+    """Short decimal text for a coordinate: up to ``decimals`` decimals, no trailing zeros."""
+    s = f"{v:.{decimals}f}".rstrip("0").rstrip(".")
     return "0" if s in ("-0", "") else s
 
 
 def svg_path_data(rings: list[np.ndarray]) -> str:
-    """SVG path data, one closed ``M … L … Z`` subpath per ring (closing vertex dropped)."""
+    """SVG path data, one closed ``M … L … Z`` subpath per polygon ring (closing vertex dropped)."""
     parts = []
     for ring in rings:
         pts = [f"{_num(x)} {_num(y)}" for x, y in _open_ring(ring)]
@@ -174,16 +192,66 @@ def _open_ring(ring: np.ndarray) -> np.ndarray:
     return ring[:-1] if len(ring) > 1 and np.array_equal(ring[0], ring[-1]) else ring
 
 
+def arc_parts(piece: Piece, max_sweep: float = math.pi) -> list[tuple[tuple[float, float], float]]:
+    """An arc split into equal parts of at most ``max_sweep``: ``(end point, sweep)`` each.
+
+    The last part ends exactly at ``piece.end`` (a whole circle: at its start).
+    """
+    count = max(1, math.ceil(abs(piece.sweep) / max_sweep - 1e-9))
+    (cx, cy), r = piece.centre, piece.radius
+    start = math.atan2(piece.start[1] - cy, piece.start[0] - cx)
+    step = piece.sweep / count
+    parts = []
+    for i in range(1, count):
+        t = start + i * step
+        parts.append(((cx + r * math.cos(t), cy + r * math.sin(t)), step))
+    parts.append((piece.end, step))
+    return parts
+
+
+def svg_arc_path_data(rings: list[Outline]) -> str:
+    """SVG path data for outlines: per ring ``M``, then ``L`` for lines and ``A`` for arcs, ``Z``.
+
+    Arcs are written in parts of at most 180° (a whole circle as two), with the
+    large-arc flag 0 and the sweep flag 1 for a positive sweep (clockwise on
+    screen, SVG's positive-angle direction).  The straight piece that closes a
+    ring is left to ``Z``.
+    """
+
+    def pt(p: tuple[float, float]) -> str:
+        return f"{_num(p[0], SVG_DECIMALS)} {_num(p[1], SVG_DECIMALS)}"
+
+    parts = []
+    for ring in rings:
+        words = [f"M {pt(ring.pieces[0].start)}"]
+        last = len(ring.pieces) - 1
+        for i, piece in enumerate(ring.pieces):
+            if not piece.is_arc:
+                if i != last:
+                    words.append(f"L {pt(piece.end)}")
+                continue
+            r = _num(piece.radius, SVG_DECIMALS)
+            for end, sweep in arc_parts(piece):
+                words.append(f"A {r} {r} 0 0 {1 if sweep > 0 else 0} {pt(end)}")
+        parts.append(" ".join(words) + " Z")
+    return " ".join(parts)
+
+
 def to_svg(node: Node) -> str:
-    """An SVG document: the canvas as a 32 mm square, the shape as one even-odd path."""
+    """An SVG document: the canvas as a 32 mm square, the shape as one even-odd path
+    of lines and circular arcs, in a group that Inkscape shows as layer "TreeSketch"."""
     side = _num(CANVAS * MM_PER_UNIT)
-    d = svg_path_data(outline_rings(node))
+    d = svg_arc_path_data(outlines(node))
     return (
         '<?xml version="1.0" encoding="UTF-8"?>\n'
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{side}mm" height="{side}mm" '
-        f'viewBox="0 0 {_num(CANVAS)} {_num(CANVAS)}">\n'
+        '<svg xmlns="http://www.w3.org/2000/svg" '
+        'xmlns:inkscape="http://www.inkscape.org/namespaces/inkscape" '
+        f'width="{side}mm" height="{side}mm" viewBox="0 0 {_num(CANVAS)} {_num(CANVAS)}">\n'
         f"  <title>{escape(to_text(node))}</title>\n"
-        f'  <path fill="#000000" fill-rule="evenodd" d={quoteattr(d)}/>\n'
+        '  <g id="treesketch" inkscape:groupmode="layer" inkscape:label="TreeSketch">\n'
+        f'    <path id="shape" fill="{SVG_FILL}" fill-rule="evenodd" stroke="none" '
+        f"d={quoteattr(d)}/>\n"
+        "  </g>\n"
         "</svg>\n"
     )
 
@@ -231,30 +299,61 @@ def to_scad(node: Node) -> str:
 # --- DXF --------------------------------------------------------------------
 
 
-def to_dxf(node: Node) -> str:
-    """An AutoCAD R2010 DXF: one closed LWPOLYLINE per ring, units mm, y up.
+def _dxf_xy(p: tuple[float, float]) -> tuple[float, float]:
+    """Canvas point to DXF millimetres, y mirrored to point up."""
+    return (p[0] * MM_PER_UNIT, (CANVAS - p[1]) * MM_PER_UNIT)
 
-    The drawing limits and the initial view are the 32 mm canvas.  The file
-    carries ezdxf's creation time and GUIDs, so two exports differ in those.
+
+def dxf_vertices(ring: Outline) -> list[tuple[float, float, float]]:
+    """``(x, y, bulge)`` vertices of a closed LWPOLYLINE for ``ring`` (DXF mm, y up).
+
+    The bulge of a vertex describes the segment to the next vertex: 0 for a
+    line, tan(θ/4) for an arc of sweep θ counter-clockwise in the DXF frame
+    (mirroring y turns the canvas' sweep θ into −θ).  Arcs are split into parts
+    of at most 180°, so every |bulge| ≤ 1.
+    """
+    vertices = []
+    for piece in ring.pieces:
+        if not piece.is_arc:
+            vertices.append((*_dxf_xy(piece.start), 0.0))
+            continue
+        at = piece.start
+        for end, sweep in arc_parts(piece):
+            vertices.append((*_dxf_xy(at), -math.tan(sweep / 4)))
+            at = end
+    return vertices
+
+
+def to_dxf(node: Node) -> str:
+    """An AutoCAD R2010 DXF, units mm, y up, every entity on layer :data:`LAYER`.
+
+    A ring that is one whole circle is a ``CIRCLE``; every other ring is a closed
+    ``LWPOLYLINE`` whose arcs are bulges.  The drawing limits and the initial
+    view are the 32 mm canvas; the extents are the outlines' exact bounds.  The
+    file carries ezdxf's creation time and GUIDs, so two exports differ in those.
     """
     import ezdxf  # lazy: only this export needs it
     from ezdxf import units, zoom
 
     doc = ezdxf.new("R2010", units=units.MM)
     doc.header["$MEASUREMENT"] = 1  # metric
-    doc.layers.add("TREESKETCH", color=7)
+    doc.layers.add(LAYER, color=7)
     msp = doc.modelspace()
+    attribs = {"layer": LAYER}
+    rings = outlines(node)
+    for ring in rings:
+        circle_of = ring.full_circle
+        if circle_of is not None:
+            cx, cy, r = circle_of
+            msp.add_circle(_dxf_xy((cx, cy)), r * MM_PER_UNIT, dxfattribs=attribs)
+        else:
+            msp.add_lwpolyline(dxf_vertices(ring), format="xyb", close=True, dxfattribs=attribs)
+    extent = bounds(rings)
+    if extent is not None:
+        x0, y0, x1, y1 = extent
+        msp.dxf.extmin = (*_dxf_xy((x0, y1)), 0.0)
+        msp.dxf.extmax = (*_dxf_xy((x1, y0)), 0.0)
     side = CANVAS * MM_PER_UNIT
-    outlines = [
-        [(x * MM_PER_UNIT, (CANVAS - y) * MM_PER_UNIT) for x, y in _open_ring(ring).tolist()]
-        for ring in outline_rings(node)
-    ]
-    for xy in outlines:
-        msp.add_lwpolyline(xy, close=True, dxfattribs={"layer": "TREESKETCH"})
-    if outlines:
-        pts = np.concatenate([np.asarray(xy) for xy in outlines])
-        msp.dxf.extmin = (*pts.min(axis=0), 0.0)
-        msp.dxf.extmax = (*pts.max(axis=0), 0.0)
     msp.dxf.limmin, msp.dxf.limmax = (0.0, 0.0), (side, side)
     zoom.window(msp, (0.0, 0.0), (side, side))
     stream = io.StringIO()
