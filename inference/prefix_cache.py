@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from inference.cancellation import CancelFn, check
 from inference.tokens import MAX_POS, PAD, POS_BASE, VOCAB_SIZE
 
 MAX_EDIT_ROWS = 256
@@ -34,6 +35,11 @@ def vocab_logits(token_logits: np.ndarray, pos_logits: np.ndarray) -> np.ndarray
     return out
 
 
+def _batch_axis(name: str) -> int:
+    """The batch axis of cache output ``name``: self_kv and img_kv are layer-major."""
+    return 1 if name.endswith("kv") else 0
+
+
 class PrefixCache:
     """Cached ``program + <EDIT>`` rows of one target; see the module doc.
 
@@ -42,34 +48,60 @@ class PrefixCache:
         inputs: the policy inputs of all rows (``images``, ``tokens``, ``feats``,
             ``prefix_len``), padded to one length.
         max_rows: largest forward batch of the policy graph.
+        cancel: asked before every forward batch; :class:`~inference.cancellation.Cancelled`
+            when it returns True.  With a cancel the batches' caches are kept as they come,
+            not copied into one large array, which would stall the cancel (fresh memory is
+            slow to touch): a step call gathers the rows it needs.
     """
 
-    def __init__(self, model, inputs: dict[str, np.ndarray], max_rows: int):
+    def __init__(
+        self,
+        model,
+        inputs: dict[str, np.ndarray],
+        max_rows: int,
+        cancel: CancelFn | None = None,
+    ):
         self.model = model
         self.prefix_len = np.asarray(inputs["prefix_len"], np.int64)
         n = len(self.prefix_len)
         self.first = np.empty((n, VOCAB_SIZE), np.float32)
         self.values = np.zeros(n, np.float32)
-        parts: list[dict[str, np.ndarray]] = []
+        self._parts: list[dict[str, np.ndarray]] = []
+        """The cache outputs of each forward batch of ``max_rows`` rows."""
+        self._part_rows = max_rows
         for lo in range(0, n, max_rows):
+            check(cancel)
             chunk = {k: v[lo : lo + max_rows] for k, v in inputs.items()}
             tok, pos, val, cache = model.run_with_cache(chunk)
             r, t = np.arange(len(tok)), chunk["prefix_len"] - 1
             self.first[lo : lo + len(tok)] = vocab_logits(tok[r, t], pos[r, t])
             self.values[lo : lo + len(tok)] = val
-            parts.append(cache)
-        # self_kv and img_kv are layer-major: the batch is their second axis
-        self.cache = {
-            k: np.concatenate([p[k] for p in parts], axis=1 if k.endswith("kv") else 0)
-            for k in parts[0]
-        }
-        self.layers, self.width = self.cache["self_kv"].shape[0], self.cache["self_kv"].shape[3]
+            self._parts.append(cache)
+        self._all: dict[str, np.ndarray] | None = None
+        """The cache outputs of all rows in one array each, once needed (or at once without
+        a cancel)."""
+        if len(self._parts) == 1 or cancel is None:
+            self._whole()
+        self.layers, self.width = (
+            self._parts[0]["self_kv"].shape[0],
+            self._parts[0]["self_kv"].shape[3],
+        )
         self.edit_kv: dict[tuple[int, tuple[int, ...]], np.ndarray] = {}
         """Keys/values (L, len(ids), 2d) of the edit ids decoded so far, by (program, ids)."""
 
-    def next_logits(self, rows: Sequence[tuple[int, tuple[int, ...]]]):
+    def next_logits(
+        self,
+        rows: Sequence[tuple[int, tuple[int, ...]]],
+        cancel: CancelFn | None = None,
+        max_edit_rows: int = MAX_EDIT_ROWS,
+    ):
         """Next-token logits (R, VOCAB_SIZE) and the programs' values (R,) for
-        ``(program index, edit ids so far)`` rows."""
+        ``(program index, edit ids so far)`` rows.
+
+        ``cancel`` is asked before every step call (:class:`~inference.cancellation.Cancelled`
+        when it returns True); a call holds at most ``max_edit_rows`` edit rows (owners ×
+        edits per owner), or one owner's.
+        """
         logits = np.full((len(rows), VOCAB_SIZE), -np.inf, np.float32)
         values = self.values[[b for b, _ in rows]] if rows else np.zeros(0, np.float32)
         by_owner: dict[int, list[int]] = {}
@@ -84,8 +116,9 @@ class PrefixCache:
         per = max(len(rs) for _, rs in groups)
         if per > MAX_EDITS_PER_ROW:  # attention within a group grows as per²: one row each
             groups, per = [(b, [r]) for b, rs in groups for r in rs], 1
-        step = max(1, MAX_EDIT_ROWS // per)
+        step = max(1, max_edit_rows // per)
         for lo in range(0, len(groups), step):
+            check(cancel)
             self._step(groups[lo : lo + step], rows, per, logits)
         return logits, values
 
@@ -116,11 +149,9 @@ class PrefixCache:
                 prev_kv[:, s, m, :n] = kv
             where.append((r, s, m, n))
         if full:
-            cache, plen = self.cache, self.prefix_len
+            cache, plen = self._whole(), self.prefix_len
         else:
-            idx = np.asarray(owners)
-            cache = {k: (v[:, idx] if k.endswith("kv") else v[idx]) for k, v in self.cache.items()}
-            plen = self.prefix_len[idx]
+            cache, plen = self._rows(owners), self.prefix_len[np.asarray(owners)]
         tok, pos, new_kv = self.model.step.run(edits, prev_len, prev_kv, plen, cache)
         at = np.array([(r, s, m, len(rows[r][1]) - n - 1) for r, s, m, n in where])
         cell = (at[:, 1], at[:, 2], at[:, 3])  # slot, edit, last new id of each row
@@ -131,6 +162,34 @@ class PrefixCache:
             self.edit_kv[(b, ids)] = (
                 np.concatenate([prev_kv[:, s, m, :n], mine], axis=1) if n else mine.copy()
             )
+
+    def _whole(self) -> dict[str, np.ndarray]:
+        """The cache outputs of all rows, one array each (joined from the batches once)."""
+        if self._all is None:
+            parts = self._parts
+            self._all = (
+                parts[0]
+                if len(parts) == 1
+                else {
+                    k: np.concatenate([p[k] for p in parts], axis=_batch_axis(k)) for k in parts[0]
+                }
+            )
+        return self._all
+
+    def _rows(self, owners: Sequence[int]) -> dict[str, np.ndarray]:
+        """The cache outputs of rows ``owners`` (in that order), one new array each."""
+        if self._all is not None:
+            idx = np.asarray(owners)
+            return {k: np.take(v, idx, axis=_batch_axis(k)) for k, v in self._all.items()}
+        out = {}
+        for k in self._parts[0]:
+            axis = _batch_axis(k)
+            pieces = []
+            for b in owners:
+                part, i = self._parts[b // self._part_rows][k], b % self._part_rows
+                pieces.append(part[(slice(None),) * axis + (slice(i, i + 1),)])
+            out[k] = np.concatenate(pieces, axis=axis)
+        return out
 
     def _known(self, row: tuple[int, tuple[int, ...]]) -> tuple[int, np.ndarray | None]:
         """The longest proper prefix of ``row``'s ids with cached keys/values: (length, kv)."""

@@ -3,15 +3,21 @@
 Both keep every lock (:mod:`inference.lock_rules`): an edit never replaces a
 locked node, anything inside it, an ancestor of it or an ancestor's operator,
 so a locked shape keeps its subtree and its chain of operators and sides.
+
+Both take an optional ``cancel`` callback, which the search passes on
+(:func:`takes_cancel`): the policy asks it before every network batch and stops
+with :class:`inference.cancellation.Cancelled` when it returns True.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import inspect
+from collections.abc import Callable, Sequence
 from typing import Protocol
 
 import numpy as np
 
+from inference.cancellation import CancelFn
 from inference.decoding import Proposal, evaluate_values, sample_edits
 from inference.lock_rules import protected_positions
 from inference.mutations import mutate
@@ -20,7 +26,12 @@ from inference.tree import Node
 
 
 class Proposer(Protocol):
-    """Anything that proposes edits for a batch of programs."""
+    """Anything that proposes edits for a batch of programs.
+
+    Either method may also take a keyword ``cancel`` (a callback; see the module doc);
+    the search passes its own to a method that does (:func:`takes_cancel`), so that
+    long network work stops soon after a cancel.
+    """
 
     def propose(
         self,
@@ -39,12 +50,22 @@ class Proposer(Protocol):
         ...
 
 
+def takes_cancel(method: Callable) -> bool:
+    """True when the proposer method ``method`` takes a keyword ``cancel``."""
+    try:
+        parameters = inspect.signature(method).parameters
+    except (TypeError, ValueError):  # no signature to read (a builtin, say)
+        return False
+    return "cancel" in parameters
+
+
 class RandomMutationProposer:
     """The no-learning baseline: random grammar mutations (DESIGN.md §2 noise)."""
 
-    def propose(self, target, programs, n, rng, locked):
+    def propose(self, target, programs, n, rng, locked, cancel: CancelFn | None = None):
         """Up to ``n`` random mutations per program, none at a position a lock
-        protects (:func:`inference.lock_rules.protected_positions`)."""
+        protects (:func:`inference.lock_rules.protected_positions`); quick, so
+        ``cancel`` is not asked."""
         out = []
         for program, lock in zip(programs, locked, strict=True):
             protected = protected_positions(program, lock)
@@ -58,7 +79,7 @@ class RandomMutationProposer:
             out.append(edits)
         return out
 
-    def values(self, target, programs):
+    def values(self, target, programs, cancel: CancelFn | None = None):
         """No value model: ``None``."""
         return None
 
@@ -87,8 +108,11 @@ class PolicyProposer:
         self._inputs = [*self._inputs[-(_KEPT_INPUTS - 1) :], (target, image)]
         return image
 
-    def propose(self, target, programs, n, rng, locked):
-        """``n`` sampled edits per program (duplicates dropped), respecting locks."""
+    def propose(self, target, programs, n, rng, locked, cancel: CancelFn | None = None):
+        """``n`` sampled edits per program (duplicates dropped), respecting locks.
+
+        ``cancel`` is asked before every network batch; when it returns True this
+        raises :class:`inference.cancellation.Cancelled`."""
         return sample_edits(
             self.model,
             self._input(target),
@@ -97,8 +121,10 @@ class PolicyProposer:
             rng,
             self.temperature,
             locked=[sorted(lock) for lock in locked],
+            cancel=cancel,
         )
 
-    def values(self, target, programs):
-        """The value head's estimate of edits left, per program."""
-        return evaluate_values(self.model, self._input(target), programs).values
+    def values(self, target, programs, cancel: CancelFn | None = None):
+        """The value head's estimate of edits left, per program (``cancel`` as for
+        :meth:`propose`)."""
+        return evaluate_values(self.model, self._input(target), programs, cancel=cancel).values
