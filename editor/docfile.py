@@ -137,6 +137,8 @@ def from_json(text: str, name: str = "document") -> DocumentData:
 
 def _json_record(text: str, name: str) -> dict:
     """The top-level JSON object of ``text``; one :class:`ProgramFileError` otherwise."""
+    if not text.strip():
+        raise ProgramFileError(f"{name}: the file is empty")
     try:
         record = parse_json(text)  # bounded: depth, number length, count of values
     except ValueError as e:

@@ -115,20 +115,29 @@ def _fsync_dir(directory: Path) -> None:
 def read_text(path: str | os.PathLike) -> str:
     """The UTF-8 text of ``path`` (a leading BOM is dropped).
 
+    At most :data:`MAX_INPUT_BYTES` are read, also from a pipe or a device (whose size
+    says nothing).
+
     Raises:
-        ProgramFileError: missing, a folder, unreadable, too large or not UTF-8.
+        ProgramFileError: missing, a folder, unreadable, too large, not UTF-8, or a name
+            no file can have (a NUL in it).
     """
     name = os.fspath(path)
+    if os.path.isdir(name):
+        raise ProgramFileError(f"{name}: is a folder, not a file")
     try:
-        if os.path.isdir(name):
-            raise ProgramFileError(f"{name}: is a folder, not a file")
-        if os.path.getsize(name) > MAX_INPUT_BYTES:
-            raise ProgramFileError(f"{name}: file too large (over {MAX_INPUT_BYTES} bytes)")
-        data = Path(name).read_bytes()
+        size, data = os.path.getsize(name), b""
+        if size <= MAX_INPUT_BYTES:
+            with open(name, "rb") as f:  # a pipe or a device has no size: read one byte more
+                data = f.read(MAX_INPUT_BYTES + 1)
     except FileNotFoundError:
         raise ProgramFileError(f"{name}: no such file") from None
     except OSError as e:
         raise ProgramFileError(f"{name}: cannot read ({e.strerror or e})") from None
+    except ValueError:  # a NUL in the name
+        raise ProgramFileError(f"{excerpt(name, 4096)}: not a usable file name") from None
+    if max(size, len(data)) > MAX_INPUT_BYTES:
+        raise ProgramFileError(f"{name}: file too large (over {MAX_INPUT_BYTES} bytes)")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
