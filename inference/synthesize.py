@@ -22,8 +22,9 @@ filling most of the image's border is the paper and the rest is ink
 (``ink="auto"``, :func:`inference.images.ink_from_paper`); ``ink="white"`` or
 ``"black"`` overrides that.  Images of any size are brought to
 128×128 (:func:`inference.images.load_target` refuses files over 50 million
-pixels from their header and box-reduces large ones while decoding, so
-memory stays bounded); blank images are refused.
+pixels or 16,384 pixels a side from their header and box-reduces large ones a
+band of rows at a time, a PNG straight from the file, so memory stays bounded);
+blank images are refused.
 """
 
 from __future__ import annotations
