@@ -97,3 +97,23 @@ def test_the_true_part_keeps_its_edges_on_careful_and_heavy_drawings(kind, seed)
         # refused above EDGE_SHARE (0.7) units; careful drawings stay well inside it
         limit = 0.45 if jitter < 1 else EDGE_SHARE
         assert all(d <= limit for d in target._edges.distances(packed)), (jitter, kind)
+        if jitter < 1:
+            assert target._edges.mismatches(packed) == [], kind
+
+
+def test_a_point_sticking_out_is_off_even_where_the_rest_fits():
+    """A program that follows a careful slot drawing on most of its outline but ends in a
+    point (or in square corners) has an edge farther than the tolerance: not solved."""
+    slot = parse("(+ (+ (Circle 2 4 10) (Circle 2 10 10)) (Quad 7 10 6 4 0))")
+    pointed = parse(
+        "(+ (+ (+ (Quad 7 10 7 5 0) (Quad 4 10 4 4 45)) (Quad 11 10 2 3 0)) (Circle 1 10 8))"
+    )
+    square = parse("(Quad 7 10 10 4 0)")
+    for seed in range(4):
+        target = _careful(slot, seed)
+        assert target.solves(target.score(slot))
+        for wrong in (pointed, square):
+            assert not target.solves(target.score(wrong)), (seed, wrong)
+    target = _careful(slot, 0)
+    (off,) = target._edges.mismatches(R.packed(pointed))
+    assert off.distance > 1.0 and off.where[0] < 6  # the point at the left end
