@@ -9,9 +9,9 @@ pieces.  A ``FUZZ_SCALE=1`` run (the default) tries 10,216 inputs:
 ==================================  ======  ===========================================
 loader                              inputs  the only error it may raise
 ==================================  ======  ===========================================
-``inference.syntax.parse``            4000  ``ParseError``
+``inference.syntax.parse``            4400  ``ParseError``
 ``editor.docfile.read_document``      2400  ``ProgramFileError`` (``.tsk``; no Qt)
-``inference.fileio.read_problems``    1400  ``ProgramFileError``; one in ten goes through
+``inference.fileio.read_problems``    1000  ``ProgramFileError``; one in ten goes through
                                             ``bench.load_problems``: or ``ImageError``
 ``inference.fileio.read_program``      900  ``ProgramFileError`` (``.csg``, ``.json``)
 ``inference.images.load_target``      1500  ``ImageError`` (bytes; one in ten a file)
@@ -19,7 +19,8 @@ loader                              inputs  the only error it may raise
                                             damaged, cut, or with its metadata rewritten)
 ==================================  ======  ===========================================
 
-An input passes when the loader returns, or raises its own error with a message that is
+An input passes when the loader returns something sound (a program; a float32 target in
+[0, 1] without NaN), or raises its own error with a message that is
 one printable line of at most :data:`MESSAGE_CHARS` characters (besides the file's path)
 and says nothing of Python (no ``RecursionError``, ``set_int_max_str_digits``,
 traceback, ``NoneType``…).  Anything else fails: another exception, a message with a
@@ -61,6 +62,7 @@ from inference.fileio import ProgramFileError, read_problems, read_program
 from inference.images import INKS, ImageError, load_target
 from inference.onnx_model import ModelError, PolicyModel
 from inference.syntax import MAX_PRIMITIVES, ParseError, parse
+from inference.tree import Node
 
 SCALE = float(os.environ.get("FUZZ_SCALE", "1"))
 """Multiplies every loader's number of inputs."""
@@ -68,9 +70,9 @@ SEED = int(os.environ.get("FUZZ_SEED", "14"))
 """The first entropy word of every input's generator."""
 
 COUNTS = {
-    "parse": 4000,
+    "parse": 4400,
     "document": 2400,
-    "problems": 1400,
+    "problems": 1000,
     "program_file": 900,
     "image": 1500,
     "model": 16,
@@ -670,7 +672,7 @@ def _model_with_metadata(rng, recipe: list[str]) -> bytes:
             vocab[i] = _pick(rng, [None, 7, "", vocab[i] * 2, "\x1b[2J", "x" * 5000])
             props[key] = json.dumps(vocab)
         elif _chance(rng, 0.1):
-            del props[key]
+            props.pop(key, None)
         else:
             props[key] = _pick(rng, METADATA_VALUES)
         recipe.append(f"metadata {key} = {props.get(key, '(dropped)')[:20]!r}")
@@ -744,6 +746,7 @@ class Outcome:
     """What one input did."""
 
     error: BaseException | None
+    result: object
     cpu: float
     resident_mb: float | None
     """Growth of the resident peak; ``None`` where it cannot be reset (not Linux)."""
@@ -768,9 +771,9 @@ def measured(run) -> Outcome:
         old = signal.signal(signal.SIGPROF, _on_timer)
         signal.setitimer(signal.ITIMER_PROF, RUNAWAY_SECONDS)
     start = time.process_time()
-    error = None
+    error = result = None
     try:
-        run()
+        result = run()
     except KeyboardInterrupt:
         raise
     except BaseException as e:  # noqa: BLE001 - judged by the caller
@@ -780,7 +783,7 @@ def measured(run) -> Outcome:
             signal.setitimer(signal.ITIMER_PROF, 0)
             signal.signal(signal.SIGPROF, old)
     cpu = time.process_time() - start
-    return Outcome(error, cpu, _rss_mb("VmHWM:") - before if resident else None)
+    return Outcome(error, result, cpu, _rss_mb("VmHWM:") - before if resident else None)
 
 
 ALLOWED = {
@@ -808,7 +811,7 @@ def problem_with(case: Case, outcome: Outcome, path: Path | None) -> str | None:
         return f"memory grew {outcome.resident_mb:.0f} MB (limit {mb_limit} MB)"
     error = outcome.error
     if error is None:
-        return None
+        return _bad_result(case, outcome.result)
     if not isinstance(error, allowed):
         return f"raised {type(error).__name__}: {str(error)[:200]!r}"
     message = str(error)
@@ -819,6 +822,35 @@ def problem_with(case: Case, outcome: Outcome, path: Path | None) -> str | None:
         return f"message of {len(rest)} characters: {message[:200]!r}…"
     if any(word in message for word in PYTHON_WORDS):
         return f"message speaks of Python: {message[:300]!r}"
+    return None
+
+
+def _bad_result(case: Case, result) -> str | None:
+    """What is wrong with what a loader returned, or ``None``."""
+    if case.kind in ("parse", "program_file"):
+        return None if isinstance(result, Node) else f"returned {type(result).__name__}"
+    if case.kind == "image":
+        return _bad_target(result, case.size)
+    if case.kind == "document":
+        if not isinstance(result.program, Node):
+            return f"a document of program {type(result.program).__name__}"
+        return _bad_target(result.target, docfile.TARGET_SIZE)
+    if case.kind == "problems" and not case.bench:
+        if not all(isinstance(p, str) and isinstance(n, Node) for p, n in result):
+            return "problems that are not (id, program) pairs"
+    return None
+
+
+def _bad_target(target, size: int) -> str | None:
+    """What is wrong with a target image, or ``None``: float32 (size, size) in [0, 1]."""
+    if not isinstance(target, np.ndarray) or target.shape != (size, size):
+        return f"a target of shape {getattr(target, 'shape', None)}, not {(size, size)}"
+    if target.dtype != np.float32:
+        return f"a target of {target.dtype}"
+    if not np.isfinite(target).all():
+        return "a target with NaN or infinite pixels"
+    if target.min() < 0.0 or target.max() > 1.0:
+        return "a target outside [0, 1]"
     return None
 
 
@@ -850,37 +882,43 @@ def run_case(case: Case, folder: Path) -> tuple[Outcome, str | None]:
 
 KNOWN_BUGS = {
     "program null": (
-        "program_file",
+        ("program_file",),
         "exports.from_json returns None for a .json document whose program is null and that "
         "has no tree; read_program then raises AttributeError",
-        lambda error: isinstance(error, AttributeError),
+        lambda error, problem: isinstance(error, AttributeError),
     ),
     "Pillow TypeError": (
-        "image",
+        ("image", "document"),
         "load_target lets Pillow's TypeError out of a damaged TIFF (a strip offset of type "
         "FLOAT); Pillow raises other exceptions on damaged files too",
-        lambda error: isinstance(error, TypeError),
+        lambda error, problem: isinstance(error, TypeError),
+    ),
+    "NaN target": (
+        ("image", "document"),
+        "load_target returns a target of NaN for a float TIFF with a NaN pixel (ink white "
+        "or black; with ink auto, numpy's ValueError happens to become an ImageError)",
+        lambda error, problem: error is None and "NaN" in problem,
     ),
     "model metadata": (
-        "model",
+        ("model",),
         "PolicyModel.load reads JSON metadata with json.loads (RecursionError), lets a "
         "metadata value that is not UTF-8 raise UnicodeDecodeError, and quotes metadata "
         "values and onnxruntime's messages whole and unescaped",
-        lambda error: isinstance(error, RecursionError | UnicodeDecodeError | ModelError),
+        lambda error, problem: isinstance(error, RecursionError | UnicodeDecodeError | ModelError),
     ),
 }
-"""Failures the fuzz found in code outside this task's files, by name: the loader, what is
-wrong, and which errors of that loader it explains.  Their inputs are counted and
-printed, not failed; each has a strict ``xfail`` test below that fails once the bug is
-fixed, so that its entry here is then removed."""
+"""Failures the fuzz found in code outside this task's files, by name: the loaders, what is
+wrong, and which of that loader's failures (its error, or ``None``, and the problem found)
+it explains.  Their inputs are counted and printed, not failed; each has a strict
+``xfail`` test below that fails once the bug is fixed, so that its entry is then removed."""
 
 
 def known_bug(case: Case, outcome: Outcome, problem: str) -> str | None:
     """The name of the known bug this failure is, or ``None`` (never for time or memory)."""
     if problem.startswith(OVER_BOUNDS):
         return None
-    for name, (kind, _, explains) in KNOWN_BUGS.items():
-        if case.kind == kind and outcome.error is not None and explains(outcome.error):
+    for name, (kinds, _, explains) in KNOWN_BUGS.items():
+        if case.kind in kinds and explains(outcome.error, problem):
             return name
     return None
 
@@ -972,3 +1010,15 @@ def test_known_bug_model_metadata(tmp_path, key, value):
     with pytest.raises(ModelError) as info:
         PolicyModel.load(path, intra_op_threads=1)
     assert len(str(info.value)) < MESSAGE_CHARS
+
+
+def _float_tiff(value: float) -> bytes:
+    out = io.BytesIO()
+    Image.fromarray(np.array([[value, 1.0], [0.5, 0.0]], np.float32), "F").save(out, "TIFF")
+    return out.getvalue()
+
+
+@pytest.mark.xfail(strict=True, reason=KNOWN_BUGS["NaN target"][1])
+def test_known_bug_nan_target():
+    target = load_target(_float_tiff(float("nan")), 8, "white")
+    assert np.isfinite(target).all()
