@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import io
 import os
+import struct
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -84,7 +85,11 @@ _FLIPS = {2: (True, False), 3: (True, True), 4: (False, True), 6: (False, True),
 """For each EXIF orientation: whether the upright image's left and top are the file's
 right and bottom (its top-left corner is another corner of the file)."""
 
-_DECODE_ERRORS = (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError)
+_DECODE_ERRORS = (
+    UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError,
+    TypeError, IndexError, KeyError, ZeroDivisionError, struct.error,
+)  # fmt: skip
+"""What Pillow raises on a damaged file (a TIFF whose strip offsets are floats: TypeError)."""
 _WIDE_MODES = ("I", "I;16", "I;16B", "I;16L", "I;16N", "F")
 
 
@@ -249,6 +254,7 @@ def _ink_plane(im: _Pixels, size: int, ink: str) -> np.ndarray:
     has_alpha = im.mode in ("RGBA", "LA", "PA", "La", "RGBa") or "transparency" in im.info
     if im.mode in _WIDE_MODES:
         grey = np.asarray(_reduce(im, size, "F"), dtype=np.float32)
+        grey = np.nan_to_num(grey, nan=0.0, posinf=65535.0, neginf=0.0)  # float TIFF: NaN, inf
         top = grey.max(initial=0.0)
         grey = grey / (1.0 if top <= 1.0 else 255.0 if top <= 255.0 else 65535.0)
         alpha = None
