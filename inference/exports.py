@@ -43,7 +43,7 @@ from xml.sax.saxutils import escape, quoteattr
 import numpy as np
 
 from inference.arcs import Outline, Piece, bounds, outlines
-from inference.fileio import atomic_write_bytes
+from inference.fileio import atomic_write_bytes, parse_json
 from inference.geometry import CANVAS
 from inference.syntax import MAX_DEPTH, parse, to_text
 from inference.tree import BINOP, CIRCLE, QUAD, Node, binop, circle, quad
@@ -112,12 +112,7 @@ def from_json(text: str) -> Node:
         ValueError: one line saying what is wrong (not JSON, wrong format,
             unsupported version, bad tree).
     """
-    try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as e:
-        raise ValueError(f"not valid JSON (line {e.lineno}, column {e.colno}: {e.msg})") from None
-    except RecursionError:
-        raise ValueError("JSON nested too deeply") from None
+    doc = parse_json(text)  # bounded: depth, digits and values, in its own words
     if not isinstance(doc, dict) or doc.get("format") != JSON_FORMAT:
         raise ValueError(f'not a TreeSketch program (expected "format": "{JSON_FORMAT}")')
     version = doc.get("version")
@@ -125,9 +120,9 @@ def from_json(text: str) -> Node:
         raise ValueError('missing or non-integer "version"')
     if version != JSON_VERSION:
         raise ValueError(f"unsupported version {version} (this TreeSketch reads {JSON_VERSION})")
-    if "tree" not in doc and "program" not in doc:
-        raise ValueError('no "tree" or "program" in the document')
     program = doc.get("program")
+    if "tree" not in doc and program is None:  # a null program is no program
+        raise ValueError('no "tree" or "program" in the document')
     if program is not None and not isinstance(program, str):
         raise ValueError('"program" must be a string')
     try:

@@ -204,8 +204,7 @@ def read_program(path: str | os.PathLike) -> Node:
             return parse(text)
         from inference.exports import from_json  # lazy: exports pulls in geometry
 
-        parse_json(text)  # bounded, with clear messages; then the export format's checks
-        node = from_json(text)
+        node = from_json(text)  # bounded (fileio.parse_json), then the format's checks
     except ValueError as e:
         raise ProgramFileError(f"{name}: {one_line(str(e))}") from None
     if node.sigma > MAX_PRIMITIVES:

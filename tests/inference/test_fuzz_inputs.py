@@ -881,12 +881,6 @@ def run_case(case: Case, folder: Path) -> tuple[Outcome, str | None]:
 # ----- bugs found and reported, not yet fixed ---------------------------------------------
 
 KNOWN_BUGS = {
-    "program null": (
-        ("program_file",),
-        "exports.from_json returns None for a .json document whose program is null and that "
-        "has no tree; read_program then raises AttributeError",
-        lambda error, problem: isinstance(error, AttributeError),
-    ),
     "model metadata": (
         ("model",),
         "PolicyModel.load reads JSON metadata with json.loads (RecursionError), lets a "
@@ -953,14 +947,6 @@ def test_cases_are_reproducible():
 
 
 # the known bugs, each on one input; strict: once fixed, these fail (remove the KNOWN_BUGS entry)
-
-
-@pytest.mark.xfail(strict=True, raises=AttributeError, reason=KNOWN_BUGS["program null"][1])
-def test_known_bug_program_null(tmp_path):
-    path = tmp_path / "null.json"
-    path.write_text('{"format": "treesketch-csg2d", "version": 1, "program": null}')
-    with pytest.raises(ProgramFileError):
-        read_program(path)
 
 
 def _tiff_with_float_offsets() -> bytes:
