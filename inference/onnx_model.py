@@ -12,7 +12,6 @@ Only ``onnxruntime`` and ``numpy`` are used here (never ``onnx`` or torch).
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
@@ -20,6 +19,8 @@ import numpy as np
 import onnxruntime as ort
 
 from inference import model_batches, model_inputs, target_images
+from inference.excerpt import excerpt, one_line
+from inference.fileio import parse_json
 from inference.step_model import CACHE_OUTPUTS, StepModel, load_step
 from inference.tokens import GRAMMAR_VERSION, NUM_BASE, POS_BASE, VOCAB
 from inference.tree import binop, circle, quad
@@ -37,6 +38,9 @@ TASKS = ("edit", "write")
 STEP_TOLERANCE = 1e-3
 """How far (absolute and relative) a step graph's logits may be from the policy's full forward
 on the load-time test row (they agree to about 1e-5; another network's are off by units)."""
+
+INT_FIELD_CHARS = 12
+"""Longest integer metadata value (``image_size``, ``feature_dim``) read as a number."""
 
 _MODELS_DIR = Path(__file__).resolve().parents[1] / "models"
 _INPUTS = {"images": ("tensor(float)", 4), "tokens": ("tensor(int64)", 2)}
@@ -132,7 +136,7 @@ class PolicyModel:
         path = Path(path)
         data = _read_bytes(path)
         session = _session(path, data, intra_op_threads)
-        metadata = dict(session.get_modelmeta().custom_metadata_map)
+        metadata = _metadata(path, session)
         check_metadata(path, metadata)
         if modality is not None and metadata["modality"] not in (modality, "both"):
             raise ModelError(path, f"is a {metadata['modality']!r} model, need {modality!r}")
@@ -289,8 +293,32 @@ def _session(path: Path, data: bytes, intra_op_threads: int) -> ort.InferenceSes
 
 
 def _first_line(error: Exception) -> str:
+    """The first line of onnxruntime's message, escaped and shortened (it may quote the file)."""
     text = str(error).strip()
-    return text.splitlines()[0][:160] if text else type(error).__name__
+    return one_line(text.split("\n", 1)[0], 160) if text else type(error).__name__
+
+
+def _metadata(path: Path, session: ort.InferenceSession) -> dict[str, str]:
+    try:
+        return dict(session.get_modelmeta().custom_metadata_map)
+    except UnicodeDecodeError:  # onnxruntime decodes every key and value as UTF-8
+        raise ModelError(path, "metadata is not valid UTF-8 (not a TreeSketch model?)") from None
+
+
+def _quoted(value: object) -> str:
+    """A metadata value quoted in a message: escaped, at most :data:`EXCERPT_CHARS` of it."""
+    return f"'{excerpt(value if isinstance(value, str) else repr(value))}'"
+
+
+def _metadata_json(path, key: str, text: str) -> object:
+    """A metadata value's JSON, read by :func:`inference.fileio.parse_json` (bounded)."""
+    try:
+        return parse_json(text)
+    except ValueError as e:
+        why = str(e)
+        if why.startswith("not valid JSON"):
+            raise ModelError(path, f"metadata {key!r} is {why}") from None
+        raise ModelError(path, f"metadata {key!r} is not usable JSON ({why})") from None
 
 
 def check_metadata(path: str | os.PathLike, metadata: dict[str, str]) -> None:
@@ -303,18 +331,18 @@ def check_metadata(path: str | os.PathLike, metadata: dict[str, str]) -> None:
 
     fmt = need("treesketch_format")
     if fmt != FORMAT_TAG:
-        raise ModelError(path, f"model format is {fmt!r}, this version reads {FORMAT_TAG!r}")
+        raise ModelError(path, f"model format is {_quoted(fmt)}, this version reads {FORMAT_TAG!r}")
     grammar = need("grammar_version")
     if grammar != GRAMMAR_VERSION:
         raise ModelError(
-            path, f"grammar version is {grammar!r}, this version needs {GRAMMAR_VERSION!r}"
+            path, f"grammar version is {_quoted(grammar)}, this version needs {GRAMMAR_VERSION!r}"
         )
     _check_vocab(path, need("vocab"))
     feature_version = need("feature_version")
     if feature_version != str(model_inputs.FEATURE_VERSION):
         raise ModelError(
             path,
-            f"feature version is {feature_version!r}, "
+            f"feature version is {_quoted(feature_version)}, "
             f"this version computes {model_inputs.FEATURE_VERSION!r}",
         )
     dim = _int_field(path, "feature_dim", need("feature_dim"))
@@ -328,14 +356,16 @@ def check_metadata(path: str | os.PathLike, metadata: dict[str, str]) -> None:
     modality = need("modality")
     if modality not in MODEL_MODALITIES:
         raise ModelError(
-            path, f"unknown modality {modality!r} (expected one of {MODEL_MODALITIES})"
+            path, f"unknown modality {_quoted(modality)} (expected one of {MODEL_MODALITIES})"
         )
 
 
 def _check_task(path, found: str, wanted: str | None) -> None:
     """:class:`ModelError` unless a model of task ``found`` may be used where ``wanted`` is."""
     if found not in TASKS:
-        raise ModelError(path, f"unknown task {found[:40]!r} (expected one of {', '.join(TASKS)})")
+        raise ModelError(
+            path, f"unknown task {_quoted(found)} (expected one of {', '.join(TASKS)})"
+        )
     if wanted is None or found == wanted:
         return
     if found == "write":
@@ -348,24 +378,23 @@ def _check_task(path, found: str, wanted: str | None) -> None:
 
 
 def _check_vocab(path, text: str) -> None:
-    try:
-        vocab = json.loads(text)
-    except ValueError:
-        raise ModelError(path, "metadata 'vocab' is not valid JSON") from None
+    vocab = _metadata_json(path, "vocab", text)
     if not isinstance(vocab, list):
         raise ModelError(path, "metadata 'vocab' is not a JSON list")
     if len(vocab) != len(VOCAB):
         raise ModelError(path, f"vocabulary has {len(vocab)} tokens, this version has {len(VOCAB)}")
     for i, (a, b) in enumerate(zip(vocab, VOCAB, strict=True)):
         if a != b:
-            raise ModelError(path, f"vocabulary differs at id {i}: {a!r} instead of {b!r}")
+            raise ModelError(path, f"vocabulary differs at id {i}: {_quoted(a)} instead of {b!r}")
 
 
 def _int_field(path, key: str, text: str) -> int:
     try:
+        if len(text) > INT_FIELD_CHARS:  # int() of thousands of digits is Python's own error
+            raise ValueError
         return int(text)
     except ValueError:
-        raise ModelError(path, f"metadata {key!r} is not an integer: {text!r}") from None
+        raise ModelError(path, f"metadata {key!r} is not an integer: {_quoted(text)}") from None
 
 
 def _check_signature(path: Path, session: ort.InferenceSession, metadata: dict[str, str]) -> None:
@@ -382,7 +411,9 @@ def _check_signature(path: Path, session: ort.InferenceSession, metadata: dict[s
             found = {k: v for k, v in found.items() if k in spec}  # a graph with a cache
         if set(found) != set(spec):
             raise ModelError(
-                path, f"{kind}s are {sorted(found)}, the contract needs {sorted(spec)}"
+                path,
+                f"{kind}s are {excerpt(str(sorted(found)), 200)}, "
+                f"the contract needs {sorted(spec)}",
             )
         for name, (dtype, rank) in spec.items():
             arg = found[name]
@@ -416,7 +447,7 @@ def _optional_int(text: str | None) -> int | None:
 
 def _optional_json(text: str | None) -> dict:
     try:
-        value = json.loads(text) if text else {}
-    except ValueError:
+        value = parse_json(text) if text else {}
+    except ValueError:  # parse_json's refusals (bounded): too deep, too long, not JSON
         return {}
     return value if isinstance(value, dict) else {}
