@@ -166,7 +166,7 @@ def load_problems(
 def _png_names(path: Path) -> dict[str, str]:
     """``id → png`` file names given in the records (validated by ``read_problems``)."""
     names = {}
-    for line in read_text(path).splitlines():
+    for line in read_text(path).split("\n"):  # as read_problems: not at U+2028, \x1c…
         if line.strip():
             rec = json.loads(line)
             png = rec.get("png")

@@ -228,7 +228,7 @@ def read_problems(path: str | os.PathLike) -> list[tuple[str, Node]]:
     problems: list[tuple[str, Node]] = []
     seen: set[str] = set()
     primitives = 0
-    for number, line in enumerate(read_text(name).splitlines(), start=1):
+    for number, line in enumerate(jsonl_lines(read_text(name)), start=1):
         if not line.strip():
             continue
         try:
@@ -245,6 +245,15 @@ def read_problems(path: str | os.PathLike) -> list[tuple[str, Node]]:
         seen.add(pid)
         problems.append((pid, node))
     return problems
+
+
+def jsonl_lines(text: str) -> list[str]:
+    """The lines of a JSON Lines text: split at ``"\n"`` only, a trailing ``"\r"`` dropped.
+
+    Not :meth:`str.splitlines`, which also breaks at U+2028, U+0085, ``\x1c``… that a
+    JSON string may hold raw (a valid record would be cut in two).
+    """
+    return [line.removesuffix("\r") for line in text.split("\n")]
 
 
 def _problem_record(line: str) -> tuple[str, Node]:
