@@ -24,7 +24,9 @@ the way a draughtsman reads a part, with no network at all:
 
 A plate with holes is its bounding rectangle, then a cut per hole; an L is a
 rectangle plus a rectangle (or a rectangle minus its corner); a house is a
-body plus a 45° roof.  :func:`fit_program` is the entry point; beam search
+body plus a 45° roof.  For that, the first step also tries the part's *body*
+(:func:`_body_box`: the box of its widest rows, the nearest on the grid), so
+that the roof is what is left to add.  :func:`fit_program` is the entry point; beam search
 uses its result as a starting program (:mod:`inference.search`).
 """
 
@@ -269,8 +271,56 @@ def _first_steps(target: Target, scorer: _Scorer, openings: int) -> list[tuple[N
         node = tries[i]
         kind = (node.kind, node.children[-1].value if node.kind == QUAD else None)
         kinds.setdefault(kind, (node, float(scores[i]), float(exact[i])))
-    firsts = sorted(kinds.values(), key=lambda f: -(f[1] + EXACT_WEIGHT * f[2]))
-    return firsts[:openings]
+    firsts = sorted(kinds.values(), key=lambda f: -(f[1] + EXACT_WEIGHT * f[2]))[:openings]
+    regions = [region for op, region in _residual_regions(target, None) if op == "+"]
+    body = _body_box(regions[0]) if regions else None
+    if body is not None:
+        # the nearest box on the grid, not the best-scoring one: a taller box covers more
+        # of the roof and scores better, and leaves the roof too small to add
+        qx, qy, qw, qh = body
+        node = quad(
+            _clamp(round(qx / 2)), _clamp(round(qy / 2)), _clamp(round(qw)), _clamp(round(qh)), 0
+        )
+        if node.children[2].value > 0 and node.children[3].value > 0:
+            if all(node != f[0] for f in firsts):
+                scores, exact = scorer.scores([node])
+                if len(scores):
+                    firsts.insert(0, (node, float(scores[0]), float(exact[0])))
+    return firsts
+
+
+BODY_WIDTH = 0.97
+"""Rows (or columns) at least this share of the widest one's extent make a part's body."""
+BODY_SHARE = 0.4
+"""A body must cover at least this share of its part's height (or width)."""
+
+
+def _body_box(region: np.ndarray) -> tuple[float, float, float, float] | None:
+    """The box of a part's widest rows (or columns), from each one's leftmost to its
+    rightmost pixel, as (centre x, centre y, half-w, half-h) in units: a house's body
+    under its roof, whatever door is cut into it.  ``None`` when those rows cover under
+    :data:`BODY_SHARE` of the part (a disc) or cover all of it (a box, which the
+    bounding-rectangle opening already is)."""
+    boxes = []
+    for lines in (region, region.T):
+        used = np.flatnonzero(lines.any(axis=1))
+        if len(used) == 0:
+            return None
+        first = np.argmax(lines[used], axis=1)
+        last = lines.shape[1] - 1 - np.argmax(lines[used][:, ::-1], axis=1)
+        extent = last - first + 1
+        wide = extent >= BODY_WIDTH * extent.max()
+        a0, a1 = used[wide].min(), used[wide].max() + 1
+        share = (a1 - a0) / (used[-1] + 1 - used[0])
+        if BODY_SHARE <= share < 1:
+            b0, b1 = first[wide].min(), last[wide].max() + 1
+            boxes.append((share, (a0, a1, b0, b1), lines is region))
+    if not boxes:
+        return None
+    _, (a0, a1, b0, b1), rows = max(boxes)
+    if not rows:
+        a0, a1, b0, b1 = b0, b1, a0, a1
+    return (b0 + b1) / 2 / PX, (a0 + a1) / 2 / PX, (b1 - b0) / 2 / PX, (a1 - a0) / 2 / PX
 
 
 def _greedy(

@@ -6,7 +6,7 @@ import pytest
 from inference.cad_parts import KINDS, make_part
 from inference.proposers import RandomMutationProposer
 from inference.raster import render
-from inference.residual_fit import _largest_rectangle, candidates, fit_program
+from inference.residual_fit import _body_box, _largest_rectangle, candidates, fit_program
 from inference.search import SearchConfig, view_search
 from inference.sketch import simulate_drawing
 from inference.syntax import parse, to_text
@@ -112,3 +112,24 @@ def test_a_locked_start_is_searched_without_the_fit():
         )
     )
     assert all("(Quad 8 8 10 6 0)" in to_text(e.program) for e in events)
+
+
+def test_a_house_is_fitted_as_its_body_and_roof():
+    """The body opening (the part's widest rows) comes first, so the roof is what is left:
+    a 45° square added on top.  Without it the fit cut a tall box's corners instead."""
+    for text in (
+        "(+ (Quad 11 9 7 6 0) (Quad 11 6 5 5 45))",
+        "(+ (Quad 9 13 6 4 0) (Quad 9 11 4 4 45))",
+    ):
+        house = parse(text)
+        result = fit_program(Target(render(house, 128)), 500)
+        assert result.program == house and result.calls <= 100, to_text(result.program)
+
+
+def test_the_body_of_a_part_is_its_widest_rows():
+    house = render(parse("(+ (Quad 11 9 7 6 0) (Quad 11 6 5 5 45))"), 128)
+    x, y, half_w, half_h = _body_box(house)
+    assert abs(x - 22) < 0.5 and abs(half_w - 7) < 0.5  # the body: x 15–29
+    assert 11.5 < y - half_h < 12.5 and abs(y + half_h - 24) < 0.5  # y 12–24, under the roof
+    assert _body_box(render(parse("(Circle 6 8 8)"), 128)) is None  # a disc has no body
+    assert _body_box(render(parse("(Quad 8 8 6 4 0)"), 128)) is None  # a box is all body
