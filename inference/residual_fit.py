@@ -217,8 +217,9 @@ def fit_program(
 
     The first step keeps the ``openings`` best first primitives of different kinds
     (a circle, an upright and a 45° rectangle: a small house is about as round as it
-    is square within a drawing's tolerance) and finishes each greedily; the best
-    finished program wins (solved first, then the merit of the module docstring).
+    is square within a drawing's tolerance), with the part's body (:func:`_body_box`)
+    in front when it has one, and finishes each greedily; the best finished program
+    wins (solved first, then the merit of the module docstring).
     """
     scorer = _Scorer(target, budget, cancel)
     firsts = _first_steps(target, scorer, openings)
