@@ -11,7 +11,9 @@
 * :class:`CancellableProposer` wraps a proposer so that a cancel is noticed
   between small chunks of a search step, not only between steps: with a
   network over a 64-program beam one step can take far longer than the
-  0.2 s a stop may take.
+  0.2 s a stop may take.  It takes the search's ``cancel`` and hands it to the
+  inner proposer (the policy asks it before every network batch, so a stop is
+  heard inside a chunk too: :mod:`inference.cancellation`).
 * :class:`Jobs` keeps workers and their threads alive until they finish.
 
 Workers hand results over in their signals only; the receiving slots run on
@@ -25,10 +27,13 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
+from functools import partial
 
 import numpy as np
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
+from inference.cancellation import CancelFn
+from inference.proposers import takes_cancel
 from inference.search import SearchConfig, SearchEvent, SearchProgress, Target, view_search
 from inference.tree import Node
 
@@ -91,28 +96,40 @@ class CancellableProposer:
             raise Cancelled
         self.beat()
 
-    def propose(self, target, programs, n, rng, locked):
-        """The inner proposer's edits, asked for :data:`CHUNK` programs at a time."""
+    def propose(self, target, programs, n, rng, locked, cancel: CancelFn | None = None):
+        """The inner proposer's edits, asked for :data:`CHUNK` programs at a time.
+
+        ``cancel`` (the search's) is passed on to the inner proposer when it takes one,
+        which then stops inside a chunk with :class:`inference.cancellation.Cancelled`.
+        """
+        propose = _passing(self.inner.propose, cancel)
         out = []
         for i in range(0, len(programs), CHUNK):
             self._check()
-            out += self.inner.propose(
-                target, programs[i : i + CHUNK], n, rng, locked[i : i + CHUNK]
-            )
+            out += propose(target, programs[i : i + CHUNK], n, rng, locked[i : i + CHUNK])
         self.beat()
         return out
 
-    def values(self, target, programs):
-        """The inner proposer's value estimates, :data:`CHUNK` programs at a time."""
+    def values(self, target, programs, cancel: CancelFn | None = None):
+        """The inner proposer's value estimates, :data:`CHUNK` programs at a time
+        (``cancel`` as for :meth:`propose`)."""
+        values = _passing(self.inner.values, cancel)
         parts = []
         for i in range(0, len(programs), CHUNK):
             self._check()
-            part = self.inner.values(target, programs[i : i + CHUNK])
+            part = values(target, programs[i : i + CHUNK])
             if part is None:
                 return None
             parts.append(np.asarray(part))
         self.beat()
         return np.concatenate(parts) if parts else None
+
+
+def _passing(method: Callable, cancel: CancelFn | None) -> Callable:
+    """``method`` with ``cancel`` passed on, when there is one and the method takes it."""
+    if cancel is None or not takes_cancel(method):
+        return method
+    return partial(method, cancel=cancel)
 
 
 class SearchWorker(QObject):
