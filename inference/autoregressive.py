@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator
 
 import numpy as np
 
+from inference.cancellation import Cancelled
 from inference.decoding import sample_edits
 from inference.edits import Edit
 from inference.random_programs import random_target
@@ -63,7 +64,8 @@ def write_search(
 
     Every distinct program drawn costs one renderer call; a program drawn again is not
     rendered again.  Stops at the first program that solves ``target``, when ``budget``
-    calls are spent, or when ``cancel()`` returns True.
+    calls are spent, or when ``cancel()`` returns True: it is asked between batches and,
+    by the decoder, before every network batch within one, as in the tree search.
     """
     if getattr(model, "task", "write") != "write":
         raise ValueError(f"{model.path.name} is an edit model; the baseline needs a write model")
@@ -75,16 +77,20 @@ def write_search(
     solved = False
     while calls < budget and not solved and not (cancel and cancel()):
         n = min(WRITE_BATCH, budget - calls)
-        (proposals,) = sample_edits(
-            model,
-            image,
-            [WRITE_START],
-            n,
-            rng,
-            temperature,
-            forbid_noop=False,
-            max_replacement_tokens=MAX_TOKENS,
-        )
+        try:
+            (proposals,) = sample_edits(
+                model,
+                image,
+                [WRITE_START],
+                n,
+                rng,
+                temperature,
+                forbid_noop=False,
+                max_replacement_tokens=MAX_TOKENS,
+                cancel=cancel,
+            )
+        except Cancelled:  # heard inside the decoder's network work: end as between batches
+            break
         draws += n
         for p in proposals:
             program = p.edit.replacement
