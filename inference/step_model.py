@@ -27,6 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
+from inference.excerpt import excerpt, one_line
 from inference.tokens import POS_BASE
 
 CACHE_OUTPUTS = ("self_kv", "img_kv", "x0", "ptr_keys", "glob")
@@ -111,9 +112,12 @@ def _open(path, policy_id, make_session, cache_shapes, probe) -> tuple[StepModel
         session = make_session(path, path.read_bytes())
     except Exception as e:  # a corrupt or unreadable file: decode without it
         return None, _first_line(e)
-    meta = dict(session.get_modelmeta().custom_metadata_map)
+    try:
+        meta = dict(session.get_modelmeta().custom_metadata_map)
+    except UnicodeDecodeError:  # metadata that is not text: not one of ours
+        return None, "its metadata is not valid UTF-8"
     if meta.get("treesketch_format") != STEP_FORMAT_TAG:
-        return None, f"format {str(meta.get('treesketch_format'))[:40]!r}"
+        return None, f"format {excerpt(str(meta.get('treesketch_format')))}"
     if meta.get("policy_id") != policy_id:
         return None, "it belongs to another export"
     why = signature_mismatch(session, cache_shapes)
@@ -169,4 +173,4 @@ def signature_mismatch(session, cache_shapes: dict[str, Sequence] | None = None)
 
 def _first_line(error: Exception) -> str:
     text = str(error).strip()
-    return text.splitlines()[0][:120] if text else type(error).__name__
+    return one_line(text.splitlines()[0], 120) if text else type(error).__name__
