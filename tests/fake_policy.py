@@ -148,3 +148,12 @@ def build_fake_policy(
     if path is not None:
         Path(path).write_bytes(data)
     return data
+
+
+def load_fake_policy(directory: Path, seed: int = 3):
+    """A fake policy built in ``directory`` and loaded for one thread (a test fixture's model)."""
+    from inference.onnx_model import PolicyModel
+
+    path = Path(directory) / "fake.onnx"
+    build_fake_policy(path, seed=seed)
+    return PolicyModel.load(path, intra_op_threads=1)

@@ -14,15 +14,9 @@ from editor import docfile, file_dialogs
 from editor.app import start
 from inference.syntax import to_text
 
+from .test_recovery import GOOD
 from .test_window import set_program, stroke
 
-GOOD = {
-    "format": "treesketch-document",
-    "version": 1,
-    "program": "(Quad 3 3 3 3 90)",
-    "modality": "filled",
-    "locked": [],
-}
 PYTHON_WORDS = ("Traceback", "Recursion", "recursion", "set_int_max_str_digits", 'File "')
 
 BAD_FILES = {

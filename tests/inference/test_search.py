@@ -25,16 +25,14 @@ from inference.search import (
 from inference.sketch import simulate_drawing
 from inference.syntax import parse
 from inference.tree import node_at, walk
-from tests.fake_policy import build_fake_policy
+from tests.fake_policy import load_fake_policy
 
 GOAL = parse("(- (+ (Circle 6 8 8) (Quad 12 5 3 2 45)) (Circle 2 8 8))")
 
 
 @pytest.fixture(scope="module")
 def model(tmp_path_factory) -> PolicyModel:
-    path = tmp_path_factory.mktemp("model") / "fake.onnx"
-    build_fake_policy(path, seed=3)
-    return PolicyModel.load(path, intra_op_threads=1)
+    return load_fake_policy(tmp_path_factory.mktemp("model"))
 
 
 def _target(program=GOAL) -> Target:

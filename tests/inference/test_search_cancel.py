@@ -26,7 +26,7 @@ from inference.search import (
     view_search,
 )
 from inference.syntax import parse
-from tests.fake_policy import build_fake_policy
+from tests.fake_policy import load_fake_policy
 
 GOAL = parse("(- (+ (Circle 6 8 8) (Quad 12 5 3 2 45)) (Circle 2 8 8))")
 HARD = parse(
@@ -40,9 +40,7 @@ SHIPPED = default_model_path("filled")
 
 @pytest.fixture(scope="module")
 def fake(tmp_path_factory) -> PolicyModel:
-    path = tmp_path_factory.mktemp("model") / "fake.onnx"
-    build_fake_policy(path, seed=3)
-    return PolicyModel.load(path, intra_op_threads=1)
+    return load_fake_policy(tmp_path_factory.mktemp("model"))
 
 
 @pytest.fixture(scope="module")
