@@ -93,8 +93,17 @@ class EdgeMatch:
         self.limit = EDGE_SHARE * tolerance  # canvas units
         self.finder = FeatureFinder(self.size)
         self.raster = rasterizer(self.size)
-        self.rings = self._rings(self.raster.pack(drawing))
+        self._drawing = drawing
+        self._drawing_rings: list[tuple[np.ndarray, bool]] | None = None
         self._cache: dict[int, list[Mismatch]] = {}
+
+    @property
+    def rings(self) -> list[tuple[np.ndarray, bool]]:
+        """The drawing's rings (see :meth:`_rings`), found on first use: a target is made on
+        every change of the drawing, and most are never compared edge to edge."""
+        if self._drawing_rings is None:
+            self._drawing_rings = self._rings(self.raster.pack(self._drawing))
+        return self._drawing_rings
 
     def mismatches(self, mask: int) -> list[Mismatch]:
         """The program rings (of packed ``mask``) that are off the drawing's, worst first
