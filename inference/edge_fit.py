@@ -90,7 +90,8 @@ class EdgeMatch:
         drawing = np.asarray(drawing, dtype=bool)
         self.size = drawing.shape[0]
         self.px = self.size / CANVAS  # pixels per canvas unit
-        self.limit = EDGE_SHARE * tolerance  # canvas units
+        self.tolerance = tolerance  # canvas units
+        self.limit = EDGE_SHARE * tolerance
         self.finder = FeatureFinder(self.size)
         self.raster = rasterizer(self.size)
         self._drawing = drawing
@@ -127,11 +128,10 @@ class EdgeMatch:
         return self.finder.bits.dilations(mask, [max(1, round(PEN_PX * self.size / 128))])[0]
 
     def _compare(self, mask: int) -> list[Mismatch]:
-        tolerance = self.limit / EDGE_SHARE
         off = sorted(
             (worst, where)
             for typical, worst, where in self._judged(mask)
-            if typical > self.limit or worst > tolerance
+            if typical > self.limit or worst > self.tolerance
         )
         return [Mismatch("off", "edge", where, distance=d) for d, where in reversed(off)]
 

@@ -258,13 +258,10 @@ def _key(target: Target, done: tuple[Node, float, float, int]) -> tuple[bool, fl
 
 
 def _first_steps(target: Target, scorer: _Scorer, openings: int) -> list[tuple[Node, float, float]]:
-    """The best first primitive of each kind (circle, upright, 45°), best first."""
-    tries = [
-        shape
-        for op, region in _residual_regions(target, None)
-        if op == "+"
-        for shape in candidates(region)
-    ]
+    """The best first primitive of each kind (circle, upright, 45°), best first, after the
+    part's body (:func:`_body_opening`) when there is one."""
+    regions = [region for op, region in _residual_regions(target, None) if op == "+"]
+    tries = [shape for region in regions for shape in candidates(region)]
     if not tries:
         return []
     scores, exact = scorer.scores(tries)
@@ -275,24 +272,30 @@ def _first_steps(target: Target, scorer: _Scorer, openings: int) -> list[tuple[N
         kind = (node.kind, node.children[-1].value if node.kind == QUAD else None)
         kinds.setdefault(kind, (node, float(scores[i]), float(exact[i])))
     firsts = sorted(kinds.values(), key=lambda f: -(f[1] + EXACT_WEIGHT * f[2]))[:openings]
-    # drawn targets only: on exact renders of random programs (refset-dev) the extra
-    # opening took the budget two 6-primitive problems needed
-    regions = [region for op, region in _residual_regions(target, None) if op == "+"]
-    drawn = bool(target.tolerance) or target.is_sketch
-    body = _body_box(regions[0]) if regions and drawn else None
-    if body is not None:
-        # the nearest box on the grid, not the best-scoring one: a taller box covers more
-        # of the roof and scores better, and leaves the roof too small to add
-        qx, qy, qw, qh = body
-        node = quad(
-            _clamp(round(qx / 2)), _clamp(round(qy / 2)), _clamp(round(qw)), _clamp(round(qh)), 0
-        )
-        if node.children[2].value > 0 and node.children[3].value > 0:
-            if all(node != f[0] for f in firsts):
-                scores, exact = scorer.scores([node])
-                if len(scores):
-                    firsts.insert(0, (node, float(scores[0]), float(exact[0])))
+    body = _body_opening(target, regions[0])
+    if body is not None and all(body != f[0] for f in firsts):
+        scores, exact = scorer.scores([body])
+        if len(scores):
+            firsts.insert(0, (body, float(scores[0]), float(exact[0])))
     return firsts
+
+
+def _body_opening(target: Target, part: np.ndarray) -> Node | None:
+    """The upright quad nearest to the body of the target's largest part (:func:`_body_box`),
+    for drawn targets and sketches only: on exact renders of random programs (refset-dev)
+    the extra opening took the budget two 6-primitive problems needed.  The nearest box on
+    the grid, not the best-scoring one: a taller box covers more of the roof and scores
+    better, and leaves the roof too small to add."""
+    if not (target.tolerance or target.is_sketch):
+        return None
+    body = _body_box(part)
+    if body is None:
+        return None
+    qx, qy, qw, qh = body
+    w, h = _clamp(round(qw)), _clamp(round(qh))
+    if w == 0 or h == 0:
+        return None
+    return quad(_clamp(round(qx / 2)), _clamp(round(qy / 2)), w, h, 0)
 
 
 BODY_WIDTH = 0.97
