@@ -27,13 +27,12 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from functools import partial
 
 import numpy as np
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
 from inference.cancellation import CancelFn
-from inference.proposers import takes_cancel
+from inference.proposers import passing_cancel
 from inference.search import SearchConfig, SearchEvent, SearchProgress, Target, view_search
 from inference.tree import Node
 
@@ -102,7 +101,7 @@ class CancellableProposer:
         ``cancel`` (the search's) is passed on to the inner proposer when it takes one,
         which then stops inside a chunk with :class:`inference.cancellation.Cancelled`.
         """
-        propose = _passing(self.inner.propose, cancel)
+        propose = passing_cancel(self.inner.propose, cancel)
         out = []
         for i in range(0, len(programs), CHUNK):
             self._check()
@@ -113,7 +112,7 @@ class CancellableProposer:
     def values(self, target, programs, cancel: CancelFn | None = None):
         """The inner proposer's value estimates, :data:`CHUNK` programs at a time
         (``cancel`` as for :meth:`propose`)."""
-        values = _passing(self.inner.values, cancel)
+        values = passing_cancel(self.inner.values, cancel)
         parts = []
         for i in range(0, len(programs), CHUNK):
             self._check()
@@ -123,13 +122,6 @@ class CancellableProposer:
             parts.append(np.asarray(part))
         self.beat()
         return np.concatenate(parts) if parts else None
-
-
-def _passing(method: Callable, cancel: CancelFn | None) -> Callable:
-    """``method`` with ``cancel`` passed on, when there is one and the method takes it."""
-    if cancel is None or not takes_cancel(method):
-        return method
-    return partial(method, cancel=cancel)
 
 
 class SearchWorker(QObject):

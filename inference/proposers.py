@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Protocol
 
 import numpy as np
@@ -57,6 +58,14 @@ def takes_cancel(method: Callable) -> bool:
     except (TypeError, ValueError):  # no signature to read (a builtin, say)
         return False
     return "cancel" in parameters
+
+
+def passing_cancel(method: Callable, cancel: Callable[[], bool] | None) -> Callable:
+    """The proposer ``method`` with ``cancel`` passed on, when there is one and the method
+    takes it (:func:`takes_cancel`); otherwise ``method`` itself."""
+    if cancel is None or not takes_cancel(method):
+        return method
+    return partial(method, cancel=cancel)
 
 
 class RandomMutationProposer:

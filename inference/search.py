@@ -59,13 +59,17 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
-from functools import partial
 
 import numpy as np
 
 from inference.cancellation import Cancelled
 from inference.edits import Edit
-from inference.proposers import PolicyProposer, Proposer, RandomMutationProposer, takes_cancel
+from inference.proposers import (
+    PolicyProposer,
+    Proposer,
+    RandomMutationProposer,
+    passing_cancel,
+)
 from inference.random_programs import random_program
 from inference.refine import refine
 from inference.residual_fit import fit_program
@@ -171,13 +175,6 @@ def shift_locked(locked: frozenset[int], edit: Edit, old_size: int) -> frozenset
     return frozenset(p + delta if p >= end else p for p in locked)
 
 
-def _cancellable(method: Callable, cancel: Callable[[], bool] | None) -> Callable:
-    """The proposer ``method`` with the search's ``cancel`` passed on, when it takes one."""
-    if cancel is None or not takes_cancel(method):
-        return method
-    return partial(method, cancel=cancel)
-
-
 def _rank(
     cfg: SearchConfig, proposer: Proposer, target: Target, items: list[_Item], cancel=None
 ) -> list:
@@ -186,7 +183,7 @@ def _rank(
     if cfg.rank == "logprob":
         return sorted(items, key=lambda it: (-it.logprob, -it.score))
     if cfg.rank == "value":
-        values = _cancellable(proposer.values, cancel)(target, [it.program for it in items])
+        values = passing_cancel(proposer.values, cancel)(target, [it.program for it in items])
         if values is None:
             return sorted(items, key=lambda it: -it.score)
         order = np.lexsort((-np.array([it.score for it in items]), np.asarray(values)))
@@ -347,7 +344,7 @@ def beam_search(
         run.depth = depth
         run.report()
         try:
-            proposals = _cancellable(proposer.propose, cancel)(
+            proposals = passing_cancel(proposer.propose, cancel)(
                 target,
                 [it.program for it in beam],
                 cfg.samples_per_program,
@@ -602,7 +599,7 @@ def rollouts(
     while not run.solved and run.left > 0 and not run.cancelled():
         step += 1
         try:
-            proposals = _cancellable(proposer.propose, cancel)(
+            proposals = passing_cancel(proposer.propose, cancel)(
                 target, [c.program for c in chains], 1, rng, [c.locked for c in chains]
             )
         except Cancelled:
