@@ -74,6 +74,23 @@ def make_example(
 ) -> TrainingExample:
     """Draw one training example; all randomness comes from ``rng``."""
     target, target_image = random_target(rng, lambda node: render(node, size), target_primitives)
+    return example_for(
+        rng, render, target, target_image, size, rho, start_primitives, mutation_steps
+    )
+
+
+def example_for(
+    rng: np.random.Generator,
+    render: Renderer,
+    target: Node,
+    target_image: np.ndarray,
+    size: int = 64,
+    rho: float = RHO,
+    start_primitives: tuple[int, int] = START_PRIMITIVES,
+    mutation_steps: tuple[int, int] = MUTATION_STEPS,
+) -> TrainingExample:
+    """Steps 2–4 of the module doc for a given ``target`` (rendered as ``target_image``):
+    a start, its tree path, and a uniform point on it."""
     rounds = start_and_path(rng, target, rho, start_primitives, mutation_steps)
     length = sum(len(r.edits) for r in rounds)
     i = uniform_index(rng, length)

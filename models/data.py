@@ -17,6 +17,10 @@ both (a batch may hold both kinds; the encoder tells them apart by dtype).  With
 ``drawn_fraction`` > 0, that share of the filled examples shows a simulated *hand drawing* of
 the target instead of its exact render (:func:`inference.sketch.simulate_drawing` at 0.5, still
 a binary mask): wobbly, and half a pen width too big, as shapes drawn on the sketch pad are.
+With ``parts_fraction`` > 0, that share of the edit examples has a CAD-like part as its target
+(:func:`inference.cad_parts.make_part`: plates with holes, washers, brackets, houses, slots,
+flanges, pairs) instead of a random program, noised and walked back the same way; the parts
+come from the training stream's own generator, so the part benchmarks' seeds are not seen.
 
 **Reproducibility.**  Worker ``w`` of a loader draws from
 ``np.random.default_rng([seed, stage, w, shard])`` (an in-process loader is worker 0), and a
@@ -37,15 +41,19 @@ import torch
 from torch.utils.data import DataLoader, IterableDataset, get_worker_info
 
 from inference.autoregressive import write_example
+from inference.cad_parts import KINDS as PART_KINDS
+from inference.cad_parts import make_part
 from inference.model_batches import encode_training_batch
 from inference.raster import render
 from inference.sketch import simulate_drawing, simulate_sketch
 from inference.target_images import IMAGE_SIZE
 from inference.tokens import MAX_REPLACEMENT_TOKENS, MAX_TOKENS
-from inference.training_examples import TrainingExample, make_example
+from inference.training_examples import TrainingExample, example_for, make_example
 
 MODALITIES = ("filled", "sketch", "mixed")
 TASKS = ("edit", "write")
+PART_KINDS_ORDER = tuple(PART_KINDS)
+"""The part kinds in a fixed order (a part example draws its kind's index)."""
 HELDOUT_STAGE = 2**32 - 1
 """Second seed word of held-out examples; no training stage has this index."""
 
@@ -90,6 +98,8 @@ class DataConfig:
         sketch_fraction: in the ``"mixed"`` modality, the probability of a sketch example.
         drawn_fraction: the probability that a filled example's target is a simulated hand
             drawing (see the module doc).
+        parts_fraction: the probability that an edit example's target is a CAD-like part
+            (:mod:`inference.cad_parts`, a kind drawn uniformly) instead of a random program.
         task: ``"edit"`` (tree diffusion, DESIGN.md §2) or ``"write"``: the autoregressive
             baseline's examples (:func:`inference.autoregressive.write_example`), whole
             targets written from a fixed start; the mutation and start ranges are unused.
@@ -106,6 +116,7 @@ class DataConfig:
     modality: str = "filled"
     sketch_fraction: float = 0.1
     drawn_fraction: float = 0.0
+    parts_fraction: float = 0.0
     task: str = "edit"
     batch_size: int = 64
     stage: int = len(CURRICULUM) - 1
@@ -115,7 +126,7 @@ class DataConfig:
             raise ValueError(f"modality must be one of {MODALITIES}, not {self.modality!r}")
         if self.task not in TASKS:
             raise ValueError(f"task must be one of {TASKS}, not {self.task!r}")
-        for name in ("sketch_fraction", "drawn_fraction"):
+        for name in ("sketch_fraction", "drawn_fraction", "parts_fraction"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"{name} must be in [0, 1], not {getattr(self, name)}")
         if not 0 <= self.stage < len(CURRICULUM):
@@ -147,6 +158,14 @@ def draw_example(rng: np.random.Generator, config: DataConfig) -> TrainingExampl
     while config.task == "write":
         ex = write_example(rng, render, size, config.target_primitives)
         if ex.target.size + 2 + ex.current.size <= MAX_TOKENS:  # the edit fits
+            return _as_modality(ex, rng, config)
+    while config.parts_fraction and rng.random() < config.parts_fraction:
+        target = make_part(PART_KINDS_ORDER[rng.integers(len(PART_KINDS_ORDER))], rng)
+        ex = example_for(
+            rng, render, target, render(target, size), size, config.rho,
+            config.start_primitives, config.mutation_steps,
+        )  # fmt: skip
+        if ex.current.size <= MAX_TOKENS:
             return _as_modality(ex, rng, config)
     while True:
         ex = make_example(

@@ -114,9 +114,15 @@ def heldout_batches(seed: int, n: int, data_cfg: DataConfig) -> dict[str, list[d
     """Encoded held-out sets by metric prefix: ``heldout`` has ``n`` examples of the run's
     distribution; a mixed run measures exact filled targets there (comparable with
     filled-only runs) and adds ``heldout_sketch`` with ``n // 4`` sketch examples; a run
-    with drawn targets adds ``heldout_drawn`` with ``n // 4`` drawn ones."""
+    with drawn targets adds ``heldout_drawn`` with ``n // 4`` drawn ones; a run with
+    CAD-like parts adds ``heldout_parts`` with ``n // 4`` parts (drawn when the run draws).
+    The exact and drawn sets never hold parts, so they stay comparable with earlier runs."""
     sets = {"heldout": data_cfg}
-    exact = dataclasses.replace(data_cfg, modality="filled", drawn_fraction=0.0)
+    exact = dataclasses.replace(
+        data_cfg, modality="filled", drawn_fraction=0.0, parts_fraction=0.0
+    )
+    if data_cfg.parts_fraction:
+        sets["heldout"] = exact
     if data_cfg.modality == "mixed":
         sets = {
             "heldout": exact,
@@ -125,6 +131,11 @@ def heldout_batches(seed: int, n: int, data_cfg: DataConfig) -> dict[str, list[d
     if data_cfg.drawn_fraction and data_cfg.modality != "sketch":
         sets["heldout"] = exact
         sets["heldout_drawn"] = dataclasses.replace(exact, drawn_fraction=1.0)
+    if data_cfg.parts_fraction and data_cfg.modality != "sketch":
+        drawn = 1.0 if data_cfg.drawn_fraction else 0.0
+        sets["heldout_parts"] = dataclasses.replace(
+            exact, parts_fraction=1.0, drawn_fraction=drawn
+        )
     out = {}
     for name, cfg in sets.items():
         held = heldout_examples(seed, n if name == "heldout" else max(1, n // 4), cfg)
@@ -225,6 +236,12 @@ def parse_args(argv=None) -> argparse.Namespace:
         help="share of filled examples shown as simulated hand drawings (see models.data)",
     )
     ap.add_argument(
+        "--parts-fraction",
+        type=float,
+        default=0.0,
+        help="share of edit examples whose target is a CAD-like part (inference.cad_parts)",
+    )
+    ap.add_argument(
         "--task",
         choices=["edit", "write"],
         default="edit",
@@ -245,6 +262,12 @@ def parse_args(argv=None) -> argparse.Namespace:
         "of the schedule depends on the machine's speed)",
     )
     ap.add_argument("--examples", type=int, default=0, help="override the preset's total")
+    ap.add_argument(
+        "--lr",
+        type=float,
+        default=0.0,
+        help="peak learning rate (default: the preset's; lower it to fine-tune with --init)",
+    )
     ap.add_argument("--fresh", action="store_true", help="ignore an existing checkpoint")
     ap.add_argument("--no-amp", action="store_true", help="no bfloat16 autocast on CUDA")
     ap.add_argument(
@@ -265,6 +288,8 @@ def parse_args(argv=None) -> argparse.Namespace:
 def main(argv=None) -> int:
     args = parse_args(argv)
     preset = PRESETS[args.preset]
+    if args.lr:
+        preset = dataclasses.replace(preset, lr=args.lr)
     total = args.examples or preset.examples
     suffix = "-write" if args.task == "write" else ""
     out = args.out or Path("runs") / f"{args.preset}-{args.modality}{suffix}"
@@ -313,6 +338,7 @@ def main(argv=None) -> int:
     )
     mixed = args.modality == "mixed"
     drawn = args.drawn_fraction > 0 and args.modality != "sketch"
+    parts = args.parts_fraction > 0 and args.modality != "sketch"
     eval_log = CsvLog(
         out / "eval.csv",
         [
@@ -325,6 +351,7 @@ def main(argv=None) -> int:
             "heldout_exact_acc",
             *(["heldout_sketch_pos_acc", "heldout_sketch_exact_acc"] if mixed else []),
             *(["heldout_drawn_pos_acc", "heldout_drawn_exact_acc"] if drawn else []),
+            *(["heldout_parts_pos_acc", "heldout_parts_exact_acc"] if parts else []),
         ],
     )
     data_cfg = DataConfig(
@@ -333,6 +360,7 @@ def main(argv=None) -> int:
         modality=args.modality,
         sketch_fraction=args.sketch_fraction,
         drawn_fraction=args.drawn_fraction,
+        parts_fraction=args.parts_fraction,
         task=args.task,
         batch_size=preset.batch_size,
     )

@@ -44,6 +44,8 @@ def open_window(qtbot, settings, tmp_path):
     assistant = window.p.assistant
     assistant.load_model()
     qtbot.waitUntil(lambda: not assistant.model_status.startswith("Loading"), timeout=5000)
+    # the loader's thread ends a moment after its answer arrives (a queued signal)
+    qtbot.waitUntil(lambda: not window.p.jobs.busy(), timeout=5000)
     return window
 
 

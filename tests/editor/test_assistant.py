@@ -30,6 +30,9 @@ def make(settings, jobs, qtbot, text=START):
     assistant = Assistant(doc, settings, jobs)
     assistant.load_model()
     qtbot.waitUntil(lambda: not assistant.model_status.startswith("Loading"), timeout=5000)
+    # the loader's thread ends a moment after its answer arrives: tests that ask
+    # whether a job runs must not count the finished load
+    qtbot.waitUntil(lambda: not jobs.busy(), timeout=5000)
     return doc, assistant
 
 

@@ -27,6 +27,7 @@ from __future__ import annotations
 import os
 import random
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -54,6 +55,13 @@ KEYS = {"pen": "p", "eraser": "e", "fill": "f", "rect": "r", "ellipse": "o"}
 """The sketch pad's tool shortcuts (``editor.sketch_pad.TOOLS``)."""
 REQUIRED_ENV = "TREESKETCH_XCB_REQUIRED"
 
+LAUNCH = """
+import faulthandler, runpy, signal, sys
+faulthandler.register(signal.SIGUSR1, all_threads=True)  # stacks on demand (stuck GUI)
+sys.argv = ["editor"]
+runpy.run_module("editor", run_name="__main__", alter_sys=True)
+"""
+"""``python -m editor``, plus every thread's stack on stderr at SIGUSR1."""
 SCREENSHOT = """
 import sys
 from PySide6.QtGui import QGuiApplication
@@ -146,7 +154,7 @@ class Editor:
         self.stderr_path = home / "editor.stderr"
         self.stderr = self.stderr_path.open("wb")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "editor"],
+            [sys.executable, "-c", LAUNCH],
             cwd=home,
             env=self.env,
             stdout=subprocess.DEVNULL,
@@ -211,7 +219,11 @@ class Editor:
                 break
             except pytest.fail.Exception:
                 if attempt == 7:
-                    raise
+                    self.screenshot("no-preferences.png")
+                    pytest.fail(
+                        f"Preferences never showed (screenshot {self.home}/no-preferences.png); "
+                        f"{self.diagnosis()}"
+                    )
         self.xdotool("windowfocus", "--sync", dialog, "key", "Escape")
         if attempt:  # a late answer to an earlier key would open a second dialog: close it
             time.sleep(1.0)
@@ -221,6 +233,40 @@ class Editor:
             except pytest.fail.Exception:
                 pass
         self.xdotool("windowfocus", "--sync", window)
+
+    def diagnosis(self) -> str:
+        """What a stuck editor shows: its windows, the X focus, every thread's stack."""
+        focus = subprocess.run(
+            ["xdotool", "getwindowfocus", "getwindowname"],
+            env=self.env,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+        before = len(self.errors())
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGUSR1)
+            time.sleep(1.0)
+        return (
+            f"visible windows: {self.window_names()}; X focus: {focus!r}\n"
+            f"--- stderr before ---\n{self.errors()[:before][-2000:]}\n"
+            f"--- stacks ---\n{self.errors()[before:][-6000:]}"
+        )
+
+    def window_names(self) -> list[str]:
+        """The titles of the visible windows (for a failure's message)."""
+        r = subprocess.run(
+            ["xdotool", "search", "--onlyvisible", "--name", ""],
+            env=self.env,
+            capture_output=True,
+            text=True,
+        )
+        names = []
+        for wid in r.stdout.split():
+            n = subprocess.run(
+                ["xdotool", "getwindowname", wid], env=self.env, capture_output=True, text=True
+            )
+            names.append(n.stdout.strip())
+        return names
 
     def click_status_bar(self, window: str) -> None:
         """Click the middle of the window's bottom edge (its status bar: no action)."""
@@ -361,7 +407,11 @@ def test_thousand_strokes_on_xcb_then_quit(tmp_path, fake_model_path):
         # Save through the dialog: the editor answers only once it has handled every
         # event sent before, and a clean document quits without a question.
         editor.xdotool("key", "ctrl+s")
-        dialog = editor.wait_window("Save as", timeout=120)
+        try:
+            dialog = editor.wait_window("Save as", timeout=120)
+        except pytest.fail.Exception:
+            editor.screenshot("no-save-dialog.png")
+            pytest.fail(f"the Save dialog never showed; {editor.diagnosis()}")
         editor.xdotool("windowfocus", "--sync", dialog, "key", "ctrl+a")
         editor.xdotool("type", "--delay", "5", str(saved))
         editor.xdotool("key", "Return")

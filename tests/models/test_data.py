@@ -134,3 +134,34 @@ def test_drawn_examples_show_a_wobbly_binary_drawing_of_the_target():
 
     held = heldout_batches(0, 8, dataclasses.replace(config, drawn_fraction=0.2))
     assert set(held) == {"heldout", "heldout_drawn"}  # exact targets, and drawn ones
+
+
+
+def test_part_examples_have_cad_like_targets():
+    from inference.cad_parts import make_part
+    from inference.training_examples import make_example
+    from models.data import PART_KINDS_ORDER
+
+    config = DataConfig(seed=2, parts_fraction=1.0)
+    for seed in range(6):
+        ex = draw_example(np.random.default_rng(seed), config)
+        replay = np.random.default_rng(seed)
+        assert replay.random() < 1.0  # the coin, then the kind, then the part
+        kind = PART_KINDS_ORDER[replay.integers(len(PART_KINDS_ORDER))]
+        assert ex.target == make_part(kind, replay)
+        assert np.array_equal(ex.target_image, render(ex.target, 64))  # no drawn share asked
+        assert ex.remaining >= 1 and ex.current != ex.target
+    # without parts the stream is the random-program stream it always was (no coin drawn)
+    plain = DataConfig(seed=2)
+    ex = draw_example(np.random.default_rng(4), plain)
+    again = make_example(
+        np.random.default_rng(4), render, 64, plain.rho, plain.target_primitives,
+        plain.start_primitives, plain.mutation_steps,
+    )  # fmt: skip
+    assert ex.target == again.target and ex.current == again.current
+    with pytest.raises(ValueError, match="parts_fraction"):
+        DataConfig(parts_fraction=2.0)
+    from models.train import heldout_batches
+
+    held = heldout_batches(0, 8, dataclasses.replace(config, drawn_fraction=0.2))
+    assert set(held) == {"heldout", "heldout_drawn", "heldout_parts"}
