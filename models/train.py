@@ -118,9 +118,7 @@ def heldout_batches(seed: int, n: int, data_cfg: DataConfig) -> dict[str, list[d
     CAD-like parts adds ``heldout_parts`` with ``n // 4`` parts (drawn when the run draws).
     The exact and drawn sets never hold parts, so they stay comparable with earlier runs."""
     sets = {"heldout": data_cfg}
-    exact = dataclasses.replace(
-        data_cfg, modality="filled", drawn_fraction=0.0, parts_fraction=0.0
-    )
+    exact = dataclasses.replace(data_cfg, modality="filled", drawn_fraction=0.0, parts_fraction=0.0)
     if data_cfg.parts_fraction:
         sets["heldout"] = exact
     if data_cfg.modality == "mixed":
@@ -133,9 +131,7 @@ def heldout_batches(seed: int, n: int, data_cfg: DataConfig) -> dict[str, list[d
         sets["heldout_drawn"] = dataclasses.replace(exact, drawn_fraction=1.0)
     if data_cfg.parts_fraction and data_cfg.modality != "sketch":
         drawn = 1.0 if data_cfg.drawn_fraction else 0.0
-        sets["heldout_parts"] = dataclasses.replace(
-            exact, parts_fraction=1.0, drawn_fraction=drawn
-        )
+        sets["heldout_parts"] = dataclasses.replace(exact, parts_fraction=1.0, drawn_fraction=drawn)
     out = {}
     for name, cfg in sets.items():
         held = heldout_examples(seed, n if name == "heldout" else max(1, n // 4), cfg)

@@ -136,7 +136,6 @@ def test_drawn_examples_show_a_wobbly_binary_drawing_of_the_target():
     assert set(held) == {"heldout", "heldout_drawn"}  # exact targets, and drawn ones
 
 
-
 def test_part_examples_have_cad_like_targets():
     from inference.cad_parts import make_part
     from inference.training_examples import make_example
