@@ -23,10 +23,11 @@ flanges, pairs) instead of a random program, noised and walked back the same way
 come from the training stream's own generator, so the part benchmarks' seeds are not seen.
 
 **Reproducibility.**  Worker ``w`` of a loader draws from
-``np.random.default_rng([seed, stage, w, shard])`` (an in-process loader is worker 0), and a
+``np.random.default_rng([seed, stage, w, shard])`` (an in-process loader is worker 0; in a
+distributed run, rank r > 0 appends ``[RANK_WORD, r]``, see :func:`stream_seed`), and a
 DataLoader takes batches from its workers in turn, so a stream is fixed by (seed, stage,
-num_workers, shard).  A trainer that restarts a stream passes a new ``shard`` (e.g. its step)
-so that it does not replay old batches.  Held-out examples use ``[seed, HELDOUT_STAGE,
+num_workers, shard, rank).  A trainer that restarts a stream passes a new ``shard`` (e.g. its
+step) so that it does not replay old batches.  Held-out examples use ``[seed, HELDOUT_STAGE,
 stage]``: their second word is never a training stage, so the two seed spaces are disjoint.
 """
 
@@ -56,6 +57,8 @@ PART_KINDS_ORDER = tuple(PART_KINDS)
 """The part kinds in a fixed order (a part example draws its kind's index)."""
 HELDOUT_STAGE = 2**32 - 1
 """Second seed word of held-out examples; no training stage has this index."""
+RANK_WORD = 2**32 - 2
+"""Fifth seed word of a stream of rank > 0 in a distributed run (its rank follows)."""
 
 
 @dataclass(frozen=True)
@@ -74,13 +77,6 @@ CURRICULUM: tuple[Stage, ...] = (
     Stage(target_primitives=(2, 8), mutation_steps=(1, 5), rho=0.2, start_primitives=(2, 7)),
 )
 """Easy to hard; the last stage is DESIGN.md §2's distribution."""
-STAGE_STARTS: tuple[int, ...] = (0, 200_000, 600_000)
-"""Default examples seen at which each stage begins (a trainer may use its own)."""
-
-
-def stage_for(examples_seen: int, starts: tuple[int, ...] = STAGE_STARTS) -> int:
-    """The curriculum stage in force after ``examples_seen`` examples."""
-    return max(k for k, start in enumerate(starts) if examples_seen >= start)
 
 
 @dataclass(frozen=True)
@@ -215,16 +211,17 @@ class ExampleStream(IterableDataset):
     Each DataLoader worker draws its own stream, seeded as in the module doc.
     """
 
-    def __init__(self, config: DataConfig, shard: int = 0):
+    def __init__(self, config: DataConfig, shard: int = 0, rank: int = 0):
         super().__init__()
         self.config = config
         self.shard = shard
+        self.rank = rank
 
     def __iter__(self) -> Iterator[dict[str, torch.Tensor]]:
         info = get_worker_info()
         worker = info.id if info is not None else 0
         cfg = self.config
-        rng = np.random.default_rng([cfg.seed, cfg.stage, worker, self.shard])
+        rng = np.random.default_rng(stream_seed(cfg, worker, self.shard, self.rank))
         while True:
             examples = [draw_example(rng, cfg) for _ in range(cfg.batch_size)]
             yield to_tensors(encode_training_batch(examples, replacement_limit(cfg)))
@@ -234,20 +231,30 @@ def _init_worker(worker_id: int) -> None:
     torch.set_num_threads(1)  # workers run numpy; leave the cores to them and the trainer
 
 
+def stream_seed(config: DataConfig, worker: int, shard: int, rank: int = 0) -> list[int]:
+    """The seed words of one worker's stream (module doc): rank 0 of a distributed run
+    draws what a one-process run draws; rank r > 0 adds ``[RANK_WORD, r]``, so no two
+    ranks, workers, stages or restarts share a stream."""
+    words = [config.seed, config.stage, worker, shard]
+    return words + [RANK_WORD, rank] if rank else words
+
+
 def make_loader(
     config: DataConfig,
     num_workers: int = 0,
     stage: int | None = None,
     shard: int = 0,
     pin_memory: bool = False,
+    rank: int = 0,
 ) -> DataLoader:
     """A DataLoader over :class:`ExampleStream`; ``stage`` (if given) selects the curriculum
-    stage via :meth:`DataConfig.for_stage`.  ``num_workers=0`` runs in-process."""
+    stage via :meth:`DataConfig.for_stage`.  ``num_workers=0`` runs in-process; ``rank`` is
+    the process's rank in a distributed run (its own streams)."""
     if stage is not None:
         config = config.for_stage(stage)
     workers = {"prefetch_factor": 4, "persistent_workers": True} if num_workers else {}
     return DataLoader(
-        ExampleStream(config, shard),
+        ExampleStream(config, shard, rank),
         batch_size=None,
         num_workers=num_workers,
         worker_init_fn=_init_worker,

@@ -23,7 +23,7 @@ import math
 import os
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -50,7 +50,6 @@ class Preset:
     search_every: int = 0  # in steps; 0 = only at the end of the run
     search_problems: int = 32
     search_budget: int = 500
-    extra: dict = field(default_factory=dict)
 
 
 PRESETS = {
@@ -109,14 +108,12 @@ def _to(batch: dict, device) -> dict:
     return {k: torch.as_tensor(v).to(device) for k, v in batch.items()}
 
 
-@torch.no_grad()
-def heldout_batches(seed: int, n: int, data_cfg: DataConfig) -> dict[str, list[dict]]:
-    """Encoded held-out sets by metric prefix: ``heldout`` has ``n`` examples of the run's
-    distribution; a mixed run measures exact filled targets there (comparable with
-    filled-only runs) and adds ``heldout_sketch`` with ``n // 4`` sketch examples; a run
-    with drawn targets adds ``heldout_drawn`` with ``n // 4`` drawn ones; a run with
-    CAD-like parts adds ``heldout_parts`` with ``n // 4`` parts (drawn when the run draws).
-    The exact and drawn sets never hold parts, so they stay comparable with earlier runs."""
+def heldout_sets(data_cfg: DataConfig) -> dict[str, DataConfig]:
+    """The held-out sets of a run by metric prefix: ``heldout`` has the run's distribution;
+    a mixed run measures exact filled targets there (comparable with filled-only runs) and
+    adds ``heldout_sketch``; a run with drawn targets adds ``heldout_drawn``; a run with
+    CAD-like parts adds ``heldout_parts`` (drawn when the run draws).  The exact and drawn
+    sets never hold parts, so they stay comparable with earlier runs."""
     sets = {"heldout": data_cfg}
     exact = dataclasses.replace(data_cfg, modality="filled", drawn_fraction=0.0, parts_fraction=0.0)
     if data_cfg.parts_fraction:
@@ -132,8 +129,15 @@ def heldout_batches(seed: int, n: int, data_cfg: DataConfig) -> dict[str, list[d
     if data_cfg.parts_fraction and data_cfg.modality != "sketch":
         drawn = 1.0 if data_cfg.drawn_fraction else 0.0
         sets["heldout_parts"] = dataclasses.replace(exact, parts_fraction=1.0, drawn_fraction=drawn)
+    return sets
+
+
+@torch.no_grad()
+def heldout_batches(seed: int, n: int, data_cfg: DataConfig) -> dict[str, list[dict]]:
+    """Encoded held-out sets of :func:`heldout_sets`: ``n`` examples in ``heldout``,
+    ``n // 4`` in each of the others."""
     out = {}
-    for name, cfg in sets.items():
+    for name, cfg in heldout_sets(data_cfg).items():
         held = heldout_examples(seed, n if name == "heldout" else max(1, n // 4), cfg)
         limit = replacement_limit(cfg)
         out[name] = [
@@ -259,6 +263,13 @@ def parse_args(argv=None) -> argparse.Namespace:
     )
     ap.add_argument("--examples", type=int, default=0, help="override the preset's total")
     ap.add_argument(
+        "--batch",
+        type=int,
+        default=0,
+        help="total batch over all processes (default: the preset's; the learning rate "
+        "scales with its square root unless --lr is given)",
+    )
+    ap.add_argument(
         "--lr",
         type=float,
         default=0.0,
@@ -281,164 +292,352 @@ def parse_args(argv=None) -> argparse.Namespace:
     return ap.parse_args(argv)
 
 
-def main(argv=None) -> int:
+@dataclass
+class Ranks:
+    """This process's place in a distributed run (one process: rank 0 of 1).
+
+    ``torchrun`` sets ``WORLD_SIZE``, ``RANK`` and ``LOCAL_RANK``; :func:`join` reads them."""
+
+    rank: int = 0
+    world: int = 1
+    local: int = 0
+
+    @property
+    def main(self) -> bool:
+        """Rank 0 writes checkpoints, logs, plots and exports; the others only train."""
+        return self.rank == 0
+
+
+def join(device: str) -> Ranks:
+    """Join the distributed run that ``torchrun`` started, if any (gloo on CPUs, NCCL on
+    GPUs); a plain ``python -m models.train`` is rank 0 of 1 and starts nothing."""
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world == 1:
+        return Ranks()
+    import torch.distributed as dist
+
+    dist.init_process_group("nccl" if device.startswith("cuda") else "gloo")
+    return Ranks(dist.get_rank(), dist.get_world_size(), int(os.environ.get("LOCAL_RANK", "0")))
+
+
+def _device(args, ranks: Ranks) -> torch.device:
+    if args.device == "cuda" and ranks.world > 1:
+        torch.cuda.set_device(ranks.local)
+        return torch.device("cuda", ranks.local)
+    return torch.device(args.device)
+
+
+@dataclass
+class Run:
+    """Everything one training process holds (built by :func:`setup`)."""
+
+    args: argparse.Namespace
+    preset: Preset
+    ranks: Ranks
+    out: Path
+    device: torch.device
+    amp: bool
+    model: EditNet
+    trained: torch.nn.Module  # ``model``, wrapped for DistributedDataParallel when world > 1
+    opt: torch.optim.Optimizer
+    state: dict
+    data_cfg: DataConfig
+    total: int
+    held: dict
+    train_log: CsvLog | None
+    eval_log: CsvLog | None
+
+    @property
+    def total_steps(self) -> int:
+        return max(1, self.total // self.preset.batch_size)
+
+
+def batch_size(args, preset: Preset, world: int) -> tuple[int, float]:
+    """The total batch (``--batch`` or the preset's) and its peak learning rate.
+
+    The total is split evenly over the ranks; a batch larger or smaller than the preset's
+    scales the learning rate by the square root of the ratio (Adam's usual rule), unless
+    ``--lr`` gives it."""
+    total = args.batch or preset.batch_size
+    if total % world:
+        raise SystemExit(f"--batch {total} does not split evenly over {world} processes")
+    lr = args.lr or preset.lr * math.sqrt(total / preset.batch_size)
+    return total, lr
+
+
+def _checkpoint(args, out: Path, ranks: Ranks, device) -> tuple[dict | None, str]:
+    """Rank 0 reads the checkpoint to resume (or ``--init``'s weights) and every rank gets
+    it by broadcast, so ranks on other machines need no shared disk."""
+    ckpt_path = out / "checkpoint.pt"
+    ck, how = None, ""
+    if ranks.main:
+        if ckpt_path.exists() and not args.fresh:
+            ck, how = torch.load(ckpt_path, map_location="cpu", weights_only=False), "resumed"
+        elif args.init:
+            ck, how = torch.load(args.init, map_location="cpu", weights_only=False), "init"
+    if ranks.world > 1:
+        import torch.distributed as dist
+
+        box = [(ck, how)]
+        dist.broadcast_object_list(box, src=0)
+        ck, how = box[0]
+    return ck, how
+
+
+def setup(argv=None) -> Run:
+    """Parse the command, join the ranks, build or restore the network and the optimizer,
+    and open the logs (rank 0)."""
     args = parse_args(argv)
+    ranks = join(args.device)
     preset = PRESETS[args.preset]
-    if args.lr:
-        preset = dataclasses.replace(preset, lr=args.lr)
-    total = args.examples or preset.examples
+    total_batch, lr = batch_size(args, preset, ranks.world)
+    preset = dataclasses.replace(preset, batch_size=total_batch, lr=lr)
     suffix = "-write" if args.task == "write" else ""
     out = args.out or Path("runs") / f"{args.preset}-{args.modality}{suffix}"
-    out.mkdir(parents=True, exist_ok=True)
+    if ranks.main:
+        out.mkdir(parents=True, exist_ok=True)
     if args.threads:
         torch.set_num_threads(args.threads)
-    device = torch.device(args.device)
+    device = _device(args, ranks)
     amp = device.type == "cuda" and not args.no_amp  # bfloat16 autocast on GPUs
     torch.backends.cuda.matmul.allow_tf32 = True
-    ckpt_path = out / "checkpoint.pt"
 
+    ck, how = _checkpoint(args, out, ranks, device)
+    # a checkpoint rebuilds the network it was saved from, whatever the preset says
+    net = NetConfig.from_dict(ck["config"]) if ck else preset.net
     torch.manual_seed(args.seed)  # weight init only; data uses numpy Generators
-    model = EditNet(preset.net).to(device)
-    opt = torch.optim.AdamW(model.parameters(), lr=preset.lr, weight_decay=0.01)
+    model = EditNet(net).to(device)
+    fused = {"fused": True} if device.type == "cuda" else {}
+    opt = torch.optim.AdamW(model.parameters(), lr=preset.lr, weight_decay=0.01, **fused)
     state = {"step": 0, "examples": 0, "args": vars(args) | {"out": str(out)}}
-    if ckpt_path.exists() and not args.fresh:
-        ck = torch.load(ckpt_path, map_location=device, weights_only=False)
-        model.load_state_dict(ck["model"])
-        opt.load_state_dict(ck["opt"])
-        state.update(step=ck["step"], examples=ck["examples"])
-        print(f"resumed from {ckpt_path} at step {state['step']}", file=sys.stderr)
-    elif args.init:
-        ck = torch.load(args.init, map_location=device, weights_only=False)
+    if ck:
         model.load_state_dict(ck["model"])  # bfloat16 weights are cast back to float32
+        if how == "resumed":
+            opt.load_state_dict(ck["opt"])
         state.update(step=ck["step"], examples=ck["examples"])
-        print(f"initialized from {args.init} at step {state['step']}", file=sys.stderr)
-    (out / "run.json").write_text(
-        json.dumps({"preset": args.preset, **vars(args), "out": str(out)}, indent=1, default=str)
-    )
+        if ranks.main:
+            source = out / "checkpoint.pt" if how == "resumed" else args.init
+            print(f"{how} from {source} at step {state['step']}", file=sys.stderr)
+    trained = model
+    if ranks.world > 1:
+        from torch.nn.parallel import DistributedDataParallel
 
-    train_log = CsvLog(
-        out / "train.csv",
-        [
-            "step",
-            "examples",
-            "stage",
-            "lr",
-            "loss",
-            "ce",
-            "value_mse",
-            "token_acc",
-            "pos_acc",
-            "exact_acc",
-            "examples_per_s",
-        ],
-    )
-    mixed = args.modality == "mixed"
-    drawn = args.drawn_fraction > 0 and args.modality != "sketch"
-    parts = args.parts_fraction > 0 and args.modality != "sketch"
-    eval_log = CsvLog(
-        out / "eval.csv",
-        [
-            "step",
-            "examples",
-            "heldout_ce",
-            "heldout_value_mse",
-            "heldout_token_acc",
-            "heldout_pos_acc",
-            "heldout_exact_acc",
-            *(["heldout_sketch_pos_acc", "heldout_sketch_exact_acc"] if mixed else []),
-            *(["heldout_drawn_pos_acc", "heldout_drawn_exact_acc"] if drawn else []),
-            *(["heldout_parts_pos_acc", "heldout_parts_exact_acc"] if parts else []),
-        ],
-    )
+        ids = [device.index] if device.type == "cuda" else None
+        trained = DistributedDataParallel(model, device_ids=ids)
+
     data_cfg = DataConfig(
         seed=args.seed,
-        image_size=preset.net.image_size,
+        image_size=net.image_size,
         modality=args.modality,
         sketch_fraction=args.sketch_fraction,
         drawn_fraction=args.drawn_fraction,
         parts_fraction=args.parts_fraction,
         task=args.task,
-        batch_size=preset.batch_size,
+        batch_size=total_batch // ranks.world,
     )
-    held_batches = heldout_batches(args.seed, preset.heldout, data_cfg)
+    run = Run(
+        args=args,
+        preset=preset,
+        ranks=ranks,
+        out=out,
+        device=device,
+        amp=amp,
+        model=model,
+        trained=trained,
+        opt=opt,
+        state=state,
+        data_cfg=data_cfg,
+        total=args.examples or preset.examples,
+        held={},
+        train_log=None,
+        eval_log=None,
+    )
+    if ranks.main:
+        _open_logs(run)
+    return run
 
-    total_steps = max(1, total // preset.batch_size)
+
+def _open_logs(run: Run) -> None:
+    """run.json, train.csv and eval.csv, and the fixed held-out sets (rank 0 only)."""
+    args, out = run.args, run.out
+    info = {"preset": args.preset, **vars(args), "out": str(out), "world": run.ranks.world}
+    (out / "run.json").write_text(json.dumps(info, indent=1, default=str))
+    run.train_log = CsvLog(
+        out / "train.csv",
+        ["step", "examples", "stage", "lr", "loss", "ce", "value_mse", "token_acc",
+         "pos_acc", "exact_acc", "examples_per_s"],
+    )  # fmt: skip
+    extra = [name for name in heldout_sets(run.data_cfg) if name != "heldout"]
+    run.eval_log = CsvLog(
+        out / "eval.csv",
+        ["step", "examples", "heldout_ce", "heldout_value_mse", "heldout_token_acc",
+         "heldout_pos_acc", "heldout_exact_acc",
+         *(f"{name}_{m}" for name in extra for m in ("pos_acc", "exact_acc"))],
+    )  # fmt: skip
+    run.held = heldout_batches(args.seed, run.preset.heldout, run.data_cfg)
+
+
+def train_step(run: Run, batch: dict, lr: float) -> tuple:
+    """One optimizer step on this rank's share of the batch (DDP averages the gradients
+    over the ranks); returns ``(loss, ce, mse, stats)`` of this share."""
+    for g in run.opt.param_groups:
+        g["lr"] = lr
+    with torch.autocast(run.device.type, dtype=torch.bfloat16, enabled=run.amp):
+        out_t = run.trained(batch["images"], batch["tokens"], batch["feats"], batch["prefix_len"])
+    out_t = [o.float() for o in out_t]  # the loss in float32
+    loss, ce, mse, stats = edit_loss(
+        *out_t, batch["targets"], batch["value_targets"], batch["allowed"]
+    )
+    run.opt.zero_grad(set_to_none=True)
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(run.model.parameters(), 1.0)
+    run.opt.step()
+    return loss, ce, mse, stats
+
+
+def _agree(run: Run, stop: bool, elapsed: float) -> tuple[bool, float]:
+    """Every rank takes rank-wide values: stop when any rank's clock says so, and the
+    furthest wall-time fraction for the learning rate (the replicas must stay equal)."""
+    if run.ranks.world == 1:
+        return stop, elapsed
+    import torch.distributed as dist
+
+    box = torch.tensor([float(stop), elapsed], dtype=torch.float64, device=run.device)
+    dist.all_reduce(box, op=dist.ReduceOp.MAX)
+    return bool(box[0].item()), float(box[1].item())
+
+
+def _mean_over_ranks(run: Run, values: dict[str, float]) -> dict[str, float]:
+    """``values`` averaged over the ranks (for the log; each rank saw its own share)."""
+    if run.ranks.world == 1:
+        return values
+    import torch.distributed as dist
+
+    keys = sorted(values)
+    box = torch.tensor([values[k] for k in keys], dtype=torch.float64, device=run.device)
+    dist.all_reduce(box)
+    return {k: v / run.ranks.world for k, v in zip(keys, box.tolist(), strict=True)}
+
+
+def evaluate_and_save(run: Run) -> dict:
+    """Held-out metrics, the eval log, the checkpoint and the plot (rank 0; the others
+    return at once)."""
+    if not run.ranks.main:
+        return {}
+    metrics = heldout_metrics(run.model, run.held, run.device)
+    run.eval_log.write({"step": run.state["step"], "examples": run.state["examples"], **metrics})
+    save_checkpoint(run.out / "checkpoint.pt", run.model, run.opt, run.state)
+    plot_run(run.out)
+    return metrics
+
+
+def train(run: Run) -> dict:
+    """The training loop, until the total or the ``--minutes`` budget; the last metrics."""
+    args, preset, state = run.args, run.preset, run.state
     t_start = time.time()
-    stage, loader_iter = None, None
-    from tqdm import tqdm
+    stage, loader_iter, metrics = None, None, {}
+    bar = None
+    if run.ranks.main:
+        from tqdm import tqdm
 
-    bar = tqdm(total=total_steps, initial=state["step"], unit="step", dynamic_ncols=True)
+        bar = tqdm(total=run.total_steps, initial=state["step"], unit="step", dynamic_ncols=True)
     last_t, last_ex = time.time(), state["examples"]
-    while state["examples"] < total:
-        if args.minutes and time.time() - t_start > args.minutes * 60:
+    while state["examples"] < run.total:
+        elapsed = (time.time() - t_start) / (args.minutes * 60) if args.minutes else 0.0
+        stop, elapsed = _agree(run, bool(args.minutes) and elapsed > 1.0, elapsed)
+        if stop:
             break
         want = stage_at(preset, state["examples"])
         if want != stage:
             stage = want
             loader_iter = iter(
-                make_loader(data_cfg, args.workers, stage, state["step"], device.type == "cuda")
-            )
-        batch = _to(next(loader_iter), device)
-        for g in opt.param_groups:
-            elapsed = (time.time() - t_start) / (args.minutes * 60) if args.minutes else 0.0
-            g["lr"] = lr = lr_at(preset, state["step"], total_steps, elapsed)
-        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp):
-            out_t = model(batch["images"], batch["tokens"], batch["feats"], batch["prefix_len"])
-        out_t = [o.float() for o in out_t]  # the loss in float32
-        loss, ce, mse, stats = edit_loss(
-            *out_t, batch["targets"], batch["value_targets"], batch["allowed"]
-        )
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        opt.step()
+                make_loader(
+                    run.data_cfg, args.workers, stage, state["step"],
+                    run.device.type == "cuda", run.ranks.rank,
+                )
+            )  # fmt: skip
+        batch = _to(next(loader_iter), run.device)
+        lr = lr_at(preset, state["step"], run.total_steps, elapsed)
+        loss, ce, mse, stats = train_step(run, batch, lr)
         state["step"] += 1
-        state["examples"] += len(batch["tokens"])
-        bar.update(1)
+        state["examples"] += len(batch["tokens"]) * run.ranks.world
+        if bar is not None:
+            bar.update(1)
         if state["step"] % 20 == 0:
+            logged = {"loss": loss.item(), "ce": ce.item(), "value_mse": mse.item(), **stats}
+            logged = _mean_over_ranks(run, logged)
             now = time.time()
             rate = (state["examples"] - last_ex) / max(now - last_t, 1e-9)
             last_t, last_ex = now, state["examples"]
-            bar.set_postfix(
-                loss=f"{loss.item():.3f}",
-                pos=f"{stats['pos_acc']:.2f}",
-                stage=stage,
-                ex_s=f"{rate:.0f}",
-            )
-            train_log.write(
-                {
-                    "step": state["step"],
-                    "examples": state["examples"],
-                    "stage": stage,
-                    "lr": lr,
-                    "loss": loss.item(),
-                    "ce": ce.item(),
-                    "value_mse": mse.item(),
-                    **stats,
-                    "examples_per_s": rate,
-                }
-            )
+            if run.ranks.main:
+                bar.set_postfix(
+                    loss=f"{logged['loss']:.3f}",
+                    pos=f"{logged['pos_acc']:.2f}",
+                    stage=stage,
+                    ex_s=f"{rate:.0f}",
+                )
+                run.train_log.write(
+                    {"step": state["step"], "examples": state["examples"], "stage": stage,
+                     "lr": lr, **logged, "examples_per_s": rate}
+                )  # fmt: skip
         if state["step"] % preset.eval_every == 0:
-            metrics = heldout_metrics(model, held_batches, device)
-            eval_log.write({"step": state["step"], "examples": state["examples"], **metrics})
-            save_checkpoint(ckpt_path, model, opt, state)
-            plot_run(out)
-        if preset.search_every and state["step"] % preset.search_every == 0:
-            search_eval(model, out, preset, args.modality, state, metrics)
-    bar.close()
-    metrics = heldout_metrics(model, held_batches, device)
-    if state["step"] % preset.eval_every:  # not just evaluated and saved
-        eval_log.write({"step": state["step"], "examples": state["examples"], **metrics})
-        save_checkpoint(ckpt_path, model, opt, state)
-        plot_run(out)
-    n_search = preset.search_problems if args.search_problems is None else args.search_problems
-    if args.task == "write":  # the edit-search comparison does not apply: just export
-        export_run(model, out, args.modality, state, metrics, "write")
-        n_search = 0
-    search = search_eval(model, out, preset, args.modality, state, metrics, n_search)
-    summary = {"step": state["step"], "examples": state["examples"], **metrics, "search": search}
-    print(json.dumps(summary))
+            metrics = evaluate_and_save(run)
+        if preset.search_every and state["step"] % preset.search_every == 0 and run.ranks.main:
+            search_eval(run.model, run.out, preset, args.modality, state, metrics)
+    if bar is not None:
+        bar.close()
+    return metrics
+
+
+def finish(run: Run) -> int:
+    """The last evaluation and checkpoint, the export and the search comparison (rank 0),
+    then leave the distributed run."""
+    args, state = run.args, run.state
+    if run.ranks.main:
+        metrics = heldout_metrics(run.model, run.held, run.device)
+        if state["step"] % run.preset.eval_every:  # not just evaluated and saved
+            run.eval_log.write({"step": state["step"], "examples": state["examples"], **metrics})
+            save_checkpoint(run.out / "checkpoint.pt", run.model, run.opt, state)
+            plot_run(run.out)
+        n_search = run.preset.search_problems
+        if args.search_problems is not None:
+            n_search = args.search_problems
+        if args.task == "write":  # the edit-search comparison does not apply: just export
+            export_run(run.model, run.out, args.modality, state, metrics, "write")
+            n_search = 0
+        search = search_eval(
+            run.model, run.out, run.preset, args.modality, state, metrics, n_search
+        )
+        summary = {"step": state["step"], "examples": state["examples"], **metrics}
+        print(json.dumps(summary | {"search": search}))
+    if run.ranks.world > 1:
+        import torch.distributed as dist
+
+        _check_replicas(run)
+        dist.barrier()  # rank 0's checkpoint is on disk before anyone leaves
+        dist.destroy_process_group()
     return 0
+
+
+def _check_replicas(run: Run) -> None:
+    """Fail loudly unless every rank ends with the same weights (DDP keeps the replicas
+    bit-equal: the same averaged gradients and the same optimizer steps)."""
+    import torch.distributed as dist
+
+    with torch.no_grad():
+        sums = torch.stack([p.double().sum() for p in run.model.parameters()])
+    low, high = sums.clone(), sums.clone()
+    dist.all_reduce(low, op=dist.ReduceOp.MIN)
+    dist.all_reduce(high, op=dist.ReduceOp.MAX)
+    if not torch.equal(low, high):
+        worst = (high - low).abs().max().item()
+        raise RuntimeError(f"the ranks' weights differ after training (by up to {worst:.3g})")
+
+
+def main(argv=None) -> int:
+    run = setup(argv)
+    train(run)
+    return finish(run)
 
 
 def search_eval(model, out: Path, preset: Preset, modality, state, metrics, n_problems=None):
@@ -503,7 +702,7 @@ def plot_run(out: Path) -> None:
         x = [float(r["examples"]) for r in ev]
         a.plot(x, [float(r["heldout_ce"]) for r in ev], "o-", label="held-out edit CE")
         keys = ["heldout_token_acc", "heldout_pos_acc", "heldout_exact_acc"]
-        extra = ("heldout_sketch", "heldout_drawn")
+        extra = ("heldout_sketch", "heldout_drawn", "heldout_parts")
         keys += [f"{e}_{m}" for e in extra for m in ("pos_acc", "exact_acc") if f"{e}_{m}" in ev[0]]
         for key in keys:
             b.plot(x, [float(r[key]) for r in ev], "o-", label=key.removeprefix("heldout_"))
