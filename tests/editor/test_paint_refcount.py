@@ -15,7 +15,7 @@ instead of the whole process aborting.
 
 Only the balance of None's count can be measured, and some calls raise it
 with every version (a ``QPainter`` on a ``QImage`` over a numpy buffer, as
-``editor.sketch_pad.paint_stroke`` makes, adds about six references; that is
+``editor.target_paint.paint_stroke`` makes, adds about six references; that is
 harmless).  So the measured work is dominated by repaints, which lose about
 40 references each with the faulty binding.
 """

@@ -110,7 +110,7 @@ def test_shape_tools_snap_to_whole_units_and_follow_the_modality(qtbot, window):
 
 
 def test_snapped_shape_boxes_are_shapes_a_program_can_draw():
-    from editor.sketch_pad import shape_rect
+    from editor.shape_snap import shape_rect
 
     rng = np.random.default_rng(0)
     for _ in range(200):
@@ -132,7 +132,7 @@ def _edges(box):
 
 
 def test_a_snapped_rectangle_stays_where_it_was_dragged():
-    from editor.sketch_pad import shape_rect
+    from editor.shape_snap import shape_rect
 
     def snap(a, b, square=False, circle=False):
         return _edges(shape_rect(QPointF(*a), QPointF(*b), True, square, circle))
@@ -152,7 +152,7 @@ def test_a_snapped_rectangle_stays_where_it_was_dragged():
 
 
 def test_snapped_boxes_keep_the_pointer_corner_and_no_box_is_nearer():
-    from editor.sketch_pad import shape_rect
+    from editor.shape_snap import shape_rect
 
     rng = np.random.default_rng(5)
     for _ in range(300):
