@@ -73,7 +73,8 @@ def build(
     settings = settings or Settings()
     prefs = settings.preferences()
     doc = Document()
-    doc.set_tolerance(prefs.edge_tolerance)
+    doc.use_preferences(prefs)
+    settings.preferencesChanged.connect(doc.use_preferences)
     jobs = Jobs()
     files = FileController(doc, settings, autosave_path)
     assistant = Assistant(doc, settings, jobs)
@@ -89,7 +90,7 @@ def build(
         jobs=jobs,
         assistant=assistant,
         autorun=autorun,
-        sketch_pad=SketchPad(doc, prefs.pen_width),
+        sketch_pad=SketchPad(doc, settings),
         render_view=RenderView(doc),
         tree_panel=TreePanel(doc),
         program_text=ProgramText(doc),
@@ -108,6 +109,7 @@ def build(
         log_bridge.detach()
 
     apply_theme(app, prefs.theme)
+    settings.preferencesChanged.connect(lambda new: apply_theme(app, new.theme))
     return MainWindow(app, parts, shutdown)
 
 

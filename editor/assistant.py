@@ -2,10 +2,14 @@
 
 :class:`Assistant` is the logic behind the Proposals pane.  It loads the
 policy model on a worker thread and says why when it cannot (manual editing
-keeps working), asks the model for its next edits, previews the current one
-through ``Document.set_preview``, and applies an accepted one as one undo
-step.  It also supplies what auto-run (:mod:`editor.autorun`) searches with:
-the model's proposer, or random mutations (and says so) without a model.
+keeps working).  It loads again when the preferences choose another model file, or,
+with the shipped model, when the target's modality changes; a newer load supersedes
+an older one still running (the older one is cancelled and its answer ignored, so
+the model chosen last is the one used, whichever load ends first).  It asks the
+model for its next edits, previews the current one through ``Document.set_preview``,
+and applies an accepted one as one undo step.  It also supplies what auto-run
+(:mod:`editor.autorun`) searches with: the model's proposer, or random mutations (and
+says so) without a model.
 
 Proposals belong to one program and one target.  When either changes, the
 proposals and the preview go, and a request still running is dropped (its
@@ -107,10 +111,15 @@ class Assistant(QObject):
         self.hint = ""
         """Why there is nothing to show (e.g. no target yet); empty normally."""
         self._request: CallWorker | None = None
+        self._loader: CallWorker | None = None
         self._seen: set = set()
-        self._rng = np.random.default_rng(settings.preferences().seed)
+        prefs = settings.preferences()
+        self._rng = np.random.default_rng(prefs.seed)
+        self._model_choice = prefs.model_path
+        self._modality = doc.modality
         doc.programChanged.connect(self._invalidate)
-        doc.targetChanged.connect(self._invalidate)
+        doc.targetChanged.connect(self._target_changed)
+        settings.preferencesChanged.connect(self.use_preferences)
 
     # ----- model ---------------------------------------------------------------------------
 
@@ -120,18 +129,32 @@ class Assistant(QObject):
         return Path(chosen) if chosen else default_model_path(self.doc.modality)
 
     def load_model(self) -> None:
-        """(Re)load the chosen model on a worker thread."""
+        """(Re)load the chosen model on a worker thread; a load still running is cancelled
+        and its answer ignored."""
+        if self._loader is not None:
+            self._loader.cancel()
         path = self.model_path()
         self.model, self.model_status = None, f"Loading {path.name}…"
         self.modelChanged.emit()
         worker = CallWorker(lambda cancelled: PolicyModel.load(path, intra_op_threads=1))
         worker.finished.connect(self._model_loaded)
         worker.error.connect(self._model_failed)
+        self._loader = worker
         self.jobs.start(worker)
 
     @Slot(object)
+    def use_preferences(self, prefs) -> None:
+        """Load the model again when ``prefs`` choose another model file."""
+        if prefs.model_path != self._model_choice:
+            self._model_choice = prefs.model_path
+            self.load_model()
+
+    @Slot(object)
     def _model_loaded(self, model) -> None:
-        if model is None:  # a cancelled, superseded load; the newer one reports itself
+        if self.sender() is not self._loader:
+            return  # superseded: a newer load is running or has answered
+        self._loader = None
+        if model is None:  # cancelled (the editor is closing)
             return
         self.model = model
         seen = f"{model.training_examples:,} training examples" if model.training_examples else ""
@@ -145,6 +168,9 @@ class Assistant(QObject):
 
     @Slot(str)
     def _model_failed(self, reason: str) -> None:
+        if self.sender() is not self._loader:
+            return  # superseded, as in _model_loaded
+        self._loader = None
         self.model = None
         self.model_status = (
             f"No model: {reason}. Manual editing works; choose a model file in "
@@ -267,6 +293,14 @@ class Assistant(QObject):
     @Slot()
     def _invalidate(self) -> None:
         self.clear()  # proposals were computed for the previous program or drawing
+
+    @Slot()
+    def _target_changed(self) -> None:
+        self.clear()
+        if self.doc.modality != self._modality:
+            self._modality = self.doc.modality
+            if not self.settings.preferences().model_path:
+                self.load_model()  # the shipped model for the new modality
 
     # ----- what auto-run (editor.autorun) searches with ------------------------------------
 

@@ -140,6 +140,12 @@ class Document(QObject):
             self._score_target = None
             self.targetChanged.emit()
 
+    @Slot(object)
+    def use_preferences(self, prefs) -> None:
+        """Apply what of ``prefs`` (:class:`editor.settings.Preferences`) the document uses:
+        the edge tolerance (:meth:`set_tolerance`)."""
+        self.set_tolerance(prefs.edge_tolerance)
+
     def looks_like_outline(self) -> bool:
         """True when a *filled* target encloses much more area than it inks (an outline)."""
         small = downsample(self.target, SCORE_SIZE)

@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 
 from editor import commands, file_dialogs
 from editor.files import EXPORT_FORMATS
-from editor.preferences import PreferencesDialog, apply_theme
+from editor.preferences import PreferencesDialog
 from editor.quick_guide import QuickGuide, key_text
 from editor.sketch_pad import IMAGE_SUFFIXES
 from inference.images import looks_filled
@@ -211,12 +211,10 @@ class MainWindow(QMainWindow):
         doc = p.doc
         doc.dirtyChanged.connect(lambda _d: self._update_title())
         doc.pathChanged.connect(self._update_title)
-        doc.targetChanged.connect(self._modality_maybe_changed)
         p.files.recentChanged.connect(self._fill_recent)
         for source in (p.sketch_pad, p.program_text, p.tree_panel, p.assistant, p.autorun):
             source.message.connect(self.show_message)
         p.log_bridge.record.connect(p.log_pane.append)
-        p.sketch_pad.penWidthChanged.connect(self._pen_width_changed)
         # dialogs after the load or drop has returned (a drop must not wait on a dialog)
         p.sketch_pad.imageFailed.connect(
             lambda path, why: QTimer.singleShot(0, self, lambda: self._image_failed(path, why))
@@ -226,7 +224,6 @@ class MainWindow(QMainWindow):
         )
         p.sketch_pad.canvas.hint = self.pad_hint()
         p.autorun.stateChanged.connect(lambda s: self.statusBar().showMessage(f"Auto-run: {s}"))
-        self._modality = doc.modality
 
     def show_message(self, text: str) -> None:
         """Show ``text`` in the status bar (and the log)."""
@@ -236,17 +233,6 @@ class MainWindow(QMainWindow):
     def _update_title(self) -> None:
         self.setWindowTitle(f"{self.p.doc.display_name}[*] — TreeSketch")
         self.setWindowModified(self.p.doc.dirty)
-
-    def _modality_maybe_changed(self) -> None:
-        if self.p.doc.modality != self._modality:
-            self._modality = self.p.doc.modality
-            if not self.p.settings.preferences().model_path:
-                self.p.assistant.load_model()  # the shipped model for the new modality
-
-    def _pen_width_changed(self, width: float) -> None:
-        prefs = self.p.settings.preferences()
-        prefs.pen_width = width
-        self.p.settings.set_preferences(prefs)
 
     def _canvases(self, method: str) -> None:
         for canvas in (self.p.sketch_pad.canvas, self.p.render_view.canvas):
@@ -260,21 +246,11 @@ class MainWindow(QMainWindow):
             self.p.doc.new()
 
     def edit_preferences(self) -> None:
-        """Show the preferences dialog and apply the result."""
+        """Show the preferences dialog and store the result; whoever uses a preference
+        applies it (``Settings.preferencesChanged``)."""
         dialog = PreferencesDialog(self.p.settings.preferences(), self)
         if dialog.exec():
-            self.apply_preferences(dialog.preferences())
-
-    def apply_preferences(self, prefs) -> None:
-        """Store and apply ``prefs``."""
-        old = self.p.settings.preferences()
-        self.p.settings.set_preferences(prefs)
-        apply_theme(self.app, prefs.theme)
-        self.p.sketch_pad.set_pen_width(prefs.pen_width)
-        self.p.doc.set_tolerance(prefs.edge_tolerance)
-        self.p.proposals.budget.setValue(prefs.budget)
-        if prefs.model_path != old.model_path:
-            self.p.assistant.load_model()
+            self.p.settings.set_preferences(dialog.preferences())
 
     def pad_hint(self) -> str:
         """The empty sketch pad's hint, naming the keys the window's actions really have."""

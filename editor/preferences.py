@@ -1,8 +1,9 @@
 """The preferences dialog and the light/dark themes.
 
 The dialog edits a :class:`editor.settings.Preferences` value; the window
-stores it (QSettings) and applies it: a new model file is loaded, the pen
-width and theme change at once, budget and beam width apply to the next
+stores it (``Settings.set_preferences``), and whoever uses a preference applies it
+on ``Settings.preferencesChanged``: a new model file is loaded, the pen width,
+edge tolerance and theme change at once, budget and beam width apply to the next
 auto-run.
 """
 
@@ -46,8 +47,10 @@ DARK = {
 
 
 def apply_theme(app: QApplication, theme: str) -> None:
-    """Switch the whole application to the ``"light"`` or ``"dark"`` theme (Fusion style)."""
-    app.setStyle("Fusion")
+    """Switch the whole application to the ``"light"`` or ``"dark"`` theme (Fusion style);
+    nothing is restyled when the application already shows that theme."""
+    if app.style().name() != "fusion":
+        app.setStyle("Fusion")
     palette = app.style().standardPalette()
     if theme == "dark":
         for role, color in DARK.items():
@@ -56,7 +59,8 @@ def apply_theme(app: QApplication, theme: str) -> None:
         palette.setColor(
             QPalette.ColorGroup.Disabled, QPalette.ColorRole.ButtonText, QColor("#777")
         )
-    app.setPalette(palette)
+    if palette != app.palette():
+        app.setPalette(palette)
 
 
 class PreferencesDialog(QDialog):

@@ -104,6 +104,7 @@ class ProposalsPane(QWidget):
         autorun.stats.connect(self._tick)
         autorun.finished.connect(self._run_finished)
         self.doc.loaded.connect(self._forget_last_run)
+        settings.preferencesChanged.connect(self.use_preferences)
         self._clock = QTimer(self, interval=TICK_MS)
         self._clock.timeout.connect(self._tick)
         self._model_changed()
@@ -147,8 +148,13 @@ class ProposalsPane(QWidget):
             self.progress.setRange(0, value)
             self.progress.setValue(min(max(self.progress.value(), 0), value))
         prefs = self.settings.preferences()
-        prefs.budget = value
-        self.settings.set_preferences(prefs)
+        if prefs.budget != value:  # not when the change came from the preferences
+            prefs.budget = value
+            self.settings.set_preferences(prefs)
+
+    def use_preferences(self, prefs) -> None:
+        """Show the budget ``prefs`` (:class:`editor.settings.Preferences`) choose."""
+        self.budget.setValue(prefs.budget)
 
     def toggle_alternatives(self) -> None:
         """Show or hide the list of all proposals."""

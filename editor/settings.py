@@ -1,12 +1,19 @@
-"""Persistent preferences and the recent-files list, stored with QSettings (no widgets)."""
+"""Persistent preferences and the recent-files list, stored with QSettings (no widgets).
+
+:meth:`Settings.set_preferences` stores the preferences and sends the one change signal,
+:attr:`Settings.preferencesChanged`.  The document, the panes, the assistant and the
+theme listen to it and each applies its own part: the objects given the settings
+subscribe themselves, ``editor.app`` connects the document and the theme.  So nothing
+reaches into a pane when the preferences change.
+"""
 
 from __future__ import annotations
 
 import os
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QSettings
+from PySide6.QtCore import QByteArray, QObject, QSettings, Signal
 
 from inference.drawn_score import MAX_TOLERANCE
 
@@ -55,10 +62,19 @@ def _coerce(kind: type, value, default):
         return default
 
 
-class Settings:
-    """Typed access to a :class:`QSettings` store (pass one at a file for tests)."""
+class Settings(QObject):
+    """Typed access to a :class:`QSettings` store (pass one at a file for tests).
+
+    Signals:
+        preferencesChanged(Preferences): :meth:`set_preferences` stored new preferences
+            (sent on every store, also when nothing changed: listeners apply what
+            differs from what they use).
+    """
+
+    preferencesChanged = Signal(object)
 
     def __init__(self, store: QSettings | None = None):
+        super().__init__()
         self.store = store if store is not None else QSettings("TreeSketch", "TreeSketch")
 
     @classmethod
@@ -81,10 +97,11 @@ class Settings:
         return out
 
     def set_preferences(self, prefs: Preferences) -> None:
-        """Store ``prefs``."""
+        """Store ``prefs`` and send :attr:`preferencesChanged`."""
         for key, value in asdict(prefs).items():
             self.store.setValue(f"prefs/{key}", value)
         self.store.sync()
+        self.preferencesChanged.emit(replace(prefs))  # a copy: the caller keeps its own
 
     def recent_files(self) -> list[str]:
         """Recently opened or saved files, newest first (missing files dropped)."""

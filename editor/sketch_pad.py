@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
 from editor import commands
 from editor.docfile import TARGET_SIZE
 from editor.document import Document
+from editor.settings import Settings
 from editor.sketch_canvas import TOOLS, SketchCanvas
 from inference.images import INK_AUTO, ImageError, load_target
 
@@ -64,7 +65,8 @@ class SketchPad(QWidget):
 
     Signals:
         message(str): a status line.
-        penWidthChanged(float): the user changed the pen width.
+        penWidthChanged(float): the pen width changed (the pad stores it in the
+            preferences itself, and follows the preferences' pen width).
         imageLoaded(str): an image file became the target (its path).
         imageFailed(str, str): an image file could not be loaded (its path, and why in
             plain words); the main window shows it in a dialog.
@@ -75,9 +77,10 @@ class SketchPad(QWidget):
     imageLoaded = Signal(str)
     imageFailed = Signal(str, str)
 
-    def __init__(self, doc: Document, pen_width: float, parent: QWidget | None = None):
+    def __init__(self, doc: Document, settings: Settings, parent: QWidget | None = None):
         super().__init__(parent)
-        self.doc = doc
+        self.doc, self.settings = doc, settings
+        pen_width = settings.preferences().pen_width
         self.canvas = SketchCanvas(doc, pen_width)
         self.toolbar = QToolBar("Sketch")
         self.tool_actions: dict[str, QAction] = {}
@@ -129,6 +132,7 @@ class SketchPad(QWidget):
         self.setAcceptDrops(True)
         doc.targetChanged.connect(self._sync_modality)
         doc.busyChanged.connect(self._busy_changed)
+        settings.preferencesChanged.connect(self.use_preferences)
         self._sync_modality()
 
     def _busy_changed(self, busy: bool) -> None:
@@ -148,8 +152,16 @@ class SketchPad(QWidget):
         """Set the pen width (canvas units)."""
         self.width_box.setValue(width)
 
+    def use_preferences(self, prefs) -> None:
+        """Follow the pen width ``prefs`` (:class:`editor.settings.Preferences`) choose."""
+        self.set_pen_width(prefs.pen_width)
+
     def _width_changed(self, width: float) -> None:
         self.canvas.pen_width = width
+        prefs = self.settings.preferences()
+        if prefs.pen_width != width:  # not when the change came from the preferences
+            prefs.pen_width = width
+            self.settings.set_preferences(prefs)
         self.penWidthChanged.emit(width)
 
     def clear(self) -> None:

@@ -1,13 +1,19 @@
 """Proposals and auto-run against a real ONNX model with fake weights (no widgets)."""
 
+import shutil
+import threading
+from pathlib import Path
+
 import numpy as np
 import pytest
 
+from editor import assistant as assistant_module
 from editor import commands, docfile
 from editor.assistant import Assistant
 from editor.autorun import AutoRun
 from editor.document import Document
 from editor.workers import Jobs
+from inference.onnx_model import default_model_path
 from inference.raster import rasterizer
 from inference.syntax import parse
 from inference.target import SCORE_SIZE
@@ -212,3 +218,63 @@ def test_auto_run_with_its_tidy_spends_no_more_than_the_budget(settings, jobs, q
     with qtbot.waitSignal(run.finished, timeout=10000) as blocker:
         run.start()
     assert blocker.args[0].calls == sum(renders) <= budget
+
+
+@pytest.mark.parametrize("older", ["loads", "fails"])
+def test_a_newer_model_load_supersedes_a_slower_older_one(
+    older, model_settings, jobs, qtbot, tmp_path, fake_model_path, monkeypatch
+):
+    """Two model files chosen one after the other, the first one slower to load: the
+    model chosen last is the one used, although the older load ends (or fails) after it."""
+    for name in ("slow.onnx", "fast.onnx"):
+        shutil.copy(fake_model_path, tmp_path / name)
+    real_load = assistant_module.PolicyModel.load
+    release = threading.Event()
+
+    class HeldLoads:
+        @staticmethod
+        def load(path, **kwargs):
+            if Path(path).name == "slow.onnx":
+                assert release.wait(10), "the test never let the slow load end"
+                if older == "fails":
+                    raise OSError("the slow model file went away")
+            return real_load(path, **kwargs)
+
+    monkeypatch.setattr(assistant_module, "PolicyModel", HeldLoads)
+    doc, assistant = make(model_settings, jobs, qtbot)
+    prefs = model_settings.preferences()
+    for name in ("slow.onnx", "fast.onnx"):  # the preferences' change signal loads each
+        prefs.model_path = str(tmp_path / name)
+        model_settings.set_preferences(prefs)
+    qtbot.waitUntil(lambda: assistant.model is not None, timeout=5000)
+    assert assistant.model.path.name == "fast.onnx"
+    release.set()  # the older, slower load ends now, after the newer one
+    qtbot.waitUntil(lambda: not jobs.busy(), timeout=5000)
+    assert assistant.model.path.name == "fast.onnx"
+    assert "fast.onnx" in assistant.model_status
+
+
+def test_the_shipped_model_follows_the_modality_a_chosen_one_stays(
+    settings, jobs, qtbot, monkeypatch
+):
+    loads = []
+
+    class RecordedLoads:
+        @staticmethod
+        def load(path, **kwargs):
+            loads.append(Path(path))
+            raise OSError("not loaded in this test")
+
+    monkeypatch.setattr(assistant_module, "PolicyModel", RecordedLoads)
+    doc, assistant = make(settings, jobs, qtbot)
+    chosen = Path(settings.preferences().model_path)
+    doc.push(commands.set_modality(doc, "sketch"))
+    assert loads == [chosen]  # a chosen model file is kept for either modality
+    prefs = settings.preferences()
+    prefs.model_path = ""  # the shipped model
+    settings.set_preferences(prefs)
+    doc.push(commands.set_modality(doc, "filled"))
+    qtbot.waitUntil(lambda: not jobs.busy(), timeout=5000)
+    shipped = sorted(loads[1:])  # the two loads run on their own threads, in either order
+    assert loads[0] == chosen and shipped == sorted(map(default_model_path, ("sketch", "filled")))
+    assert assistant.model is None and "not loaded in this test" in assistant.model_status

@@ -125,10 +125,10 @@ def _at(canvas, x: float, y: float) -> QPoint:
 
 
 @pytest.fixture
-def pad(qtbot):
+def pad(qtbot, settings):
     """A shown sketch pad (the editor's real drawing widget) on a document with ink."""
     doc = Document()
-    widget = SketchPad(doc, 1.0)
+    widget = SketchPad(doc, settings)
     qtbot.addWidget(widget)
     widget.resize(420, 460)
     widget.show()

@@ -91,11 +91,13 @@ def test_stop_takes_effect_at_once(qtbot, window):
 
 
 def test_preferences_persist_and_apply(qtbot, window, tmp_path):
+    """Stored preferences reach the pad, the document, the budget box and the theme by
+    the settings' one change signal (the window applies none of them itself)."""
     w = window
     prefs = Preferences(
         budget=1234, beam_width=4, pen_width=2.5, edge_tolerance=0.5, theme="dark", seed=7
     )
-    w.apply_preferences(prefs)
+    w.p.settings.set_preferences(prefs)
     again = Settings.at(tmp_path / "settings.ini").preferences()
     assert again == prefs
     assert w.p.sketch_pad.canvas.pen_width == 2.5 and w.p.proposals.budget.value() == 1234
@@ -104,7 +106,7 @@ def test_preferences_persist_and_apply(qtbot, window, tmp_path):
     assert w.p.settings.preferences().edge_tolerance == 4.0  # clamped
     window_color = QApplication.instance().palette().color(QPalette.ColorRole.Window)
     assert window_color.lightness() < 80
-    w.apply_preferences(Preferences())
+    w.p.settings.set_preferences(Preferences())
     assert QApplication.instance().palette().color(QPalette.ColorRole.Window).lightness() > 150
 
 
