@@ -60,8 +60,12 @@ def encode_batch(items: Sequence[tuple[np.ndarray, Node, Sequence[int]]]) -> dic
     program ids, ``<EDIT>`` and the edit ids, right-padded with ``<PAD>`` (0); ``feats`` are
     zero from ``<EDIT>`` on.  Raises ``ValueError`` for a ``<POS k>`` outside the program.
     """
+    return _encode_batch(items, [encode_program(p) for _, p, _ in items])
+
+
+def _encode_batch(items, programs: list[np.ndarray]) -> dict[str, np.ndarray]:
+    """:func:`encode_batch` given the programs' ids."""
     size = np.shape(items[0][0])[0]
-    programs = [encode_program(p) for _, p, _ in items]
     edits = [np.asarray(e, dtype=np.int64).reshape(-1) for _, _, e in items]
     lengths = np.asarray([len(ids) for ids in programs])
     n, width = len(items), int(max(lengths + 1 + [len(e) for e in edits]))
@@ -102,7 +106,7 @@ def encode_training_batch(
         (ex.target_image, ex.current, ids[start:-1])
         for ex, (ids, start) in zip(examples, sequences, strict=True)
     ]
-    batch = encode_batch(items)
+    batch = _encode_batch(items, [ids[: start - 1] for ids, start in sequences])
     targets = np.full(batch["tokens"].shape, -100, dtype=np.int64)
     for b, (ids, start) in enumerate(sequences):
         targets[b, start - 1 : len(ids) - 1] = ids[start:]

@@ -144,7 +144,7 @@ def _ordered(found: list[tuple[int, int, Node]], rng: np.random.Generator) -> tu
     the length by ``delta`` shifts exactly the pending edits starting after ``p``.
     """
     if len(found) > 1:
-        found = [found[i] for i in rng.permutation(len(found))]
+        rng.shuffle(found)  # the same draws and order as ``rng.permutation(len(found))``
         found.sort(key=lambda e: e[1] + e[2].size, reverse=True)  # stable: ties stay shuffled
     positions = [pos for pos, _, _ in found]
     for k, (_, old_size, new) in enumerate(found):

@@ -85,7 +85,7 @@ class Rasterizer:
             a = self.packed(left)
             if operator.value == "+":
                 return a | self.packed(right)
-            return a & ~self.packed(right) if a else 0
+            return a ^ (a & self.packed(right)) if a else 0  # a & ~b on non-negative ints
         mask = self._cache.get(node)
         if mask is None:
             mask = self._primitive(node)
@@ -193,7 +193,7 @@ class Rasterizer:
 
         def band(table: list[int], lo: int, hi: int) -> int:
             lo, hi = min(max(lo, 0), top), min(max(hi, 0), top)
-            return table[hi] & ~table[lo] if hi > lo else 0
+            return table[hi] ^ table[lo] if hi > lo else 0  # prefixes: table[lo] ⊆ table[hi]
 
         return band(self._diag_sum, d0, d1) & band(self._diag_dif, e0 + s - 1, e1 + s - 1)
 
