@@ -197,16 +197,16 @@ def _near_box(node: Node, size: int) -> tuple[int, int, int, int] | None:
             half_x, half_y = (w, h) if a % 180 == 0 else (h, w)
     if half_x == 0:
         return None
+    return (*_near_span(y, half_y, size), *_near_span(x, half_x, size))
+
+
+@functools.lru_cache(maxsize=4096)
+def _near_span(centre: int, half, size: int) -> tuple[int, int]:
+    """Pixel indices first..last along one axis of [2·centre − half, 2·centre + half] grown
+    by ``RING_UNITS`` canvas units (pixel centres), clipped to the image."""
     k = size / 32
-    x, y = 2 * x * k - 0.5, 2 * y * k - 0.5
-    dx, dy = (half_x + RING_UNITS) * k, (half_y + RING_UNITS) * k
-    top = size - 1
-    return (
-        max(0, math.ceil(y - dy)),
-        min(top, math.floor(y + dy)),
-        max(0, math.ceil(x - dx)),
-        min(top, math.floor(x + dx)),
-    )
+    mid, reach = 2 * centre * k - 0.5, (half + RING_UNITS) * k
+    return max(0, math.ceil(mid - reach)), min(size - 1, math.floor(mid + reach))
 
 
 def _box_union(a, b):
