@@ -19,6 +19,7 @@ from inference.grammar_constraint import EditConstraint
 from inference.onnx_model import PolicyModel
 from inference.random_programs import random_shape
 from inference.raster import render
+from inference.syntax import parse, to_text
 from inference.tokens import MAX_REPLACEMENT_TOKENS, VOCAB_SIZE, encode_edit
 from inference.tree import circle, node_at, num, walk
 from tests.fake_policy import build_fake_policy
@@ -211,8 +212,14 @@ def test_targets_of_any_size_are_brought_to_the_model_size(model, refset_dir):
     direct = top_edits(model, target_images.target_mask(big, model.image_size), program, 3)
     assert top_edits(model, big, program, 3) == direct
     png = np.asarray(Image.open(refset_dir / "ref1000_0000.png"))  # 8-bit, 255 = inside
+    assert png.dtype == np.uint8 and png.shape != (model.image_size,) * 2
     proposals = sample_edits(model, png, [program], 4, np.random.default_rng(0))[0]
-    assert proposals and all(p.edit.apply(program) for p in proposals)
+    small = target_images.target_mask(png, model.image_size)
+    assert proposals == sample_edits(model, small, [program], 4, np.random.default_rng(0))[0]
+    children = [p.edit.apply(program) for p in proposals]
+    assert proposals and len({p.edit for p in proposals}) == len(proposals)  # up to 4, distinct
+    assert program not in children  # every edit changes the program
+    assert all(parse(to_text(child)) == child for child in children)  # well-formed programs
 
 
 def test_masked_log_softmax_is_safe_with_extreme_and_missing_logits():

@@ -232,12 +232,63 @@ def test_shift_locked_moves_only_positions_after_the_edit():
     assert node_at(child, 17) == node_at(program, 8)
 
 
-def test_policy_beam_search_runs_and_ranks_by_value_and_logprob(model):
-    target = _target()
-    for rank in ("value", "logprob", "score"):
-        cfg = SearchConfig(beam_width=4, budget=60, rank=rank)
-        events = list(beam_search(target, PolicyProposer(model), np.random.default_rng(0), cfg))
-        assert events[-1].finished and 4 <= events[-1].calls <= 60
+class RankRecorder:
+    """The policy, recording each step's beam and proposals and every value it estimates."""
+
+    uses_image = True
+
+    def __init__(self, model):
+        self.inner = PolicyProposer(model)
+        self.steps: list[tuple[list, list]] = []  # (beam programs, their proposals)
+        self.value_of: dict = {}
+
+    def propose(self, target, programs, n, rng, locked):
+        out = self.inner.propose(target, programs, n, rng, locked)
+        self.steps.append((list(programs), out))
+        return out
+
+    def values(self, target, programs):
+        values = self.inner.values(target, programs)
+        self.value_of.update(zip(programs, values, strict=True))
+        return values
+
+
+def _new_children(steps) -> list[dict]:
+    """Per step, the programs its proposals made that no earlier step had seen, each with
+    the log-probability of the edit that made it first."""
+    seen, out = set(steps[0][0]), []
+    for beam, proposals in steps:
+        children = {}
+        for parent, props in zip(beam, proposals, strict=True):
+            for p in props:
+                child = p.edit.apply(parent)
+                if child not in seen:
+                    seen.add(child)
+                    children[child] = p.logprob
+        out.append(children)
+    return out
+
+
+@pytest.mark.parametrize("rank", ["value", "logprob", "score"])
+def test_policy_beam_search_keeps_the_best_children_by_its_ranking(model, rank):
+    """The next beam is the ``beam_width`` best new children of the step: fewest edits
+    left by the value head, the likeliest edits, or the highest scores."""
+    target, width = _target(), 4
+    recorder = RankRecorder(model)
+    cfg = SearchConfig(beam_width=width, budget=150, rank=rank)
+    events = list(beam_search(target, recorder, np.random.default_rng(0), cfg))
+    assert events[-1].finished and width <= events[-1].calls <= 150
+    steps = recorder.steps
+    assert len(steps) >= 3
+    for children, (next_beam, _) in zip(_new_children(steps), steps[1:], strict=False):
+        merit = {
+            "value": lambda p: -recorder.value_of[p],
+            "logprob": lambda p, c=children: c[p],
+            "score": target.score,
+        }[rank]
+        assert len(next_beam) == min(width, len(children)) and set(next_beam) <= set(children)
+        left_out = [merit(p) for p in children if p not in next_beam]
+        assert min(map(merit, next_beam)) >= max(left_out, default=-np.inf)
 
 
 def test_sketch_target_is_scored_by_outline_fit():

@@ -2,6 +2,9 @@
 
 import csv
 import json
+import shutil
+
+import pytest
 
 from inference.onnx_model import PolicyModel
 from models import train
@@ -12,14 +15,23 @@ def _rows(path):
         return list(csv.DictReader(f))
 
 
-def test_smoke_run_resumes_and_exports(tmp_path):
-    out = tmp_path / "run"
+@pytest.fixture(scope="module")
+def smoke_run(tmp_path_factory):
+    """One finished ``smoke`` run (160 examples, with its search comparison), shared by the
+    tests of this module; a test that trains on copies it first."""
+    out = tmp_path_factory.mktemp("smoke") / "run"
     assert train.main(["--preset", "smoke", "--out", str(out), "--workers", "0"]) == 0
+    return out
+
+
+def test_smoke_run_resumes_and_exports(smoke_run, tmp_path):
     for name in ("checkpoint.pt", "train.csv", "eval.csv", "progress.png", "policy.onnx"):
-        assert (out / name).exists(), name
-    first = _rows(out / "eval.csv")
+        assert (smoke_run / name).exists(), name
+    first = _rows(smoke_run / "eval.csv")
     assert int(first[-1]["examples"]) == 160
     # running again with a larger total resumes from the checkpoint
+    out = tmp_path / "run"
+    shutil.copytree(smoke_run, out)
     assert train.main(["--preset", "smoke", "--out", str(out), "--workers", "0",
                        "--examples", "240"]) == 0  # fmt: skip
     rows = _rows(out / "eval.csv")
@@ -29,7 +41,11 @@ def test_smoke_run_resumes_and_exports(tmp_path):
     assert set(search[-1]["results"]) == {"trained", "untrained", "random"}
     model = PolicyModel.load(out / "policy.onnx")
     assert model.training_examples == 240
-    assert model.dev_metrics["heldout_exact_acc"] >= 0.0
+    # the model carries the held-out accuracies of the run's last evaluation (eval.csv: 5 places)
+    for key in ("heldout_token_acc", "heldout_pos_acc", "heldout_exact_acc"):
+        assert model.dev_metrics[key] == pytest.approx(float(rows[-1][key]), abs=6e-6), key
+    exact, pos = model.dev_metrics["heldout_exact_acc"], model.dev_metrics["heldout_pos_acc"]
+    assert 0.0 <= exact <= pos <= 1.0  # an exact edit is at the right position too
 
 
 def test_learning_rate_schedule():
@@ -43,13 +59,10 @@ def test_learning_rate_schedule():
     assert abs(train.lr_at(p, p.warmup_steps + 1, 10**6, time_fraction=1.2) - 0.1 * p.lr) < 1e-12
 
 
-def test_init_from_small_weights(tmp_path):
+def test_init_from_small_weights(smoke_run, tmp_path):
     import torch
 
-    first = tmp_path / "a"
-    assert train.main(["--preset", "smoke", "--out", str(first), "--workers", "0",
-                       "--search-problems", "0"]) == 0  # fmt: skip
-    weights = first / "weights.pt"
+    weights = smoke_run / "weights.pt"
     small = torch.load(weights, weights_only=False)
     assert all(v.dtype == torch.bfloat16 for v in small["model"].values() if v.is_floating_point())
     second = tmp_path / "b"
