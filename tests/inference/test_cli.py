@@ -1,10 +1,12 @@
-"""``python -m inference`` run as a real subprocess: render, export and user errors."""
+"""The headless command line, ``inference.cli.main`` called in-process (render, export and
+user errors), and ``python -m inference`` once as a real subprocess."""
 
 import io
 import json
 import os
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import ezdxf
@@ -12,6 +14,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from inference import cli
 from inference.exports import EXPORT_FORMATS, export_content
 from inference.score import goal_score
 from inference.syntax import parse
@@ -20,19 +23,34 @@ REPO = Path(__file__).resolve().parents[2]
 PROGRAM = "(- (Circle 6 8 8) (Quad 8 8 4 2 45))"
 
 
-def run_cli(*args, cwd=None) -> subprocess.CompletedProcess:
-    env = dict(os.environ, PYTHONPATH=str(REPO))
-    return subprocess.run(
-        [sys.executable, "-m", "inference", *map(str, args)],
-        cwd=cwd or REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+@dataclass
+class Result:
+    """What a command gave back: its exit status and what it printed."""
+
+    returncode: int
+    stdout: str
+    stderr: str
 
 
-def assert_user_error(result: subprocess.CompletedProcess, *fragments: str) -> None:
+@pytest.fixture
+def run_cli(capsys, monkeypatch):
+    """``run_cli(*args, cwd=None)``: :func:`inference.cli.main` with ``args`` in folder
+    ``cwd`` (the repository by default), as ``python -m inference`` would run it."""
+
+    def run(*args, cwd=None) -> Result:
+        monkeypatch.chdir(cwd or REPO)
+        capsys.readouterr()  # only this command's output
+        try:
+            code = cli.main([str(a) for a in args])
+        except SystemExit as e:  # argparse's --version
+            code = e.code if isinstance(e.code, int) else 0
+        out, err = capsys.readouterr()
+        return Result(code, out, err)
+
+    return run
+
+
+def assert_user_error(result: Result | subprocess.CompletedProcess, *fragments: str) -> None:
     """Exit 2, exactly one stderr line starting with the error prefix, no traceback."""
     assert result.returncode == 2, result.stderr
     lines = result.stderr.splitlines()
@@ -43,6 +61,22 @@ def assert_user_error(result: subprocess.CompletedProcess, *fragments: str) -> N
         assert fragment in lines[0]
 
 
+def test_python_m_inference_is_a_command_with_an_exit_status(tmp_path):
+    """The one real process: ``python -m inference`` ends a user error with status 2 and one
+    stderr line (the other tests call ``inference.cli.main`` in-process)."""
+    (tmp_path / "bad.csg").write_text(PROGRAM.replace("45", "44") + "\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "inference", "export", "bad.csg", "-o", "x.svg"],
+        cwd=tmp_path,
+        env=dict(os.environ, PYTHONPATH=str(REPO)),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert_user_error(result, "bad.csg: line 1, column 33")
+    assert sorted(os.listdir(tmp_path)) == ["bad.csg"]
+
+
 @pytest.fixture
 def program_file(tmp_path) -> Path:
     path = tmp_path / "shape.csg"
@@ -50,7 +84,7 @@ def program_file(tmp_path) -> Path:
     return path
 
 
-def test_render_reproduces_refset(tmp_path, refset_dir):
+def test_render_reproduces_refset(run_cli, tmp_path, refset_dir):
     lines = (refset_dir / "problems.jsonl").read_text().splitlines()[:24]
     subset = tmp_path / "problems.jsonl"
     subset.write_text("\n".join(lines) + "\n")
@@ -67,7 +101,7 @@ def test_render_reproduces_refset(tmp_path, refset_dir):
         assert goal_score(mine, reference) > 0.98, record["id"]
 
 
-def test_render_program_files_at_a_size(tmp_path, program_file):
+def test_render_program_files_at_a_size(run_cli, tmp_path, program_file):
     other = tmp_path / "other.json"
     other.write_text(export_content(parse("(Circle 3 4 4)"), ".json").decode())
     result = run_cli("render", program_file, other, "-o", tmp_path / "out", "--size", "40")
@@ -81,7 +115,7 @@ def test_render_program_files_at_a_size(tmp_path, program_file):
     )
 
 
-def test_export_every_format(tmp_path, program_file):
+def test_export_every_format(run_cli, tmp_path, program_file):
     for suffix in EXPORT_FORMATS:
         target = tmp_path / f"shape-out{suffix}"
         result = run_cli("export", program_file, "-o", target, "--size", "64")
@@ -108,7 +142,7 @@ def _dxf_points(data: bytes) -> list:
     return [list(p.get_points("xy")) for p in doc.modelspace().query("LWPOLYLINE")]
 
 
-def test_no_arguments_prints_help_and_version():
+def test_no_arguments_prints_help_and_version(run_cli):
     result = run_cli()
     assert result.returncode == 0
     assert "render" in result.stdout and "export" in result.stdout
@@ -135,7 +169,7 @@ def test_no_arguments_prints_help_and_version():
         (None, ["frobnicate"], ["invalid choice"]),
     ],
 )
-def test_user_errors(tmp_path, make, args, fragments):
+def test_user_errors(run_cli, tmp_path, make, args, fragments):
     if make:
         text = PROGRAM.replace("45", "44") if make.startswith("bad") else PROGRAM
         (tmp_path / make).write_text(text + "\n")
@@ -144,7 +178,7 @@ def test_user_errors(tmp_path, make, args, fragments):
     assert set(os.listdir(tmp_path)) == before  # nothing written, no temp files
 
 
-def test_render_validates_every_input_before_writing(tmp_path, program_file):
+def test_render_validates_every_input_before_writing(run_cli, tmp_path, program_file):
     bad = tmp_path / "bad.jsonl"
     bad.write_text(json.dumps({"id": "ok", "program": PROGRAM}) + "\n{broken\n")
     out = tmp_path / "out"
@@ -152,14 +186,14 @@ def test_render_validates_every_input_before_writing(tmp_path, program_file):
     assert not out.exists()
 
 
-def test_render_refuses_clashing_names(tmp_path, program_file):
+def test_render_refuses_clashing_names(run_cli, tmp_path, program_file):
     (tmp_path / "sub").mkdir()
     (tmp_path / "sub" / "shape.csg").write_text(PROGRAM)
     result = run_cli("render", program_file, tmp_path / "sub" / "shape.csg", "-o", tmp_path)
     assert_user_error(result, "shape.png")
 
 
-def test_failed_export_keeps_the_old_file(tmp_path, program_file):
+def test_failed_export_keeps_the_old_file(run_cli, tmp_path, program_file):
     target = tmp_path / "out.svg"
     target.write_text("previous")
     (tmp_path / "bad.csg").write_text("(Circle 1 2)")
@@ -172,7 +206,7 @@ def test_failed_export_keeps_the_old_file(tmp_path, program_file):
 
 
 @pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() == 0, reason="root ignores modes")
-def test_export_to_unwritable_folder(tmp_path, program_file):
+def test_export_to_unwritable_folder(run_cli, tmp_path, program_file):
     locked = tmp_path / "locked"
     locked.mkdir()
     locked.chmod(0o500)
@@ -199,7 +233,7 @@ def _dark_on_light_plate(path: Path) -> None:
 PLATE = "(- (Quad 8 8 7 5 0) (Circle 2 8 8))"
 
 
-def test_synthesize_reads_dark_ink_on_light_paper_without_a_flag(tmp_path):
+def test_synthesize_reads_dark_ink_on_light_paper_without_a_flag(run_cli, tmp_path):
     path = tmp_path / "plate.png"
     _dark_on_light_plate(path)
     args = ["synthesize", path, "--drawn", "--method", "repl", "--budget", "3000", "--json"]
@@ -219,7 +253,7 @@ def test_synthesize_reads_dark_ink_on_light_paper_without_a_flag(tmp_path):
     assert override.returncode == 0, override.stderr
 
 
-def test_synthesize_refuses_an_image_of_one_colour(tmp_path):
+def test_synthesize_refuses_an_image_of_one_colour(run_cli, tmp_path):
     Image.new("RGB", (64, 64), (200, 180, 90)).save(tmp_path / "plain.png")
     result = run_cli("synthesize", tmp_path / "plain.png", "--method", "random", "--drawn")
     assert_user_error(result, "plain.png", "blank", "all one colour")
