@@ -21,6 +21,7 @@ import numpy as np
 from inference.cancellation import Cancelled
 from inference.decoding import sample_edits
 from inference.edits import Edit
+from inference.model_contract import target_kind
 from inference.random_programs import random_target
 from inference.search import SearchEvent, Target
 from inference.syntax import parse
@@ -70,7 +71,7 @@ def write_search(
     if getattr(model, "task", "write") != "write":
         raise ValueError(f"{model.path.name} is an edit model; the baseline needs a write model")
     t0 = time.perf_counter()
-    kind = "sketch" if target.is_sketch else "filled"
+    kind = target_kind(target.is_sketch)
     image = model.target_input(target.model_image, kind)
     seen: set[Node] = set()
     best, best_score, calls, draws = WRITE_START, -np.inf, 0, 0

@@ -21,19 +21,19 @@ import onnxruntime as ort
 from inference import model_batches, model_inputs, target_images
 from inference.excerpt import excerpt, one_line
 from inference.fileio import parse_json
-from inference.step_model import CACHE_OUTPUTS, StepModel, load_step
+from inference.model_contract import (
+    CACHE_OUTPUTS,
+    FORMAT_TAG,
+    INPUTS,
+    MODALITIES,
+    MODEL_MODALITIES,
+    OUTPUTS,
+    SIGNATURE,
+    TASKS,
+)
+from inference.step_model import StepModel, load_step
 from inference.tokens import GRAMMAR_VERSION, NUM_BASE, POS_BASE, VOCAB
 from inference.tree import binop, circle, quad
-
-FORMAT_TAG = "policy-v1"
-"""The ``treesketch_format`` metadata value this runtime reads."""
-MODALITIES = ("filled", "sketch")
-"""The kinds of target."""
-MODEL_MODALITIES = (*MODALITIES, "both")
-"""What a model file may declare: one kind of target, or both (one network for both)."""
-TASKS = ("edit", "write")
-"""What a network was trained to do (metadata ``task``, "edit" when absent): propose edits
-(the tree-diffusion policy) or write whole programs (the autoregressive baseline)."""
 
 STEP_TOLERANCE = 1e-3
 """How far (absolute and relative) a step graph's logits may be from the policy's full forward
@@ -43,13 +43,11 @@ INT_FIELD_CHARS = 12
 """Longest integer metadata value (``image_size``, ``feature_dim``) read as a number."""
 
 _MODELS_DIR = Path(__file__).resolve().parents[1] / "models"
-_INPUTS = {"images": ("tensor(float)", 4), "tokens": ("tensor(int64)", 2)}
-_INPUTS |= {"feats": ("tensor(float)", 3), "prefix_len": ("tensor(int64)", 1)}
-_OUTPUTS = {"token_logits": ("tensor(float)", 3), "pos_logits": ("tensor(float)", 3)}
-_OUTPUTS |= {"value": ("tensor(float)", 1)}
-_OUTPUT_ORDER = ("token_logits", "pos_logits", "value")
-_INPUT_DTYPES = {"images": np.float32, "tokens": np.int64}
-_INPUT_DTYPES |= {"feats": np.float32, "prefix_len": np.int64}
+_INPUTS = {name: SIGNATURE[name] for name in INPUTS}
+_OUTPUTS = {name: SIGNATURE[name] for name in OUTPUTS}
+_INPUT_DTYPES = {
+    name: np.int64 if SIGNATURE[name][0] == "tensor(int64)" else np.float32 for name in INPUTS
+}
 
 
 class ModelError(RuntimeError):
@@ -158,7 +156,7 @@ class PolicyModel:
     def run_with_cache(self, inputs: dict[str, np.ndarray]):
         """:meth:`run` plus the key/value cache for :attr:`step` (a dict by output name)."""
         feed = {k: np.ascontiguousarray(inputs[k], dtype=t) for k, t in _INPUT_DTYPES.items()}
-        outs = self.session.run([*_OUTPUT_ORDER, *CACHE_OUTPUTS], feed)
+        outs = self.session.run([*OUTPUTS, *CACHE_OUTPUTS], feed)
         token_logits, pos_logits, value = outs[:3]
         return token_logits, pos_logits, value, dict(zip(CACHE_OUTPUTS, outs[3:], strict=True))
 
@@ -173,7 +171,7 @@ class PolicyModel:
             ``(token_logits [B,T,POS_BASE], pos_logits [B,T,T], value [B])``, float32.
         """
         feed = {k: np.ascontiguousarray(inputs[k], dtype=t) for k, t in _INPUT_DTYPES.items()}
-        outs = self.session.run(list(_OUTPUT_ORDER), feed)
+        outs = self.session.run(list(OUTPUTS), feed)
         token_logits, pos_logits, value = (np.asarray(o, dtype=np.float32) for o in outs)
         return token_logits, pos_logits, value
 
@@ -225,7 +223,7 @@ class PolicyModel:
             ) from None
         b, t = inputs["tokens"].shape
         want = ((b, t, POS_BASE), (b, t, t), (b,))
-        for name, out, shape in zip(_OUTPUT_ORDER, outputs, want, strict=True):
+        for name, out, shape in zip(OUTPUTS, outputs, want, strict=True):
             if out.shape != shape:
                 raise ModelError(self.path, f"output {name!r} has shape {out.shape}, not {shape}")
             if not np.isfinite(out).all():

@@ -21,6 +21,7 @@ import numpy as np
 from inference.cancellation import CancelFn
 from inference.decoding import Proposal, evaluate_values, sample_edits
 from inference.lock_rules import protected_positions
+from inference.model_contract import target_kind
 from inference.mutations import mutate
 from inference.target import Target
 from inference.tree import Node
@@ -112,7 +113,7 @@ class PolicyProposer:
         for known, image in self._inputs:
             if known is target:
                 return image
-        kind = "sketch" if target.is_sketch else "filled"
+        kind = target_kind(target.is_sketch)
         image = self.model.target_input(target.model_image, kind)
         self._inputs = [*self._inputs[-(_KEPT_INPUTS - 1) :], (target, image)]
         return image

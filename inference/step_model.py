@@ -28,22 +28,15 @@ from pathlib import Path
 import numpy as np
 
 from inference.excerpt import excerpt, one_line
+from inference.model_contract import (
+    CACHE_OUTPUTS,
+    STEP_FORMAT_TAG,
+    STEP_INPUTS,
+    STEP_OUTPUTS,
+)
+from inference.model_contract import STEP_SIGNATURE as _SIGNATURE
 from inference.tokens import POS_BASE
 
-CACHE_OUTPUTS = ("self_kv", "img_kv", "x0", "ptr_keys", "glob")
-"""Extra outputs of a policy graph that can be decoded with a step graph."""
-STEP_INPUTS = ("edit_tokens", "prev_len", "prev_kv", "prefix_len", *CACHE_OUTPUTS)
-STEP_OUTPUTS = ("token_logits", "pos_logits", "new_kv")
-STEP_FORMAT_TAG = "policy-step-v2"
-"""The ``treesketch_format`` metadata value of a step graph."""
-_INT, _FLOAT = "tensor(int64)", "tensor(float)"
-_SIGNATURE = {
-    "edit_tokens": (_INT, 3), "prev_len": (_INT, 2), "prev_kv": (_FLOAT, 5),
-    "prefix_len": (_INT, 1), "self_kv": (_FLOAT, 4), "img_kv": (_FLOAT, 4),
-    "x0": (_FLOAT, 3), "ptr_keys": (_FLOAT, 3), "glob": (_FLOAT, 2),
-    "token_logits": (_FLOAT, 4), "pos_logits": (_FLOAT, 4), "new_kv": (_FLOAT, 5),
-}  # fmt: skip
-"""Element type and rank of every step input and output (the module doc)."""
 log = logging.getLogger("treesketch.model")
 
 

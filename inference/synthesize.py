@@ -40,6 +40,7 @@ import numpy as np
 from inference.autoregressive import write_search
 from inference.images import INK_AUTO, INK_BLACK, INK_WHITE, ImageError, load_target
 from inference.methods import AR_METHOD, METHODS, MODEL_METHODS
+from inference.model_contract import target_kind
 from inference.outline_fit import INK_LEVEL
 from inference.repl_baseline import ReplConfig, repl_search
 from inference.search import (
@@ -212,7 +213,7 @@ def synthesize(
         solved=bool(target.solves(score)),
         calls=int(last.calls + tidy_calls),
         seconds=time.perf_counter() - t0,
-        target="sketch" if target.is_sketch else "filled",
+        target=target_kind(target.is_sketch),
         budget=budget,
         seed=seed,
     )

@@ -22,20 +22,20 @@ import onnx
 import torch
 from onnx import TensorProto, helper, numpy_helper
 
-from inference.model_inputs import FEATURE_DIM, FEATURE_VERSION
-from inference.step_model import (
+from inference.model_contract import (
     CACHE_OUTPUTS,
+    FORMAT_TAG,
+    INPUTS,
+    OUTPUTS,
     STEP_FORMAT_TAG,
     STEP_INPUTS,
     STEP_OUTPUTS,
-    step_model_path,
 )
+from inference.model_inputs import FEATURE_DIM, FEATURE_VERSION
+from inference.step_model import step_model_path
 from inference.tokens import GRAMMAR_VERSION, PAD, POS_BASE, VOCAB
 from models.network import EditNet, NetConfig
 
-FORMAT = "policy-v1"
-INPUTS = ["images", "tokens", "feats", "prefix_len"]
-OUTPUTS = ["token_logits", "pos_logits", "value"]
 OPSET = 17
 
 
@@ -128,7 +128,7 @@ def export_model(
     if half_weights:
         store_half(proto)
     meta = {
-        "treesketch_format": FORMAT,
+        "treesketch_format": FORMAT_TAG,
         "grammar_version": GRAMMAR_VERSION,
         "vocab": json.dumps(list(VOCAB)),
         "image_size": str(model.cfg.image_size),

@@ -29,6 +29,7 @@ from pathlib import Path
 import torch
 
 from inference.model_batches import encode_training_batch
+from inference.model_contract import model_modality
 from models.data import DataConfig, heldout_examples, make_loader, replacement_limit
 from models.network import EditNet, NetConfig, edit_loss
 
@@ -671,7 +672,7 @@ def export_run(model, out: Path, modality: str, state, metrics, task: str = "edi
     export_model(
         copy.deepcopy(model),
         path,
-        modality="both" if modality == "mixed" else modality,
+        modality=model_modality(modality),
         training_examples=state["examples"],
         dev_metrics=metrics,
         task=task,

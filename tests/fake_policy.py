@@ -24,15 +24,14 @@ import onnx
 from onnx import TensorProto, helper, numpy_helper
 
 from inference import model_inputs, target_images
+from inference.model_contract import FORMAT_TAG, OUTPUTS
 from inference.tokens import GRAMMAR_VERSION, MAX_SEQUENCE, POS_BASE, VOCAB, VOCAB_SIZE
-
-OUTPUTS = ("token_logits", "pos_logits", "value")
 
 
 def default_metadata(image_size: int, feature_dim: int, d_model: int) -> dict[str, str]:
     """The contract metadata a conforming fake model carries."""
     return {
-        "treesketch_format": "policy-v1",
+        "treesketch_format": FORMAT_TAG,
         "grammar_version": GRAMMAR_VERSION,
         "vocab": json.dumps(list(VOCAB)),
         "image_size": str(image_size),
