@@ -41,7 +41,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from inference.edits import Edit
-from inference.mutations import SMALL_SIGMA
+from inference.mutations import SMALL_SIGMA, replace_node
 from inference.random_programs import random_shape
 from inference.tree import Node
 
@@ -88,7 +88,7 @@ def state_at(rounds: list[PathRound], i: int) -> tuple[Node, Edit]:
         if i < len(r.edits):
             current = r.start
             for edit in r.edits[:i]:
-                current = edit.apply(current)
+                current = replace_node(current, edit.pos, edit.replacement)
             return current, r.edits[i]
         i -= len(r.edits)
     raise IndexError("edit index beyond the end of the path")
