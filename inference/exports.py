@@ -33,7 +33,6 @@ well under a second; one built in code with 16,384 primitives takes about 2 s
 from __future__ import annotations
 
 import io
-import json
 import math
 import os
 from collections.abc import Callable
@@ -43,13 +42,12 @@ from xml.sax.saxutils import escape, quoteattr
 import numpy as np
 
 from inference.arcs import Outline, Piece, bounds, outlines
-from inference.fileio import atomic_write_bytes, parse_json
+from inference.fileio import atomic_write_bytes
 from inference.geometry import CANVAS
-from inference.syntax import MAX_DEPTH, parse, to_text
-from inference.tree import BINOP, CIRCLE, QUAD, Node, binop, circle, quad
+from inference.program_json import to_json
+from inference.syntax import to_text
+from inference.tree import BINOP, CIRCLE, Node, values
 
-JSON_FORMAT = "treesketch-csg2d"
-JSON_VERSION = 1
 MM_PER_UNIT = 1.0
 """Physical size of one canvas unit in the SVG and DXF exports."""
 SCAD_FN = 128
@@ -66,102 +64,6 @@ LAYER = "TREESKETCH"
 def to_csg(node: Node) -> str:
     """Canonical program text with a trailing newline."""
     return to_text(node) + "\n"
-
-
-# --- JSON -------------------------------------------------------------------
-
-
-def tree_dict(node: Node) -> dict:
-    """The program as nested plain dicts, with the language's values (0..15, degrees).
-
-    ``{"type": "circle", "r", "x", "y"}``, ``{"type": "quad", "x", "y", "w",
-    "h", "angle"}`` and ``{"type": "union" | "difference", "left", "right"}``.
-    """
-    if node.kind == CIRCLE:
-        return dict(zip(("type", "r", "x", "y"), ("circle", *_values(node)), strict=True))
-    if node.kind == QUAD:
-        keys = ("type", "x", "y", "w", "h", "angle")
-        return dict(zip(keys, ("quad", *_values(node)), strict=True))
-    operator, left, right = node.children
-    kind = "union" if operator.value == "+" else "difference"
-    return {"type": kind, "left": tree_dict(left), "right": tree_dict(right)}
-
-
-def _values(node: Node) -> list[int]:
-    return [c.value for c in node.children]
-
-
-def to_json(node: Node) -> str:
-    """The versioned JSON document (see the module docstring), indented, newline-terminated."""
-    doc = {
-        "format": JSON_FORMAT,
-        "version": JSON_VERSION,
-        "program": to_text(node),
-        "tree": tree_dict(node),
-    }
-    return json.dumps(doc, indent=2) + "\n"
-
-
-def from_json(text: str) -> Node:
-    """Read a document written by :func:`to_json`.
-
-    The ``tree`` is authoritative; when ``program`` is present too it must
-    describe the same program.  A document with only ``program`` is accepted.
-
-    Raises:
-        ValueError: one line saying what is wrong (not JSON, wrong format,
-            unsupported version, bad tree).
-    """
-    doc = parse_json(text)  # bounded: depth, digits and values, in its own words
-    if not isinstance(doc, dict) or doc.get("format") != JSON_FORMAT:
-        raise ValueError(f'not a TreeSketch program (expected "format": "{JSON_FORMAT}")')
-    version = doc.get("version")
-    if type(version) is not int:
-        raise ValueError('missing or non-integer "version"')
-    if version != JSON_VERSION:
-        raise ValueError(f"unsupported version {version} (this TreeSketch reads {JSON_VERSION})")
-    program = doc.get("program")
-    if "tree" not in doc and program is None:  # a null program is no program
-        raise ValueError('no "tree" or "program" in the document')
-    if program is not None and not isinstance(program, str):
-        raise ValueError('"program" must be a string')
-    try:
-        from_program = parse(program) if program is not None else None
-    except ValueError as e:
-        raise ValueError(f'"program": {e}') from None
-    if "tree" not in doc:
-        return from_program
-    node = _node_from_dict(doc["tree"], "tree", 0)
-    if from_program is not None and from_program != node:
-        raise ValueError('"program" and "tree" describe different programs')
-    return node
-
-
-_FIELDS = {"circle": ("r", "x", "y"), "quad": ("x", "y", "w", "h", "angle")}
-
-
-def _node_from_dict(d: object, where: str, depth: int) -> Node:
-    if depth > MAX_DEPTH:
-        raise ValueError(f"{where}: nested deeper than {MAX_DEPTH} levels")
-    if not isinstance(d, dict):
-        raise ValueError(f"{where}: expected an object")
-    kind = d.get("type")
-    if kind in ("union", "difference"):
-        left = _node_from_dict(d.get("left"), f"{where}.left", depth + 1)
-        right = _node_from_dict(d.get("right"), f"{where}.right", depth + 1)
-        return binop("+" if kind == "union" else "-", left, right)
-    if kind not in _FIELDS:
-        raise ValueError(f"{where}: unknown type {kind!r} (circle, quad, union, difference)")
-    values = []
-    for key in _FIELDS[kind]:
-        v = d.get(key)
-        if type(v) is not int:
-            raise ValueError(f"{where}.{key}: expected an integer")
-        values.append(v)
-    try:
-        return circle(*values) if kind == "circle" else quad(*values)
-    except ValueError as e:
-        raise ValueError(f"{where}: {e}") from None
 
 
 # --- SVG --------------------------------------------------------------------
@@ -263,10 +165,10 @@ def _scad_shape(node: Node, indent: str) -> list[str]:
         body = _scad_shape(left, inner) + _scad_shape(right, inner)
         return [f"{indent}{word}() {{", *body, f"{indent}}}"]
     if node.kind == CIRCLE:
-        r, x, y = _values(node)
+        r, x, y = values(node)
         place = f"translate([{2 * x}, {_num(CANVAS - 2 * y)}])"
         return [f"{indent}{place} circle(r={2 * r}, $fn={SCAD_FN});"]
-    x, y, w, h, a = _values(node)
+    x, y, w, h, a = values(node)
     place = f"translate([{2 * x}, {_num(CANVAS - 2 * y)}])"
     # Mirroring y turns the canvas' clockwise-on-screen angle a into -a (counter-clockwise).
     turn = f" rotate({-a})" if a else ""

@@ -14,15 +14,23 @@ from __future__ import annotations
 import contextlib
 import errno
 import itertools
-import json
 import os
 import stat
 import threading
 from pathlib import Path
 
+from inference.bounded_json import MAX_JSON_DIGITS, MAX_JSON_VALUES, parse_json
 from inference.excerpt import excerpt, one_line
+from inference.program_json import from_json
 from inference.syntax import MAX_PRIMITIVES, parse
 from inference.tree import Node
+
+__all__ = [  # parse_json and its limits are read from here too (editor.docfile)
+    "MAX_INPUT_BYTES", "MAX_JSON_DIGITS", "MAX_JSON_VALUES", "MAX_PROBLEMS",
+    "MAX_SET_PRIMITIVES", "PROGRAM_SUFFIXES", "ProgramFileError", "atomic_write_bytes",
+    "atomic_write_text", "jsonl_lines", "parse_json", "read_problems", "read_program",
+    "read_text",
+]  # fmt: skip
 
 PROGRAM_SUFFIXES = (".csg", ".json")
 """File types :func:`read_program` understands."""
@@ -37,17 +45,6 @@ MAX_SET_PRIMITIVES = 8 * MAX_PROBLEMS
 """Most primitives all the programs of a problem set may have together (8 each on average,
 the most of a benchmark problem); with :data:`MAX_PROBLEMS` it keeps reading any set
 under a few seconds."""
-
-MAX_JSON_VALUES = 100_000
-"""Most values (counted by their commas and opening brackets) a JSON file may hold.
-
-A program of :data:`~inference.syntax.MAX_PRIMITIVES` primitives as a JSON tree, or a
-document's list of locked positions in one, has fewer than 50,000; the limit keeps
-the memory of reading any file small (Python spends about 60 bytes on each value).
-"""
-
-MAX_JSON_DIGITS = 100
-"""Longest number a JSON file may spell (TreeSketch files need a few digits)."""
 
 _tmp_counter = itertools.count()
 
@@ -146,39 +143,6 @@ def read_text(path: str | os.PathLike) -> str:
         ) from None
 
 
-def parse_json(text: str) -> object:
-    """The value of a JSON text, read within bounded time and memory.
-
-    Raises:
-        ValueError: one line saying what is wrong: not valid JSON (with line and
-            column), nested too deeply, a number of more than :data:`MAX_JSON_DIGITS`
-            digits, or more than :data:`MAX_JSON_VALUES` values.  Never Python's own
-            messages about its recursion or integer limits.
-    """
-    values = text.count(",") + text.count("[") + text.count("{")
-    if values > MAX_JSON_VALUES:
-        raise ValueError(f"too large: more than {MAX_JSON_VALUES} JSON values")
-    try:
-        return json.loads(text, parse_int=_json_int)
-    except json.JSONDecodeError as e:
-        where = f"column {e.colno}" if e.lineno == 1 else f"line {e.lineno}, column {e.colno}"
-        raise ValueError(f"not valid JSON ({e.msg}, {where})") from None
-    except RecursionError:
-        raise ValueError("JSON nested too deeply") from None
-    except _NumberTooLong:
-        raise ValueError(f"a JSON number has more than {MAX_JSON_DIGITS} digits") from None
-
-
-class _NumberTooLong(Exception):
-    """Raised from inside ``json.loads``; not a ValueError, so that nothing else is caught."""
-
-
-def _json_int(digits: str) -> int:
-    if len(digits.lstrip("-")) > MAX_JSON_DIGITS:
-        raise _NumberTooLong
-    return int(digits)
-
-
 def read_program(path: str | os.PathLike) -> Node:
     """Read one program from a ``.csg`` (canonical or compact text) or ``.json`` export.
 
@@ -202,9 +166,7 @@ def read_program(path: str | os.PathLike) -> Node:
     try:
         if suffix != ".json":
             return parse(text)
-        from inference.exports import from_json  # lazy: exports pulls in geometry
-
-        node = from_json(text)  # bounded (fileio.parse_json), then the format's checks
+        node = from_json(text)  # bounded (bounded_json.parse_json), then the format's checks
     except ValueError as e:
         raise ProgramFileError(f"{name}: {one_line(str(e))}") from None
     if node.sigma > MAX_PRIMITIVES:

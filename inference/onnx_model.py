@@ -19,8 +19,8 @@ import numpy as np
 import onnxruntime as ort
 
 from inference import model_batches, model_inputs, target_images
+from inference.bounded_json import parse_json
 from inference.excerpt import excerpt, one_line
-from inference.fileio import parse_json
 from inference.model_contract import (
     CACHE_OUTPUTS,
     FORMAT_TAG,
@@ -309,7 +309,7 @@ def _quoted(value: object) -> str:
 
 
 def _metadata_json(path, key: str, text: str) -> object:
-    """A metadata value's JSON, read by :func:`inference.fileio.parse_json` (bounded)."""
+    """A metadata value's JSON, read by :func:`inference.bounded_json.parse_json` (bounded)."""
     try:
         return parse_json(text)
     except ValueError as e:

@@ -22,20 +22,25 @@ from __future__ import annotations
 import re
 
 from inference.excerpt import excerpt
-from inference.tree import (
-    ANGLE_LEAF,
+from inference.tree import (  # the printer lives with the node positions it defines
+    ANGLE_LETTERS,
     ANGLE_VALUES,
-    BINOP,
-    CIRCLE,
-    QUAD,
+    CANONICAL,
+    COMPACT,
+    HEX_DIGITS,
     Node,
     binop,
     circle,
     quad,
+    to_text,
+    token_strings,
 )
 
-CANONICAL = "canonical"
-COMPACT = "compact"
+__all__ = [
+    "CANONICAL", "COMPACT", "MAX_DEPTH", "MAX_PRIMITIVES", "ParseError",
+    "detect_syntax", "parse", "to_text", "token_strings",
+]  # fmt: skip
+
 
 MAX_DEPTH = 200
 """Deepest nesting the parser accepts; deeper input is a ParseError."""
@@ -51,8 +56,6 @@ rendering much less, the SVG and DXF exports about a second.  Together with
 (see :class:`_Parser`).
 """
 
-_HEX = "0123456789ABCDEF"
-_ANGLE_LETTERS = "GHIJKLMN"
 # whitespace, then a token (group 1) or the end; skipping whitespace with "\s*" is many
 # times faster than searching for the next token
 _TOKEN_RE = re.compile(r"\s*(?:([()]|[^\s()]+)|\Z)")
@@ -145,8 +148,8 @@ class _Parser:
         tok = self._next("a number 0..15")
         t = tok.text
         if self.syntax == COMPACT:
-            if len(t) == 1 and t in _HEX:
-                return _HEX.index(t)
+            if len(t) == 1 and t in HEX_DIGITS:
+                return HEX_DIGITS.index(t)
             raise self._error(
                 f"expected a hex digit 0-F, found '{tok.shown}'", "a hex digit 0-F", tok
             )
@@ -163,8 +166,8 @@ class _Parser:
         tok = self._next("an angle")
         t = tok.text
         if self.syntax == COMPACT:
-            if len(t) == 1 and t in _ANGLE_LETTERS:
-                return ANGLE_VALUES[_ANGLE_LETTERS.index(t)]
+            if len(t) == 1 and t in ANGLE_LETTERS:
+                return ANGLE_VALUES[ANGLE_LETTERS.index(t)]
             raise self._error(
                 f"expected an angle letter G-N, found '{tok.shown}'", "an angle letter G-N", tok
             )
@@ -245,42 +248,3 @@ def parse(text: str, syntax: str | None = None) -> Node:
         if not canonical.read_compact_letter():
             raise
     return _Parser(text, COMPACT).program()
-
-
-def to_text(node: Node, syntax: str = CANONICAL) -> str:
-    """Print a subtree in canonical (default) or compact syntax."""
-    return " ".join(_pieces(node, syntax)).replace("( ", "(").replace(" )", ")")
-
-
-def _pieces(node: Node, syntax: str) -> list[str]:
-    out: list[str] = []
-    stack = [node]
-    while stack:
-        n = stack.pop()
-        if isinstance(n, str):
-            out.append(n)
-        elif n.kind == BINOP:
-            out += ["(", n.children[0].value]
-            stack += [")", n.children[2], n.children[1]]
-        elif n.kind in (CIRCLE, QUAD):
-            out += ["(", n.kind]
-            stack.append(")")
-            stack += reversed(n.children)
-        else:
-            out.append(_leaf_text(n, syntax))
-    return out
-
-
-def _leaf_text(n: Node, syntax: str) -> str:
-    if isinstance(n.value, str):
-        return n.value
-    if syntax == COMPACT:
-        if n.kind == ANGLE_LEAF:
-            return _ANGLE_LETTERS[ANGLE_VALUES.index(n.value)]
-        return _HEX[n.value]
-    return str(n.value)
-
-
-def token_strings(node: Node) -> list[str]:
-    """The canonical token sequence; index ``k`` is node position ``k``."""
-    return _pieces(node, CANONICAL)

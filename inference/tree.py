@@ -18,6 +18,10 @@ Nodes are addressed by the index of their first token in the program's token
 sequence (the *position*, the ``k`` of ``<POS k>``).  Positions are stable: a
 replacement at position ``k`` yields a new tree whose replaced node again
 starts at ``k``.  Structurally equal nodes compare and hash equal.
+
+The canonical printer (:func:`to_text`, :func:`token_strings`) lives here too,
+because the printed tokens *are* the positions: token ``k`` of a program is the
+node at position ``k``.  :mod:`inference.syntax` parses and re-exports it.
 """
 
 from __future__ import annotations
@@ -114,8 +118,6 @@ class Node:
         return (Node, (self.kind, self.value, self.children))
 
     def __repr__(self) -> str:
-        from inference.syntax import to_text
-
         return f"Node({to_text(self)!r})"
 
     def same_production(self, other: Node) -> bool:
@@ -138,6 +140,15 @@ class Node:
 _NUMS = tuple(Node(NUM_LEAF, v) for v in NUM_VALUES)
 _ANGLES = {a: Node(ANGLE_LEAF, a) for a in ANGLE_VALUES}
 _OPS = {o: Node(OP_LEAF, o) for o in OP_VALUES}
+
+
+FIELDS = {CIRCLE: ("r", "x", "y"), QUAD: ("x", "y", "w", "h", "angle")}
+"""The names of a primitive's children, in order (exports, the JSON tree, the editor)."""
+
+
+def values(node: Node) -> tuple:
+    """The values of a primitive's (or any node's) leaf children, in order."""
+    return tuple(c.value for c in node.children)
 
 
 def num(v: int) -> Node:
@@ -264,3 +275,52 @@ def positions(root: Node) -> list[int]:
 def primitives(root: Node) -> list[tuple[int, Node]]:
     """``(position, node)`` of every circle and quad, in token order."""
     return [(p, n) for p, n in walk(root) if n.kind in (CIRCLE, QUAD)]
+
+
+# ----- canonical printing: token k of the printed program is node position k ----------
+
+CANONICAL = "canonical"
+"""Decimal values and angles in degrees: ``(- (Circle 6 8 8) (Quad 8 8 4 4 45))``."""
+COMPACT = "compact"
+"""The paper's syntax: hex digits for values, ``G``-``N`` for the angles 0°…315°."""
+HEX_DIGITS = "0123456789ABCDEF"
+ANGLE_LETTERS = "GHIJKLMN"
+
+
+def to_text(node: Node, syntax: str = CANONICAL) -> str:
+    """Print a subtree in canonical (default) or compact syntax."""
+    return " ".join(_pieces(node, syntax)).replace("( ", "(").replace(" )", ")")
+
+
+def _pieces(node: Node, syntax: str) -> list[str]:
+    out: list[str] = []
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, str):
+            out.append(n)
+        elif n.kind == BINOP:
+            out += ["(", n.children[0].value]
+            stack += [")", n.children[2], n.children[1]]
+        elif n.kind in (CIRCLE, QUAD):
+            out += ["(", n.kind]
+            stack.append(")")
+            stack += reversed(n.children)
+        else:
+            out.append(_leaf_text(n, syntax))
+    return out
+
+
+def _leaf_text(n: Node, syntax: str) -> str:
+    if isinstance(n.value, str):
+        return n.value
+    if syntax == COMPACT:
+        if n.kind == ANGLE_LEAF:
+            return ANGLE_LETTERS[ANGLE_VALUES.index(n.value)]
+        return HEX_DIGITS[n.value]
+    return str(n.value)
+
+
+def token_strings(node: Node) -> list[str]:
+    """The canonical token sequence; index ``k`` is node position ``k``."""
+    return _pieces(node, CANONICAL)

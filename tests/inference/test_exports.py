@@ -20,7 +20,7 @@ from PIL import Image
 from shapely import affinity
 from shapely.geometry import Polygon, box
 
-from inference import exports
+from inference import exports, program_json
 from inference.fileio import (
     ProgramFileError,
     atomic_write_bytes,
@@ -144,22 +144,22 @@ def test_scad_draws_the_program(node):
 @settings(max_examples=50)
 @given(programs)
 def test_json_round_trip(node):
-    text = exports.to_json(node)
+    text = program_json.to_json(node)
     doc = json.loads(text)
     assert (doc["format"], doc["version"]) == ("treesketch-csg2d", 1)
     assert doc["program"] == to_text(node)
-    assert exports.from_json(text) == node
+    assert program_json.from_json(text) == node
 
 
 def test_json_tree_shape():
-    tree = json.loads(exports.to_json(SMALL))["tree"]
+    tree = json.loads(program_json.to_json(SMALL))["tree"]
     assert tree["type"] == "difference"
     assert tree["left"] == {"type": "circle", "r": 6, "x": 8, "y": 8}
     assert tree["right"] == {"type": "quad", "x": 8, "y": 8, "w": 4, "h": 2, "angle": 45}
 
 
 def _doc(**changes) -> str:
-    doc = json.loads(exports.to_json(SMALL))
+    doc = json.loads(program_json.to_json(SMALL))
     doc.update(changes)
     return json.dumps({k: v for k, v in doc.items() if v is not None})
 
@@ -182,12 +182,12 @@ def _doc(**changes) -> str:
 )
 def test_json_errors_are_clear(text, message):
     with pytest.raises(ValueError, match=message) as info:
-        exports.from_json(text)
+        program_json.from_json(text)
     assert "\n" not in str(info.value)
 
 
 def test_json_with_program_only():
-    assert exports.from_json(_doc(tree=None)) == SMALL
+    assert program_json.from_json(_doc(tree=None)) == SMALL
 
 
 # --- PNG and dispatch ------------------------------------------------------------

@@ -58,10 +58,10 @@ from PIL import Image
 
 from editor import docfile
 from inference import bench
-from inference.exports import tree_dict
 from inference.fileio import ProgramFileError, read_problems, read_program
 from inference.images import INKS, ImageError, load_target
 from inference.onnx_model import ModelError, PolicyModel
+from inference.program_json import tree_dict
 from inference.syntax import MAX_PRIMITIVES, ParseError, parse
 from inference.tree import Node
 

@@ -108,7 +108,7 @@ def test_the_cli_refuses_a_huge_program_with_one_line(tmp_path, capsys):
 
 
 def test_a_program_json_tree_over_the_primitive_limit_is_refused(tmp_path):
-    from inference.exports import to_json
+    from inference.program_json import to_json
 
     path = tmp_path / "big.json"
     doc = json.loads(to_json(balanced_program(MAX_PRIMITIVES + 1)))

@@ -5,15 +5,16 @@ import json
 
 import pytest
 
-from inference import exports
+from inference import program_json
 from inference.fileio import ProgramFileError, read_program
+from inference.syntax import parse
 
 NULL = '{"format": "treesketch-csg2d", "version": 1, "program": null}'
 
 
 def test_from_json_refuses_a_null_program_without_a_tree():
     with pytest.raises(ValueError) as info:
-        exports.from_json(NULL)
+        program_json.from_json(NULL)
     assert str(info.value) == 'no "tree" or "program" in the document'
 
 
@@ -29,13 +30,13 @@ def test_read_program_gives_the_files_one_line(tmp_path):
 def test_a_program_that_is_not_a_string_is_refused(program):
     text = json.dumps({"format": "treesketch-csg2d", "version": 1, "program": program})
     with pytest.raises(ValueError, match='"program" must be a string'):
-        exports.from_json(text)
+        program_json.from_json(text)
 
 
 def test_a_null_program_beside_a_tree_is_no_program():
-    doc = json.loads(exports.to_json(exports.parse("(Circle 1 2 3)")))
+    doc = json.loads(program_json.to_json(parse("(Circle 1 2 3)")))
     doc["program"] = None
-    assert exports.from_json(json.dumps(doc)) == exports.parse("(Circle 1 2 3)")
+    assert program_json.from_json(json.dumps(doc)) == parse("(Circle 1 2 3)")
 
 
 @pytest.mark.parametrize(
@@ -47,5 +48,5 @@ def test_a_null_program_beside_a_tree_is_no_program():
 )
 def test_from_json_reads_bounded_json(text, message):
     with pytest.raises(ValueError, match=message) as info:
-        exports.from_json(text)
+        program_json.from_json(text)
     assert "\n" not in str(info.value) and "Recursion" not in str(info.value)

@@ -1,5 +1,5 @@
 """A model's metadata and onnxruntime's messages reach the user as one short, escaped
-line (issue 14, found by the fuzz): JSON metadata is read by fileio.parse_json (a vocab
+line (issue 14, found by the fuzz): JSON metadata is read by bounded_json.parse_json (a vocab
 of 100,000 '[' raised RecursionError), values are quoted as excerpts (a 100,000-character
 format was quoted whole), a value that is not UTF-8 is a ModelError (it raised
 UnicodeDecodeError from get_modelmeta), and onnxruntime's first line is escaped."""
