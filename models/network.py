@@ -138,8 +138,15 @@ class Block(nn.Module):
         self_kv, img_kv = self.self_att.kv(h), self.cross_att.kv(img)
         if cache is not None:
             cache.append((self_kv, img_kv))
-        x = x + self.drop(self.self_att(h, None, mask, self_kv))
-        x = x + self.drop(self.cross_att(self.ln2(x), None, None, img_kv))
+        return self.step(x, h, self_kv, mask, img_kv)
+
+    def step(self, x, h, self_kv, mask, img_kv):
+        """The block on ``x`` (B, T, d) once its keys and values are known: ``h`` is
+        ``ln1(x)``, ``self_kv`` (B, K, 2d) the self-attention keys/values that ``mask``
+        (B, T, K) lets each query see, ``img_kv`` (B, s², 2d) the image's.  :meth:`forward`
+        and :meth:`EditNet.decode_step` (with cached keys) both end here."""
+        x = x + self.drop(self.self_att.attend(self.self_att.q(h), self_kv, mask))
+        x = x + self.drop(self.cross_att.attend(self.cross_att.q(self.ln2(x)), img_kv))
         return x + self.drop(self.mlp(self.ln3(x)))
 
 
@@ -259,9 +266,7 @@ class EditNet(nn.Module):
             kv_new = block.self_att.kv(h)  # (B, MN, 2d)
             new_kv.append(kv_new)
             kv = torch.cat([self_kv[layer], prev_kv[layer].reshape(B, M * E, -1), kv_new], dim=1)
-            x = x + block.self_att.attend(block.self_att.q(h), kv, mask)
-            x = x + block.cross_att.attend(block.cross_att.q(block.ln2(x)), img_kv[layer])
-            x = x + block.mlp(block.ln3(x))
+            x = block.step(x, h, kv, mask, img_kv[layer])
         h = self.ln_f(x)
         token_logits = self.head(h).reshape(B, M, N, -1)
         pos_logits = (self.ptr_q(h) @ ptr_keys.transpose(1, 2) * self.ptr_scale).reshape(B, M, N, P)
