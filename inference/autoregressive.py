@@ -2,7 +2,8 @@
 
 The same network and decoder as tree diffusion, asked a different question: the current
 program is always the fixed :data:`WRITE_START`, and the edit is always ``<POS 0>`` followed
-by a whole program, decoded under the grammar constraint.  So a "write" model
+by a whole program, decoded under the grammar constraint (its training examples:
+:func:`inference.training_examples.write_example`).  So a "write" model
 (``task = "write"`` in its metadata; trained with ``python -m models.train --task write``)
 is a conditional program generator that sees only the target image, like CSGNet.
 
@@ -20,37 +21,14 @@ import numpy as np
 
 from inference.cancellation import Cancelled
 from inference.decoding import sample_edits
-from inference.edits import Edit
 from inference.model_contract import target_kind
-from inference.random_programs import random_target
 from inference.search import SearchEvent, Target
-from inference.syntax import parse
 from inference.tokens import MAX_TOKENS
-from inference.training_examples import Renderer, TrainingExample
+from inference.training_examples import WRITE_START
 from inference.tree import Node
 
-WRITE_START: Node = parse("(Circle 0 0 1)")
-"""The program a write model starts from; its edit replaces all of it."""
 WRITE_BATCH = 64
 """Programs sampled per decoder call."""
-
-
-def write_example(
-    rng: np.random.Generator,
-    render: Renderer,
-    size: int,
-    target_primitives: tuple[int, int],
-) -> TrainingExample:
-    """A training example of the write task: from :data:`WRITE_START`, write ``target``."""
-    target, target_image = random_target(rng, lambda node: render(node, size), target_primitives)
-    return TrainingExample(
-        target=target,
-        current=WRITE_START,
-        edit=Edit(0, target),
-        remaining=1,
-        target_image=target_image,
-        current_image=render(WRITE_START, size),
-    )
 
 
 def write_search(

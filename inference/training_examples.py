@@ -28,7 +28,7 @@ from inference.edits import Edit
 from inference.mutations import noise
 from inference.paths import PathRound, path_rounds, state_at
 from inference.random_programs import random_program, random_target, uniform_index
-from inference.tree import Node
+from inference.tree import Node, circle
 
 RHO = 0.2
 """Probability that the start is a fresh random program rather than noise."""
@@ -136,3 +136,27 @@ def start_and_path(
         rounds = path_rounds(start, target, rng)
         if rounds:
             return rounds
+
+
+# ----- the autoregressive baseline's examples (inference.autoregressive) ---------------
+
+WRITE_START: Node = circle(0, 0, 1)
+"""The program a write model starts from; its edit replaces all of it."""
+
+
+def write_example(
+    rng: np.random.Generator,
+    render: Renderer,
+    size: int,
+    target_primitives: tuple[int, int],
+) -> TrainingExample:
+    """A training example of the write task: from :data:`WRITE_START`, write ``target``."""
+    target, target_image = random_target(rng, lambda node: render(node, size), target_primitives)
+    return TrainingExample(
+        target=target,
+        current=WRITE_START,
+        edit=Edit(0, target),
+        remaining=1,
+        target_image=target_image,
+        current_image=render(WRITE_START, size),
+    )

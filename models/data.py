@@ -41,7 +41,6 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, IterableDataset, get_worker_info
 
-from inference.autoregressive import write_example
 from inference.cad_parts import KINDS as PART_KINDS
 from inference.cad_parts import make_part
 from inference.model_batches import encode_training_batch
@@ -49,7 +48,12 @@ from inference.raster import render
 from inference.sketch import simulate_drawing, simulate_sketch
 from inference.target_images import IMAGE_SIZE
 from inference.tokens import MAX_REPLACEMENT_TOKENS, MAX_TOKENS
-from inference.training_examples import TrainingExample, example_for, make_example
+from inference.training_examples import (
+    TrainingExample,
+    example_for,
+    make_example,
+    write_example,
+)
 
 MODALITIES = ("filled", "sketch", "mixed")
 TASKS = ("edit", "write")
@@ -97,7 +101,7 @@ class DataConfig:
         parts_fraction: the probability that an edit example's target is a CAD-like part
             (:mod:`inference.cad_parts`, a kind drawn uniformly) instead of a random program.
         task: ``"edit"`` (tree diffusion, DESIGN.md §2) or ``"write"``: the autoregressive
-            baseline's examples (:func:`inference.autoregressive.write_example`), whole
+            baseline's examples (:func:`inference.training_examples.write_example`), whole
             targets written from a fixed start; the mutation and start ranges are unused.
         batch_size: examples per batch.
         stage: curriculum stage index (part of the seed; :meth:`for_stage` sets the ranges).

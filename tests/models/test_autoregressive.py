@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from inference.autoregressive import WRITE_START, write_example, write_search
+from inference.autoregressive import write_search
 from inference.cli import main as cli_main
 from inference.grammar_constraint import EditConstraint
 from inference.onnx_model import PolicyModel
@@ -11,6 +11,7 @@ from inference.raster import render
 from inference.search import Target
 from inference.syntax import parse
 from inference.tokens import MAX_TOKENS, POS_BASE, encode_edit
+from inference.training_examples import WRITE_START, write_example
 from models import train
 from models.data import DataConfig, draw_example, make_loader
 from models.export import export_model
