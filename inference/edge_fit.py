@@ -52,6 +52,7 @@ import numpy as np
 
 from inference.geometry import CANVAS
 from inference.raster import rasterizer
+from inference.score import SCORE_SIZE
 from inference.shape_match import FeatureFinder, Mismatch
 
 EDGE_SHARE = 0.7
@@ -125,7 +126,7 @@ class EdgeMatch:
     def _as_drawn(self, mask: int) -> int:
         """Packed ``mask`` as an outline drawn along it with the pad's pen and filled: grown
         by half the pen, :data:`PEN_PX` (a hole's sharp tips fill with ink)."""
-        return self.finder.bits.dilations(mask, [max(1, round(PEN_PX * self.size / 128))])[0]
+        return self.finder.bits.dilations(mask, [max(1, round(PEN_PX * self.size / SCORE_SIZE))])[0]
 
     def _compare(self, mask: int) -> list[Mismatch]:
         off = sorted(
@@ -147,7 +148,7 @@ class EdgeMatch:
             means = [_nearest(ring, d)[0].mean() for d, _ in self.rings]
             k = int(np.argmin(means))
             target, clipped = self.rings[k]
-            if means[k] > PAIR_PX * self.size / 128 or clipped:
+            if means[k] > PAIR_PX * self.size / SCORE_SIZE or clipped:
                 continue
             moved = self._register(ring, target)
             there, _ = _nearest(moved, target)
@@ -165,7 +166,7 @@ class EdgeMatch:
         (row, col) of the inside's edge along each background region and part, each with
         whether it reaches into the border band (a drawing's ring there is not judged)."""
         finder = self.finder
-        smallest = MIN_RING_PX * self.size / 128
+        smallest = MIN_RING_PX * self.size / SCORE_SIZE
         pieces = []
         for background in finder.components(finder.full & ~mask, False):
             # the inside's pixels next to one background region (a hole, or the outside):

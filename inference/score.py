@@ -17,6 +17,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
+SCORE_SIZE = 128
+"""Image size at which programs are scored against the target (pixel constants elsewhere
+are given at this size and scaled by ``size / SCORE_SIZE``)."""
 SOLVE_THRESHOLD = 0.98
 """A program solves a target when its score is strictly above this (at 128×128)."""
 

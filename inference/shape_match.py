@@ -57,6 +57,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from inference.outline_fit import MaskBits
+from inference.score import SCORE_SIZE
 
 SIGNIFICANT_PX = 3
 """Erosion (pixels at 128×128) a feature must survive to count: 7 px = 1.75 units wide."""
@@ -142,7 +143,7 @@ class FeatureFinder:
         self.full = self.bits.full
         self.border = self.bits.first_row | self.bits.last_row
         self.border |= self.bits.first_col | self.bits.last_col
-        scale = size / 128
+        scale = size / SCORE_SIZE
         band = max(0, round(BORDER_BAND_PX * scale))
         edge = self.bits.dilations(self.border, [band - 1])[0] if band > 1 else self.border
         self.interior = self.full & ~edge if band else self.full
@@ -231,7 +232,7 @@ class _Partition:
 def compare(
     program: list[Feature],
     drawing: list[Feature],
-    size: int = 128,
+    size: int = SCORE_SIZE,
     near: Callable[[Feature, Feature], bool] | None = None,
 ) -> list[Mismatch]:
     """How the features of a program's mask differ from a drawing's (empty: the same shape).
@@ -300,7 +301,7 @@ class ShapeMatch:
         self.added_px, self.missing_px = max(1, ADDED_PX - tighter), max(1, MISSING_PX - tighter)
         self.finder = FeatureFinder(size)
         self.drawing = self.finder.features(drawing)
-        self.reach = max(0, round(gap_px * size / 128)) // 2
+        self.reach = max(0, round(gap_px * size / SCORE_SIZE)) // 2
         self._cache: dict[int, list[Mismatch]] = {}
         self._grown: dict[int, int] = {}
 
@@ -310,7 +311,7 @@ class ShapeMatch:
         :data:`ADDED_PX`, or ``drawing \\ mask`` one by :data:`MISSING_PX` (e.g. the corners
         of a box where the drawing has a pointed roof)."""
         out = []
-        scale = self.size / 128
+        scale = self.size / SCORE_SIZE
         cases = (
             ("added", mask & ~self.packed, self.added_px),
             ("missing", self.packed & ~mask, self.missing_px),
@@ -397,7 +398,7 @@ class StrokeMatch:
     def __init__(self, ink: int, size: int):
         self.size = size
         self.finder = FeatureFinder(size)
-        scale = size / 128
+        scale = size / SCORE_SIZE
         self.ink = ink & self.finder.interior
         self.far = max(1, round(STROKE_FAR_PX * scale))
         self.gap = max(1, round(STROKE_GAP_PX * scale))

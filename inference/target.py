@@ -12,13 +12,11 @@ from inference.drawn_score import TolerantScore, tolerance_pixels
 from inference.edge_fit import EdgeMatch
 from inference.outline_fit import INK_LEVEL, SOLVE_FIT, MaskBits, OutlineFit
 from inference.raster import rasterizer
-from inference.score import SOLVE_THRESHOLD, goal_scores_packed
+from inference.score import SCORE_SIZE, SOLVE_THRESHOLD, goal_scores_packed
 from inference.shape_match import Mismatch, ShapeMatch, StrokeMatch
 from inference.target_images import sketch_fill
 from inference.tree import Node
 
-SCORE_SIZE = 128
-"""Image size at which programs are scored against the target."""
 DRAWN_WEIGHT = 0.25
 """Weight of the drawing as drawn next to :attr:`Target.precise_mask` in
 :meth:`Target.precise_scores_packed`."""

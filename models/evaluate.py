@@ -23,11 +23,11 @@ import argparse
 import json
 import tempfile
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from inference.bench import Problem
 from inference.decoding import sample_edits
 from inference.mutations import mutate, noise
 from inference.onnx_model import PolicyModel
@@ -40,26 +40,19 @@ from inference.search import (
     Target,
     run_search,
 )
-from inference.tree import Node
+from inference.target import SCORE_SIZE
 
 HELDOUT_SEED = 9_000_001
 
 
-@dataclass
-class Problem:
-    """A held-out synthesis problem: a program and its 128×128 image."""
-
-    program: Node
-    image: np.ndarray
-
-
 def heldout_problems(n: int, n_range=(2, 8), seed: int = HELDOUT_SEED) -> list[Problem]:
-    """``n`` filtered random targets from a seed stream training never draws from."""
+    """``n`` filtered random targets from a seed stream training never draws from (as
+    :class:`inference.bench.Problem`, ids ``heldout-<i>``)."""
     rng = np.random.default_rng([seed, 1])
     out = []
-    for _ in range(n):
-        prog, img = random_target(rng, lambda p: render(p, 128), n_range)
-        out.append(Problem(prog, img))
+    for i in range(n):
+        prog, img = random_target(rng, lambda p: render(p, SCORE_SIZE), n_range)
+        out.append(Problem(f"heldout-{i}", prog, Target(img), i))
     return out
 
 
@@ -67,7 +60,7 @@ def solve_rate(proposer, problems, cfg: SearchConfig, seed: int = 0, progress=No
     """Run the beam search on every problem; solved fraction, mean best score, calls, time."""
     solved, scores, calls, secs = [], [], [], []
     for i, pb in enumerate(problems):
-        ev = run_search(Target(pb.image), proposer, np.random.default_rng([seed, i]), config=cfg)
+        ev = run_search(pb.target, proposer, np.random.default_rng([seed, i]), config=cfg)
         solved.append(ev.solved)
         scores.append(ev.score)
         calls.append(ev.calls)
@@ -89,7 +82,7 @@ def closer_fraction(model: PolicyModel | None, n: int, seed: int = HELDOUT_SEED)
     rng = np.random.default_rng([seed, 2])
     better = 0
     for _ in range(n):
-        prog, img = random_target(rng, lambda p: render(p, 128), (2, 8))
+        prog, img = random_target(rng, lambda p: render(p, SCORE_SIZE), (2, 8))
         cur = noise(prog, rng, int(rng.integers(1, 6)))
         target = Target(img)
         if model is None:
