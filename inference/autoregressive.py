@@ -22,7 +22,8 @@ import numpy as np
 from inference.cancellation import Cancelled
 from inference.decoding import sample_edits
 from inference.model_contract import target_kind
-from inference.search import SearchEvent, Target
+from inference.search import SearchEvent
+from inference.target import Target
 from inference.tokens import MAX_TOKENS
 from inference.training_examples import WRITE_START
 from inference.tree import Node

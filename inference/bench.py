@@ -40,11 +40,12 @@ from inference.fileio import atomic_write_bytes, read_problems, read_text
 from inference.images import load_target
 from inference.raster import pack, render
 from inference.score import goal_score
-from inference.search import SearchEvent, Target
+from inference.search import SearchEvent
 from inference.shape_match import ShapeMatch
 from inference.sketch import simulate_drawing, simulate_sketch
 from inference.syntax import to_text
 from inference.synthesize import final_event, run_method
+from inference.target import Target
 from inference.tidy import tidy
 from inference.tree import Node
 

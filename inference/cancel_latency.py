@@ -28,7 +28,8 @@ BUDGET = 1_000_000
 
 def one_try(model, path: Path, tolerance: float, delay: float, seed: int) -> float | None:
     """Seconds from the cancel to the search's end, or ``None`` if it ended before."""
-    from inference.search import PolicyProposer, SearchConfig, view_search
+    from inference.proposers import PolicyProposer
+    from inference.search import SearchConfig, view_search
     from inference.synthesize import load_image_target
 
     target = load_image_target(path, ink="white", tolerance=tolerance)

@@ -34,7 +34,8 @@ from dataclasses import dataclass
 
 from inference.raster import rasterizer
 from inference.refine import refine
-from inference.search import SearchEvent, Target
+from inference.search import SearchEvent
+from inference.target import Target
 from inference.tree import Node, binop, circle, quad
 
 

@@ -42,18 +42,11 @@ from inference.images import INK_AUTO, INK_BLACK, INK_WHITE, ImageError, load_ta
 from inference.methods import AR_METHOD, METHODS, MODEL_METHODS
 from inference.model_contract import target_kind
 from inference.outline_fit import INK_LEVEL
+from inference.proposers import PolicyProposer, RandomMutationProposer
 from inference.repl_baseline import ReplConfig, repl_search
-from inference.search import (
-    SCORE_SIZE,
-    PolicyProposer,
-    RandomMutationProposer,
-    SearchConfig,
-    SearchEvent,
-    Target,
-    rollouts,
-    view_search,
-)
+from inference.search import SearchConfig, SearchEvent, rollouts, view_search
 from inference.syntax import to_text
+from inference.target import SCORE_SIZE, Target
 from inference.tidy import tidy
 
 DEFAULT_BUDGET = 5000

@@ -31,16 +31,11 @@ from inference.bench import Problem
 from inference.decoding import sample_edits
 from inference.mutations import mutate, noise
 from inference.onnx_model import PolicyModel
+from inference.proposers import PolicyProposer, RandomMutationProposer
 from inference.random_programs import random_target
 from inference.raster import render
-from inference.search import (
-    PolicyProposer,
-    RandomMutationProposer,
-    SearchConfig,
-    Target,
-    run_search,
-)
-from inference.target import SCORE_SIZE
+from inference.search import SearchConfig, run_search
+from inference.target import SCORE_SIZE, Target
 
 HELDOUT_SEED = 9_000_001
 

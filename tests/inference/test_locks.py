@@ -27,18 +27,12 @@ from inference.lock_rules import (
 )
 from inference.mutations import random_replacement
 from inference.onnx_model import PolicyModel
+from inference.proposers import PolicyProposer, RandomMutationProposer
 from inference.raster import render
 from inference.refine import refine
-from inference.search import (
-    PolicyProposer,
-    RandomMutationProposer,
-    SearchConfig,
-    Target,
-    beam_search,
-    rollouts,
-    shift_locked,
-)
+from inference.search import SearchConfig, beam_search, rollouts, shift_locked
 from inference.syntax import parse
+from inference.target import Target
 from inference.tidy import tidy
 from inference.tree import binop, circle, node_at, num, op, positions, replace_at, walk
 from tests.fake_policy import build_fake_policy

@@ -8,8 +8,8 @@ import pytest
 from inference.random_programs import random_shape
 from inference.raster import rasterizer, render
 from inference.refine import _apply, one_value_candidates, refine
-from inference.search import Target
 from inference.syntax import parse
+from inference.target import Target
 from inference.tree import node_at, walk
 
 GOAL = parse("(- (+ (Circle 6 8 8) (Quad 12 5 3 2 45)) (Circle 2 8 8))")

@@ -8,14 +8,12 @@ import pytest
 from inference.decoding import Proposal
 from inference.edits import Edit
 from inference.onnx_model import PolicyModel
+from inference.proposers import PolicyProposer, RandomMutationProposer
 from inference.random_programs import random_shape
 from inference.raster import render
 from inference.search import (
     REPAIR_CALLS,
-    PolicyProposer,
-    RandomMutationProposer,
     SearchConfig,
-    Target,
     beam_search,
     rollouts,
     run_search,
@@ -24,6 +22,7 @@ from inference.search import (
 )
 from inference.sketch import simulate_drawing
 from inference.syntax import parse
+from inference.target import Target
 from inference.tree import node_at, walk
 from tests.fake_policy import load_fake_policy
 

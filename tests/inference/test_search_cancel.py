@@ -13,19 +13,12 @@ import pytest
 from inference.cancellation import Cancelled
 from inference.decoding import evaluate_values, sample_edits, top_edits
 from inference.onnx_model import PolicyModel, default_model_path
-from inference.proposers import takes_cancel
+from inference.proposers import PolicyProposer, RandomMutationProposer, takes_cancel
 from inference.random_programs import random_program
 from inference.raster import render
-from inference.search import (
-    PolicyProposer,
-    RandomMutationProposer,
-    SearchConfig,
-    Target,
-    beam_search,
-    rollouts,
-    view_search,
-)
+from inference.search import SearchConfig, beam_search, rollouts, view_search
 from inference.syntax import parse
+from inference.target import Target
 from tests.fake_policy import load_fake_policy
 
 GOAL = parse("(- (+ (Circle 6 8 8) (Quad 12 5 3 2 45)) (Circle 2 8 8))")

@@ -2,16 +2,11 @@
 
 import numpy as np
 
+from inference.proposers import RandomMutationProposer
 from inference.raster import render
-from inference.search import (
-    RandomMutationProposer,
-    SearchConfig,
-    SearchProgress,
-    Target,
-    beam_search,
-    view_search,
-)
+from inference.search import SearchConfig, SearchProgress, beam_search, view_search
 from inference.syntax import parse
+from inference.target import Target
 
 GOAL = parse("(- (+ (Circle 6 8 8) (Quad 12 5 3 2 45)) (Circle 2 8 8))")
 

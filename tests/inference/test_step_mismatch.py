@@ -9,10 +9,12 @@ import pytest
 
 from inference.decoding import sample_edits
 from inference.onnx_model import PolicyModel
+from inference.proposers import PolicyProposer
 from inference.raster import render
-from inference.search import PolicyProposer, SearchConfig, Target, beam_search
+from inference.search import SearchConfig, beam_search
 from inference.step_model import step_model_path
 from inference.syntax import parse
+from inference.target import Target
 
 pytest.importorskip("torch")
 onnx = pytest.importorskip("onnx")

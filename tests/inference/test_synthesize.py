@@ -14,10 +14,10 @@ from inference.images import ImageError
 from inference.outline_fit import SOLVE_FIT, OutlineFit, outline_fit
 from inference.raster import rasterizer, render
 from inference.repl_baseline import ReplConfig, primitive_grid, repl_search
-from inference.search import Target
 from inference.sketch import simulate_sketch
 from inference.syntax import parse
 from inference.synthesize import METHODS, load_image_target, run_method, synthesize
+from inference.target import Target
 from tests.fake_policy import build_fake_policy
 
 # ----- REPL baseline ---------------------------------------------------------------------------

@@ -11,8 +11,8 @@ import pytest
 from inference.autoregressive import write_search
 from inference.onnx_model import PolicyModel
 from inference.raster import render
-from inference.search import Target
 from inference.syntax import parse
+from inference.target import Target
 
 MODEL = Path(__file__).resolve().parents[2] / "models" / "baseline_ar.onnx"
 

@@ -8,8 +8,8 @@ from inference.cli import main as cli_main
 from inference.grammar_constraint import EditConstraint
 from inference.onnx_model import PolicyModel
 from inference.raster import render
-from inference.search import Target
 from inference.syntax import parse
+from inference.target import Target
 from inference.tokens import MAX_TOKENS, POS_BASE, encode_edit
 from inference.training_examples import WRITE_START, write_example
 from models import train
