@@ -34,7 +34,8 @@ from editor.settings import Settings
 from editor.workers import CallWorker, Cancelled, Jobs
 from inference.decoding import Proposal, evaluate_values, sample_edits, top_edits
 from inference.onnx_model import PolicyModel, default_model_path
-from inference.search import PolicyProposer, RandomMutationProposer, SearchConfig
+from inference.proposers import PolicyProposer, RandomMutationProposer
+from inference.search import SearchConfig
 from inference.tree import Node
 
 log = logging.getLogger("treesketch.editor")

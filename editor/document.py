@@ -23,8 +23,8 @@ from editor.docfile import DocumentData
 from inference.drawn_score import DEFAULT_TOLERANCE
 from inference.edits import Edit
 from inference.raster import render
-from inference.search import SCORE_SIZE, Target
 from inference.syntax import parse
+from inference.target import SCORE_SIZE, Target
 from inference.target_images import downsample, sketch_fill
 from inference.tree import Node, node_at, walk
 

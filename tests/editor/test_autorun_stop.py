@@ -12,8 +12,10 @@ from PySide6.QtCore import Qt
 
 from editor.workers import CancellableProposer, Jobs, SearchWorker
 from inference import cancellation
-from inference.search import RandomMutationProposer, SearchConfig, Target
+from inference.proposers import RandomMutationProposer
+from inference.search import SearchConfig
 from inference.syntax import parse
+from inference.target import Target
 
 from .test_session import load_house
 from .test_workers import checkerboard
