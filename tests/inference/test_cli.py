@@ -6,7 +6,6 @@ import json
 import os
 import subprocess
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 import ezdxf
@@ -14,51 +13,13 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from inference import cli
 from inference.exports import EXPORT_FORMATS, export_content
 from inference.score import goal_score
 from inference.syntax import parse
+from tests.inference.conftest import assert_user_error
 
 REPO = Path(__file__).resolve().parents[2]
 PROGRAM = "(- (Circle 6 8 8) (Quad 8 8 4 2 45))"
-
-
-@dataclass
-class Result:
-    """What a command gave back: its exit status and what it printed."""
-
-    returncode: int
-    stdout: str
-    stderr: str
-
-
-@pytest.fixture
-def run_cli(capsys, monkeypatch):
-    """``run_cli(*args, cwd=None)``: :func:`inference.cli.main` with ``args`` in folder
-    ``cwd`` (the repository by default), as ``python -m inference`` would run it."""
-
-    def run(*args, cwd=None) -> Result:
-        monkeypatch.chdir(cwd or REPO)
-        capsys.readouterr()  # only this command's output
-        try:
-            code = cli.main([str(a) for a in args])
-        except SystemExit as e:  # argparse's --version
-            code = e.code if isinstance(e.code, int) else 0
-        out, err = capsys.readouterr()
-        return Result(code, out, err)
-
-    return run
-
-
-def assert_user_error(result: Result | subprocess.CompletedProcess, *fragments: str) -> None:
-    """Exit 2, exactly one stderr line starting with the error prefix, no traceback."""
-    assert result.returncode == 2, result.stderr
-    lines = result.stderr.splitlines()
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("treesketch: error: ")
-    assert "Traceback" not in result.stderr
-    for fragment in fragments:
-        assert fragment in lines[0]
 
 
 def test_python_m_inference_is_a_command_with_an_exit_status(tmp_path):

@@ -8,7 +8,7 @@ from inference.onnx_model import ModelError, PolicyModel
 from inference.syntax import parse
 from tests.conftest import REPO
 from tests.fake_policy import build_fake_policy
-from tests.inference.test_cli import assert_user_error, run_cli
+from tests.inference.conftest import assert_user_error
 
 BASELINE = REPO / "models" / "baseline_ar.onnx"
 
@@ -44,7 +44,7 @@ def test_an_unknown_task_is_refused(tmp_path):
 
 
 @pytest.mark.skipif(not BASELINE.exists(), reason="no shipped baseline_ar.onnx")
-def test_synthesize_refuses_the_shipped_write_model(tmp_path):
+def test_synthesize_refuses_the_shipped_write_model(run_cli, tmp_path):
     image = tmp_path / "shape.png"
     image.write_bytes(to_png(parse("(Circle 8 8 5)"), 128))
     result = run_cli("synthesize", image, "--model", BASELINE, "--budget", "10")
@@ -53,7 +53,7 @@ def test_synthesize_refuses_the_shipped_write_model(tmp_path):
 
 
 @pytest.mark.skipif(not BASELINE.exists(), reason="no shipped baseline_ar.onnx")
-def test_bench_still_runs_the_write_model_as_the_autoregressive_baseline(tmp_path):
+def test_bench_still_runs_the_write_model_as_the_autoregressive_baseline(run_cli, tmp_path):
     result = run_cli(
         "bench", REPO / "tests/data/refset-dev", "--methods", "autoregressive", "--ar-model",
         BASELINE, "--limit", "1", "--budget", "5", "-o", tmp_path / "out",
