@@ -28,7 +28,7 @@ from editor import commands
 from editor.assistant import NEED_TARGET, Assistant
 from editor.document import Document
 from editor.workers import Jobs, SearchWorker
-from inference.search import SearchEvent, SearchProgress
+from inference.search_run import SearchEvent, SearchProgress
 from inference.tidy import tidy
 
 log = logging.getLogger("treesketch.editor")

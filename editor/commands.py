@@ -29,9 +29,9 @@ import numpy as np
 from PySide6.QtGui import QUndoCommand
 
 from editor.document import Document
-from editor.locks import Moved, diff_edit, relocate_locks, shift_locks
 from inference.edits import Edit
-from inference.geometry import shape_of
+from inference.geometry import shape_like
+from inference.locks import Moved, diff_edit, relocate_locks, shift_locks
 from inference.tree import (
     ANGLE_LEAF,
     BINOP,
@@ -44,8 +44,7 @@ from inference.tree import (
     circle,
     leaf,
     node_at,
-    quad,
-    walk,
+    parent_of,
 )
 
 FIELDS = {CIRCLE: ("r", "x", "y"), QUAD: ("x", "y", "w", "h", "angle"), BINOP: ("op",)}
@@ -190,23 +189,6 @@ def _shape_at(doc: Document, pos: int) -> Node:
     return node
 
 
-def _clamp(v: float) -> int:
-    return int(min(15, max(1, round(v))))
-
-
-def shape_like(node: Node, kind: str) -> Node:
-    """A circle or quad (``kind``) at about the place and size of ``node``'s shape."""
-    geom = shape_of(node, quad_segs=8)
-    if geom.is_empty:
-        return circle(4, 8, 8) if kind == "circle" else quad(8, 8, 4, 4, 0)
-    x0, y0, x1, y1 = geom.bounds  # canvas units; a value v is 2v units
-    x, y = round((x0 + x1) / 4), round((y0 + y1) / 4)
-    x, y = min(15, max(0, x)), min(15, max(0, y))
-    if kind == "circle":
-        return circle(_clamp(max(x1 - x0, y1 - y0) / 4), x, y)
-    return quad(x, y, _clamp((x1 - x0) / 2), _clamp((y1 - y0) / 2), 0)
-
-
 def set_value(doc: Document, pos: int, value) -> EditCommand:
     """Set the number, angle or operator leaf at ``pos`` to ``value``."""
     node = doc.node(pos)
@@ -233,14 +215,6 @@ def wrap(doc: Document, pos: int, operator: str) -> EditCommand:
     how = "+ (add a circle)" if operator == "+" else "− (cut a circle)"
     text = f"Wrap {node_name(doc.program, pos)} in {how}"
     return EditCommand(doc, Edit(pos, binop(operator, node, other)), text, moved)
-
-
-def parent_of(program: Node, pos: int) -> int | None:
-    """Position of the node whose child starts at ``pos`` (``None`` for the root)."""
-    for p, node in walk(program):
-        if node.children and any(p + off == pos for off in node.child_offsets()):
-            return p
-    return None
 
 
 def can_delete(doc: Document, pos: int) -> bool:

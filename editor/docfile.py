@@ -36,7 +36,6 @@ from pathlib import Path
 
 import numpy as np
 
-from editor.locks import valid_locks
 from inference.excerpt import excerpt
 from inference.fileio import (
     ProgramFileError,
@@ -47,6 +46,7 @@ from inference.fileio import (
     read_text,
 )
 from inference.images import ImageError, load_target, png_bytes
+from inference.locks import valid_locks
 from inference.syntax import ParseError, parse, to_text
 from inference.tree import Node
 

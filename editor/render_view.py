@@ -25,11 +25,10 @@ from PySide6.QtWidgets import (
 from shapely.geometry import Point
 
 from editor.canvas import CanvasWidget, rgba_image
-from editor.commands import parent_of
 from editor.docfile import TARGET_SIZE
 from editor.document import Document
 from inference.geometry import outline_rings, shape_of
-from inference.tree import SHAPE, Node, node_at, primitives
+from inference.tree import SHAPE, Node, node_at, parent_of, primitives
 
 TARGET_RGB = (196, 200, 208)
 PROGRAM_RGB = (40, 100, 220)

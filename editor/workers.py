@@ -33,7 +33,8 @@ from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
 from inference.cancellation import CancelFn
 from inference.proposers import passing_cancel
-from inference.search import SearchConfig, SearchEvent, SearchProgress, view_search
+from inference.search import SearchConfig, view_search
+from inference.search_run import SearchEvent, SearchProgress
 from inference.target import Target
 from inference.tree import Node
 

@@ -9,12 +9,11 @@ is a conditional program generator that sees only the target image, like CSGNet.
 
 :func:`write_search` is rejection sampling: draw programs in batches, render each distinct
 one (one renderer call), keep the best, stop when one solves the target or the budget is
-spent.  It yields :class:`~inference.search.SearchEvent` like the other methods.
+spent.  It yields :class:`~inference.search_run.SearchEvent` like the other methods.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator
 
 import numpy as np
@@ -22,7 +21,7 @@ import numpy as np
 from inference.cancellation import Cancelled
 from inference.decoding import sample_edits
 from inference.model_contract import target_kind
-from inference.search import SearchEvent
+from inference.search_run import Candidate, SearchEvent, SearchRun
 from inference.target import Target
 from inference.tokens import MAX_TOKENS
 from inference.training_examples import WRITE_START
@@ -49,14 +48,14 @@ def write_search(
     """
     if getattr(model, "task", "write") != "write":
         raise ValueError(f"{model.path.name} is an edit model; the baseline needs a write model")
-    t0 = time.perf_counter()
+    run = SearchRun(target, budget, cancel)
     kind = target_kind(target.is_sketch)
     image = model.target_input(target.model_image, kind)
     seen: set[Node] = set()
-    best, best_score, calls, draws = WRITE_START, -np.inf, 0, 0
-    solved = False
-    while calls < budget and not solved and not (cancel and cancel()):
-        n = min(WRITE_BATCH, budget - calls)
+    run.improve(Candidate(WRITE_START, -np.inf))  # replaced by the first program written
+    run.depth, draws = 1, 0
+    while run.left > 0 and not run.solved and not run.cancelled():
+        n = min(WRITE_BATCH, run.left)
         try:
             (proposals,) = sample_edits(
                 model,
@@ -74,19 +73,15 @@ def write_search(
         draws += n
         for p in proposals:
             program = p.edit.replacement
-            if p.edit.pos != 0 or program in seen or calls >= budget:
+            if p.edit.pos != 0 or program in seen or run.left <= 0:
                 continue  # not a whole program (the model should never do that), or seen
             seen.add(program)
-            calls += 1
-            score = target.score(program)
-            if score > best_score:
-                best, best_score = program, score
-                solved = target.solves(score)
-                yield SearchEvent(best, best_score, calls, time.perf_counter() - t0, 1, solved)
-                if solved:
+            run.spend(1)
+            if run.improve(Candidate(program, target.score(program))):
+                yield run.event()
+                if run.solved:
                     break
         if not proposals or draws > 50 * budget:  # the model keeps repeating itself
             break
-    yield SearchEvent(
-        best, max(best_score, 0.0), calls, time.perf_counter() - t0, 1, solved, finished=True
-    )
+    run.best.score = max(run.best.score, 0.0)
+    yield run.event(finished=True)

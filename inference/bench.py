@@ -40,7 +40,7 @@ from inference.fileio import atomic_write_bytes, read_problems, read_text
 from inference.images import load_target
 from inference.raster import pack, render
 from inference.score import goal_score
-from inference.search import SearchEvent
+from inference.search_run import SearchEvent
 from inference.shape_match import ShapeMatch
 from inference.sketch import simulate_drawing, simulate_sketch
 from inference.syntax import to_text

@@ -22,7 +22,7 @@ import shapely
 from shapely.geometry import MultiPolygon, Point, Polygon, box
 from shapely.geometry.base import BaseGeometry
 
-from inference.tree import BINOP, CIRCLE, QUAD, Node
+from inference.tree import BINOP, CIRCLE, QUAD, Node, circle, quad
 
 CANVAS = 32.0
 """Side of the canvas in units."""
@@ -153,3 +153,20 @@ def outline_rings(node: Node, quad_segs: int = 64) -> list[np.ndarray]:
         rings.append(np.asarray(poly.exterior.coords, dtype=np.float64))
         rings.extend(np.asarray(r.coords, dtype=np.float64) for r in poly.interiors)
     return rings
+
+
+def _clamp(v: float) -> int:
+    return int(min(15, max(1, round(v))))
+
+
+def shape_like(node: Node, kind: str) -> Node:
+    """A circle or quad (``kind``) at about the place and size of ``node``'s shape."""
+    geom = shape_of(node, quad_segs=8)
+    if geom.is_empty:
+        return circle(4, 8, 8) if kind == "circle" else quad(8, 8, 4, 4, 0)
+    x0, y0, x1, y1 = geom.bounds  # canvas units; a value v is 2v units
+    x, y = round((x0 + x1) / 4), round((y0 + y1) / 4)
+    x, y = min(15, max(0, x)), min(15, max(0, y))
+    if kind == "circle":
+        return circle(_clamp(max(x1 - x0, y1 - y0) / 4), x, y)
+    return quad(x, y, _clamp((x1 - x0) / 2), _clamp((y1 - y0) / 2), 0)

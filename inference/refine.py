@@ -51,7 +51,7 @@ MIN_GAIN = 1e-12
 
 
 class PackedScorer(Protocol):
-    """A target that scores packed masks (:class:`inference.search.Target` is one)."""
+    """A target that scores packed masks (:class:`inference.target.Target` is one)."""
 
     size: int
 

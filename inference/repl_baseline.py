@@ -28,13 +28,13 @@ a cached primitive mask).  It is deterministic and draws no random numbers.
 from __future__ import annotations
 
 import functools
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from inference.raster import rasterizer
 from inference.refine import refine
-from inference.search import SearchEvent
+from inference.score import SCORE_SIZE
+from inference.search_run import SearchEvent, SearchRun
 from inference.target import Target
 from inference.tree import Node, binop, circle, quad
 
@@ -116,22 +116,14 @@ def repl_search(
     """
     cfg = config or ReplConfig()
     grid = primitive_grid(cfg.positions, cfg.radii, cfg.sizes, cfg.angles)
-    t0 = time.perf_counter()
-    calls, depth = 0, 0
-    best: _Partial | None = None
-
-    def event(finished: bool = False) -> SearchEvent:
-        elapsed = time.perf_counter() - t0
-        solved = target.solves(best.score)
-        return SearchEvent(best.program, best.score, calls, elapsed, depth, solved, finished)
-
+    run = SearchRun(target, cfg.budget, cancel)
     beam = [_Partial(None, 0, float("-inf"))]
-    while depth < cfg.max_primitives and calls < cfg.budget:
-        if cancel is not None and cancel():
+    while run.depth < cfg.max_primitives and run.left > 0:
+        if run.cancelled():
             break
-        cands = _expand(beam, grid, cfg.budget - calls)
+        cands = _expand(beam, grid, run.left)
         scores = target.scores_packed([m for _, m in cands]).tolist()
-        calls += len(cands)
+        run.spend(len(cands))
         order = sorted(range(len(cands)), key=lambda i: -scores[i])
         kept = list({cands[i][0]: i for i in order[: 4 * cfg.beam_width]}.values())
         beam = [_Partial(cands[i][0], cands[i][1], scores[i]) for i in kept[: cfg.beam_width]]
@@ -140,27 +132,26 @@ def repl_search(
             res = refine(
                 part.program,
                 target,
-                budget=min(cfg.polish_calls, cfg.budget - calls),
+                budget=min(cfg.polish_calls, run.left),
                 frozen=frozen,
                 score=part.score,
                 cancel=cancel,
             )
-            calls += res.calls
-            beam[k] = _Partial(res.program, rasterizer(128).packed(res.program), res.score)
+            run.spend(res.calls)
+            beam[k] = _Partial(res.program, rasterizer(SCORE_SIZE).packed(res.program), res.score)
         beam.sort(key=lambda p: -p.score)
-        depth += 1
-        if best is not None and beam[0].score <= best.score:
+        run.depth += 1
+        if not run.improve(beam[0]):
             break  # adding a primitive no longer helps
-        best = beam[0]
-        yield event()
-        if target.solves(best.score):
+        yield run.event()
+        if run.solved:
             break
-    if best is None:  # cancelled or no budget before the first step: the empty program
-        best = _Partial(circle(0, 8, 8), 0, float(target.scores_packed([0])[0]))
-    if not target.solves(best.score) and calls < cfg.budget:
-        res = refine(best.program, target, cfg.budget - calls, score=best.score, cancel=cancel)
-        calls += res.calls
-        if res.score > best.score:
-            best = _Partial(res.program, 0, res.score)
-            yield event()
-    yield event(finished=True)
+    if run.best is None:  # cancelled or no budget before the first step: the empty program
+        run.improve(_Partial(circle(0, 8, 8), 0, float(target.scores_packed([0])[0])))
+    if not run.solved and run.left > 0:
+        best = run.best
+        res = refine(best.program, target, run.left, score=best.score, cancel=cancel)
+        run.spend(res.calls)
+        if run.improve(_Partial(res.program, 0, res.score)):
+            yield run.event()
+    yield run.event(finished=True)

@@ -63,24 +63,19 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from inference.cancellation import Cancelled
-from inference.edits import Edit
+from inference.locks import shift_for_edit
 from inference.proposers import (
-    PolicyProposer,
     Proposer,
-    RandomMutationProposer,
     passing_cancel,
 )
 from inference.random_programs import random_program
 from inference.refine import refine
 from inference.residual_fit import fit_program
-from inference.target import SCORE_SIZE, Target
+from inference.search_run import ProgressFn, SearchEvent, SearchProgress, SearchRun
+from inference.target import Target
 from inference.tree import Node, node_at
 
-__all__ = [
-    "SCORE_SIZE", "PolicyProposer", "Proposer", "RandomMutationProposer", "SearchConfig",
-    "SearchEvent", "SearchProgress", "Target", "beam_search", "rollouts", "run_search",
-    "shift_locked", "view_search",
-]  # fmt: skip
+__all__ = ["SearchConfig", "beam_search", "rollouts", "run_search", "view_search"]
 
 
 @dataclass
@@ -126,53 +121,12 @@ REPAIR_CALLS = 100
 """Most renderer calls the repair of one capped program may use (see ``_Run.polish``)."""
 
 
-@dataclass(frozen=True)
-class SearchEvent:
-    """Progress report: the best program so far and what it cost."""
-
-    program: Node
-    score: float
-    calls: int
-    elapsed: float
-    depth: int
-    solved: bool
-    finished: bool = False
-
-
-@dataclass(frozen=True)
-class SearchProgress:
-    """A light report while a search works: no program, cheap to hand across threads.
-
-    Attributes:
-        calls: renderer calls used so far.
-        elapsed: seconds since the search started.
-        best_score: the best score so far (``None`` before anything is scored).
-        depth: the current step.
-    """
-
-    calls: int
-    elapsed: float
-    best_score: float | None
-    depth: int
-
-
-ProgressFn = Callable[[SearchProgress], None]
-"""The ``progress`` callback of :func:`beam_search` and :func:`view_search`."""
-
-
 @dataclass
 class _Item:
     program: Node
     score: float
     locked: frozenset[int]
     logprob: float = 0.0
-
-
-def shift_locked(locked: frozenset[int], edit: Edit, old_size: int) -> frozenset[int]:
-    """Positions of locked nodes after ``edit`` (which must not touch them)."""
-    delta = edit.replacement.size - old_size
-    end = edit.pos + old_size
-    return frozenset(p + delta if p >= end else p for p in locked)
 
 
 def _rank(
@@ -191,53 +145,23 @@ def _rank(
     raise ValueError(f"unknown ranking {cfg.rank!r}")
 
 
-class _Run:
-    """Book-keeping shared by both strategies: calls, best item, events, refinement."""
+class _Run(SearchRun):
+    """:class:`~inference.search_run.SearchRun` for the beam search and rollouts: their
+    configuration, and the hybrid refinement and repair of :meth:`polish`."""
 
     def __init__(self, target: Target, cfg: SearchConfig, cancel, progress: ProgressFn | None):
         if cfg.rank not in ("value", "logprob", "score"):
             raise ValueError(f"unknown ranking {cfg.rank!r}")
         if cfg.budget < 1 or cfg.beam_width < 1 or cfg.samples_per_program < 1:
             raise ValueError("budget, beam_width and samples_per_program must be positive")
-        self.target, self.cfg, self.cancel = target, cfg, cancel
-        self.progress = progress
-        self.t0 = time.perf_counter()
-        self.calls = 0
-        self.depth = 0
-        self.best: _Item | None = None
+        super().__init__(target, cfg.budget, cancel, progress)
+        self.cfg = cfg
         self.repaired: set[Node] = set()
-
-    def report(self) -> None:
-        """Tell the ``progress`` callback (if any) where the search stands."""
-        if self.progress is not None:
-            best = None if self.best is None else self.best.score
-            elapsed = time.perf_counter() - self.t0
-            self.progress(SearchProgress(self.calls, elapsed, best, self.depth))
-
-    @property
-    def left(self) -> int:
-        return self.cfg.budget - self.calls
-
-    def cancelled(self) -> bool:
-        return self.cancel is not None and bool(self.cancel())
-
-    @property
-    def solved(self) -> bool:
-        return self.best is not None and self.target.solves(self.best.score)
 
     def score(self, items: list[_Item]) -> None:
         """Score ``items`` (one call each); the caller keeps them within the budget."""
-        scores = self.target.score_many([it.program for it in items])
-        for it, s in zip(items, scores.tolist(), strict=True):
+        for it, s in zip(items, self.score_programs([it.program for it in items]), strict=True):
             it.score = s
-        self.calls += len(items)
-
-    def improve(self, item: _Item) -> bool:
-        """Make ``item`` the best if it beats it."""
-        if self.best is None or item.score > self.best.score:
-            self.best = item
-            return True
-        return False
 
     def polish(self, item: _Item) -> _Item | None:
         """Hybrid step: refine ``item``; the refined item if it improved.
@@ -266,23 +190,11 @@ class _Run:
             cancel=self.cancel,
             nearby=nearby,
         )
-        self.calls += res.calls
+        self.spend(res.calls)
         self.report()
         if res.score > item.score:
             return _Item(res.program, res.score, item.locked, item.logprob)
         return None
-
-    def event(self, depth: int, finished: bool = False) -> SearchEvent:
-        best = self.best
-        return SearchEvent(
-            best.program,
-            best.score,
-            self.calls,
-            time.perf_counter() - self.t0,
-            depth,
-            self.target.solves(best.score),
-            finished,
-        )
 
 
 def _starts(rng, cfg: SearchConfig, start, count: int) -> list[Node]:
@@ -551,7 +463,7 @@ def _children(beam, proposals, visited: set, room: int) -> list[_Item]:
             if child in visited:
                 continue
             visited.add(child)
-            lock = shift_locked(parent.locked, prop.edit, old_size)
+            lock = shift_for_edit(parent.locked, prop.edit, old_size)
             children.append(_Item(child, 0.0, lock, prop.logprob))
     return children
 
@@ -609,7 +521,7 @@ def rollouts(
         for i, (chain, plist) in enumerate(zip(chains, proposals, strict=True)):
             if plist and ages[i] < cfg.max_depth:
                 edit = plist[0].edit
-                lock = shift_locked(chain.locked, edit, node_at(chain.program, edit.pos).size)
+                lock = shift_for_edit(chain.locked, edit, node_at(chain.program, edit.pos).size)
                 chains[i], ages[i] = _Item(edit.apply(chain.program), 0.0, lock), ages[i] + 1
             else:
                 chains[i], ages[i] = fresh(1)[0], 0

@@ -44,7 +44,8 @@ from inference.model_contract import target_kind
 from inference.outline_fit import INK_LEVEL
 from inference.proposers import PolicyProposer, RandomMutationProposer
 from inference.repl_baseline import ReplConfig, repl_search
-from inference.search import SearchConfig, SearchEvent, rollouts, view_search
+from inference.search import SearchConfig, rollouts, view_search
+from inference.search_run import SearchEvent
 from inference.syntax import to_text
 from inference.target import SCORE_SIZE, Target
 from inference.tidy import tidy

@@ -250,6 +250,14 @@ def ancestors(root: Node, pos: int) -> list[tuple[int, Node, int]]:
     return out
 
 
+def parent_of(program: Node, pos: int) -> int | None:
+    """Position of the node whose child starts at ``pos`` (``None`` for the root)."""
+    for p, node in walk(program):
+        if node.children and any(p + off == pos for off in node.child_offsets()):
+            return p
+    return None
+
+
 def replace_at(root: Node, pos: int, new: Node) -> Node:
     """Return a copy of ``root`` with the node starting at ``pos`` replaced.
 

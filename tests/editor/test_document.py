@@ -8,10 +8,10 @@ from hypothesis import strategies as st
 from editor import commands, docfile
 from editor.document import Document
 from editor.files import FileController
-from editor.locks import diff_edit, shift_locks
 from editor.settings import Settings
 from inference.edits import Edit
 from inference.fileio import ProgramFileError
+from inference.locks import diff_edit, shift_locks
 from inference.mutations import mutate
 from inference.syntax import parse, to_text
 from inference.tree import circle, node_at, walk

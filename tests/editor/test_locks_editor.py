@@ -15,11 +15,11 @@ from editor import commands, docfile
 from editor.assistant import Assistant
 from editor.autorun import AutoRun
 from editor.document import Document
-from editor.locks import relocate_locks
 from editor.tree_panel import HELD_TIP, TreePanel
 from editor.workers import Jobs
 from inference.edits import Edit
 from inference.lock_rules import chain
+from inference.locks import relocate_locks
 from inference.raster import render
 from inference.syntax import parse, to_text
 from inference.tree import node_at

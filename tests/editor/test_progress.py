@@ -1,13 +1,26 @@
 """Auto-run's progress in the window: it moves while a slow search runs; Pause says Resume."""
 
 import re
+import time
 from dataclasses import replace
 
 import numpy as np
 from PySide6.QtCore import QElapsedTimer
 
+from inference.proposers import RandomMutationProposer
+
 from .test_session import load_house
-from .test_workers import SlowProposer
+
+
+class SlowProposer(RandomMutationProposer):
+    """Random mutations that take ``delay`` seconds a call, like a network on a busy machine."""
+
+    def __init__(self, delay: float):
+        self.delay = delay
+
+    def propose(self, target, programs, n, rng, locked):
+        time.sleep(self.delay)
+        return super().propose(target, programs, n, rng, locked)
 
 
 def watch(qtbot, pane, ms: int) -> tuple[list[int], list[str], list[int]]:

@@ -25,12 +25,13 @@ from inference.lock_rules import (
     locks_kept,
     protected_positions,
 )
+from inference.locks import shift_for_edit
 from inference.mutations import random_replacement
 from inference.onnx_model import PolicyModel
 from inference.proposers import PolicyProposer, RandomMutationProposer
 from inference.raster import render
 from inference.refine import refine
-from inference.search import SearchConfig, beam_search, rollouts, shift_locked
+from inference.search import SearchConfig, beam_search, rollouts
 from inference.syntax import parse
 from inference.target import Target
 from inference.tidy import tidy
@@ -118,7 +119,7 @@ def test_every_unprotected_edit_keeps_every_lock(case, seed):
             continue
         edit = Edit(pos, random_replacement(rng, node))
         after = edit.apply(program)
-        shifted = shift_locked(frozenset(locks), edit, node.size)
+        shifted = shift_for_edit(frozenset(locks), edit, node.size)
         _assert_kept(program, locks, after)
         assert follow_locks(program, locks, after) == shifted
 
@@ -152,7 +153,7 @@ def test_random_mutations_keep_every_lock(case, seed):
     for prop in proposals:
         after = prop.edit.apply(program)
         old_size = node_at(program, prop.edit.pos).size
-        moved = sorted(shift_locked(frozenset(locks), prop.edit, old_size))
+        moved = sorted(shift_for_edit(frozenset(locks), prop.edit, old_size))
         _assert_kept(program, locks, after, dict(zip(sorted(locks), moved, strict=True)))
 
 
@@ -191,7 +192,7 @@ class _Checking:
             for prop in props:
                 after = prop.edit.apply(program)
                 old_size = node_at(program, prop.edit.pos).size
-                moved = sorted(shift_locked(lock, prop.edit, old_size))
+                moved = sorted(shift_for_edit(lock, prop.edit, old_size))
                 _assert_kept(program, lock, after, dict(zip(sorted(lock), moved, strict=True)))
                 self.proposals += 1
         return out

@@ -7,6 +7,7 @@ import pytest
 
 from inference.decoding import Proposal
 from inference.edits import Edit
+from inference.locks import shift_for_edit
 from inference.onnx_model import PolicyModel
 from inference.proposers import PolicyProposer, RandomMutationProposer
 from inference.random_programs import random_shape
@@ -17,7 +18,6 @@ from inference.search import (
     beam_search,
     rollouts,
     run_search,
-    shift_locked,
     view_search,
 )
 from inference.sketch import simulate_drawing
@@ -206,7 +206,7 @@ def test_locked_subtrees_survive_every_edit_and_refinement(strategy, use_model, 
         assert _contains(e.program, subtrees[0])
     for edit, program, lock in seen:
         child = edit.apply(program)
-        new_lock = shift_locked(lock, edit, node_at(program, edit.pos).size)
+        new_lock = shift_for_edit(lock, edit, node_at(program, edit.pos).size)
         for old_pos, new_pos in zip(sorted(lock), sorted(new_lock), strict=True):
             assert node_at(child, new_pos) == node_at(program, old_pos)
 
@@ -221,11 +221,11 @@ def test_fully_locked_start_ends_at_once():
     assert events[-1].finished and events[-1].program == start and events[-1].calls == 1
 
 
-def test_shift_locked_moves_only_positions_after_the_edit():
+def test_shift_for_edit_moves_only_positions_after_the_edit():
     program = parse("(+ (Circle 3 4 4) (+ (Quad 9 9 2 2 0) (Circle 1 2 3)))")
     edit = Edit(2, parse("(+ (Circle 1 1 1) (Circle 2 2 2))"))
     lock = frozenset({1, 8, 16})
-    new = shift_locked(lock, edit, node_at(program, 2).size)
+    new = shift_for_edit(lock, edit, node_at(program, 2).size)
     child = edit.apply(program)
     assert new == {1, 8 + 9, 16 + 9}
     assert node_at(child, 17) == node_at(program, 8)

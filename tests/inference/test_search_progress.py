@@ -4,7 +4,8 @@ import numpy as np
 
 from inference.proposers import RandomMutationProposer
 from inference.raster import render
-from inference.search import SearchConfig, SearchProgress, beam_search, view_search
+from inference.search import SearchConfig, beam_search, view_search
+from inference.search_run import SearchProgress
 from inference.syntax import parse
 from inference.target import Target
 

@@ -55,6 +55,12 @@ def shift_locks(
     return frozenset(out)
 
 
+def shift_for_edit(locked: Iterable[int], edit: Edit, old_size: int) -> frozenset[int]:
+    """:func:`shift_locks` for ``edit``, which replaced a node of ``old_size`` tokens (an
+    automatic edit never touches a locked node, so every lock keeps its node)."""
+    return shift_locks(locked, edit.pos, old_size, edit.replacement.size)
+
+
 def valid_locks(program: Node, locked: Iterable[int]) -> frozenset[int]:
     """The subset of ``locked`` that are node starts of ``program``."""
     starts = {p for p, _ in walk(program)}
