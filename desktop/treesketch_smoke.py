@@ -56,7 +56,7 @@ def _inside(path: Path, folder: Path | None) -> bool:
 def check_locations(report: dict) -> None:
     """Resources and the default model path must resolve inside the bundle when frozen."""
     from editor.app import RESOURCES
-    from inference.onnx_model import default_model_path
+    from inference.model.onnx_model import default_model_path
 
     base = bundle_dir()
     report["frozen"] = base is not None
@@ -74,8 +74,8 @@ def check_geometry(report: dict, example: Path) -> None:
     """Exact area of an example through shapely/GEOS (a frozen GEOS failure shows here)."""
     import shapely
 
-    from inference.geometry import exact_area
-    from inference.syntax import parse
+    from inference.lang.syntax import parse
+    from inference.render.geometry import exact_area
 
     report["geos_version"] = shapely.geos_version_string
     report["ring_area"] = exact_area(parse(example.read_text()))

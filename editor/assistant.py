@@ -32,11 +32,11 @@ from editor import commands
 from editor.document import Document
 from editor.settings import Settings
 from editor.workers import CallWorker, Cancelled, Jobs
-from inference.decoding import Proposal, evaluate_values, sample_edits, top_edits
-from inference.onnx_model import PolicyModel, default_model_path
-from inference.proposers import PolicyProposer, RandomMutationProposer
-from inference.search import SearchConfig
-from inference.tree import Node
+from inference.lang.tree import Node
+from inference.model.decoding import Proposal, evaluate_values, sample_edits, top_edits
+from inference.model.onnx_model import PolicyModel, default_model_path
+from inference.search.beam import SearchConfig
+from inference.search.proposers import PolicyProposer, RandomMutationProposer
 
 log = logging.getLogger("treesketch.editor")
 TOP_K = 6

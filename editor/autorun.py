@@ -28,8 +28,8 @@ from editor import commands
 from editor.assistant import NEED_TARGET, Assistant
 from editor.document import Document
 from editor.workers import Jobs, SearchWorker
-from inference.search_run import SearchEvent, SearchProgress
-from inference.tidy import tidy
+from inference.search.search_run import SearchEvent, SearchProgress
+from inference.search.tidy import tidy
 
 log = logging.getLogger("treesketch.editor")
 IDLE, RUNNING, PAUSED = "idle", "running", "paused"
@@ -173,7 +173,7 @@ class AutoRun(QObject):
         self._end("solved" if event is not None and event.solved else "finished")
 
     def _tidy(self, event: SearchEvent) -> None:
-        """Drop operands of the result that do nothing (``inference.tidy``), locks kept.
+        """Drop operands of the result that do nothing (``inference.search.tidy``), locks kept.
 
         The tidy spends what the search left of the budget and no more, and its calls
         count in the run's total even when it changes nothing: the budget covers both.

@@ -14,7 +14,7 @@ from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QMouseEvent, QPainter, QTransform, QWheelEvent
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from inference.geometry import CANVAS
+from inference.render.geometry import CANVAS
 
 MIN_ZOOM, MAX_ZOOM = 0.25, 16.0
 ZOOM_STEP = 1.25

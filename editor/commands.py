@@ -1,6 +1,6 @@
 """Undoable document changes: one :class:`QUndoCommand` per user action (no widgets).
 
-Every program change is one :class:`inference.edits.Edit`: redo applies it,
+Every program change is one :class:`inference.lang.edits.Edit`: redo applies it,
 undo applies its inverse.  Manual tree operations are edits too, so every
 manual edit keeps the program valid:
 
@@ -29,10 +29,9 @@ import numpy as np
 from PySide6.QtGui import QUndoCommand
 
 from editor.document import Document
-from inference.edits import Edit
-from inference.geometry import shape_like
-from inference.locks import Moved, diff_edit, relocate_locks, shift_locks
-from inference.tree import (
+from inference.lang.edits import Edit
+from inference.lang.locks import Moved, diff_edit, relocate_locks, shift_locks
+from inference.lang.tree import (
     ANGLE_LEAF,
     BINOP,
     CIRCLE,
@@ -46,6 +45,7 @@ from inference.tree import (
     node_at,
     parent_of,
 )
+from inference.render.geometry import shape_like
 
 FIELDS = {CIRCLE: ("r", "x", "y"), QUAD: ("x", "y", "w", "h", "angle"), BINOP: ("op",)}
 """The names of each shape's values, as the tree panel shows them."""

@@ -21,7 +21,7 @@ Two file types:
   The target PNG is written at :data:`TARGET_SIZE`; any square-able image is
   accepted on reading (it is scaled to fit).
 
-Writes are atomic (``inference.fileio``).  Every reading problem is one
+Writes are atomic (``inference.files.fileio``).  Every reading problem is one
 :class:`ProgramFileError` line naming the file.
 """
 
@@ -36,8 +36,7 @@ from pathlib import Path
 
 import numpy as np
 
-from inference.excerpt import excerpt
-from inference.fileio import (
+from inference.files.fileio import (
     ProgramFileError,
     atomic_write_bytes,
     atomic_write_text,
@@ -45,10 +44,11 @@ from inference.fileio import (
     read_program,
     read_text,
 )
-from inference.images import ImageError, load_target, png_bytes
-from inference.locks import valid_locks
-from inference.syntax import ParseError, parse, to_text
-from inference.tree import Node
+from inference.files.images import ImageError, load_target, png_bytes
+from inference.lang.locks import valid_locks
+from inference.lang.syntax import ParseError, parse, to_text
+from inference.lang.tree import Node
+from inference.util.excerpt import excerpt
 
 TARGET_SIZE = 256
 """Side of the document's target raster (pixels over the 32-unit canvas)."""

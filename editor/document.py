@@ -20,13 +20,13 @@ from PySide6.QtGui import QUndoCommand, QUndoStack
 
 from editor import docfile
 from editor.docfile import DocumentData
-from inference.drawn_score import DEFAULT_TOLERANCE
-from inference.edits import Edit
-from inference.raster import render
-from inference.syntax import parse
-from inference.target import SCORE_SIZE, Target
-from inference.target_images import downsample, sketch_fill
-from inference.tree import Node, node_at, walk
+from inference.lang.edits import Edit
+from inference.lang.syntax import parse
+from inference.lang.tree import Node, node_at, walk
+from inference.render.raster import render
+from inference.targets.drawn_score import DEFAULT_TOLERANCE
+from inference.targets.target import SCORE_SIZE, Target
+from inference.targets.target_images import downsample, sketch_fill
 
 DEFAULT_PROGRAM = "(Circle 4 8 8)"
 """The program of a new document."""
@@ -113,10 +113,10 @@ class Document(QObject):
         """The target as the search scores it, at 128×128.
 
         A filled target is scored with the tolerant goal score at
-        :attr:`tolerance` (``inference.drawn_score``; 0 = the exact goal score) and
-        always compares parts and holes (``inference.shape_match``: a program that
+        :attr:`tolerance` (``inference.targets.drawn_score``; 0 = the exact goal score) and
+        always compares parts and holes (``inference.targets.shape_match``: a program that
         misses or adds one is never solved), an outline sketch with the outline fit
-        (``inference.outline_fit``); see ``inference.target``.
+        (``inference.targets.outline_fit``); see ``inference.targets.target``.
         """
         if self._score_target is None:
             small = downsample(self.target, SCORE_SIZE)
@@ -158,7 +158,7 @@ class Document(QObject):
 
     def shape_problems(self, program: Node | None = None) -> list[str]:
         """Plain sentences on how the program's (or ``program``'s) parts and holes differ
-        from the target's (``inference.shape_match``); empty when they agree or there is
+        from the target's (``inference.targets.shape_match``); empty when they agree or there is
         no target."""
         if not self.has_ink():
             return []

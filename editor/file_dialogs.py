@@ -14,8 +14,8 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
 from editor.docfile import DOC_SUFFIX
 from editor.files import EXPORT_FORMATS, FileController
-from inference.excerpt import one_line
-from inference.fileio import ProgramFileError
+from inference.files.fileio import ProgramFileError
+from inference.util.excerpt import one_line
 
 log = logging.getLogger("treesketch.editor")
 OPEN_FILTER = "TreeSketch files (*.tsk *.csg *.json);;All files (*)"

@@ -27,7 +27,7 @@ from editor import docfile
 from editor.docfile import DocumentData
 from editor.document import Document
 from editor.settings import Settings
-from inference.exports import export
+from inference.files.exports import export
 
 AUTOSAVE_DELAY_MS = 1500
 """Quiet time after the last change before the recovery file is written."""

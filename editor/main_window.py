@@ -29,7 +29,7 @@ from editor.files import EXPORT_FORMATS
 from editor.preferences import PreferencesDialog
 from editor.quick_guide import QuickGuide, key_text
 from editor.sketch_pad import IMAGE_SUFFIXES
-from inference.images import looks_filled
+from inference.files.images import looks_filled
 
 log = logging.getLogger("treesketch.editor")
 Std = QKeySequence.StandardKey

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 
 from editor import commands
 from editor.document import Document
-from inference.syntax import ParseError, parse, to_text
+from inference.lang.syntax import ParseError, parse, to_text
 
 
 class ProgramText(QWidget):

@@ -36,7 +36,7 @@ from editor.autorun import IDLE, PAUSED, AutoRun
 from editor.canvas import gray_image
 from editor.commands import describe_edit
 from editor.settings import Settings
-from inference.raster import render
+from inference.render.raster import render
 
 THUMB = 72
 TICK_MS = 250

@@ -27,8 +27,8 @@ from shapely.geometry import Point
 from editor.canvas import CanvasWidget, rgba_image
 from editor.docfile import TARGET_SIZE
 from editor.document import Document
-from inference.geometry import outline_rings, shape_of
-from inference.tree import SHAPE, Node, node_at, parent_of, primitives
+from inference.lang.tree import SHAPE, Node, node_at, parent_of, primitives
+from inference.render.geometry import outline_rings, shape_of
 
 TARGET_RGB = (196, 200, 208)
 PROGRAM_RGB = (40, 100, 220)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QObject, QSettings, Signal
 
-from inference.drawn_score import MAX_TOLERANCE
+from inference.targets.drawn_score import MAX_TOLERANCE
 
 MAX_RECENT = 8
 THEMES = ("light", "dark")
@@ -29,12 +29,12 @@ class Preferences:
 
     Attributes:
         model_path: a policy ``.onnx`` file; empty means the shipped model for
-            the target's modality (``inference.onnx_model.default_model_path``).
+            the target's modality (``inference.model.onnx_model.default_model_path``).
         budget: renderer calls an auto-run may spend.
         beam_width: programs kept per search step.
         pen_width: sketch pen width in canvas units (the canvas is 32 units wide).
         edge_tolerance: how far (canvas units) a program's edge may stray from a
-            hand-drawn *filled* target's edge without cost (``inference.drawn_score``);
+            hand-drawn *filled* target's edge without cost (``inference.targets.drawn_score``);
             0 asks for the exact goal score.
         theme: ``"light"`` or ``"dark"``.
         propose_after_accept: ask the model for the next edit after accepting one.

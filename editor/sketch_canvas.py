@@ -18,7 +18,7 @@ from editor.canvas import CanvasWidget, gray_image
 from editor.document import Document
 from editor.shape_snap import shape_rect
 from editor.target_paint import SHAPE_TOOLS, flood_fill, paint_shape, paint_stroke, round_pen
-from inference.geometry import CANVAS
+from inference.render.geometry import CANVAS
 
 GRID_STEPS = 16
 """Programs place shapes on a 16-step grid (DESIGN.md §1): one step is CANVAS / 16 units."""

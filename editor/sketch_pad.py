@@ -38,7 +38,7 @@ from editor.docfile import TARGET_SIZE
 from editor.document import Document
 from editor.settings import Settings
 from editor.sketch_canvas import TOOLS, SketchCanvas
-from inference.images import INK_AUTO, ImageError, load_target
+from inference.files.images import INK_AUTO, ImageError, load_target
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp")
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp)"
@@ -47,7 +47,7 @@ MODALITIES = [("filled", "Filled shape"), ("sketch", "Outline sketch")]
 
 def read_image(path: str | os.PathLike) -> np.ndarray:
     """An image file as a target, read the way it was drawn: the colour filling most of the
-    image's border is the paper, everything far from it is ink (``inference.images``,
+    image's border is the paper, everything far from it is ink (``inference.files.images``,
     ``ink="auto"``, as ``synthesize`` reads drawings).
 
     Raises:

@@ -16,7 +16,7 @@ from PySide6.QtGui import QColor, QImage, QPainter, QPen
 
 from editor.docfile import TARGET_SIZE
 from editor.region_fill import fill_region
-from inference.geometry import CANVAS
+from inference.render.geometry import CANVAS
 
 PIXELS_PER_UNIT = TARGET_SIZE / CANVAS
 SHAPE_TOOLS = ("rect", "ellipse")

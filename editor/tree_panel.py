@@ -9,7 +9,7 @@ to the window's Edit menu.  Selecting a row selects the node in the
 document (the render view outlines its shape); a locked subtree shows a
 padlock; a previewed proposal is highlighted in green.
 
-Hand edits and locks (:func:`inference.lock_rules.hand_edit_conflicts`): the
+Hand edits and locks (:func:`inference.lang.lock_rules.hand_edit_conflicts`): the
 user may edit a locked node itself and anything inside it, but an edit that
 would change what lies above another locked node (the operator of an
 operation above it, wrapping, duplicating or replacing that operation,
@@ -33,9 +33,9 @@ from PySide6.QtWidgets import (
 from editor import commands
 from editor.document import Document
 from editor.value_editors import POS_ROLE, ValueDelegate, lock_icon
-from inference.lock_rules import conflict_message, hand_edit_conflicts
-from inference.syntax import to_text
-from inference.tree import ANGLE, BINOP, CIRCLE, NUM, OP, SHAPE, Node, node_at
+from inference.lang.lock_rules import conflict_message, hand_edit_conflicts
+from inference.lang.syntax import to_text
+from inference.lang.tree import ANGLE, BINOP, CIRCLE, NUM, OP, SHAPE, Node, node_at
 
 FIELDS = {CIRCLE: ("r", "x", "y"), "Quad": ("x", "y", "w", "h", "angle")}
 PREVIEW_BRUSH = QBrush(QColor(20, 160, 60, 60))

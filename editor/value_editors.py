@@ -14,7 +14,7 @@ from PySide6.QtCore import QModelIndex, QRectF, Qt
 from PySide6.QtGui import QColor, QIcon, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import QComboBox, QSpinBox, QStyledItemDelegate, QTreeWidget, QWidget
 
-from inference.tree import ANGLE_LEAF, ANGLE_VALUES, NUM_LEAF, OP_VALUES, Node, node_at
+from inference.lang.tree import ANGLE_LEAF, ANGLE_VALUES, NUM_LEAF, OP_VALUES, Node, node_at
 
 POS_ROLE = Qt.ItemDataRole.UserRole + 1
 """Item data role holding a node position (column 0: the row's node, column 1: the edited leaf)."""

@@ -2,7 +2,7 @@
 
 * :class:`CallWorker` runs one function (load a model, compute proposals)
   and reports ``finished(result)`` or ``error(message)``.
-* :class:`SearchWorker` runs :func:`inference.search.view_search` and reports
+* :class:`SearchWorker` runs :func:`inference.search.beam.view_search` and reports
   every improvement with ``progress(event)``, and how far it is with
   ``stats(SearchProgress)`` at least every :data:`STATS_INTERVAL` seconds of
   its own work (between steps and before and after each proposer chunk);
@@ -13,7 +13,7 @@
   network over a 64-program beam one step can take far longer than the
   0.2 s a stop may take.  It takes the search's ``cancel`` and hands it to the
   inner proposer (the policy asks it before every network batch, so a stop is
-  heard inside a chunk too: :mod:`inference.cancellation`).
+  heard inside a chunk too: :mod:`inference.util.cancellation`).
 * :class:`Jobs` keeps workers and their threads alive until they finish.
 
 Workers hand results over in their signals only; the receiving slots run on
@@ -31,12 +31,12 @@ from dataclasses import replace
 import numpy as np
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
-from inference.cancellation import CancelFn
-from inference.proposers import passing_cancel
-from inference.search import SearchConfig, view_search
-from inference.search_run import SearchEvent, SearchProgress
-from inference.target import Target
-from inference.tree import Node
+from inference.lang.tree import Node
+from inference.search.beam import SearchConfig, view_search
+from inference.search.proposers import passing_cancel
+from inference.search.search_run import SearchEvent, SearchProgress
+from inference.targets.target import Target
+from inference.util.cancellation import CancelFn
 
 log = logging.getLogger("treesketch.editor")
 CHUNK = 8
@@ -101,7 +101,7 @@ class CancellableProposer:
         """The inner proposer's edits, asked for :data:`CHUNK` programs at a time.
 
         ``cancel`` (the search's) is passed on to the inner proposer when it takes one,
-        which then stops inside a chunk with :class:`inference.cancellation.Cancelled`.
+        which then stops inside a chunk with :class:`inference.util.cancellation.Cancelled`.
         """
         propose = passing_cancel(self.inner.propose, cancel)
         out = []

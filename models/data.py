@@ -1,24 +1,25 @@
 """Training data: an endless, seeded stream of encoded batches from DataLoader workers.
 
-Each example follows DESIGN.md §2 (:mod:`inference.training_examples`): a random target, a
+Each example follows DESIGN.md §2 (:mod:`inference.noise.training_examples`): a random target, a
 start (a fresh random program with probability ρ, else the target after s mutations), the tree
 path from start to target, and a uniform point on it.  :func:`draw_example` builds it from the
-public pieces because :func:`inference.training_examples.make_example` has no parameter for
+public pieces because :func:`inference.noise.training_examples.make_example` has no parameter for
 the number of mutations, which the curriculum needs.  Batches are encoded with
-:func:`inference.model_batches.encode_training_batch`, exactly as the runtime decoder encodes
+:func:`inference.model.model_batches.encode_training_batch`, exactly as the runtime decoder encodes
 its inputs.
 
 **Modalities.**  ``"filled"``: the target plane is the target's binary render.  ``"sketch"``:
 it is ``simulate_sketch(target, rng, size)`` kept as float ink coverage in [0, 1] (1 = ink,
 not thresholded, as a drawn sketch is at runtime); the |target − current| plane uses it as is,
-and the token features use :func:`inference.target_images.sketch_fill` of it.  ``"mixed"``: each
-example is a sketch with probability ``sketch_fraction``, else filled, so one network learns
-both (a batch may hold both kinds; the encoder tells them apart by dtype).  With
+and the token features use :func:`inference.targets.target_images.sketch_fill` of it.
+``"mixed"``: each example is a sketch with probability ``sketch_fraction``, else filled, so one
+network learns both (a batch may hold both kinds; the encoder tells them apart by dtype).  With
 ``drawn_fraction`` > 0, that share of the filled examples shows a simulated *hand drawing* of
-the target instead of its exact render (:func:`inference.sketch.simulate_drawing` at 0.5, still
-a binary mask): wobbly, and half a pen width too big, as shapes drawn on the sketch pad are.
+the target instead of its exact render (:func:`inference.targets.sketch.simulate_drawing` at
+0.5, still a binary mask): wobbly, and half a pen width too big, as shapes drawn on the sketch
+pad are.
 With ``parts_fraction`` > 0, that share of the edit examples has a CAD-like part as its target
-(:func:`inference.cad_parts.make_part`: plates with holes, washers, brackets, houses, slots,
+(:func:`inference.noise.cad_parts.make_part`: plates with holes, washers, brackets, houses, slots,
 flanges, pairs) instead of a random program, noised and walked back the same way; the parts
 come from the training stream's own generator, so the part benchmarks' seeds are not seen.
 
@@ -41,19 +42,19 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, IterableDataset, get_worker_info
 
-from inference.cad_parts import KINDS as PART_KINDS
-from inference.cad_parts import make_part
-from inference.model_batches import encode_training_batch
-from inference.raster import render
-from inference.sketch import simulate_drawing, simulate_sketch
-from inference.target_images import IMAGE_SIZE
-from inference.tokens import MAX_REPLACEMENT_TOKENS, MAX_TOKENS
-from inference.training_examples import (
+from inference.model.model_batches import encode_training_batch
+from inference.model.tokens import MAX_REPLACEMENT_TOKENS, MAX_TOKENS
+from inference.noise.cad_parts import KINDS as PART_KINDS
+from inference.noise.cad_parts import make_part
+from inference.noise.training_examples import (
     TrainingExample,
     example_for,
     make_example,
     write_example,
 )
+from inference.render.raster import render
+from inference.targets.sketch import simulate_drawing, simulate_sketch
+from inference.targets.target_images import IMAGE_SIZE
 
 MODALITIES = ("filled", "sketch", "mixed")
 TASKS = ("edit", "write")
@@ -99,9 +100,9 @@ class DataConfig:
         drawn_fraction: the probability that a filled example's target is a simulated hand
             drawing (see the module doc).
         parts_fraction: the probability that an edit example's target is a CAD-like part
-            (:mod:`inference.cad_parts`, a kind drawn uniformly) instead of a random program.
+            (:mod:`inference.noise.cad_parts`, a kind drawn uniformly) instead of a random program.
         task: ``"edit"`` (tree diffusion, DESIGN.md §2) or ``"write"``: the autoregressive
-            baseline's examples (:func:`inference.training_examples.write_example`), whole
+            baseline's examples (:func:`inference.noise.training_examples.write_example`), whole
             targets written from a fixed start; the mutation and start ranges are unused.
         batch_size: examples per batch.
         stage: curriculum stage index (part of the seed; :meth:`for_stage` sets the ranges).

@@ -24,9 +24,9 @@ looks up (module globals) for the duration of the run:
 - ``path``: the tree path and the program at the chosen point on it;
 - ``sketch``: simulated sketches and hand drawings (mixed modality only);
 - ``draw (other)``: the rest of ``draw_example`` (bookkeeping, redraws);
-- ``features``: the 24 token features (:func:`inference.model_inputs.program_features`),
+- ``features``: the 24 token features (:func:`inference.model.token_features.program_features`),
   target packing included;
-- ``masks``: the grammar masks of the loss (:func:`inference.model_batches.allowed_masks`);
+- ``masks``: the grammar masks of the loss (:func:`inference.model.model_batches.allowed_masks`);
 - ``encode (other)``: the rest of ``encode_training_batch``: tokens, labels, image planes;
 - ``tensors``: ``to_tensors``;
 - ``send``: ``ForkingPickler.dumps`` of the batch (shared-memory copy + pickle).
@@ -50,9 +50,9 @@ import numpy as np
 import torch
 import torch.multiprocessing  # noqa: F401  (registers torch's reductions with ForkingPickler)
 
-import inference.model_batches
-import inference.random_programs
-import inference.training_examples
+import inference.model.model_batches
+import inference.noise.random_programs
+import inference.noise.training_examples
 import models.data
 from models.data import DataConfig, replacement_limit
 
@@ -63,18 +63,18 @@ PHASES: tuple[tuple[str, tuple[tuple[object, str], ...]], ...] = (
     (
         "target",
         (
-            (inference.training_examples, "random_target"),
+            (inference.noise.training_examples, "random_target"),
             (models.data, "make_part"),
         ),
     ),
-    ("filter", ((inference.random_programs, "is_visually_complex"),)),
+    ("filter", ((inference.noise.random_programs, "is_visually_complex"),)),
     ("render", ((models.data, "render"),)),
-    ("mutations", ((inference.training_examples, "start_program"),)),
+    ("mutations", ((inference.noise.training_examples, "start_program"),)),
     (
         "path",
         (
-            (inference.training_examples, "path_rounds"),
-            (inference.training_examples, "state_at"),
+            (inference.noise.training_examples, "path_rounds"),
+            (inference.noise.training_examples, "state_at"),
         ),
     ),
     ("sketch", ((models.data, "simulate_sketch"), (models.data, "simulate_drawing"))),
@@ -82,11 +82,11 @@ PHASES: tuple[tuple[str, tuple[tuple[object, str], ...]], ...] = (
     (
         "features",
         (
-            (inference.model_batches, "program_features"),
-            (inference.model_batches, "target_bits"),
+            (inference.model.model_batches, "program_features"),
+            (inference.model.model_batches, "target_bits"),
         ),
     ),
-    ("masks", ((inference.model_batches, "allowed_masks"),)),
+    ("masks", ((inference.model.model_batches, "allowed_masks"),)),
     ("encode (other)", ((models.data, "encode_training_batch"),)),
     ("tensors", ((models.data, "to_tensors"),)),
 )

@@ -27,22 +27,22 @@ from pathlib import Path
 
 import numpy as np
 
-from inference.bench import Problem
-from inference.decoding import sample_edits
-from inference.mutations import mutate, noise
-from inference.onnx_model import PolicyModel
-from inference.proposers import PolicyProposer, RandomMutationProposer
-from inference.random_programs import random_target
-from inference.raster import render
-from inference.search import SearchConfig, run_search
-from inference.target import SCORE_SIZE, Target
+from inference.cli.bench import Problem
+from inference.model.decoding import sample_edits
+from inference.model.onnx_model import PolicyModel
+from inference.noise.mutations import mutate, noise
+from inference.noise.random_programs import random_target
+from inference.render.raster import render
+from inference.search.beam import SearchConfig, run_search
+from inference.search.proposers import PolicyProposer, RandomMutationProposer
+from inference.targets.target import SCORE_SIZE, Target
 
 HELDOUT_SEED = 9_000_001
 
 
 def heldout_problems(n: int, n_range=(2, 8), seed: int = HELDOUT_SEED) -> list[Problem]:
     """``n`` filtered random targets from a seed stream training never draws from (as
-    :class:`inference.bench.Problem`, ids ``heldout-<i>``)."""
+    :class:`inference.cli.bench.Problem`, ids ``heldout-<i>``)."""
     rng = np.random.default_rng([seed, 1])
     out = []
     for i in range(n):

@@ -2,7 +2,7 @@
 
     python -m models.export runs/gpu-mixed/weights.pt -o models/policy.onnx
 
-The file carries the metadata that ``inference.onnx_model`` checks before it
+The file carries the metadata that ``inference.model.onnx_model`` checks before it
 uses a model: format tag, grammar version, vocabulary, image size, feature
 version and width, modality, training examples seen, dev-set figures and the
 network config.  Only weights go into the file (no optimizer state).
@@ -22,7 +22,7 @@ import onnx
 import torch
 from onnx import TensorProto, helper, numpy_helper
 
-from inference.model_contract import (
+from inference.model.model_contract import (
     CACHE_OUTPUTS,
     FORMAT_TAG,
     INPUTS,
@@ -31,9 +31,9 @@ from inference.model_contract import (
     STEP_INPUTS,
     STEP_OUTPUTS,
 )
-from inference.model_inputs import FEATURE_DIM, FEATURE_VERSION
-from inference.step_model import step_model_path
-from inference.tokens import GRAMMAR_VERSION, PAD, POS_BASE, VOCAB
+from inference.model.step_model import step_model_path
+from inference.model.token_features import FEATURE_DIM, FEATURE_VERSION
+from inference.model.tokens import GRAMMAR_VERSION, PAD, POS_BASE, VOCAB
 from models.network import EditNet, NetConfig
 
 OPSET = 17
@@ -108,7 +108,7 @@ def export_model(
     With ``half_weights`` the large weights are stored as float16 (:func:`store_half`),
     which keeps the `gpu` preset's file under 20 MB.  The graph also outputs the key/value
     cache (``CACHE_OUTPUTS``), and the step graph that decodes from it is written beside
-    it (:func:`inference.onnx_model.step_model_path`), tied to it by a shared id."""
+    it (:func:`inference.model.onnx_model.step_model_path`), tied to it by a shared id."""
     model = model.eval().cpu()
     args = example_inputs(model.cfg)
     tmp = Path(str(path) + ".tmp")

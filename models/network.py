@@ -1,9 +1,9 @@
-"""The edit policy and value network (DESIGN.md §2; contract in inference/onnx_model.py).
+"""The edit policy and value network (DESIGN.md §2; contract in inference/model/onnx_model.py).
 
 One network does both jobs. A small CNN turns the three image planes
 (target, current render, |difference|) into an 8×8 grid of image tokens. A
 transformer reads the program tokens (each carrying program-aligned features
-from ``inference.model_inputs``), then ``<EDIT>`` and the edit decoded so far.
+from ``inference.model.token_features``), then ``<EDIT>`` and the edit decoded so far.
 Program tokens attend to each other both ways (a prefix), edit tokens
 causally; every layer also cross-attends to the image tokens.
 
@@ -28,9 +28,9 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from inference.model_inputs import FEATURE_DIM
-from inference.target_images import IMAGE_SIZE
-from inference.tokens import MAX_SEQUENCE, PAD, POS_BASE
+from inference.model.token_features import FEATURE_DIM
+from inference.model.tokens import MAX_SEQUENCE, PAD, POS_BASE
+from inference.targets.target_images import IMAGE_SIZE
 
 
 @dataclass

@@ -24,7 +24,7 @@ import time
 import numpy as np
 import torch
 
-from inference.model_batches import encode_training_batch
+from inference.model.model_batches import encode_training_batch
 from models.data import DataConfig, draw_example, replacement_limit, to_tensors
 from models.network import EditNet, edit_loss
 from models.train import PRESETS

@@ -28,8 +28,8 @@ from pathlib import Path
 
 import torch
 
-from inference.model_batches import encode_training_batch
-from inference.model_contract import model_modality
+from inference.model.model_batches import encode_training_batch
+from inference.model.model_contract import model_modality
 from models.data import DataConfig, heldout_examples, make_loader, replacement_limit
 from models.network import EditNet, NetConfig, edit_loss
 
@@ -240,7 +240,7 @@ def parse_args(argv=None) -> argparse.Namespace:
         "--parts-fraction",
         type=float,
         default=0.0,
-        help="share of edit examples whose target is a CAD-like part (inference.cad_parts)",
+        help="share of edit examples whose target is a CAD-like part (inference.noise.cad_parts)",
     )
     ap.add_argument(
         "--task",
@@ -651,7 +651,7 @@ def search_eval(model, out: Path, preset: Preset, modality, state, metrics, n_pr
     n_problems = preset.search_problems if n_problems is None else n_problems
     if n_problems <= 0:
         return None
-    from inference.search import SearchConfig
+    from inference.search.beam import SearchConfig
     from models.evaluate import compare
 
     path = export_run(model, out, modality, state, metrics)

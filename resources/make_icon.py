@@ -1,7 +1,7 @@
 """Regenerate the application icon: ``python resources/make_icon.py`` (from the repository root).
 
 The icon is itself a CSG2D program (:data:`ICON_PROGRAM`), drawn with the
-exact outlines of ``inference.geometry`` on a rounded tile; ``icon.svg`` is
+exact outlines of ``inference.render.geometry`` on a rounded tile; ``icon.svg`` is
 the source and ``icon.png`` (256 px) its raster for platforms without SVG icons.
 """
 
@@ -11,9 +11,9 @@ from PySide6.QtCore import QRectF
 from PySide6.QtGui import QGuiApplication, QImage, QPainter
 from PySide6.QtSvg import QSvgRenderer
 
-from inference.exports import svg_path_data
-from inference.geometry import outline_rings
-from inference.syntax import parse
+from inference.files.exports import svg_path_data
+from inference.lang.syntax import parse
+from inference.render.geometry import outline_rings
 
 HERE = Path(__file__).resolve().parent
 ICON_PROGRAM = "(- (+ (Circle 5 6 7) (Quad 11 11 5 5 45)) (Circle 2 6 7))"

@@ -1,6 +1,6 @@
 """A small, real, contract-conforming policy ONNX model built with ``onnx.helper``.
 
-Used to test :mod:`inference.onnx_model` and :mod:`inference.decoding` without
+Used to test :mod:`inference.model.onnx_model` and :mod:`inference.model.decoding` without
 torch.  The network is not smart, but it is a genuine ONNX graph with the
 contract's inputs, outputs, dynamic axes ``B`` and ``T`` and metadata, and its
 outputs depend on every input:
@@ -23,9 +23,10 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
-from inference import model_inputs, target_images
-from inference.model_contract import FORMAT_TAG, OUTPUTS
-from inference.tokens import GRAMMAR_VERSION, MAX_SEQUENCE, POS_BASE, VOCAB, VOCAB_SIZE
+from inference.model import token_features as model_inputs
+from inference.model.model_contract import FORMAT_TAG, OUTPUTS
+from inference.model.tokens import GRAMMAR_VERSION, MAX_SEQUENCE, POS_BASE, VOCAB, VOCAB_SIZE
+from inference.targets import target_images
 
 
 def default_metadata(image_size: int, feature_dim: int, d_model: int) -> dict[str, str]:
@@ -151,7 +152,7 @@ def build_fake_policy(
 
 def load_fake_policy(directory: Path, seed: int = 3):
     """A fake policy built in ``directory`` and loaded for one thread (a test fixture's model)."""
-    from inference.onnx_model import PolicyModel
+    from inference.model.onnx_model import PolicyModel
 
     path = Path(directory) / "fake.onnx"
     build_fake_policy(path, seed=seed)

@@ -2,7 +2,7 @@
 
 from hypothesis import strategies as st
 
-from inference.tree import ANGLE_VALUES, binop, circle, quad
+from inference.lang.tree import ANGLE_VALUES, binop, circle, quad
 
 values = st.integers(0, 15)
 angles = st.sampled_from(ANGLE_VALUES)

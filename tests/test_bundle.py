@@ -17,9 +17,9 @@ import pytest
 import shapely
 
 import build_app
-from inference.geometry import exact_area
-from inference.onnx_model import default_model_path
-from inference.syntax import parse
+from inference.lang.syntax import parse
+from inference.model.onnx_model import default_model_path
+from inference.render.geometry import exact_area
 from tests.fake_policy import build_fake_policy
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]

@@ -13,10 +13,10 @@ from editor.assistant import Assistant
 from editor.autorun import AutoRun
 from editor.document import Document
 from editor.workers import Jobs
-from inference.onnx_model import default_model_path
-from inference.raster import rasterizer
-from inference.syntax import parse
-from inference.target import SCORE_SIZE
+from inference.lang.syntax import parse
+from inference.model.onnx_model import default_model_path
+from inference.render.raster import rasterizer
+from inference.targets.target import SCORE_SIZE
 
 START = "(- (Circle 6 8 8) (Quad 8 8 4 4 45))"
 
@@ -106,10 +106,10 @@ def test_auto_run_tidies_and_fits_its_result_in_the_same_undo_step(settings, job
 
 def test_proposals_for_a_drawn_target_come_from_every_view(fake_model_path):
     from editor.assistant import TOP_K, _candidates
-    from inference.decoding import top_edits
-    from inference.onnx_model import PolicyModel
-    from inference.raster import render
-    from inference.target import Target
+    from inference.model.decoding import top_edits
+    from inference.model.onnx_model import PolicyModel
+    from inference.render.raster import render
+    from inference.targets.target import Target
 
     model = PolicyModel.load(fake_model_path, intra_op_threads=1)
     program = parse(START)

@@ -11,17 +11,17 @@ import pytest
 from PySide6.QtCore import Qt
 
 from editor.workers import CancellableProposer, Jobs, SearchWorker
-from inference import cancellation
-from inference.proposers import RandomMutationProposer
-from inference.search import SearchConfig
-from inference.syntax import parse
-from inference.target import Target
+from inference.lang.syntax import parse
+from inference.search.beam import SearchConfig
+from inference.search.proposers import RandomMutationProposer
+from inference.targets.target import Target
+from inference.util import cancellation
 
 from .test_session import load_house
 from .test_workers import checkerboard
 
 BOUND = 0.3
-"""Seconds a caller of the search API may wait for it to stop (inference.cancellation)."""
+"""Seconds a caller of the search API may wait for it to stop (inference.util.cancellation)."""
 
 
 class NetworkLikeProposer(RandomMutationProposer):

@@ -9,12 +9,12 @@ from editor import commands, docfile
 from editor.document import Document
 from editor.files import FileController
 from editor.settings import Settings
-from inference.edits import Edit
-from inference.fileio import ProgramFileError
-from inference.locks import diff_edit, shift_locks
-from inference.mutations import mutate
-from inference.syntax import parse, to_text
-from inference.tree import circle, node_at, walk
+from inference.files.fileio import ProgramFileError
+from inference.lang.edits import Edit
+from inference.lang.locks import diff_edit, shift_locks
+from inference.lang.syntax import parse, to_text
+from inference.lang.tree import circle, node_at, walk
+from inference.noise.mutations import mutate
 from tests.strategies import programs
 
 PROGRAM = "(- (Circle 6 8 8) (+ (Quad 8 8 4 4 45) (Circle 2 3 3)))"
@@ -204,8 +204,8 @@ def test_autosave_recovery_restores_unsaved_work(tmp_path):
 
 
 def test_filled_targets_are_scored_with_the_edge_tolerance():
-    from inference.drawn_score import DEFAULT_TOLERANCE
-    from inference.sketch import simulate_drawing
+    from inference.targets.drawn_score import DEFAULT_TOLERANCE
+    from inference.targets.sketch import simulate_drawing
 
     program = parse("(- (Quad 8 8 7 5 0) (Circle 2 8 8))")
     drawing = simulate_drawing(program, np.random.default_rng(1), docfile.TARGET_SIZE)
@@ -224,7 +224,7 @@ def test_filled_targets_are_scored_with_the_edge_tolerance():
 
 
 def test_a_wrong_shape_is_never_solved_and_the_document_says_why():
-    from inference.sketch import simulate_drawing
+    from inference.targets.sketch import simulate_drawing
 
     plate = parse("(- (- (Quad 8 8 12 8 0) (Circle 2 5 8)) (Circle 2 11 8))")
     drawing = simulate_drawing(plate, np.random.default_rng(0), docfile.TARGET_SIZE) >= 0.5

@@ -4,9 +4,9 @@ import pytest
 
 from editor import commands, docfile
 from editor.document import Document
-from inference.edits import Edit
-from inference.syntax import parse
-from inference.tree import circle
+from inference.lang.edits import Edit
+from inference.lang.syntax import parse
+from inference.lang.tree import circle
 
 PROGRAM = "(- (Quad 8 8 4 4 45) (Circle 2 8 8))"  # the Quad at 2, the Circle (hole) at 10
 

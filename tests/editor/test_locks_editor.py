@@ -1,6 +1,6 @@
 """Locks in the editor: hand edits above a locked shape are refused, auto-run keeps the hole.
 
-The rule (inference.lock_rules): the user may edit a locked node itself, but an
+The rule (inference.lang.lock_rules): the user may edit a locked node itself, but an
 edit that changes what lies above another locked node is refused with a message
 asking to unlock it first.  Auto-run (search, then tidy) never changes a locked
 node, the operators above it or its side of a difference.
@@ -17,12 +17,12 @@ from editor.autorun import AutoRun
 from editor.document import Document
 from editor.tree_panel import HELD_TIP, TreePanel
 from editor.workers import Jobs
-from inference.edits import Edit
-from inference.lock_rules import chain
-from inference.locks import relocate_locks
-from inference.raster import render
-from inference.syntax import parse, to_text
-from inference.tree import node_at
+from inference.lang.edits import Edit
+from inference.lang.lock_rules import chain
+from inference.lang.locks import relocate_locks
+from inference.lang.syntax import parse, to_text
+from inference.lang.tree import node_at
+from inference.render.raster import render
 
 HOLED = "(- (Quad 8 8 6 6 0) (Circle 3 8 8))"
 HOLE = 10  # (Circle 3 8 8), the right operand of the root's '-'

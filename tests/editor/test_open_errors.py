@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from editor import docfile, file_dialogs
 from editor.app import start
-from inference.syntax import to_text
+from inference.lang.syntax import to_text
 
 from .test_recovery import GOOD
 from .test_window import set_program, stroke

@@ -7,7 +7,7 @@ from dataclasses import replace
 import numpy as np
 from PySide6.QtCore import QElapsedTimer
 
-from inference.proposers import RandomMutationProposer
+from inference.search.proposers import RandomMutationProposer
 
 from .test_session import load_house
 

@@ -10,8 +10,8 @@ from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
 from editor import commands, docfile
 from editor.app import build, start
 from editor.files import AUTOSAVE_DELAY_MS
-from inference.fileio import ProgramFileError
-from inference.syntax import parse, to_text
+from inference.files.fileio import ProgramFileError
+from inference.lang.syntax import parse, to_text
 
 from .conftest import close_window, open_window
 from .test_session import crash_and_reopen

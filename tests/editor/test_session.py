@@ -12,13 +12,13 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from editor import commands, docfile
 from editor.app import start
 from editor.settings import Preferences, Settings
-from inference.syntax import parse, to_text
+from inference.lang.syntax import parse, to_text
 
 from .conftest import close_window, open_window
 
 
 def house_target() -> np.ndarray:
-    from inference.raster import render
+    from inference.render.raster import render
 
     return render(parse("(+ (Quad 8 11 5 4 0) (Quad 8 7 4 4 45))"), docfile.TARGET_SIZE)
 

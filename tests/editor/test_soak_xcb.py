@@ -40,8 +40,8 @@ from PIL import Image
 from editor.canvas import BACKDROP
 from editor.docfile import read_document
 from editor.document import DEFAULT_PROGRAM
-from inference.geometry import CANVAS
-from inference.syntax import parse
+from inference.lang.syntax import parse
+from inference.render.geometry import CANVAS
 
 REPO = Path(__file__).resolve().parents[2]
 SCREEN = (1600, 1000)

@@ -2,7 +2,7 @@
 
 A second reader besides the path parser of tests/inference/test_export_readback.py:
 QtSvg draws the exported file (arcs, even-odd fill, the layer group) at 256×256, and
-its pixels must match :func:`inference.raster.render` except along the outline.
+its pixels must match :func:`inference.render.raster.render` except along the outline.
 """
 
 import numpy as np
@@ -11,10 +11,10 @@ from PySide6.QtCore import QByteArray, QRectF
 from PySide6.QtGui import QColor, QImage, QPainter
 from PySide6.QtSvg import QSvgRenderer
 
-from inference import exports
-from inference.random_programs import random_shape
-from inference.raster import render
-from inference.syntax import parse, to_text
+from inference.files import exports
+from inference.lang.syntax import parse, to_text
+from inference.noise.random_programs import random_shape
+from inference.render.raster import render
 
 SIZE = 256
 PROGRAMS = [

@@ -11,7 +11,7 @@ from PySide6.QtGui import QDropEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import QComboBox, QFileDialog, QMessageBox, QSpinBox
 
 from editor.docfile import TARGET_SIZE
-from inference.syntax import parse, to_text
+from inference.lang.syntax import parse, to_text
 
 PX = TARGET_SIZE / 32  # target pixels per canvas unit
 
@@ -517,7 +517,7 @@ TWO_HOLES = parse("(- (- (Quad 8 8 12 8 0) (Circle 2 5 8)) (Circle 2 11 8))")
 def draw_program(window, program, seed=0):
     """Give the document a simulated hand drawing of ``program`` as its target."""
     from editor import commands
-    from inference.sketch import simulate_drawing
+    from inference.targets.sketch import simulate_drawing
 
     drawing = simulate_drawing(program, np.random.default_rng(seed), TARGET_SIZE) >= 0.5
     doc = window.p.doc
@@ -566,7 +566,7 @@ def test_a_new_document_forgets_the_last_auto_run(qtbot, window):
 
 
 def test_a_proposal_preview_is_explained_for_the_proposal(qtbot, window):
-    from inference.edits import Edit
+    from inference.lang.edits import Edit
 
     view = show_one_hole_dropped(qtbot, window)
     window.p.doc.set_preview(Edit(0, TWO_HOLES))  # the whole program replaced by the right one

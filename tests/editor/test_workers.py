@@ -15,11 +15,11 @@ import pytest
 from PySide6.QtCore import QTimer
 
 from editor.workers import STATS_INTERVAL, CallWorker, Jobs, SearchWorker
-from inference.onnx_model import PolicyModel
-from inference.proposers import PolicyProposer, RandomMutationProposer
-from inference.search import SearchConfig
-from inference.syntax import parse
-from inference.target import Target
+from inference.lang.syntax import parse
+from inference.model.onnx_model import PolicyModel
+from inference.search.beam import SearchConfig
+from inference.search.proposers import PolicyProposer, RandomMutationProposer
+from inference.targets.target import Target
 
 WAIT_MS = 20_000
 """Timeout of a wait: only a stuck worker takes this long."""

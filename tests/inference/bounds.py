@@ -1,7 +1,7 @@
 """A generous time and memory bound for tests of inputs at the size limits.
 
 The real figures (2 s and 200 MB for any program input up to the 16 MB cap) are
-measured by ``python -m inference.input_limits_bench``; a test only checks that the
+measured by ``python -m inference.benchmarks.input_limits_bench``; a test only checks that the
 work stays within about five times that, so that a loaded machine cannot fail it.
 """
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from inference import cli
+from inference.cli import commands as cli
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -22,7 +22,7 @@ class Result:
 
 @pytest.fixture
 def run_cli(capsys, monkeypatch):
-    """``run_cli(*args, cwd=None)``: :func:`inference.cli.main` with ``args`` in folder
+    """``run_cli(*args, cwd=None)``: :func:`inference.cli.commands.main` with ``args`` in folder
     ``cwd`` (the repository by default), as ``python -m inference`` would run it."""
 
     def run(*args, cwd=None) -> Result:

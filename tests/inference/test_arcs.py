@@ -1,4 +1,4 @@
-"""Outlines with exact arcs (inference.arcs): closed chains, arcs on the program's circles,
+"""Outlines with exact arcs (inference.render.arcs): closed chains, arcs on the program's circles,
 the exact area, and the bulk quad corners it builds on."""
 
 import math
@@ -8,11 +8,11 @@ import pytest
 import shapely
 from hypothesis import given, settings
 
-from inference.arcs import Outline, bounds, outlines, polygon_shape
-from inference.geometry import exact_area, quad_corners, quad_corners_array, shape_of
-from inference.random_programs import random_shape
-from inference.syntax import parse, to_text
-from inference.tree import CIRCLE, Node, binop, circle, quad, walk
+from inference.lang.syntax import parse, to_text
+from inference.lang.tree import CIRCLE, Node, binop, circle, quad, walk
+from inference.noise.random_programs import random_shape
+from inference.render.arcs import Outline, bounds, outlines, polygon_shape
+from inference.render.geometry import exact_area, quad_corners, quad_corners_array, shape_of
 from tests.strategies import programs
 
 

@@ -7,10 +7,10 @@ import sys
 import pytest
 from PIL import Image
 
-from inference import cli
-from inference.bench import Record, load_problems, markdown_table, solve_curve, summarize
-from inference.exports import to_png
-from inference.syntax import parse
+from inference.cli import commands as cli
+from inference.cli.bench import Record, load_problems, markdown_table, solve_curve, summarize
+from inference.files.exports import to_png
+from inference.lang.syntax import parse
 from tests.fake_policy import build_fake_policy
 
 EASY = ["(Circle 5 6 9)", "(- (Circle 6 8 8) (Quad 8 8 2 2 45))"]
@@ -110,7 +110,7 @@ def test_cli_bench_skips_model_methods_without_a_model_by_default(
     folder, tmp_path, capsys, monkeypatch
 ):
     # no shipped model: point the default model folder somewhere empty
-    monkeypatch.setattr("inference.onnx_model._MODELS_DIR", tmp_path / "no-models")
+    monkeypatch.setattr("inference.model.onnx_model._MODELS_DIR", tmp_path / "no-models")
     args = ["bench", str(folder), "--limit", "1", "--budget", "50", "-o", str(tmp_path / "o")]
     args += ["--model", str(tmp_path / "missing.onnx")]
     code = cli.main(args)
@@ -170,8 +170,8 @@ def test_a_slice_of_the_problems_gives_the_same_records_as_the_whole_run(folder,
 
 
 def test_right_shapes_and_false_solves_are_counted_by_part_kind(tmp_path, capsys):
-    from inference.bench import FALSE_SOLVE, RIGHT_SHAPE
-    from inference.cad_parts import KINDS, write_part_set
+    from inference.cli.bench import FALSE_SOLVE, RIGHT_SHAPE
+    from inference.noise.cad_parts import KINDS, write_part_set
 
     def rec(pid, solved, truth, same, parts=None):
         parts = same if parts is None else parts
@@ -206,8 +206,8 @@ def test_right_shapes_and_false_solves_are_counted_by_part_kind(tmp_path, capsys
 
 
 def test_part_images_read_back_as_their_programs(tmp_path):
-    from inference.cad_parts import write_part_set
-    from inference.raster import render
+    from inference.noise.cad_parts import write_part_set
+    from inference.render.raster import render
 
     write_part_set(tmp_path, per_kind=1, seed=9)
     for problem in load_problems(tmp_path):

@@ -1,4 +1,4 @@
-"""The headless command line, ``inference.cli.main`` called in-process (render, export and
+"""The headless command line, ``inference.cli.commands.main`` called in-process (render, export and
 user errors), and ``python -m inference`` once as a real subprocess."""
 
 import io
@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from inference.exports import EXPORT_FORMATS, export_content
-from inference.score import goal_score
-from inference.syntax import parse
+from inference.files.exports import EXPORT_FORMATS, export_content
+from inference.lang.syntax import parse
+from inference.targets.score import goal_score
 from tests.inference.conftest import assert_user_error
 
 REPO = Path(__file__).resolve().parents[2]
@@ -24,7 +24,7 @@ PROGRAM = "(- (Circle 6 8 8) (Quad 8 8 4 2 45))"
 
 def test_python_m_inference_is_a_command_with_an_exit_status(tmp_path):
     """The one real process: ``python -m inference`` ends a user error with status 2 and one
-    stderr line (the other tests call ``inference.cli.main`` in-process)."""
+    stderr line (the other tests call ``inference.cli.commands.main`` in-process)."""
     (tmp_path / "bad.csg").write_text(PROGRAM.replace("45", "44") + "\n")
     result = subprocess.run(
         [sys.executable, "-m", "inference", "export", "bad.csg", "-o", "x.svg"],
@@ -181,8 +181,8 @@ def test_export_to_unwritable_folder(run_cli, tmp_path, program_file):
 
 def _dark_on_light_plate(path: Path) -> None:
     """A hand-drawn-looking plate with a hole: dark ink on off-white paper, 400 px, RGB."""
-    from inference.sketch import simulate_drawing
-    from inference.synthesize import load_image_target
+    from inference.search.synthesize import load_image_target
+    from inference.targets.sketch import simulate_drawing
 
     drawing = simulate_drawing(parse(PLATE), np.random.default_rng(2)) >= 0.5
     big = np.asarray(Image.fromarray(drawing.astype(np.uint8) * 255).resize((400, 400)))
@@ -202,12 +202,12 @@ def test_synthesize_reads_dark_ink_on_light_paper_without_a_flag(run_cli, tmp_pa
     assert result.returncode == 0, result.stderr
     record = json.loads(result.stdout)
     assert record["solved"], record
-    from inference.raster import render
+    from inference.render.raster import render
 
     found = render(parse(record["program"]), 128)
     assert found[64, 64] == 0 and found[64, 40] == 1 and found[4, 4] == 0  # hole, plate, paper
     # --ink still overrides: white ink makes the paper the shape (a large frame around the part)
-    from inference.synthesize import load_image_target
+    from inference.search.synthesize import load_image_target
 
     assert load_image_target(path, ink="white").mask[4, 4]
     override = run_cli("synthesize", path, "--method", "random", "--budget", "50", "--ink", "white")

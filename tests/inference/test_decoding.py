@@ -4,22 +4,23 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from inference import model_batches, target_images
-from inference.decoding import (
+from inference.lang.edits import Edit
+from inference.lang.syntax import parse, to_text
+from inference.lang.tree import circle, node_at, num, walk
+from inference.model import model_batches
+from inference.model.decoding import (
     evaluate_values,
     greedy_edit,
     masked_log_softmax,
     sample_edits,
     top_edits,
 )
-from inference.edits import Edit
-from inference.grammar_constraint import EditConstraint
-from inference.onnx_model import PolicyModel
-from inference.random_programs import random_shape
-from inference.raster import render
-from inference.syntax import parse, to_text
-from inference.tokens import MAX_REPLACEMENT_TOKENS, VOCAB_SIZE, encode_edit
-from inference.tree import circle, node_at, num, walk
+from inference.model.grammar_constraint import EditConstraint
+from inference.model.onnx_model import PolicyModel
+from inference.model.tokens import MAX_REPLACEMENT_TOKENS, VOCAB_SIZE, encode_edit
+from inference.noise.random_programs import random_shape
+from inference.render.raster import render
+from inference.targets import target_images
 from tests.fake_policy import build_fake_policy
 
 
@@ -248,7 +249,7 @@ def test_huge_logits_still_give_finite_logprobs(tmp_path):
 
 
 def test_one_edit_at_batch_one_is_one_legal_edit(model):
-    """Propose's call (its speed is a benchmark: ``python -m inference.proposal_latency``)."""
+    """Propose's call (its speed is measured by inference.benchmarks.proposal_latency)."""
     target, programs = _problem(11, 1, model.image_size)
     (proposals,) = sample_edits(model, target, programs, 1, np.random.default_rng(0))
     assert len(proposals) == 1

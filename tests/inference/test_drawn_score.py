@@ -5,12 +5,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from inference.drawn_score import TolerantScore, tolerance_pixels, tolerant_score
-from inference.raster import pack, render
-from inference.score import goal_score
-from inference.sketch import simulate_drawing
-from inference.syntax import parse
-from inference.target import Target
+from inference.lang.syntax import parse
+from inference.render.raster import pack, render
+from inference.targets.drawn_score import TolerantScore, tolerance_pixels, tolerant_score
+from inference.targets.score import goal_score
+from inference.targets.sketch import simulate_drawing
+from inference.targets.target import Target
 from tests.strategies import programs
 
 PLATE = parse("(- (Quad 8 8 7 5 0) (Circle 2 8 8))")

@@ -5,12 +5,12 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from inference.cad_parts import KINDS, make_part
-from inference.edge_fit import EDGE_SHARE, EdgeMatch
-from inference.raster import rasterizer, render
-from inference.sketch import simulate_drawing
-from inference.syntax import parse
-from inference.target import Target
+from inference.lang.syntax import parse
+from inference.noise.cad_parts import KINDS, make_part
+from inference.render.raster import rasterizer, render
+from inference.targets.edge_fit import EDGE_SHARE, EdgeMatch
+from inference.targets.sketch import simulate_drawing
+from inference.targets.target import Target
 
 R = rasterizer(128)
 # a held-out house (cad_parts, seed 2612) and the program the search once called its solution

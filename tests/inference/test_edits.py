@@ -6,9 +6,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from inference.edits import Edit
-from inference.syntax import parse, to_text
-from inference.tree import circle, node_at, num, op, positions, walk
+from inference.lang.edits import Edit
+from inference.lang.syntax import parse, to_text
+from inference.lang.tree import circle, node_at, num, op, positions, walk
 from tests.strategies import programs
 
 TREE = parse("(+ (Circle 1 2 3) (Quad 4 5 6 7 45))")

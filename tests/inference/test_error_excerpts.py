@@ -6,12 +6,12 @@ import json
 import pytest
 
 from editor import docfile
-from inference.cli import main
-from inference.excerpt import excerpt, one_line
-from inference.fileio import ProgramFileError, read_problems
-from inference.syntax import ParseError, parse
+from inference.cli.commands import main
+from inference.files.fileio import ProgramFileError, read_problems
+from inference.lang.syntax import ParseError, parse
+from inference.util.excerpt import excerpt, one_line
 
-from .test_cli import assert_user_error, run_cli
+from .conftest import assert_user_error
 
 PWNED = "\x1b[2J\x1b[31mPWNED"
 
@@ -96,7 +96,7 @@ def test_document_fields_are_quoted_safely():
     assert str(info.value) == f"a.tsk: unknown modality '\\x1b[2J\\x1b[31mPWNED{'x' * 26}…'"
 
 
-def test_the_cli_prints_no_escape_sequence(tmp_path):
+def test_the_cli_prints_no_escape_sequence(run_cli, tmp_path):
     path = tmp_path / "evil.csg"
     path.write_text(f"(Circle 1 1 {PWNED})")
     result = run_cli("export", path, "-o", tmp_path / "x.svg")

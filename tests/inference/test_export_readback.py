@@ -23,11 +23,11 @@ from ezdxf.math import bulge_to_arc
 from shapely import affinity
 from shapely.geometry import Polygon
 
-from inference import exports
-from inference.geometry import exact_area, shape_of
-from inference.random_programs import random_shape
-from inference.syntax import parse, to_text
-from inference.tree import CIRCLE, Node, walk
+from inference.files import exports
+from inference.lang.syntax import parse, to_text
+from inference.lang.tree import CIRCLE, Node, walk
+from inference.noise.random_programs import random_shape
+from inference.render.geometry import exact_area, shape_of
 
 SVG = "{http://www.w3.org/2000/svg}"
 INKSCAPE = "{http://www.inkscape.org/namespaces/inkscape}"

@@ -20,17 +20,18 @@ from PIL import Image
 from shapely import affinity
 from shapely.geometry import Polygon, box
 
-from inference import exports, program_json
-from inference.fileio import (
+from inference.files import exports
+from inference.files.fileio import (
     ProgramFileError,
     atomic_write_bytes,
     atomic_write_text,
     read_problems,
     read_program,
 )
-from inference.geometry import shape_of
-from inference.raster import render
-from inference.syntax import COMPACT, parse, to_text
+from inference.lang import program_json
+from inference.lang.syntax import COMPACT, parse, to_text
+from inference.render.geometry import shape_of
+from inference.render.raster import render
 from tests.strategies import programs
 
 SMALL = parse("(- (Circle 6 8 8) (Quad 8 8 4 2 45))")

@@ -8,7 +8,7 @@ import time
 import pytest
 
 from editor import docfile
-from inference.fileio import MAX_INPUT_BYTES, ProgramFileError, read_problems, read_program
+from inference.files.fileio import MAX_INPUT_BYTES, ProgramFileError, read_problems, read_program
 
 
 @pytest.mark.skipif(not os.path.exists("/dev/zero"), reason="needs /dev/zero")

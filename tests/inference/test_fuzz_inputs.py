@@ -9,12 +9,12 @@ pieces.  A ``FUZZ_SCALE=1`` run (the default) tries 10,216 inputs:
 ==================================  ======  ===========================================
 loader                              inputs  the only error it may raise
 ==================================  ======  ===========================================
-``inference.syntax.parse``            4400  ``ParseError``
+``inference.lang.syntax.parse``            4400  ``ParseError``
 ``editor.docfile.read_document``      2400  ``ProgramFileError`` (``.tsk``; no Qt)
-``inference.fileio.read_problems``    1000  ``ProgramFileError``; one in ten goes through
+``inference.files.fileio.read_problems``    1000  ``ProgramFileError``; one in ten goes through
                                             ``bench.load_problems``: or ``ImageError``
-``inference.fileio.read_program``      900  ``ProgramFileError`` (``.csg``, ``.json``)
-``inference.images.load_target``      1500  ``ImageError`` (bytes; one in ten a file)
+``inference.files.fileio.read_program``      900  ``ProgramFileError`` (``.csg``, ``.json``)
+``inference.files.images.load_target``      1500  ``ImageError`` (bytes; one in ten a file)
 ``onnx_model.PolicyModel.load``         16  ``ModelError`` (``models/policy.onnx``
                                             damaged, cut, or with its metadata rewritten)
 ==================================  ======  ===========================================
@@ -57,13 +57,13 @@ import pytest
 from PIL import Image
 
 from editor import docfile
-from inference import bench
-from inference.fileio import ProgramFileError, read_problems, read_program
-from inference.images import INKS, ImageError, load_target
-from inference.onnx_model import ModelError, PolicyModel
-from inference.program_json import tree_dict
-from inference.syntax import MAX_PRIMITIVES, ParseError, parse
-from inference.tree import Node
+from inference.cli import bench
+from inference.files.fileio import ProgramFileError, read_problems, read_program
+from inference.files.images import INKS, ImageError, load_target
+from inference.lang.program_json import tree_dict
+from inference.lang.syntax import MAX_PRIMITIVES, ParseError, parse
+from inference.lang.tree import Node
+from inference.model.onnx_model import ModelError, PolicyModel
 
 SCALE = float(os.environ.get("FUZZ_SCALE", "1"))
 """Multiplies every loader's number of inputs."""

@@ -7,9 +7,9 @@ import pytest
 from hypothesis import given, settings
 from shapely.geometry import MultiPolygon, Polygon
 
-from inference.geometry import exact_area, outline_rings, quad_corners, shape_of
-from inference.raster import render_soft
-from inference.tree import binop, circle, quad
+from inference.lang.tree import binop, circle, quad
+from inference.render.geometry import exact_area, outline_rings, quad_corners, shape_of
+from inference.render.raster import render_soft
 from tests.strategies import programs
 
 # Soft render at 128x128 with 4x4 supersampling against the exact area: 1 %

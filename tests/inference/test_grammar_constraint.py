@@ -4,10 +4,11 @@ import numpy as np
 import pytest
 from hypothesis import given
 
-from inference.grammar_constraint import EditConstraint, random_constrained_edit
-from inference.lock_rules import locks_kept, protected_positions
-from inference.syntax import parse
-from inference.tokens import (
+from inference.lang.lock_rules import locks_kept, protected_positions
+from inference.lang.syntax import parse
+from inference.lang.tree import SHAPE, binop, circle, node_at, positions, quad, replace_at, walk
+from inference.model.grammar_constraint import EditConstraint, random_constrained_edit
+from inference.model.tokens import (
     CIRCLE_ID,
     EOS,
     LPAREN,
@@ -25,7 +26,6 @@ from inference.tokens import (
     encode_node,
     pos_id,
 )
-from inference.tree import SHAPE, binop, circle, node_at, positions, quad, replace_at, walk
 from tests.strategies import programs
 
 EXAMPLE = parse("(- (Circle 6 8 8) (+ (Quad 8 8 4 4 45) (Circle 0 1 2)))")

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from inference.images import (
+from inference.files.images import (
     NOT_AN_IMAGE,
     ImageError,
     load_target,

@@ -6,17 +6,17 @@ import re
 
 import pytest
 
-from inference.cli import main
-from inference.fileio import (
+from inference.benchmarks.input_limits_bench import balanced_program
+from inference.cli.commands import main
+from inference.files.fileio import (
     MAX_PROBLEMS,
     MAX_SET_PRIMITIVES,
     ProgramFileError,
     read_problems,
     read_program,
 )
-from inference.input_limits_bench import balanced_program
-from inference.syntax import COMPACT, MAX_PRIMITIVES, ParseError, parse, to_text
-from inference.tree import circle
+from inference.lang.syntax import COMPACT, MAX_PRIMITIVES, ParseError, parse, to_text
+from inference.lang.tree import circle
 
 from .bounds import within
 
@@ -108,7 +108,7 @@ def test_the_cli_refuses_a_huge_program_with_one_line(tmp_path, capsys):
 
 
 def test_a_program_json_tree_over_the_primitive_limit_is_refused(tmp_path):
-    from inference.program_json import to_json
+    from inference.lang.program_json import to_json
 
     path = tmp_path / "big.json"
     doc = json.loads(to_json(balanced_program(MAX_PRIMITIVES + 1)))

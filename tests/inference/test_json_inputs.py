@@ -7,7 +7,7 @@ import json
 import pytest
 
 from editor import docfile
-from inference.fileio import (
+from inference.files.fileio import (
     MAX_JSON_DIGITS,
     MAX_JSON_VALUES,
     ProgramFileError,
@@ -17,7 +17,7 @@ from inference.fileio import (
 )
 
 from .bounds import within
-from .test_cli import assert_user_error, run_cli
+from .conftest import assert_user_error
 
 DEEP = "[" * 100_000 + "]" * 100_000
 DIGITS = "9" * 5000
@@ -91,7 +91,7 @@ def test_problem_sets(tmp_path, line, message):
     assert str(info.value) == f"{path}, line 2: {message}"
 
 
-def test_the_cli_renders_no_deep_problem_set(tmp_path):
+def test_the_cli_renders_no_deep_problem_set(run_cli, tmp_path):
     path = tmp_path / "deep.jsonl"
     path.write_text(DEEP + "\n")
     result = run_cli("render", path, "-o", f"{tmp_path / 'out'}/")

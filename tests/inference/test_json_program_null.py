@@ -5,9 +5,9 @@ import json
 
 import pytest
 
-from inference import program_json
-from inference.fileio import ProgramFileError, read_program
-from inference.syntax import parse
+from inference.files.fileio import ProgramFileError, read_program
+from inference.lang import program_json
+from inference.lang.syntax import parse
 
 NULL = '{"format": "treesketch-csg2d", "version": 1, "program": null}'
 

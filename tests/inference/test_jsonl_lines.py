@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from inference import bench
-from inference.fileio import ProgramFileError, jsonl_lines, read_problems
-from inference.syntax import parse
+from inference.cli import bench
+from inference.files.fileio import ProgramFileError, jsonl_lines, read_problems
+from inference.lang.syntax import parse
 
 SEPARATORS = ["\u2028", "\u2029", "\x85"]
 """What str.splitlines breaks at and a JSON string may hold raw (not \\x1c…: JSON escapes

@@ -4,14 +4,14 @@ each label, for edits, whole-program writes and programs near ``MAX_TOKENS``."""
 import numpy as np
 import pytest
 
-from inference.edits import Edit
-from inference.grammar_constraint import EditConstraint, random_constrained_edit
-from inference.model_batches import allowed_masks
-from inference.random_programs import random_shape
-from inference.raster import render
-from inference.tokens import MAX_REPLACEMENT_TOKENS, MAX_TOKENS, POS_BASE, encode_example
-from inference.training_examples import TrainingExample, make_example
-from inference.tree import walk
+from inference.lang.edits import Edit
+from inference.lang.tree import walk
+from inference.model.grammar_constraint import EditConstraint, random_constrained_edit
+from inference.model.model_batches import allowed_masks
+from inference.model.tokens import MAX_REPLACEMENT_TOKENS, MAX_TOKENS, POS_BASE, encode_example
+from inference.noise.random_programs import random_shape
+from inference.noise.training_examples import TrainingExample, make_example
+from inference.render.raster import render
 
 
 def reference_masks(examples, sequences, length, max_replacement_tokens=MAX_REPLACEMENT_TOKENS):

@@ -14,9 +14,9 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageOps
 
-from inference import images
-from inference.images import NOT_AN_IMAGE, ImageError, ink_from_paper, load_target
-from inference.png_bands import png_bands
+from inference.files import images
+from inference.files.images import NOT_AN_IMAGE, ImageError, ink_from_paper, load_target
+from inference.files.png_bands import png_bands
 from tests.conftest import REPO
 
 
@@ -144,8 +144,8 @@ def _disc_row(width: int, height: int):
 
 PEAK = """
 import json, sys
-from inference.images import load_target
-from inference.synthesize import load_image_target
+from inference.files.images import load_target
+from inference.search.synthesize import load_image_target
 
 def peak_mb():  # VmHWM: this process's peak resident memory (ru_maxrss survives exec)
     line = next(l for l in open("/proc/self/status") if l.startswith("VmHWM:"))

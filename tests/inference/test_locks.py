@@ -11,9 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from inference.edits import Edit
-from inference.grammar_constraint import EditConstraint
-from inference.lock_rules import (
+from inference.lang.edits import Edit
+from inference.lang.lock_rules import (
     LEFT,
     RIGHT,
     chain,
@@ -25,17 +24,18 @@ from inference.lock_rules import (
     locks_kept,
     protected_positions,
 )
-from inference.locks import shift_for_edit
-from inference.mutations import random_replacement
-from inference.onnx_model import PolicyModel
-from inference.proposers import PolicyProposer, RandomMutationProposer
-from inference.raster import render
-from inference.refine import refine
-from inference.search import SearchConfig, beam_search, rollouts
-from inference.syntax import parse
-from inference.target import Target
-from inference.tidy import tidy
-from inference.tree import binop, circle, node_at, num, op, positions, replace_at, walk
+from inference.lang.locks import shift_for_edit
+from inference.lang.syntax import parse
+from inference.lang.tree import binop, circle, node_at, num, op, positions, replace_at, walk
+from inference.model.grammar_constraint import EditConstraint
+from inference.model.onnx_model import PolicyModel
+from inference.noise.mutations import random_replacement
+from inference.render.raster import render
+from inference.search.beam import SearchConfig, beam_search, rollouts
+from inference.search.proposers import PolicyProposer, RandomMutationProposer
+from inference.search.refine import refine
+from inference.search.tidy import tidy
+from inference.targets.target import Target
 from tests.fake_policy import build_fake_policy
 from tests.strategies import programs
 

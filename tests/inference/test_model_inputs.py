@@ -6,16 +6,21 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from inference.model_batches import encode_batch, encode_training_batch, image_planes
-from inference.model_inputs import FEATURE_DIM, FEATURE_NAMES, shape_contexts, token_features
-from inference.random_programs import random_shape
-from inference.raster import rasterizer, render, render_packed
-from inference.sketch import simulate_sketch
-from inference.syntax import parse
-from inference.target_images import IMAGE_SIZE, sketch_fill, target_mask
-from inference.tokens import EDIT, EOS, PAD, POS_BASE, encode_example, encode_program, pos_id
-from inference.training_examples import make_example
-from inference.tree import circle, positions, replace_at
+from inference.lang.syntax import parse
+from inference.lang.tree import circle, positions, replace_at
+from inference.model.model_batches import encode_batch, encode_training_batch, image_planes
+from inference.model.token_features import (
+    FEATURE_DIM,
+    FEATURE_NAMES,
+    shape_contexts,
+    token_features,
+)
+from inference.model.tokens import EDIT, EOS, PAD, POS_BASE, encode_example, encode_program, pos_id
+from inference.noise.random_programs import random_shape
+from inference.noise.training_examples import make_example
+from inference.render.raster import rasterizer, render, render_packed
+from inference.targets.sketch import simulate_sketch
+from inference.targets.target_images import IMAGE_SIZE, sketch_fill, target_mask
 
 F = {name: i for i, name in enumerate(FEATURE_NAMES)}
 FULL = circle(15, 8, 8)  # radius 30 around the canvas centre: covers every pixel

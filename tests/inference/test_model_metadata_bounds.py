@@ -9,8 +9,8 @@ import json
 import onnx
 import pytest
 
-from inference.onnx_model import ModelError, PolicyModel
-from inference.tokens import VOCAB
+from inference.model.onnx_model import ModelError, PolicyModel
+from inference.model.tokens import VOCAB
 from tests.fake_policy import build_fake_policy
 
 PLACEHOLDER = "PLACEHOLDER-0123456789"

@@ -3,9 +3,9 @@ autoregressive baseline) is not run as the tree-edit policy, and the other way r
 
 import pytest
 
-from inference.exports import to_png
-from inference.onnx_model import ModelError, PolicyModel
-from inference.syntax import parse
+from inference.files.exports import to_png
+from inference.lang.syntax import parse
+from inference.model.onnx_model import ModelError, PolicyModel
 from tests.conftest import REPO
 from tests.fake_policy import build_fake_policy
 from tests.inference.conftest import assert_user_error

@@ -6,9 +6,9 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from inference.mutations import mutable_nodes, mutate, noise, random_steps
-from inference.syntax import parse, to_text
-from inference.tree import SHAPE, circle, node_at, walk
+from inference.lang.syntax import parse, to_text
+from inference.lang.tree import SHAPE, circle, node_at, walk
+from inference.noise.mutations import mutable_nodes, mutate, noise, random_steps
 from tests.strategies import programs
 
 seeds = st.integers(0, 2**32 - 1)

@@ -7,10 +7,12 @@ import sys
 import numpy as np
 import pytest
 
-from inference import model_batches, model_inputs, target_images
-from inference.onnx_model import ModelError, PolicyModel, default_model_path
-from inference.tokens import GRAMMAR_VERSION, POS_BASE, VOCAB
-from inference.tree import circle
+from inference.lang.tree import circle
+from inference.model import model_batches
+from inference.model import token_features as model_inputs
+from inference.model.onnx_model import ModelError, PolicyModel, default_model_path
+from inference.model.tokens import GRAMMAR_VERSION, POS_BASE, VOCAB
+from inference.targets import target_images
 from tests.conftest import REPO
 from tests.fake_policy import build_fake_policy
 
@@ -197,7 +199,7 @@ def test_a_modality_specific_model_wins_over_the_shared_one(tmp_path):
 
 def test_runtime_modules_import_neither_onnx_nor_torch():
     code = (
-        "import sys, inference.onnx_model, inference.decoding;"
+        "import sys, inference.model.onnx_model, inference.model.decoding;"
         "bad = [m for m in ('onnx', 'torch', 'PySide6') if m in sys.modules];"
         "assert not bad, bad"
     )

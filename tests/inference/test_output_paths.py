@@ -5,9 +5,10 @@ import os
 
 import pytest
 
-from inference.fileio import atomic_write_bytes
+from inference.files.fileio import atomic_write_bytes
 
-from .test_cli import PROGRAM, assert_user_error, run_cli
+from .conftest import assert_user_error
+from .test_cli import PROGRAM
 
 
 @pytest.fixture
@@ -33,14 +34,14 @@ def program(tmp_path):
         ("/", "/: names a folder, not a file"),
     ],
 )
-def test_export_refuses_a_folder_path(tmp_path, program, output, message):
+def test_export_refuses_a_folder_path(run_cli, tmp_path, program, output, message):
     result = run_cli("export", program, "-o", output, cwd=tmp_path)
     assert_user_error(result)
     assert result.stderr == f"treesketch: error: {message}\n"
     assert sorted(os.listdir(tmp_path)) == ["shape.csg"]  # no file new.svg
 
 
-def test_render_takes_a_folder_path_with_a_separator(tmp_path, program):
+def test_render_takes_a_folder_path_with_a_separator(run_cli, tmp_path, program):
     result = run_cli("render", program, "-o", "out/", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert os.listdir(tmp_path / "out") == ["shape.png"]

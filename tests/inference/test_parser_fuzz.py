@@ -5,8 +5,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from inference.syntax import COMPACT, MAX_DEPTH, ParseError, parse, to_text
-from inference.tree import binop, circle, quad
+from inference.lang.syntax import COMPACT, MAX_DEPTH, ParseError, parse, to_text
+from inference.lang.tree import binop, circle, quad
 from tests.strategies import programs
 
 WORDS = (

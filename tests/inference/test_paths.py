@@ -5,12 +5,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from inference.edits import Edit
-from inference.mutations import noise, random_steps
-from inference.paths import approach, height, path_rounds, state_at, tree_path
-from inference.random_programs import random_shape
-from inference.syntax import parse, to_text
-from inference.tree import CIRCLE, leaf, num, op, quad, walk
+from inference.lang.edits import Edit
+from inference.lang.syntax import parse, to_text
+from inference.lang.tree import CIRCLE, leaf, num, op, quad, walk
+from inference.noise.mutations import noise, random_steps
+from inference.noise.paths import approach, height, path_rounds, state_at, tree_path
+from inference.noise.random_programs import random_shape
 from tests.strategies import programs
 
 seeds = st.integers(0, 2**32 - 1)

@@ -2,7 +2,7 @@
 
 import json
 
-from inference import proposal_latency
+from inference.benchmarks import proposal_latency
 from tests.fake_policy import build_fake_policy
 
 

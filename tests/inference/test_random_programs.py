@@ -7,17 +7,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from inference.random_programs import (
-    compression_ratio,
-    is_visually_complex,
-    random_program,
-    random_shape,
-    random_subtree,
-    random_target,
-)
-from inference.raster import render
-from inference.syntax import parse, to_text
-from inference.tree import (
+from inference.lang.syntax import parse, to_text
+from inference.lang.tree import (
     ANGLE,
     ANGLE_LEAF,
     ANGLE_VALUES,
@@ -31,6 +22,15 @@ from inference.tree import (
     SHAPE,
     walk,
 )
+from inference.noise.random_programs import (
+    compression_ratio,
+    is_visually_complex,
+    random_program,
+    random_shape,
+    random_subtree,
+    random_target,
+)
+from inference.render.raster import render
 
 
 @pytest.mark.parametrize("n", [1, 2, 3, 5, 8, 13])

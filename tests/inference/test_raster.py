@@ -8,8 +8,10 @@ import shapely
 from hypothesis import given, settings
 from PIL import Image
 
-from inference.geometry import shape_of
-from inference.raster import (
+from inference.lang.syntax import parse
+from inference.lang.tree import binop, circle, quad
+from inference.render.geometry import shape_of
+from inference.render.raster import (
     Rasterizer,
     pack,
     render,
@@ -18,9 +20,7 @@ from inference.raster import (
     render_soft,
     unpack,
 )
-from inference.score import goal_score, goal_scores_packed
-from inference.syntax import parse
-from inference.tree import binop, circle, quad
+from inference.targets.score import goal_score, goal_scores_packed
 from tests.strategies import programs
 
 

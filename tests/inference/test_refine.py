@@ -5,12 +5,12 @@ import time
 import numpy as np
 import pytest
 
-from inference.random_programs import random_shape
-from inference.raster import rasterizer, render
-from inference.refine import _apply, one_value_candidates, refine
-from inference.syntax import parse
-from inference.target import Target
-from inference.tree import node_at, walk
+from inference.lang.syntax import parse
+from inference.lang.tree import node_at, walk
+from inference.noise.random_programs import random_shape
+from inference.render.raster import rasterizer, render
+from inference.search.refine import _apply, one_value_candidates, refine
+from inference.targets.target import Target
 
 GOAL = parse("(- (+ (Circle 6 8 8) (Quad 12 5 3 2 45)) (Circle 2 8 8))")
 
@@ -102,7 +102,7 @@ def test_cancel_stops_before_a_round():
 
 
 def test_sketch_targets_are_refined_by_outline_fit():
-    from inference.sketch import simulate_sketch
+    from inference.targets.sketch import simulate_sketch
 
     ink = simulate_sketch(GOAL, np.random.default_rng(1), 128)
     target = Target.from_sketch(ink)

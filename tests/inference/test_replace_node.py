@@ -3,9 +3,9 @@ exactly the tree ``tree.replace_at`` builds, at every position."""
 
 import numpy as np
 
-from inference.mutations import random_replacement, replace_node
-from inference.random_programs import random_shape
-from inference.tree import replace_at, walk
+from inference.lang.tree import replace_at, walk
+from inference.noise.mutations import random_replacement, replace_node
+from inference.noise.random_programs import random_shape
 
 
 def test_replace_node_equals_replace_at():

@@ -3,14 +3,14 @@
 import numpy as np
 import pytest
 
-from inference.cad_parts import KINDS, make_part
-from inference.proposers import RandomMutationProposer
-from inference.raster import render
-from inference.residual_fit import _body_box, _largest_rectangle, candidates, fit_program
-from inference.search import SearchConfig, view_search
-from inference.sketch import simulate_drawing
-from inference.syntax import parse, to_text
-from inference.target import Target
+from inference.lang.syntax import parse, to_text
+from inference.noise.cad_parts import KINDS, make_part
+from inference.render.raster import render
+from inference.search.beam import SearchConfig, view_search
+from inference.search.proposers import RandomMutationProposer
+from inference.search.residual_fit import _body_box, _largest_rectangle, candidates, fit_program
+from inference.targets.sketch import simulate_drawing
+from inference.targets.target import Target
 
 
 def test_candidates_contain_the_primitive_a_region_was_drawn_from():
@@ -54,7 +54,7 @@ def test_a_box_is_not_taken_for_the_example_house():
 
     from PIL import Image
 
-    from inference.target_images import downsample
+    from inference.targets.target_images import downsample
     from tests.conftest import REPO
 
     record = json.loads((REPO / "resources" / "examples" / "house.tsk").read_text())

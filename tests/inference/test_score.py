@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from inference.images import ImageError, load_target, png_bytes, save_png
-from inference.score import (
+from inference.files.images import ImageError, load_target, png_bytes, save_png
+from inference.targets.score import (
     SOLVE_THRESHOLD,
     goal_score,
     goal_score_packed,

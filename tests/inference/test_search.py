@@ -5,14 +5,15 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from inference.decoding import Proposal
-from inference.edits import Edit
-from inference.locks import shift_for_edit
-from inference.onnx_model import PolicyModel
-from inference.proposers import PolicyProposer, RandomMutationProposer
-from inference.random_programs import random_shape
-from inference.raster import render
-from inference.search import (
+from inference.lang.edits import Edit
+from inference.lang.locks import shift_for_edit
+from inference.lang.syntax import parse
+from inference.lang.tree import node_at, walk
+from inference.model.decoding import Proposal
+from inference.model.onnx_model import PolicyModel
+from inference.noise.random_programs import random_shape
+from inference.render.raster import render
+from inference.search.beam import (
     REPAIR_CALLS,
     SearchConfig,
     beam_search,
@@ -20,10 +21,9 @@ from inference.search import (
     run_search,
     view_search,
 )
-from inference.sketch import simulate_drawing
-from inference.syntax import parse
-from inference.target import Target
-from inference.tree import node_at, walk
+from inference.search.proposers import PolicyProposer, RandomMutationProposer
+from inference.targets.sketch import simulate_drawing
+from inference.targets.target import Target
 from tests.fake_policy import load_fake_policy
 
 GOAL = parse("(- (+ (Circle 6 8 8) (Quad 12 5 3 2 45)) (Circle 2 8 8))")
@@ -291,7 +291,7 @@ def test_policy_beam_search_keeps_the_best_children_by_its_ranking(model, rank):
 
 
 def test_sketch_target_is_scored_by_outline_fit():
-    from inference.sketch import simulate_sketch
+    from inference.targets.sketch import simulate_sketch
 
     ink = simulate_sketch(GOAL, np.random.default_rng(0), 128)
     target = Target.from_sketch(ink)

@@ -1,6 +1,6 @@
 """A cancel reaches the policy's network work: the search stops within a batch, not a step.
 
-The latency with the shipped model is measured by ``python -m inference.cancel_latency``;
+The latency with the shipped model is measured by ``python -m inference.benchmarks.cancel_latency``;
 here the bound is generous (1 s) so the tests hold on a busy machine.
 """
 
@@ -10,15 +10,15 @@ import time
 import numpy as np
 import pytest
 
-from inference.cancellation import Cancelled
-from inference.decoding import evaluate_values, sample_edits, top_edits
-from inference.onnx_model import PolicyModel, default_model_path
-from inference.proposers import PolicyProposer, RandomMutationProposer, takes_cancel
-from inference.random_programs import random_program
-from inference.raster import render
-from inference.search import SearchConfig, beam_search, rollouts, view_search
-from inference.syntax import parse
-from inference.target import Target
+from inference.lang.syntax import parse
+from inference.model.decoding import evaluate_values, sample_edits, top_edits
+from inference.model.onnx_model import PolicyModel, default_model_path
+from inference.noise.random_programs import random_program
+from inference.render.raster import render
+from inference.search.beam import SearchConfig, beam_search, rollouts, view_search
+from inference.search.proposers import PolicyProposer, RandomMutationProposer, takes_cancel
+from inference.targets.target import Target
+from inference.util.cancellation import Cancelled
 from tests.fake_policy import load_fake_policy
 
 GOAL = parse("(- (+ (Circle 6 8 8) (Quad 12 5 3 2 45)) (Circle 2 8 8))")

@@ -2,12 +2,12 @@
 
 import numpy as np
 
-from inference.proposers import RandomMutationProposer
-from inference.raster import render
-from inference.search import SearchConfig, beam_search, view_search
-from inference.search_run import SearchProgress
-from inference.syntax import parse
-from inference.target import Target
+from inference.lang.syntax import parse
+from inference.render.raster import render
+from inference.search.beam import SearchConfig, beam_search, view_search
+from inference.search.proposers import RandomMutationProposer
+from inference.search.search_run import SearchProgress
+from inference.targets.target import Target
 
 GOAL = parse("(- (+ (Circle 6 8 8) (Quad 12 5 3 2 45)) (Circle 2 8 8))")
 
@@ -71,7 +71,7 @@ def test_view_search_adds_up_the_calls_of_every_view():
 
 
 def test_view_search_counts_the_fit_in_its_reports():
-    from inference.random_programs import random_program
+    from inference.noise.random_programs import random_program
 
     hard = random_program(np.random.default_rng(11), (7, 8))  # the fit alone will not do
     drawn = Target(render(hard, 128), tolerance=1.0)

@@ -10,14 +10,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from inference.cad_parts import KINDS, make_part
-from inference.random_programs import random_program
-from inference.raster import rasterizer, render
-from inference.shape_match import FeatureFinder, ShapeMatch
-from inference.sketch import simulate_drawing, simulate_sketch
-from inference.syntax import parse
-from inference.target import SCORE_SIZE, Target
-from inference.target_images import downsample
+from inference.lang.syntax import parse
+from inference.noise.cad_parts import KINDS, make_part
+from inference.noise.random_programs import random_program
+from inference.render.raster import rasterizer, render
+from inference.targets.shape_match import FeatureFinder, ShapeMatch
+from inference.targets.sketch import simulate_drawing, simulate_sketch
+from inference.targets.target import SCORE_SIZE, Target
+from inference.targets.target_images import downsample
 from tests.conftest import REPO
 from tests.strategies import programs
 

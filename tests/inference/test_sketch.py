@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 import shapely
 
-from inference.geometry import CANVAS, shape_of
-from inference.sketch import simulate_sketch
-from inference.syntax import parse
-from inference.tree import binop, circle, quad
+from inference.lang.syntax import parse
+from inference.lang.tree import binop, circle, quad
+from inference.render.geometry import CANVAS, shape_of
+from inference.targets.sketch import simulate_sketch
 
 
 def _programs(refset_dir, n):

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from inference.step_model import _open
+from inference.model.step_model import _open
 
 
 class _Meta:

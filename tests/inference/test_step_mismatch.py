@@ -7,14 +7,14 @@ import shutil
 import numpy as np
 import pytest
 
-from inference.decoding import sample_edits
-from inference.onnx_model import PolicyModel
-from inference.proposers import PolicyProposer
-from inference.raster import render
-from inference.search import SearchConfig, beam_search
-from inference.step_model import step_model_path
-from inference.syntax import parse
-from inference.target import Target
+from inference.lang.syntax import parse
+from inference.model.decoding import sample_edits
+from inference.model.onnx_model import PolicyModel
+from inference.model.step_model import step_model_path
+from inference.render.raster import render
+from inference.search.beam import SearchConfig, beam_search
+from inference.search.proposers import PolicyProposer
+from inference.targets.target import Target
 
 pytest.importorskip("torch")
 onnx = pytest.importorskip("onnx")

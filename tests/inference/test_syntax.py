@@ -5,8 +5,8 @@ import json
 import pytest
 from hypothesis import given
 
-from inference.syntax import COMPACT, ParseError, detect_syntax, parse, to_text, token_strings
-from inference.tree import Node, angle, circle, node_at, op, quad, replace_at, walk
+from inference.lang.syntax import COMPACT, ParseError, detect_syntax, parse, to_text, token_strings
+from inference.lang.tree import Node, angle, circle, node_at, op, quad, replace_at, walk
 from tests.strategies import programs
 
 

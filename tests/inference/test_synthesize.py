@@ -9,15 +9,15 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from inference import cli
-from inference.images import ImageError
-from inference.outline_fit import SOLVE_FIT, OutlineFit, outline_fit
-from inference.raster import rasterizer, render
-from inference.repl_baseline import ReplConfig, primitive_grid, repl_search
-from inference.sketch import simulate_sketch
-from inference.syntax import parse
-from inference.synthesize import METHODS, load_image_target, run_method, synthesize
-from inference.target import Target
+from inference.cli import commands as cli
+from inference.files.images import ImageError
+from inference.lang.syntax import parse
+from inference.render.raster import rasterizer, render
+from inference.search.repl_baseline import ReplConfig, primitive_grid, repl_search
+from inference.search.synthesize import METHODS, load_image_target, run_method, synthesize
+from inference.targets.outline_fit import SOLVE_FIT, OutlineFit, outline_fit
+from inference.targets.sketch import simulate_sketch
+from inference.targets.target import Target
 from tests.fake_policy import build_fake_policy
 
 # ----- REPL baseline ---------------------------------------------------------------------------
@@ -79,7 +79,7 @@ def test_outline_ignores_the_canvas_border():
 
 
 def test_true_programs_fit_their_simulated_sketches(refset_dir):
-    from inference.fileio import read_problems
+    from inference.files.fileio import read_problems
 
     rng = np.random.default_rng(0)
     fits, shifted = [], []
@@ -103,7 +103,7 @@ def fake_model_path(tmp_path_factory):
 
 @pytest.mark.parametrize("method", METHODS)
 def test_every_method_runs_within_budget(method, fake_model_path):
-    from inference.onnx_model import PolicyModel
+    from inference.model.onnx_model import PolicyModel
 
     model = PolicyModel.load(fake_model_path, intra_op_threads=1)
     target = Target(render(GOAL, 128))
@@ -173,7 +173,7 @@ def test_cli_text_output_and_a_model_method(refset_dir, fake_model_path, capsys)
 
 
 def test_cli_drawn_images_are_scored_with_a_tolerance(tmp_path, capsys):
-    from inference.sketch import simulate_drawing
+    from inference.targets.sketch import simulate_drawing
 
     program = parse("(- (Quad 8 8 7 5 0) (Circle 2 8 8))")
     drawing = simulate_drawing(program, np.random.default_rng(1)) >= 0.5
@@ -240,6 +240,6 @@ def test_cli_runs_as_a_module_without_traceback(tmp_path):
         [sys.executable, "-m", "inference", "synthesize", str(bad), "--method", "repl"],
         capture_output=True,
         text=True,
-        cwd=cli.Path(cli.__file__).resolve().parents[1],
+        cwd=cli.Path(cli.__file__).resolve().parents[2],
     )
     assert proc.returncode == 2 and "Traceback" not in proc.stderr

@@ -4,11 +4,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from inference.lock_rules import follow_locks
-from inference.raster import render
-from inference.syntax import parse, to_text
-from inference.target import Target
-from inference.tidy import tidy
+from inference.lang.lock_rules import follow_locks
+from inference.lang.syntax import parse, to_text
+from inference.render.raster import render
+from inference.search.tidy import tidy
+from inference.targets.target import Target
 from tests.strategies import programs
 
 
@@ -51,8 +51,8 @@ def test_the_score_never_drops(program, goal):
 @settings(max_examples=60, deadline=None)
 @given(programs)
 def test_upright_quads_draw_the_same_pixels(program):
-    from inference.tidy import upright
-    from inference.tree import QUAD, walk
+    from inference.lang.tree import QUAD, walk
+    from inference.search.tidy import upright
 
     for _, node in walk(program):
         if node.kind == QUAD:
@@ -103,7 +103,7 @@ def test_a_locked_hole_keeps_its_operation_even_where_it_cuts_nothing():
 @settings(max_examples=40, deadline=None)
 @given(programs, programs, st.integers(0, 1000))
 def test_locked_subtrees_survive_tidying(program, goal, pick):
-    from inference.tree import primitives
+    from inference.lang.tree import primitives
 
     prims = primitives(program)
     pos, node = prims[pick % len(prims)]

@@ -4,8 +4,9 @@ import numpy as np
 import pytest
 from hypothesis import given
 
-from inference.syntax import parse, token_strings
-from inference.tokens import (
+from inference.lang.syntax import parse, token_strings
+from inference.lang.tree import ANGLE_LEAF, angle, binop, circle, num, op, quad, walk
+from inference.model.tokens import (
     ANGLE_BASE,
     EDIT,
     EOS,
@@ -28,7 +29,6 @@ from inference.tokens import (
     encode_program,
     pos_id,
 )
-from inference.tree import ANGLE_LEAF, angle, binop, circle, num, op, quad, walk
 from tests.strategies import programs
 
 EXAMPLE = parse("(- (Circle 6 8 8) (+ (Quad 8 8 4 4 45) (Circle 0 1 2)))")

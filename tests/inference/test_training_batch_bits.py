@@ -12,13 +12,13 @@ import hashlib
 import numpy as np
 import pytest
 
-from inference.cad_parts import KINDS, make_part
-from inference.model_batches import encode_training_batch
-from inference.raster import render
-from inference.sketch import simulate_drawing, simulate_sketch
-from inference.syntax import to_text
-from inference.tokens import MAX_TOKENS
-from inference.training_examples import example_for, make_example, write_example
+from inference.lang.syntax import to_text
+from inference.model.model_batches import encode_training_batch
+from inference.model.tokens import MAX_TOKENS
+from inference.noise.cad_parts import KINDS, make_part
+from inference.noise.training_examples import example_for, make_example, write_example
+from inference.render.raster import render
+from inference.targets.sketch import simulate_drawing, simulate_sketch
 
 SIZE = 64
 STAGES = {  # target primitives, mutation steps, rho, start primitives (models.data.CURRICULUM)

@@ -4,12 +4,12 @@ from collections import Counter
 
 import numpy as np
 
-from inference import training_examples
-from inference.paths import state_at
-from inference.random_programs import is_visually_complex
-from inference.raster import render
-from inference.training_examples import make_example, start_and_path, start_program
-from inference.tree import circle, quad
+from inference.lang.tree import circle, quad
+from inference.noise import training_examples
+from inference.noise.paths import state_at
+from inference.noise.random_programs import is_visually_complex
+from inference.noise.training_examples import make_example, start_and_path, start_program
+from inference.render.raster import render
 
 
 def test_examples_are_consistent():

@@ -8,11 +8,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from inference.autoregressive import write_search
-from inference.onnx_model import PolicyModel
-from inference.raster import render
-from inference.syntax import parse
-from inference.target import Target
+from inference.lang.syntax import parse
+from inference.model.onnx_model import PolicyModel
+from inference.render.raster import render
+from inference.search.autoregressive import write_search
+from inference.targets.target import Target
 
 MODEL = Path(__file__).resolve().parents[2] / "models" / "baseline_ar.onnx"
 

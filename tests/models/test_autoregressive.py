@@ -3,15 +3,15 @@
 import numpy as np
 import pytest
 
-from inference.autoregressive import write_search
-from inference.cli import main as cli_main
-from inference.grammar_constraint import EditConstraint
-from inference.onnx_model import PolicyModel
-from inference.raster import render
-from inference.syntax import parse
-from inference.target import Target
-from inference.tokens import MAX_TOKENS, POS_BASE, encode_edit
-from inference.training_examples import WRITE_START, write_example
+from inference.cli.commands import main as cli_main
+from inference.lang.syntax import parse
+from inference.model.grammar_constraint import EditConstraint
+from inference.model.onnx_model import PolicyModel
+from inference.model.tokens import MAX_TOKENS, POS_BASE, encode_edit
+from inference.noise.training_examples import WRITE_START, write_example
+from inference.render.raster import render
+from inference.search.autoregressive import write_search
+from inference.targets.target import Target
 from models import train
 from models.data import DataConfig, draw_example, make_loader
 from models.export import export_model

@@ -8,12 +8,12 @@ import numpy as np
 import pytest
 import torch
 
-from inference.decoding import sample_edits, top_edits
-from inference.onnx_model import PolicyModel
-from inference.raster import render
-from inference.step_model import step_model_path
-from inference.syntax import parse
-from inference.tokens import PAD, POS_BASE
+from inference.lang.syntax import parse
+from inference.model.decoding import sample_edits, top_edits
+from inference.model.onnx_model import PolicyModel
+from inference.model.step_model import step_model_path
+from inference.model.tokens import PAD, POS_BASE
+from inference.render.raster import render
 from models.export import example_inputs, export_model
 from tests.models.nets import small_net
 

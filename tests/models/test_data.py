@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 import torch
 
-from inference.model_inputs import FEATURE_DIM
-from inference.raster import render
+from inference.model.token_features import FEATURE_DIM
+from inference.render.raster import render
 from models.data import (
     CURRICULUM,
     HELDOUT_STAGE,
@@ -134,8 +134,8 @@ def test_drawn_examples_show_a_wobbly_binary_drawing_of_the_target():
 
 
 def test_part_examples_have_cad_like_targets():
-    from inference.cad_parts import make_part
-    from inference.training_examples import make_example
+    from inference.noise.cad_parts import make_part
+    from inference.noise.training_examples import make_example
     from models.data import PART_KINDS_ORDER
 
     config = DataConfig(seed=2, parts_fraction=1.0)

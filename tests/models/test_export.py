@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from inference.onnx_model import PolicyModel
+from inference.model.onnx_model import PolicyModel
 from models.export import example_inputs, export_model, round_to_half
 from tests.models.nets import small_net
 

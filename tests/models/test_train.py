@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 
-from inference.onnx_model import PolicyModel
+from inference.model.onnx_model import PolicyModel
 from models import train
 
 

@@ -1,0 +1,1 @@
+"""Benchmark commands that nothing else imports (python -m inference.benchmarks.<name>)."""

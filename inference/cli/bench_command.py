@@ -1,0 +1,236 @@
+"""The ``bench`` subcommand of :mod:`inference.cli.commands`: every method on a problem folder."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from inference.cli.common import (
+    Status,
+    UserError,
+    add_drawn_option,
+    int_arg,
+    load_model,
+    output_dir,
+    positive,
+    seed_arg,
+)
+from inference.search.methods import BASELINE_METHODS, BENCH_METHODS, METHODS
+from inference.util.excerpt import excerpt
+
+# inference.cli.bench and the model imports are deferred to the command (onnxruntime loads slowly)
+
+
+def add_bench(sub) -> None:
+    """Add the ``bench`` subcommand to the subparsers ``sub``."""
+    bench = sub.add_parser("bench", help="benchmark every method on a problems.jsonl folder")
+    bench.add_argument("folder", metavar="DIR", help="folder with problems.jsonl and PNGs")
+    bench.add_argument(
+        "--methods",
+        metavar="M,...",
+        help="comma-separated methods (default: all that can run), from "
+        + ", ".join(BENCH_METHODS),
+    )
+    bench.add_argument(
+        "--budget", type=positive, default=5000, help="renderer calls per problem (default 5000)"
+    )
+    bench.add_argument("--limit", type=positive, help="use only the first N problems")
+    bench.add_argument(
+        "--skip",
+        type=int_arg("skip", 0, 10**9),
+        default=0,
+        help="leave out the first N of them (each problem keeps its seed, so two slices "
+        "add up to one run)",
+    )
+    bench.add_argument("--seed", type=seed_arg, default=0, help="random seed (default 0)")
+    bench.add_argument(
+        "-o", "--output", metavar="OUT", default="bench-out", help="output folder (bench-out)"
+    )
+    bench.add_argument("--model", metavar="PATH", help="policy model (default the shipped one)")
+    bench.add_argument(
+        "--untrained-model",
+        metavar="PATH",
+        help="an exported untrained network of the same architecture (method 'untrained')",
+    )
+    bench.add_argument(
+        "--ar-model",
+        metavar="PATH",
+        help="write model of the autoregressive baseline (method 'autoregressive'; "
+        "default models/baseline_ar.onnx when it exists)",
+    )
+    bench.add_argument(
+        "--sketch", action="store_true", help="targets are simulated sketches of the programs"
+    )
+    add_drawn_option(bench, "targets are simulated filled hand drawings of the programs")
+    bench.add_argument(
+        "--pen",
+        type=float,
+        metavar="UNITS",
+        help="with --drawn: the drawings' pen width (default random in 0.5-1.5 units)",
+    )
+    bench.add_argument(
+        "--jitter",
+        type=float,
+        default=1.0,
+        metavar="SCALE",
+        help="with --drawn: scale of each ring's random offset, size and angle (default 1, "
+        "the sketches'; 0.3 is a careful drawing along the grid)",
+    )
+    bench.add_argument(
+        "--no-views",
+        action="store_true",
+        help="with --drawn: show the policy only the drawing, not also its eroded and "
+        "dilated views (an ablation)",
+    )
+    bench.add_argument(
+        "--no-fit",
+        action="store_true",
+        help="do not start from a program fitted to the target (structure first; an ablation)",
+    )
+    bench.add_argument(
+        "--rank",
+        choices=("value", "logprob", "score"),
+        default="value",
+        help="how beam search ranks children (default value: the value head's edits left)",
+    )
+    bench.set_defaults(run=cmd_bench)
+
+
+def _bench_methods(args) -> tuple[dict, list[str]]:
+    """``name → runner`` for the requested methods, and notes on the ones skipped."""
+    from inference.cli.bench import make_runner as runner_for
+    from inference.search.beam import SearchConfig
+
+    config = SearchConfig(rank=args.rank, views=not args.no_views, fit=not args.no_fit)
+
+    def make_runner(method, model=None):
+        return runner_for(method, model, config)
+
+    explicit = args.methods is not None
+    names = [m.strip() for m in args.methods.split(",")] if explicit else list(BENCH_METHODS)
+    for name in names:
+        if name not in BENCH_METHODS:
+            raise UserError(
+                f"unknown method '{excerpt(name)}'; choose from {', '.join(BENCH_METHODS)}"
+            )
+    runners, notes = {}, []
+    wanted = [m for m in dict.fromkeys(names) if m in METHODS and m not in BASELINE_METHODS]
+    trained = None
+    if wanted:
+        try:
+            trained = load_model(args.model, _mod(args), hint=explicit)
+        except UserError as e:
+            if explicit or args.model:
+                raise
+            notes.append(f"{', '.join(wanted)}: not run ({e})")
+    for name in dict.fromkeys(names):
+        if name == "untrained":
+            if args.untrained_model is None:
+                if explicit:
+                    raise UserError("method 'untrained' needs --untrained-model PATH")
+                notes.append("untrained: not run (no --untrained-model given)")
+                continue
+            model = load_model(args.untrained_model, _mod(args))
+            runners[name] = make_runner("tree-diffusion", model)
+        elif name == "autoregressive":
+            path = args.ar_model or _default_ar_model()
+            if path is None:
+                if explicit:
+                    raise UserError("method 'autoregressive' needs --ar-model PATH")
+                notes.append("autoregressive: not run (no models/baseline_ar.onnx)")
+                continue
+            model = load_model(str(path), _mod(args), task="write")
+            if model.task != "write":
+                raise UserError(f"{path}: an edit model; 'autoregressive' needs a write model")
+            runners[name] = make_runner(name, model)
+        elif name in BASELINE_METHODS:
+            runners[name] = make_runner(name)
+        elif trained is not None:
+            runners[name] = make_runner(name, trained)
+    if not runners:
+        raise UserError("no method to run")
+    return runners, notes
+
+
+def _default_ar_model() -> Path | None:
+    from inference.model.onnx_model import default_model_path
+
+    path = default_model_path("filled").parent / "baseline_ar.onnx"
+    return path if path.exists() else None
+
+
+def _mod(args) -> str:
+    return "sketch" if args.sketch else "filled"
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    """``bench``: every method on a problem folder; writes a table, records and a plot."""
+    from inference.cli.bench import load_problems, run_bench, summarize, write_outputs
+    from inference.files.images import ImageError
+
+    folder = Path(args.folder)
+    if args.sketch and args.drawn:
+        raise UserError("choose one of --sketch and --drawn")
+    if not args.drawn and (args.pen is not None or args.jitter != 1.0 or args.no_views):
+        raise UserError("--pen, --jitter and --no-views go with --drawn")
+    if args.pen is not None and not 0 <= args.pen <= 4 or not 0 <= args.jitter <= 4:
+        raise UserError("--pen and --jitter take values from 0 to 4")
+    if not (folder / "problems.jsonl").is_file():
+        raise UserError(f"{args.folder}: no problems.jsonl there")
+    try:
+        problems = load_problems(
+            folder,
+            args.limit,
+            args.sketch,
+            args.seed,
+            args.skip,
+            drawn=args.drawn,
+            pen=args.pen,
+            jitter=args.jitter,
+        )
+    except ImageError as e:
+        raise UserError(str(e)) from None
+    if not problems:
+        raise UserError(f"{args.folder}: problems.jsonl holds no problems")
+    runners, notes = _bench_methods(args)
+    for note in notes:
+        print(f"treesketch: note: {note}", file=sys.stderr)
+    out = output_dir(args.output)
+    status = Status(len(runners) * len(problems), "bench")
+    counts: dict[str, int] = {}
+
+    def progress(name, rec) -> None:
+        counts[name] = counts.get(name, 0) + rec.solved
+        counts[""] = counts.get("", 0) + 1
+        status.step(counts[""], f"{name}: {counts[name]} solved")
+
+    records = run_bench(problems, runners, args.budget, args.seed, progress)
+    summary = summarize(records, args.budget)
+    settings = {
+        "folder": str(folder),
+        "problems": len(problems),
+        "skip": args.skip,
+        "budget": args.budget,
+        "seed": args.seed,
+        "sketch": args.sketch,
+        "drawn": args.drawn,
+        "pen": args.pen,
+        "jitter": args.jitter,
+        "views": not args.no_views,
+        "fit": not args.no_fit,
+        "rank": args.rank,
+        "methods": list(runners),
+    }
+    status.finish(f"benchmarked {len(runners)} methods on {len(problems)} problems")
+    try:
+        write_outputs(out, summary, records, settings, notes)
+    except ImportError:
+        raise UserError(
+            f"matplotlib is needed for the plot (pip install matplotlib); "
+            f"the table and records are in {out}"
+        ) from None
+    except OSError as e:
+        raise UserError(f"cannot write to {out} ({e.strerror or e})") from None
+    print((out / "bench.md").read_text(encoding="utf-8"), end="")
+    return 0

@@ -1,0 +1,266 @@
+"""The headless command line, ``python -m inference``.
+
+Subcommands (DESIGN.md §4)::
+
+    render PROGRAM... -o DIR [--size N]   PNG renders; PROGRAM is a .csg or .json
+                                          file, or a problems.jsonl set (DIR/<id>.png)
+    export PROGRAM -o FILE [--size N]     FILE.{svg,scad,dxf,json,png,csg}
+    synthesize IMAGE... [--sketch | --drawn [UNITS]] [--budget N] [--seed N] [-o DIR] [--json]
+               [--method M] [--model PATH] [--ink auto|white|black]
+                                          a program per image (one record each)
+    bench DIR [--methods M,...] [--budget N] [--limit N] [-o OUT]
+                                          every method on a problems.jsonl folder
+
+With no arguments the help is printed and the exit status is 0, so the README's
+``python3 dev.py run`` shows what there is to run.  A user error (bad input
+file, unknown extension, malformed program, unwritable output) prints one line,
+``treesketch: error: ...``, on stderr and exits with status 2, never with a
+traceback; the line quotes input only escaped and shortened
+(:mod:`inference.util.excerpt`).  Output files are written atomically, so a failure
+leaves no partial file.  ``-o`` names a folder for ``render``, ``synthesize`` and
+``bench`` (a trailing separator is allowed) and a file for ``export`` (a path
+ending in a separator is refused: it names a folder).  An unexpected internal
+error still shows its traceback (status 1).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from inference import __version__
+from inference.cli.bench_command import add_bench
+from inference.cli.common import (
+    PROG,
+    Progress,
+    Status,
+    UserError,
+    add_drawn_option,
+    load_model,
+    output_dir,
+    output_file,
+    positive,
+    seed_arg,
+    size_arg,
+    write_file,
+)
+from inference.files.exports import DEFAULT_PNG_SIZE, EXPORT_FORMATS, export_content, to_png
+from inference.files.fileio import PROGRAM_SUFFIXES, ProgramFileError, read_problems, read_program
+from inference.lang.tree import Node
+from inference.search.methods import METHODS
+from inference.util.excerpt import one_line
+
+# synthesize/bench imports are deferred to their commands (onnxruntime loads slowly)
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports usage errors as one ``treesketch: error:`` line."""
+
+    def error(self, message: str):  # type: ignore[override]
+        raise UserError(f"{message} (see '{self.prog} --help')")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser; ``synthesize`` and ``bench`` join the same subparsers later."""
+    parser = _Parser(prog=PROG, description="TreeSketch: CSG2D programs from sketches.")
+    parser.add_argument("--version", action="version", version=f"treesketch {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    render = sub.add_parser("render", help="render programs to PNG images")
+    render.add_argument(
+        "programs",
+        nargs="+",
+        metavar="PROGRAM",
+        help=".csg or .json program, or a problems.jsonl file (records with id and program)",
+    )
+    render.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        metavar="DIR",
+        help="output folder (created if missing); one <name>.png per program",
+    )
+    render.add_argument(
+        "--size",
+        type=size_arg,
+        default=DEFAULT_PNG_SIZE,
+        help=f"image side in pixels (default {DEFAULT_PNG_SIZE})",
+    )
+    render.set_defaults(run=cmd_render)
+
+    formats = ",".join(s.lstrip(".") for s in EXPORT_FORMATS)
+    export = sub.add_parser("export", help="export a program to another format")
+    export.add_argument("program", metavar="PROGRAM", help=".csg or .json program file")
+    export.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        metavar=f"FILE.{{{formats}}}",
+        help="output file; its extension chooses the format",
+    )
+    export.add_argument(
+        "--size",
+        type=size_arg,
+        default=DEFAULT_PNG_SIZE,
+        help=f"PNG side in pixels (default {DEFAULT_PNG_SIZE})",
+    )
+    export.set_defaults(run=cmd_export)
+    _add_synthesize(sub)
+    add_bench(sub)
+    return parser
+
+
+def _add_synthesize(sub) -> None:
+    syn = sub.add_parser("synthesize", help="find a program for each image")
+    syn.add_argument("images", nargs="+", metavar="IMAGE", help="target image files (PNG, ...)")
+    syn.add_argument(
+        "--sketch", action="store_true", help="the images are outline sketches (black on white)"
+    )
+    add_drawn_option(syn, "the filled images are drawn by hand")
+    syn.add_argument(
+        "--budget", type=positive, default=5000, help="renderer calls per image (default 5000)"
+    )
+    syn.add_argument("--seed", type=seed_arg, default=0, help="random seed (default 0)")
+    syn.add_argument("-o", "--output", metavar="DIR", help="write <name>.csg and <name>.png here")
+    syn.add_argument("--json", action="store_true", help="print one JSON record per image")
+    syn.add_argument(
+        "--method",
+        choices=METHODS,
+        default="tree-diffusion",
+        help="search method (default tree-diffusion; random, random+refine and repl need no model)",
+    )
+    syn.add_argument(
+        "--model", metavar="PATH", help="policy model (default models/policy_<filled|sketch>.onnx)"
+    )
+    syn.add_argument(
+        "--no-fit",
+        action="store_true",
+        help="do not start from a program fitted to the image (structure first; an ablation)",
+    )
+    syn.add_argument(
+        "--ink",
+        choices=("auto", "white", "black"),
+        default="auto",
+        help="which colour is the shape or the strokes (default auto: the colour filling most "
+        "of the image's border is the paper, everything far from it is ink)",
+    )
+    syn.set_defaults(run=cmd_synthesize)
+
+
+def _load_jobs(paths: list[str]) -> list[tuple[str, Node]]:
+    """``(output name, program)`` for every input; all inputs are read before any output."""
+    jobs: list[tuple[str, Node]] = []
+    for path in paths:
+        suffix = Path(path).suffix.lower()
+        if suffix == ".jsonl":
+            jobs.extend(read_problems(path))
+        elif suffix in PROGRAM_SUFFIXES or not os.path.isfile(path):
+            jobs.append((Path(path).stem, read_program(path)))  # reports missing, folder
+        else:
+            shown = f"'{suffix}'" if suffix else "no extension"
+            raise UserError(
+                f"{path}: unknown program file type ({shown}); expected .csg, .json or .jsonl"
+            )
+    seen: dict[str, int] = {}
+    for name, _ in jobs:
+        seen[name.lower()] = seen.get(name.lower(), 0) + 1
+        if seen[name.lower()] == 2:
+            raise UserError(f"two inputs would both be written to {name}.png")
+    return jobs
+
+
+def cmd_render(args: argparse.Namespace) -> int:
+    """``render``: one PNG per program in the output folder."""
+    jobs = _load_jobs(args.programs)
+    out = output_dir(args.output)
+    progress = Progress(len(jobs))
+    for done, (name, node) in enumerate(jobs, start=1):
+        write_file(out / f"{name}.png", to_png(node, args.size))
+        progress.step(done)
+    progress.finish(out)
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    """``export``: one program to the format named by the output's extension."""
+    target = output_file(args.output)
+    suffix = target.suffix.lower()
+    if suffix not in EXPORT_FORMATS:
+        known = ", ".join(EXPORT_FORMATS)
+        shown = f"'{suffix}'" if suffix else "no extension"
+        raise UserError(f"{args.output}: unknown export format ({shown}); choose one of {known}")
+    node = read_program(args.program)
+    write_file(target, export_content(node, suffix, args.size))
+    return 0
+
+
+def cmd_synthesize(args: argparse.Namespace) -> int:
+    """``synthesize``: search a program for every image; one record per image on stdout."""
+    import json
+
+    from inference.files.images import ImageError
+    from inference.lang.syntax import parse
+    from inference.search.beam import SearchConfig
+    from inference.search.synthesize import load_image_target, needs_model, output_stems, synthesize
+
+    try:
+        stems = output_stems(args.images)
+    except ValueError as e:
+        if args.output:
+            raise UserError(str(e)) from None
+        stems = [Path(p).stem for p in args.images]
+    if args.sketch and args.drawn:
+        raise UserError("--drawn is for filled images; an outline sketch has its own fit")
+    try:
+        targets = [load_image_target(p, args.sketch, args.ink, args.drawn) for p in args.images]
+    except ImageError as e:
+        raise UserError(str(e)) from None
+    modality = "sketch" if args.sketch else "filled"
+    model = load_model(args.model, modality) if needs_model(args.method) else None
+    out = output_dir(args.output) if args.output else None
+    status = Status(len(targets), "synthesizing")
+    n_solved = 0
+    for done, (path, stem, target) in enumerate(
+        zip(args.images, stems, targets, strict=True), start=1
+    ):
+        config = SearchConfig(fit=not args.no_fit)
+        res = synthesize(target, args.method, args.seed, args.budget, model, path, config=config)
+        n_solved += res.solved
+        if args.json:
+            print(json.dumps(res.record()), flush=True)
+        else:
+            verdict = "solved" if res.solved else "not solved"
+            print(
+                f"{path}: {verdict}, score {res.score:.4f}, {res.calls} calls, "
+                f"{res.seconds:.2f} s [{res.method}]\n  {res.program}",
+                flush=True,
+            )
+        if out is not None:
+            write_file(out / f"{stem}.csg", (res.program + "\n").encode())
+            write_file(out / f"{stem}.png", to_png(parse(res.program), DEFAULT_PNG_SIZE))
+        status.step(done, f"{n_solved} solved")
+    status.finish(f"solved {n_solved}/{len(targets)}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; returns the exit status (0 ok, 2 user error, 130 interrupted)."""
+    parser = build_parser()
+    args_list = sys.argv[1:] if argv is None else argv
+    try:
+        if not args_list:
+            parser.print_help()
+            return 0
+        args = parser.parse_args(args_list)
+        if args.command is None:
+            parser.print_help()
+            return 0
+        return args.run(args)
+    except (UserError, ProgramFileError) as e:
+        print(f"treesketch: error: {one_line(str(e))}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("\ntreesketch: interrupted", file=sys.stderr)
+        return 130

@@ -1,0 +1,453 @@
+"""Loading the policy/value ONNX model and checking its contract (DESIGN.md §3).
+
+A model file carries its contract in ONNX ``metadata_props`` (see
+``docs/MODEL_CONTRACT.md``): format tag, grammar version, vocabulary, image
+size, feature version and width, modality, training facts.  :meth:`PolicyModel.load`
+refuses any file that does not match this runtime with a :class:`ModelError`
+whose one-line message names the file and what differs, so the editor can
+show it and stay usable for manual editing.
+
+Only ``onnxruntime`` and ``numpy`` are used here (never ``onnx`` or torch).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import onnxruntime as ort
+
+from inference.lang.tree import binop, circle, quad
+from inference.model import model_batches
+from inference.model import token_features as model_inputs
+from inference.model.model_contract import (
+    CACHE_OUTPUTS,
+    FORMAT_TAG,
+    INPUTS,
+    MODALITIES,
+    MODEL_MODALITIES,
+    OUTPUTS,
+    SIGNATURE,
+    TASKS,
+)
+from inference.model.step_model import StepModel, load_step
+from inference.model.tokens import GRAMMAR_VERSION, NUM_BASE, POS_BASE, VOCAB
+from inference.targets import target_images
+from inference.util.bounded_json import parse_json
+from inference.util.excerpt import excerpt, one_line
+
+STEP_TOLERANCE = 1e-3
+"""How far (absolute and relative) a step graph's logits may be from the policy's full forward
+on the load-time test row (they agree to about 1e-5; another network's are off by units)."""
+
+INT_FIELD_CHARS = 12
+"""Longest integer metadata value (``image_size``, ``feature_dim``) read as a number."""
+
+_MODELS_DIR = Path(__file__).resolve().parents[2] / "models"
+_INPUTS = {name: SIGNATURE[name] for name in INPUTS}
+_OUTPUTS = {name: SIGNATURE[name] for name in OUTPUTS}
+_INPUT_DTYPES = {
+    name: np.int64 if SIGNATURE[name][0] == "tensor(int64)" else np.float32 for name in INPUTS
+}
+
+
+class ModelError(RuntimeError):
+    """A model file that cannot be used; the message is one user-facing line."""
+
+    def __init__(self, path: str | os.PathLike, reason: str):
+        self.path = Path(path)
+        self.reason = reason
+        super().__init__(f"{self.path.name}: {reason}")
+
+
+def default_model_path(modality: str = "filled", models_dir: Path | None = None) -> Path:
+    """The shipped model for ``modality`` ("filled" or "sketch").
+
+    ``models/policy_<modality>.onnx`` when that file exists, else ``models/policy.onnx``,
+    the one network for both kinds.  The file may not exist (no model trained yet);
+    :meth:`PolicyModel.load` then raises :class:`ModelError`.
+    """
+    if modality not in MODALITIES:
+        raise ValueError(f"modality must be one of {MODALITIES}, got {modality!r}")
+    folder = _MODELS_DIR if models_dir is None else Path(models_dir)
+    own = folder / f"policy_{modality}.onnx"
+    return own if own.exists() else folder / "policy.onnx"
+
+
+class PolicyModel:
+    """A loaded, contract-checked policy/value network (use :meth:`load`).
+
+    Attributes:
+        path: the file it was loaded from.
+        metadata: all ``metadata_props`` as strings.
+        image_size: side S of the ``images`` input.
+        modality: "filled", "sketch" or "both".
+        feature_dim: width F of the ``feats`` input.
+        training_examples: examples seen in training (``None`` if not recorded).
+        dev_metrics: dev-set scores recorded at export (``{}`` if not recorded).
+        config: the network config recorded at export (``{}`` if not recorded).
+        task: "edit" (a tree-diffusion policy) or "write" (the autoregressive baseline,
+            :mod:`inference.search.autoregressive`).
+        step: the cached-decoding step graph (:mod:`inference.model.step_model`) or ``None``.
+        step_status: one line on whether decoding is cached, and why not.
+    """
+
+    step: StepModel | None = None
+    step_status = "the policy graph has no key/value cache outputs"
+
+    def __init__(self, path: Path, session: ort.InferenceSession, metadata: dict[str, str]):
+        self.path = path
+        self.session = session
+        self.metadata = dict(metadata)
+        self.image_size = int(metadata["image_size"])
+        self.modality = metadata["modality"]
+        self.feature_dim = int(metadata["feature_dim"])
+        self.training_examples = _optional_int(metadata.get("training_examples"))
+        self.dev_metrics = _optional_json(metadata.get("dev_metrics"))
+        self.config = _optional_json(metadata.get("config"))
+        self.task = metadata.get("task", "edit")
+
+    @classmethod
+    def load(
+        cls,
+        path: str | os.PathLike,
+        *,
+        intra_op_threads: int = 0,
+        modality: str | None = None,
+        task: str | None = "edit",
+    ) -> PolicyModel:
+        """Open ``path`` with onnxruntime (CPU) and check it against the contract.
+
+        Args:
+            path: the ``.onnx`` file.
+            intra_op_threads: onnxruntime intra-op threads; 0 lets it choose.
+            modality: if given, the model must handle this kind of target.
+            task: the model must have been trained for this task (:data:`TASKS`): "edit",
+                the default, for the search and the editor; "write" for the
+                autoregressive baseline; ``None`` takes either.
+
+        Raises:
+            ModelError: the file is missing, unreadable, not an ONNX model, its
+                metadata, inputs or outputs differ from this runtime's contract,
+                it is a model of another task or modality, or it fails a one-batch
+                self-test (two tiny programs).
+        """
+        path = Path(path)
+        data = _read_bytes(path)
+        session = _session(path, data, intra_op_threads)
+        metadata = _metadata(path, session)
+        check_metadata(path, metadata)
+        if modality is not None and metadata["modality"] not in (modality, "both"):
+            raise ModelError(path, f"is a {metadata['modality']!r} model, need {modality!r}")
+        _check_task(path, metadata.get("task", "edit"), task)
+        _check_signature(path, session, metadata)
+        model = cls(path, session, metadata)
+        model._self_test()
+        outputs = {o.name: o.shape for o in session.get_outputs()}
+        if set(outputs) >= set(CACHE_OUTPUTS):
+            model.step, model.step_status = load_step(
+                path,
+                metadata.get("policy_id"),
+                lambda p, data: _session(p, data, intra_op_threads),
+                {k: outputs[k] for k in CACHE_OUTPUTS},
+                model._step_mismatch,
+            )
+        return model
+
+    def run_with_cache(self, inputs: dict[str, np.ndarray]):
+        """:meth:`run` plus the key/value cache for :attr:`step` (a dict by output name)."""
+        feed = {k: np.ascontiguousarray(inputs[k], dtype=t) for k, t in _INPUT_DTYPES.items()}
+        outs = self.session.run([*OUTPUTS, *CACHE_OUTPUTS], feed)
+        token_logits, pos_logits, value = outs[:3]
+        return token_logits, pos_logits, value, dict(zip(CACHE_OUTPUTS, outs[3:], strict=True))
+
+    def run(self, inputs: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """One forward pass.
+
+        Args:
+            inputs: ``images`` [B,3,S,S], ``tokens`` [B,T], ``feats`` [B,T,F],
+                ``prefix_len`` [B] (converted to the contract's dtypes).
+
+        Returns:
+            ``(token_logits [B,T,POS_BASE], pos_logits [B,T,T], value [B])``, float32.
+        """
+        feed = {k: np.ascontiguousarray(inputs[k], dtype=t) for k, t in _INPUT_DTYPES.items()}
+        outs = self.session.run(list(OUTPUTS), feed)
+        token_logits, pos_logits, value = (np.asarray(o, dtype=np.float32) for o in outs)
+        return token_logits, pos_logits, value
+
+    def handles(self, modality: str) -> bool:
+        """True when this model was trained for ``modality`` targets."""
+        return self.modality in (modality, "both")
+
+    def target_input(self, image: np.ndarray, kind: str | None = None) -> np.ndarray:
+        """A target image as this model's input expects it, at :attr:`image_size`.
+
+        For a filled target the input is a ``bool`` mask: any other image
+        (``bool``, 8-bit or float in [0, 1], 1 = inside, any size) goes through
+        ``target_images.target_mask``.  For a sketch it is float ink in [0, 1]
+        (1 = ink; 8-bit is scaled); another size is area-averaged.  ``kind``
+        ("filled" or "sketch") says which the image is; by default the model's
+        own modality, and for a "both" model a ``bool`` image is filled and any
+        other a sketch.
+        """
+        image = np.asarray(image)
+        if image.ndim != 2:
+            raise ValueError(f"a target is a 2-D image, got shape {image.shape}")
+        size = self.image_size
+        if kind is None:
+            kind = self.modality
+            if kind == "both":
+                kind = "filled" if image.dtype == np.bool_ else "sketch"
+        if kind == "filled":
+            if image.dtype == np.bool_ and image.shape == (size, size):
+                return image
+            return target_images.target_mask(image, size)
+        if np.issubdtype(image.dtype, np.integer):
+            image = image / 255.0
+        if image.shape != (size, size):
+            return target_images.downsample(image, size)
+        return image.astype(np.float32)
+
+    def _self_test(self) -> None:
+        """Run two tiny programs through ``encode_batch`` and the network; check the outputs."""
+        target = self.target_input(np.zeros((self.image_size, self.image_size), bool))
+        small, big = circle(4, 8, 8), binop("-", circle(4, 8, 8), quad(8, 8, 4, 4, 45))
+        items = [(target, small, []), (target, big, [POS_BASE + 2, NUM_BASE + 3])]
+        try:
+            inputs = model_batches.encode_batch(items)
+            outputs = self.run(inputs)
+        except Exception as e:  # a graph that loads but cannot run these inputs
+            detail = str(e).strip().splitlines()[0][:160] if str(e).strip() else type(e).__name__
+            raise ModelError(
+                self.path, f"does not run on this version's inputs ({detail})"
+            ) from None
+        b, t = inputs["tokens"].shape
+        want = ((b, t, POS_BASE), (b, t, t), (b,))
+        for name, out, shape in zip(OUTPUTS, outputs, want, strict=True):
+            if out.shape != shape:
+                raise ModelError(self.path, f"output {name!r} has shape {out.shape}, not {shape}")
+            if not np.isfinite(out).all():
+                raise ModelError(self.path, f"output {name!r} is not finite on a test input")
+
+    def _step_mismatch(self, step: StepModel) -> str | None:
+        """Why ``step`` does not continue this policy's forwards, or ``None`` when it does.
+
+        Its logits after one and two edit ids of a test program must be the full forward's
+        (within :data:`STEP_TOLERANCE`).
+        """
+        target = self.target_input(np.zeros((self.image_size, self.image_size), bool))
+        program, edit = (
+            binop("-", circle(4, 8, 8), quad(8, 8, 4, 4, 45)),
+            [POS_BASE + 2, NUM_BASE + 3],
+        )
+        tok, pos, _ = self.run(model_batches.encode_batch([(target, program, edit)]))
+        prefix = model_batches.encode_batch([(target, program, [])])
+        cache = self.run_with_cache(prefix)[3]
+        n, (layers, width) = int(prefix["prefix_len"][0]), cache["self_kv"].shape[::3]
+        got_tok, got_pos, _ = step.run(
+            np.array([[edit]]),
+            np.zeros((1, 1)),
+            np.zeros((layers, 1, 1, 1, width)),
+            prefix["prefix_len"],
+            cache,
+        )
+        pairs = ((tok[0, n : n + 2], got_tok[0, 0]), (pos[0, n : n + 2, :n], got_pos[0, 0, :, :n]))
+        for want, got in pairs:
+            if got.shape != want.shape or not np.allclose(
+                got, want, STEP_TOLERANCE, STEP_TOLERANCE
+            ):
+                return "its logits are not the policy's on a test row"
+        return None
+
+    def __repr__(self) -> str:
+        return f"PolicyModel({self.path.name!r}, modality={self.modality!r}, S={self.image_size})"
+
+
+def _read_bytes(path: Path) -> bytes:
+    if not path.exists():
+        raise ModelError(path, f"model file not found: {path}")
+    if not path.is_file():
+        raise ModelError(path, f"not a file: {path}")
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        raise ModelError(path, f"cannot read the model file ({e.strerror or e})") from None
+    if not data:
+        raise ModelError(path, "not a valid ONNX model (the file is empty)")
+    return data
+
+
+def _session(path: Path, data: bytes, intra_op_threads: int) -> ort.InferenceSession:
+    opts = ort.SessionOptions()
+    opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    opts.intra_op_num_threads = max(0, int(intra_op_threads))
+    opts.inter_op_num_threads = 1
+    opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    opts.log_severity_level = 3
+    try:
+        return ort.InferenceSession(data, opts, providers=["CPUExecutionProvider"])
+    except Exception as e:  # onnxruntime raises plain Exception subclasses
+        raise ModelError(path, f"not a valid ONNX model ({_first_line(e)})") from None
+
+
+def _first_line(error: Exception) -> str:
+    """The first line of onnxruntime's message, escaped and shortened (it may quote the file)."""
+    text = str(error).strip()
+    return one_line(text.split("\n", 1)[0], 160) if text else type(error).__name__
+
+
+def _metadata(path: Path, session: ort.InferenceSession) -> dict[str, str]:
+    try:
+        return dict(session.get_modelmeta().custom_metadata_map)
+    except UnicodeDecodeError:  # onnxruntime decodes every key and value as UTF-8
+        raise ModelError(path, "metadata is not valid UTF-8 (not a TreeSketch model?)") from None
+
+
+def _quoted(value: object) -> str:
+    """A metadata value quoted in a message: escaped, at most :data:`EXCERPT_CHARS` of it."""
+    return f"'{excerpt(value if isinstance(value, str) else repr(value))}'"
+
+
+def _metadata_json(path, key: str, text: str) -> object:
+    """A metadata value's JSON, read by :func:`inference.util.bounded_json.parse_json` (bounded)."""
+    try:
+        return parse_json(text)
+    except ValueError as e:
+        why = str(e)
+        if why.startswith("not valid JSON"):
+            raise ModelError(path, f"metadata {key!r} is {why}") from None
+        raise ModelError(path, f"metadata {key!r} is not usable JSON ({why})") from None
+
+
+def check_metadata(path: str | os.PathLike, metadata: dict[str, str]) -> None:
+    """Check the contract keys of a model's metadata; :class:`ModelError` on a mismatch."""
+
+    def need(key: str) -> str:
+        if key not in metadata:
+            raise ModelError(path, f"metadata key {key!r} is missing (not a TreeSketch model?)")
+        return metadata[key]
+
+    fmt = need("treesketch_format")
+    if fmt != FORMAT_TAG:
+        raise ModelError(path, f"model format is {_quoted(fmt)}, this version reads {FORMAT_TAG!r}")
+    grammar = need("grammar_version")
+    if grammar != GRAMMAR_VERSION:
+        raise ModelError(
+            path, f"grammar version is {_quoted(grammar)}, this version needs {GRAMMAR_VERSION!r}"
+        )
+    _check_vocab(path, need("vocab"))
+    feature_version = need("feature_version")
+    if feature_version != str(model_inputs.FEATURE_VERSION):
+        raise ModelError(
+            path,
+            f"feature version is {_quoted(feature_version)}, "
+            f"this version computes {model_inputs.FEATURE_VERSION!r}",
+        )
+    dim = _int_field(path, "feature_dim", need("feature_dim"))
+    if dim != model_inputs.FEATURE_DIM:
+        raise ModelError(
+            path, f"feature dim is {dim}, this version computes {model_inputs.FEATURE_DIM}"
+        )
+    size = _int_field(path, "image_size", need("image_size"))
+    if size < 8:
+        raise ModelError(path, f"image size {size} is too small")
+    modality = need("modality")
+    if modality not in MODEL_MODALITIES:
+        raise ModelError(
+            path, f"unknown modality {_quoted(modality)} (expected one of {MODEL_MODALITIES})"
+        )
+
+
+def _check_task(path, found: str, wanted: str | None) -> None:
+    """:class:`ModelError` unless a model of task ``found`` may be used where ``wanted`` is."""
+    if found not in TASKS:
+        raise ModelError(
+            path, f"unknown task {_quoted(found)} (expected one of {', '.join(TASKS)})"
+        )
+    if wanted is None or found == wanted:
+        return
+    if found == "write":
+        raise ModelError(
+            path,
+            "is a write model (the autoregressive baseline), not a tree-edit policy; "
+            "it runs only as bench's autoregressive method (--ar-model)",
+        )
+    raise ModelError(path, "is a tree-edit policy; the autoregressive baseline needs a write model")
+
+
+def _check_vocab(path, text: str) -> None:
+    vocab = _metadata_json(path, "vocab", text)
+    if not isinstance(vocab, list):
+        raise ModelError(path, "metadata 'vocab' is not a JSON list")
+    if len(vocab) != len(VOCAB):
+        raise ModelError(path, f"vocabulary has {len(vocab)} tokens, this version has {len(VOCAB)}")
+    for i, (a, b) in enumerate(zip(vocab, VOCAB, strict=True)):
+        if a != b:
+            raise ModelError(path, f"vocabulary differs at id {i}: {_quoted(a)} instead of {b!r}")
+
+
+def _int_field(path, key: str, text: str) -> int:
+    try:
+        if len(text) > INT_FIELD_CHARS:  # int() of thousands of digits is Python's own error
+            raise ValueError
+        return int(text)
+    except ValueError:
+        raise ModelError(path, f"metadata {key!r} is not an integer: {_quoted(text)}") from None
+
+
+def _check_signature(path: Path, session: ort.InferenceSession, metadata: dict[str, str]) -> None:
+    size, dim = int(metadata["image_size"]), int(metadata["feature_dim"])
+    fixed = {"images": {1: 3, 2: size, 3: size}, "feats": {2: dim}, "token_logits": {2: POS_BASE}}
+    dynamic = {"images": (0,), "tokens": (0, 1), "feats": (0, 1), "prefix_len": (0,)}
+    dynamic |= {"token_logits": (0, 1), "pos_logits": (0, 1, 2), "value": (0,)}
+    for kind, args, spec in (
+        ("input", session.get_inputs(), _INPUTS),
+        ("output", session.get_outputs(), _OUTPUTS),
+    ):
+        found = {a.name: a for a in args}
+        if kind == "output" and set(found) == set(spec) | set(CACHE_OUTPUTS):
+            found = {k: v for k, v in found.items() if k in spec}  # a graph with a cache
+        if set(found) != set(spec):
+            raise ModelError(
+                path,
+                f"{kind}s are {excerpt(str(sorted(found)), 200)}, "
+                f"the contract needs {sorted(spec)}",
+            )
+        for name, (dtype, rank) in spec.items():
+            arg = found[name]
+            if arg.type != dtype or len(arg.shape) != rank:
+                raise ModelError(
+                    path,
+                    f"{kind} {name!r} is {arg.type} of rank {len(arg.shape)}, "
+                    f"the contract needs {dtype} of rank {rank}",
+                )
+            _check_dims(path, kind, name, arg.shape, fixed.get(name, {}), dynamic[name])
+
+
+def _check_dims(path, kind: str, name: str, shape, fixed: dict, dynamic: tuple) -> None:
+    for axis, want in fixed.items():
+        got = shape[axis]
+        if isinstance(got, int) and got != want:
+            raise ModelError(path, f"{kind} {name!r} axis {axis} is {got}, expected {want}")
+    for axis in dynamic:
+        if isinstance(shape[axis], int):
+            raise ModelError(
+                path, f"{kind} {name!r} axis {axis} is fixed to {shape[axis]}, must be dynamic"
+            )
+
+
+def _optional_int(text: str | None) -> int | None:
+    try:
+        return None if text is None else int(text)
+    except ValueError:
+        return None
+
+
+def _optional_json(text: str | None) -> dict:
+    try:
+        value = parse_json(text) if text else {}
+    except ValueError:  # parse_json's refusals (bounded): too deep, too long, not JSON
+        return {}
+    return value if isinstance(value, dict) else {}

@@ -1,0 +1,3 @@
+"""Rendering programs: the exact geometry, the fast rasterizer and packed masks, and arc
+outlines for exports.
+"""
