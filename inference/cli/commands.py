@@ -5,8 +5,8 @@ Subcommands (DESIGN.md §4)::
     render PROGRAM... -o DIR [--size N]   PNG renders; PROGRAM is a .csg or .json
                                           file, or a problems.jsonl set (DIR/<id>.png)
     export PROGRAM -o FILE [--size N]     FILE.{svg,scad,dxf,json,png,csg}
-    synthesize IMAGE... [--sketch | --drawn [UNITS]] [--budget N] [--seed N] [-o DIR] [--json]
-               [--method M] [--model PATH] [--ink auto|white|black]
+    synthesize IMAGE... [--sketch | --drawn [UNITS]] [--budget N] [--seconds S] [--seed N]
+               [-o DIR] [--json] [--method M] [--model PATH] [--ink auto|white|black]
                                           a program per image (one record each)
     bench DIR [--methods M,...] [--budget N] [--limit N] [-o OUT]
                                           every method on a problems.jsonl folder
@@ -42,6 +42,7 @@ from inference.cli.common import (
     output_dir,
     output_file,
     positive,
+    positive_seconds,
     seed_arg,
     size_arg,
     write_file,
@@ -51,6 +52,10 @@ from inference.files.fileio import PROGRAM_SUFFIXES, ProgramFileError, read_prob
 from inference.lang.tree import Node
 from inference.search.methods import METHODS
 from inference.util.excerpt import one_line
+
+TIMED_BUDGET = 10**9
+"""The renderer-call budget of ``synthesize --seconds`` without ``--budget``: no limit but
+the clock (renders are cheap: about 15,000 a second here)."""
 
 # synthesize/bench imports are deferred to their commands (onnxruntime loads slowly)
 
@@ -120,7 +125,18 @@ def _add_synthesize(sub) -> None:
     )
     add_drawn_option(syn, "the filled images are drawn by hand")
     syn.add_argument(
-        "--budget", type=positive, default=5000, help="renderer calls per image (default 5000)"
+        "--budget",
+        type=positive,
+        default=None,
+        help="renderer calls per image (default 5000; with --seconds, as many as fit)",
+    )
+    syn.add_argument(
+        "--seconds",
+        type=positive_seconds,
+        default=None,
+        metavar="S",
+        help="wall-clock limit per image: the search may spend as many renderer calls as fit "
+        "in S seconds and returns its best program then",
     )
     syn.add_argument("--seed", type=seed_arg, default=0, help="random seed (default 0)")
     syn.add_argument("-o", "--output", metavar="DIR", help="write <name>.csg and <name>.png here")
@@ -203,7 +219,13 @@ def cmd_synthesize(args: argparse.Namespace) -> int:
     from inference.files.images import ImageError
     from inference.lang.syntax import parse
     from inference.search.beam import SearchConfig
-    from inference.search.synthesize import load_image_target, needs_model, output_stems, synthesize
+    from inference.search.synthesize import (
+        DEFAULT_BUDGET,
+        load_image_target,
+        needs_model,
+        output_stems,
+        synthesize,
+    )
 
     try:
         stems = output_stems(args.images)
@@ -226,7 +248,11 @@ def cmd_synthesize(args: argparse.Namespace) -> int:
         zip(args.images, stems, targets, strict=True), start=1
     ):
         config = SearchConfig(fit=not args.no_fit)
-        res = synthesize(target, args.method, args.seed, args.budget, model, path, config=config)
+        budget = args.budget or (TIMED_BUDGET if args.seconds else DEFAULT_BUDGET)
+        res = synthesize(
+            target, args.method, args.seed, budget, model, path, config=config,
+            seconds=args.seconds,
+        )  # fmt: skip
         n_solved += res.solved
         if args.json:
             print(json.dumps(res.record()), flush=True)

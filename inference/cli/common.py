@@ -46,6 +46,19 @@ positive = int_arg("positive number", 1, 10**9)
 """An argparse type: a positive count such as a budget or a limit."""
 seed_arg = int_arg("seed", 0, 2**63 - 1)
 """An argparse type: a random seed, ``0..2**63 - 1``."""
+MAX_SECONDS = 24 * 3600.0
+"""Longest wall-clock limit a command takes (a day)."""
+
+
+def positive_seconds(text: str) -> float:
+    """An argparse type: a wall-clock limit in seconds, more than 0 and at most a day."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid seconds '{excerpt(text)}'") from None
+    if not 0 < value <= MAX_SECONDS:  # also refuses nan and inf
+        raise argparse.ArgumentTypeError(f"seconds must be more than 0 and at most {MAX_SECONDS:g}")
+    return value
 
 
 def tolerance_arg(text: str) -> float:

@@ -49,6 +49,7 @@ from inference.search.search_run import SearchEvent
 from inference.search.tidy import tidy
 from inference.targets.outline_fit import INK_LEVEL
 from inference.targets.target import SCORE_SIZE, Target
+from inference.util.cancellation import with_deadline
 
 DEFAULT_BUDGET = 5000
 MAX_SKETCH_INK = 0.5
@@ -69,6 +70,7 @@ class SynthesisResult:
         seconds: wall time of the search.
         target: ``"filled"`` or ``"sketch"``.
         budget: the call budget.
+        time_limit: the wall-clock limit in seconds, or ``None``.
         seed: the search's seed (every image of a run uses the same one, so an
             image gives the same result alone or in a batch).
     """
@@ -83,6 +85,7 @@ class SynthesisResult:
     target: str
     budget: int
     seed: int
+    time_limit: float | None = None
 
     def record(self) -> dict:
         """A JSON-ready dict."""
@@ -190,12 +193,18 @@ def synthesize(
     file: str = "",
     cancel: Callable[[], bool] | None = None,
     config: SearchConfig | None = None,
+    seconds: float | None = None,
 ) -> SynthesisResult:
     """Run ``method`` on ``target`` to the end, tidy the result (:mod:`inference.search.tidy`, with
-    what is left of the budget) and return it (``config``: see :func:`run_method`)."""
+    what is left of the budget) and return it (``config``: see :func:`run_method`).
+
+    ``seconds`` is a wall-clock limit: the search ends when it passes (within one network
+    batch), as on a cancel, and the best program so far is tidied and returned; it may
+    use as many renderer calls as fit, up to ``budget``."""
     t0 = time.perf_counter()
     rng = np.random.default_rng(seed)
-    last = final_event(run_method(method, target, rng, budget, model, cancel, config))
+    stop = with_deadline(cancel, seconds)
+    last = final_event(run_method(method, target, rng, budget, model, stop, config))
     left = budget - last.calls
     program, tidy_calls = tidy(last.program, target, score=last.score, max_calls=left)
     score = target.score(program)
@@ -210,6 +219,7 @@ def synthesize(
         target=target_kind(target.is_sketch),
         budget=budget,
         seed=seed,
+        time_limit=seconds,
     )
 
 

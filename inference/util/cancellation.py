@@ -8,6 +8,7 @@ between steps, so callers of the search never see the exception.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 CancelFn = Callable[[], bool]
@@ -22,3 +23,17 @@ def check(cancel: CancelFn | None) -> None:
     """Raise :class:`Cancelled` when ``cancel`` is given and returns True."""
     if cancel is not None and cancel():
         raise Cancelled
+
+
+def with_deadline(cancel: CancelFn | None, seconds: float | None) -> CancelFn | None:
+    """``cancel`` that also returns True once ``seconds`` of wall time have passed from now
+    (``seconds=None``: ``cancel`` itself).  A search given it ends at the deadline as it ends
+    on a cancel, within one network batch, and yields its best program so far."""
+    if seconds is None:
+        return cancel
+    deadline = time.perf_counter() + seconds
+
+    def stop() -> bool:
+        return time.perf_counter() >= deadline or (cancel is not None and bool(cancel()))
+
+    return stop

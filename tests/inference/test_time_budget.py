@@ -1,0 +1,60 @@
+"""The wall-clock budget: ``synthesize --seconds`` and :func:`with_deadline`."""
+
+import json
+import time
+
+import numpy as np
+import pytest
+
+from inference.cli import commands as cli
+from inference.lang.syntax import parse
+from inference.render.raster import render
+from inference.search.synthesize import METHODS, synthesize
+from inference.targets.target import Target
+from inference.util.cancellation import with_deadline
+
+HARD = parse("(+ (- (Quad 8 8 7 6 45) (Circle 3 8 8)) (+ (Circle 2 3 3) (Quad 12 12 2 3 0)))")
+
+
+def test_a_deadline_is_a_cancel_that_comes_with_the_clock():
+    assert with_deadline(None, None) is None
+    flag = [False]
+    plain = lambda: flag[0]  # noqa: E731
+    assert with_deadline(plain, None) is plain
+    far = with_deadline(plain, 3600)
+    assert not far()
+    flag[0] = True
+    assert far()  # the cancel still counts
+    passed = with_deadline(None, 1e-9)
+    time.sleep(0.001)
+    assert passed()
+
+
+@pytest.mark.parametrize("method", [m for m in METHODS if not m.startswith(("tree", "rollouts"))])
+def test_every_method_ends_at_a_passed_deadline_with_a_result(method):
+    """A limit already over when the search starts ends it at its first check: a result,
+    after far fewer calls than the unlimited budget, for every method that needs no model."""
+    target = Target(render(HARD, 128))
+    res = synthesize(target, method, seed=1, budget=10**9, seconds=1e-9)
+    assert res.time_limit == 1e-9 and res.budget == 10**9
+    assert res.calls < 5000  # the REPL-style search may end before its first step: 0
+    assert res.score == pytest.approx(target.score(parse(res.program)))
+
+
+def test_cli_seconds_sets_an_unlimited_call_budget_and_records_the_limit(tmp_path, capsys):
+    image = tmp_path / "hard.png"
+    from PIL import Image
+
+    Image.fromarray(np.where(render(HARD, 128), 255, 0).astype(np.uint8)).save(image)
+    code = cli.main(["synthesize", str(image), "--seconds", "0.000001", "--method", "random",
+                     "--json"])  # fmt: skip
+    out, err = capsys.readouterr()
+    record = json.loads(out)
+    assert code in (0, 1) and record["time_limit"] == 1e-6 and record["budget"] == cli.TIMED_BUDGET
+    code = cli.main(["synthesize", str(image), "--seconds", "1", "--budget", "50", "--method",
+                     "random", "--json"])  # fmt: skip
+    record = json.loads(capsys.readouterr().out)
+    assert record["budget"] == 50 and record["calls"] <= 50  # both limits hold
+    for bad in ("0", "-1", "nan", "inf", "soon", "100000"):
+        assert cli.main(["synthesize", str(image), "--seconds", bad]) == 2
+        assert "seconds" in capsys.readouterr().err
