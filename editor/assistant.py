@@ -34,6 +34,7 @@ from editor.settings import Settings
 from editor.workers import CallWorker, Cancelled, Jobs
 from inference.lang.tree import Node
 from inference.model.decoding import Proposal, evaluate_values, sample_edits, top_edits
+from inference.model.model_contract import target_kind
 from inference.model.onnx_model import PolicyModel, default_model_path
 from inference.search.beam import SearchConfig
 from inference.search.proposers import PolicyProposer, RandomMutationProposer
@@ -65,7 +66,7 @@ def _candidates(
     first, without repeats, :data:`TOP_K` in all, and shown highest score first (the views
     disagree, and the score settles it).  ``cancelled()`` is asked before each view.
     """
-    kind = "sketch" if target.is_sketch else "filled"
+    kind = target_kind(target.is_sketch)
     per_view = []
     for view in target.model_views():
         if cancelled():

@@ -45,9 +45,10 @@ from inference.lang.tree import (
     node_at,
     parent_of,
 )
+from inference.lang.tree import FIELDS as PRIMITIVE_FIELDS
 from inference.render.geometry import shape_like
 
-FIELDS = {CIRCLE: ("r", "x", "y"), QUAD: ("x", "y", "w", "h", "angle"), BINOP: ("op",)}
+FIELDS = {**PRIMITIVE_FIELDS, BINOP: ("op",)}
 """The names of each shape's values, as the tree panel shows them."""
 
 

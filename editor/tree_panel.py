@@ -35,9 +35,8 @@ from editor.document import Document
 from editor.value_editors import POS_ROLE, ValueDelegate, lock_icon
 from inference.lang.lock_rules import conflict_message, hand_edit_conflicts
 from inference.lang.syntax import to_text
-from inference.lang.tree import ANGLE, BINOP, CIRCLE, NUM, OP, SHAPE, Node, node_at
+from inference.lang.tree import ANGLE, BINOP, FIELDS, NUM, OP, SHAPE, Node, node_at
 
-FIELDS = {CIRCLE: ("r", "x", "y"), "Quad": ("x", "y", "w", "h", "angle")}
 PREVIEW_BRUSH = QBrush(QColor(20, 160, 60, 60))
 NODE_ACTIONS = [  # (key, label, shortcut, command factory)
     ("replace_circle", "Replace with Circle", None, lambda d, p: commands.replace(d, p, "circle")),
