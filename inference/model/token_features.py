@@ -7,7 +7,7 @@ this module computes ``feats``, and :mod:`inference.targets.target_images` the t
 
 **Program-aligned features** (DESIGN.md §2b).  For every SHAPE node (primitive or binop) the
 renderer gives, as bit-packed masks: its subtree mask S, and the program's output G1 when the
-subtree is forced full and G0 when it is forced empty (:func:`shape_contexts`, one bottom-up
+subtree is forced full and G0 when it is forced empty (:func:`inference.render.shape_walk.shape_contexts`, one bottom-up
 and one top-down pass).  The output is O = (S & G1) | (~S & G0) for every node, so
 D = G1 ^ G0 is where the node *decides* the output.  With the target T and the error
 E = O ^ T, the node's pixels split into ``good`` = S & D & ~E and ``bad`` = S & D & E (the
@@ -57,13 +57,11 @@ features use :func:`~inference.targets.target_images.sketch_fill`, the region th
 from __future__ import annotations
 
 import functools
-import math
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import numpy as np
 
-from inference.lang.tree import BINOP, CIRCLE, Node
+from inference.lang.tree import Node
 from inference.model.tokens import (
     CIRCLE_ID,
     LPAREN,
@@ -71,14 +69,13 @@ from inference.model.tokens import (
     RPAREN,
     encode_program,
 )
-from inference.render.raster import Rasterizer, rasterizer
+from inference.render.raster import rasterizer
+from inference.render.shape_walk import ShapeWalk
 from inference.targets.score import score_from_counts
 from inference.targets.target_images import IMAGE_SIZE, sketch_fill
 
 FEATURE_VERSION = "tokfeat-1"
 """Bump whenever a feature's meaning or order changes; models carry it in their metadata."""
-RING_UNITS = 2.0
-"""How far the ``want`` ring reaches past a node's bounding box, canvas units (one value step)."""
 FEATURE_NAMES: tuple[str, ...] = (
     "area", "cx", "cy", "inside", "visible", "good", "bad", "good_img", "bad_img", "want",
     "want_img", "del_gain", "sign", "sigma", "bad_dx", "bad_dy", "want_dx", "want_dy",
@@ -89,134 +86,6 @@ COLUMN = {name: i for i, name in enumerate(FEATURE_NAMES)}
 """Each feature's column, by name (the order above is the model contract)."""
 _NODE_DIM = COLUMN["start"]
 """Columns before ``start`` are per node; the rest per token and per program."""
-_SQRT_HALF = math.sqrt(0.5)
-
-
-@dataclass(frozen=True, slots=True)
-class ShapeContext:
-    """One SHAPE node of a program and its masks (packed, see :mod:`inference.render.raster`).
-
-    Attributes:
-        pos: the node's position (first token).
-        node: the node.
-        sign: +1 if it adds ink to the output, −1 if it removes ink.
-        subtree: S, the subtree's own mask.
-        full: G1, the program's output with this subtree forced full.
-        empty: G0, the program's output with this subtree forced empty.
-    """
-
-    pos: int
-    node: Node
-    sign: int
-    subtree: int
-    full: int
-    empty: int
-
-
-def shape_contexts(program: Node, size: int = IMAGE_SIZE) -> list[ShapeContext]:
-    """Every SHAPE node in pre-order with S, G1 and G0; any variant of a node with mask m
-    renders as ``(m & G1) | (~m & G0)``."""
-    walk = _Walk(program, rasterizer(size))
-    g1, g0 = walk.forced()
-    return [
-        ShapeContext(*fields)
-        for fields in zip(walk.pos, walk.nodes, walk.sign, walk.masks, g1, g0, strict=True)
-    ]
-
-
-class _Walk:
-    """One pass over a program: pre-order lists of its SHAPE nodes with their subtree masks
-    (bottom-up), near-boxes, signs and children, and where each binop's ``)`` is."""
-
-    def __init__(self, program: Node, raster: Rasterizer):
-        self.raster, self.size = raster, raster.size
-        self.nodes: list[Node] = []
-        self.pos: list[int] = []
-        self.sign: list[int] = []
-        self.masks: list[int] = []
-        self.boxes: list[tuple[int, int, int, int] | None] = []
-        self.kids: list[tuple[int, int, bool] | None] = []
-        self.closing: list[tuple[int, int]] = []  # (token of a binop's ')', node index)
-        self._visit(program, 0, 1)
-
-    def _visit(self, node: Node, pos: int, sign: int) -> int:
-        i = len(self.nodes)
-        self.nodes.append(node)
-        self.pos.append(pos)
-        self.sign.append(sign)
-        if node.kind != BINOP:
-            self.kids.append(None)
-            self.boxes.append(_near_box(node, self.size))
-            mask = self.raster.packed(node)
-            self.masks.append(mask)
-            return mask
-        operator, left, right = node.children
-        plus = operator.value == "+"
-        self.kids.append(None)
-        self.boxes.append(None)
-        self.masks.append(0)
-        a = self._visit(left, pos + 2, sign)
-        j = len(self.nodes)
-        b = self._visit(right, pos + 2 + left.size, sign if plus else -sign)
-        self.closing.append((pos + node.size - 1, i))
-        self.kids[i] = (i + 1, j, plus)
-        self.boxes[i] = _box_union(self.boxes[i + 1], self.boxes[j]) if plus else self.boxes[i + 1]
-        self.masks[i] = mask = a | b if plus else a ^ (a & b)
-        return mask
-
-    def forced(self) -> tuple[list[int], list[int]]:
-        """G1 and G0 of every node (top-down); ``sel(m, x, y) = y ^ ((x ^ y) & m)``."""
-        n, masks = len(self.nodes), self.masks
-        g1, g0 = [0] * n, [0] * n
-        g1[0] = self.raster.full
-        for i, kids in enumerate(self.kids):
-            if kids is None:
-                continue
-            a, b, plus = kids
-            hi, lo = g1[i], g0[i]
-            swing = hi ^ lo
-            if plus:  # A full → all; A empty → B ? hi : lo (and symmetrically)
-                g1[a], g0[a] = hi, lo ^ (swing & masks[b])
-                g1[b], g0[b] = hi, lo ^ (swing & masks[a])
-            else:  # A full → B ? lo : hi; A empty → none; B full → none; B empty → A ? hi : lo
-                g1[a], g0[a] = hi ^ (swing & masks[b]), lo
-                g1[b], g0[b] = lo, lo ^ (swing & masks[a])
-        return g1, g0
-
-
-def _near_box(node: Node, size: int) -> tuple[int, int, int, int] | None:
-    """Pixel rows r0..r1 and columns c0..c1 of a primitive's bounding box grown by
-    ``RING_UNITS``, clipped to the image; ``None`` for an empty primitive."""
-    ch = node.children
-    if node.kind == CIRCLE:
-        half_x = half_y = 2 * ch[0].value
-        x, y = ch[1].value, ch[2].value
-    else:
-        x, y, w, h, a = ch[0].value, ch[1].value, ch[2].value, ch[3].value, ch[4].value
-        if w == 0 or h == 0:
-            return None
-        if a % 90:
-            half_x = half_y = (w + h) * _SQRT_HALF
-        else:
-            half_x, half_y = (w, h) if a % 180 == 0 else (h, w)
-    if half_x == 0:
-        return None
-    return (*_near_span(y, half_y, size), *_near_span(x, half_x, size))
-
-
-@functools.lru_cache(maxsize=4096)
-def _near_span(centre: int, half, size: int) -> tuple[int, int]:
-    """Pixel indices first..last along one axis of [2·centre − half, 2·centre + half] grown
-    by ``RING_UNITS`` canvas units (pixel centres), clipped to the image."""
-    k = size / 32
-    mid, reach = 2 * centre * k - 0.5, (half + RING_UNITS) * k
-    return max(0, math.ceil(mid - reach)), min(size - 1, math.floor(mid + reach))
-
-
-def _box_union(a, b):
-    if a is None or b is None:
-        return a or b
-    return min(a[0], b[0]), max(a[1], b[1]), min(a[2], b[2]), max(a[3], b[3])
 
 
 def token_features(program: Node, target, size: int = IMAGE_SIZE) -> np.ndarray:
@@ -237,7 +106,7 @@ def _batch_features(programs: Sequence[Node], ids: Sequence[np.ndarray], targets
     The tree passes run per program in Python; the rest once for the batch in numpy.
     """
     raster, npix = rasterizer(size), size * size
-    walks = [_Walk(p, raster) for p in programs]
+    walks = [ShapeWalk(p, raster) for p in programs]
     masks, swings, boxes, outputs, errors, stats = [], [], [], [], [], []
     for walk, target in zip(walks, targets, strict=True):
         g1, g0 = walk.forced()

@@ -6,7 +6,7 @@ program) and applies the best strictly improving one.  Rounds repeat until
 no candidate improves, the call budget is spent, or ``cancel`` says stop.
 
 Every candidate is one renderer call, but none is rendered from scratch.
-For each shape node, :func:`inference.model.token_features.shape_contexts` gives the
+For each shape node, :func:`inference.render.shape_walk.shape_contexts` gives the
 program's output with the node forced full (G1) and empty (G0), so a variant
 of the node whose own mask is m renders as ``G0 ^ ((G1 ^ G0) & m)``: one
 cached primitive mask and three big-integer operations.  An operator flip
@@ -42,8 +42,8 @@ from inference.lang.tree import (
     node_at,
     replace_at,
 )
-from inference.model.token_features import shape_contexts
 from inference.render.raster import rasterizer
+from inference.render.shape_walk import shape_contexts
 from inference.targets.score import PackedScorer
 
 MIN_GAIN = 1e-12

@@ -9,16 +9,12 @@ from PIL import Image
 from inference.lang.syntax import parse
 from inference.lang.tree import circle, positions, replace_at
 from inference.model.model_batches import encode_batch, encode_training_batch, image_planes
-from inference.model.token_features import (
-    FEATURE_DIM,
-    FEATURE_NAMES,
-    shape_contexts,
-    token_features,
-)
+from inference.model.token_features import FEATURE_DIM, FEATURE_NAMES, token_features
 from inference.model.tokens import EDIT, EOS, PAD, POS_BASE, encode_example, encode_program, pos_id
 from inference.noise.random_programs import random_shape
 from inference.noise.training_examples import make_example
 from inference.render.raster import rasterizer, render, render_packed
+from inference.render.shape_walk import shape_contexts
 from inference.targets.sketch import simulate_sketch
 from inference.targets.target_images import IMAGE_SIZE, sketch_fill, target_mask
 
