@@ -60,6 +60,7 @@ class AutoRun(QObject):
         self.best: SearchEvent | None = None
         self.latest: SearchProgress | None = None
         self.budget = 0
+        self.seconds: float | None = None
         self._started: float | None = None
         self._paused_at: float | None = None
         self._paused_for = 0.0
@@ -85,6 +86,7 @@ class AutoRun(QObject):
             self.doc.program,
             self.doc.locked,
             seed,
+            self.assistant.search_seconds(),
         )
         worker.progress.connect(self._progress)
         worker.stats.connect(self._stats)
@@ -92,6 +94,7 @@ class AutoRun(QObject):
         worker.error.connect(self._failed)
         self._worker, self._macro, self.best, self.latest = worker, False, None, None
         self.budget = config.budget
+        self.seconds = worker.seconds
         self._started, self._paused_at, self._paused_for = time.monotonic(), None, 0.0
         self._stopped_at = None
         self._start_score = self.doc.score()
@@ -100,7 +103,8 @@ class AutoRun(QObject):
         how = (
             "the model" if self.assistant.model is not None else "random-mutation search (no model)"
         )
-        self.message.emit(f"Auto-run with {how}, budget {config.budget} renderer calls")
+        limit = f"{self.seconds:g} s" if self.seconds else f"{config.budget} renderer calls"
+        self.message.emit(f"Auto-run with {how}, budget {limit}")
         self.jobs.start(worker)
 
     def pause(self, paused: bool) -> None:

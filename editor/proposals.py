@@ -16,9 +16,10 @@ search.
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QSignalBlocker, Qt, QTimer
 from PySide6.QtGui import QAction, QPixmap
 from PySide6.QtWidgets import (
+    QComboBox,
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
@@ -35,7 +36,7 @@ from editor.assistant import Assistant, Candidate
 from editor.autorun import IDLE, PAUSED, AutoRun
 from editor.canvas import gray_image
 from editor.commands import describe_edit
-from editor.settings import Settings
+from editor.settings import BUDGET_UNITS, MAX_SECONDS, Settings
 from inference.render.raster import render
 
 THUMB = 72
@@ -124,37 +125,78 @@ class ProposalsPane(QWidget):
     def _run_box(self) -> QGroupBox:
         box = QGroupBox("Auto-run")
         grid = QGridLayout(box)
-        self.budget = QSpinBox(minimum=10, maximum=100_000, singleStep=500, suffix=" calls")
-        self.budget.setValue(self.settings.preferences().budget)
-        self.budget.setToolTip("Search budget: renderer calls (programs tried)")
+        self.budget = QSpinBox()
+        self.budget_unit = QComboBox()
+        self.budget_unit.addItems(BUDGET_UNITS)
+        self.budget_unit.setToolTip(
+            "What limits an auto-run: renderer calls (programs tried), or seconds of "
+            "searching (as many calls as fit; pauses do not count)"
+        )
+        self.progress = QProgressBar()
+        self._show_budget(self.settings.preferences())
         self.budget.valueChanged.connect(self._budget_changed)
-        self.progress = QProgressBar(format="%v / %m calls")
-        self.progress.setRange(0, self.budget.value())  # what a run would spend, from the start
-        self.progress.setValue(0)
+        self.budget_unit.currentTextChanged.connect(self._unit_changed)
         self.best_label = QLabel("", wordWrap=True)
         self.thumb = QLabel()
         self.thumb.setFixedSize(THUMB, THUMB)
         self.thumb.setToolTip("Best program so far")
         grid.addWidget(QLabel("Budget"), 0, 0)
-        grid.addWidget(self.budget, 0, 1)
+        budget = QHBoxLayout()
+        budget.addWidget(self.budget, 1)
+        budget.addWidget(self.budget_unit)
+        grid.addLayout(budget, 0, 1)
         grid.addLayout(self._buttons(["autorun", "pause", "stop"]), 1, 0, 1, 2)
         grid.addWidget(self.progress, 2, 0, 1, 2)
         grid.addWidget(self.best_label, 3, 0)
         grid.addWidget(self.thumb, 3, 1)
         return box
 
+    def _timed(self) -> bool:
+        return self.budget_unit.currentText() == "seconds"
+
+    def _show_budget(self, prefs) -> None:
+        """The budget box in ``prefs``' unit, with its value (no change signals)."""
+        timed = prefs.budget_unit == "seconds"
+        with QSignalBlocker(self.budget), QSignalBlocker(self.budget_unit):
+            self.budget_unit.setCurrentText(prefs.budget_unit)
+            if timed:
+                self.budget.setRange(1, MAX_SECONDS)
+                self.budget.setSingleStep(10)
+                self.budget.setValue(prefs.seconds)
+                self.budget.setToolTip("Search budget: seconds of searching")
+            else:
+                self.budget.setRange(10, 100_000)
+                self.budget.setSingleStep(500)
+                self.budget.setValue(prefs.budget)
+                self.budget.setToolTip("Search budget: renderer calls (programs tried)")
+        if self.autorun.state == IDLE:
+            self._idle_progress()
+
+    def _idle_progress(self) -> None:
+        """An empty bar scaled to what a run would spend."""
+        self.progress.setFormat("%v / %m s" if self._timed() else "%v / %m calls")
+        self.progress.setRange(0, self.budget.value())
+        self.progress.setValue(0)
+
     def _budget_changed(self, value: int) -> None:
         if self.autorun.state == IDLE:
             self.progress.setRange(0, value)
             self.progress.setValue(min(max(self.progress.value(), 0), value))
         prefs = self.settings.preferences()
-        if prefs.budget != value:  # not when the change came from the preferences
-            prefs.budget = value
+        field = "seconds" if self._timed() else "budget"
+        if getattr(prefs, field) != value:  # not when the change came from the preferences
+            setattr(prefs, field, value)
             self.settings.set_preferences(prefs)
+
+    def _unit_changed(self, unit: str) -> None:
+        prefs = self.settings.preferences()
+        if prefs.budget_unit != unit:
+            prefs.budget_unit = unit
+            self.settings.set_preferences(prefs)  # use_preferences shows the unit's value
 
     def use_preferences(self, prefs) -> None:
         """Show the budget ``prefs`` (:class:`editor.settings.Preferences`) choose."""
-        self.budget.setValue(prefs.budget)
+        self._show_budget(prefs)
 
     def toggle_alternatives(self) -> None:
         """Show or hide the list of all proposals."""
@@ -217,8 +259,9 @@ class ProposalsPane(QWidget):
         pause.setText("Resume" if state == PAUSED else "Pause")
         what = "Go on with the search" if state == PAUSED else "Hold the search"
         pause.setToolTip(f"{what} ({pause.shortcut().toString()})")
-        if state != IDLE and self.autorun.best is None and self.autorun.latest is None:
-            self.progress.setRange(0, self.autorun.budget)
+        run = self.autorun
+        if state != IDLE and run.best is None and run.latest is None:
+            self.progress.setRange(0, int(run.seconds) if run.seconds else run.budget)
             self.progress.setValue(0)
         if state == IDLE:
             self._clock.stop()
@@ -235,18 +278,24 @@ class ProposalsPane(QWidget):
         report, best = run.latest, run.best
         calls = max(report.calls if report else 0, best.calls if best else 0)
         scores = [s for s in (report and report.best_score, best and best.score) if s is not None]
-        self.progress.setValue(min(calls, self.progress.maximum()))
-        self.progress.setFormat(f"%v / %m calls · {run.elapsed():.1f} s")
+        if run.seconds:
+            self.progress.setValue(min(int(run.elapsed()), self.progress.maximum()))
+            self.progress.setFormat(f"{run.elapsed():.1f} / %m s · {calls} calls")
+        else:
+            self.progress.setValue(min(calls, self.progress.maximum()))
+            self.progress.setFormat(f"%v / %m calls · {run.elapsed():.1f} s")
         held = "Paused — " if run.state == PAUSED else "Searching — "
         found = f"best score so far {max(scores):.3f}" if scores else "scoring the start"
         depth = f", step {report.depth}" if report else ""
         self.best_label.setText(f"{held}{found}{depth}")
 
     def _run_finished(self, best) -> None:
-        self.progress.setFormat("%v / %m calls")
+        timed = self.autorun.seconds is not None
+        self.progress.setFormat("%v / %m s" if timed else "%v / %m calls")
         if best is not None:  # the tidied result, with the tidy's calls
             self._run_progress(best)
-            self.progress.setValue(min(best.calls, self.progress.maximum()))
+            done = int(round(self.autorun.elapsed())) if timed else best.calls
+            self.progress.setValue(min(done, self.progress.maximum()))
             solved = " — solved!" if best.solved else ""
             self.best_label.setText(
                 f"Last run: best score {best.score:.3f}{solved}<br>{best.calls} calls, "
@@ -261,8 +310,7 @@ class ProposalsPane(QWidget):
             return
         self.best_label.setText("")
         self.thumb.clear()
-        self.progress.setRange(0, self.budget.value())
-        self.progress.setValue(0)
+        self._idle_progress()
 
     def _run_progress(self, event) -> None:
         """A better program was found: show it as the thumbnail."""

@@ -19,6 +19,10 @@ from inference.targets.drawn_score import MAX_TOLERANCE
 
 MAX_RECENT = 8
 THEMES = ("light", "dark")
+BUDGET_UNITS = ("calls", "seconds")
+"""What limits an auto-run: renderer calls, or wall-clock seconds."""
+MAX_SECONDS = 3600
+"""Longest auto-run a budget in seconds allows."""
 MAX_EDGE_TOLERANCE = MAX_TOLERANCE
 """Largest edge tolerance the preferences accept, canvas units."""
 
@@ -30,7 +34,10 @@ class Preferences:
     Attributes:
         model_path: a policy ``.onnx`` file; empty means the shipped model for
             the target's modality (``inference.model.onnx_model.default_model_path``).
-        budget: renderer calls an auto-run may spend.
+        budget: renderer calls an auto-run may spend (with ``budget_unit`` ``"calls"``).
+        budget_unit: ``"calls"`` or ``"seconds"``: what limits an auto-run.
+        seconds: wall-clock seconds an auto-run may search (with ``budget_unit``
+            ``"seconds"``; pauses do not count), as many renderer calls as fit.
         beam_width: programs kept per search step.
         pen_width: sketch pen width in canvas units (the canvas is 32 units wide).
         edge_tolerance: how far (canvas units) a program's edge may stray from a
@@ -44,6 +51,8 @@ class Preferences:
 
     model_path: str = ""
     budget: int = 2000
+    budget_unit: str = "calls"
+    seconds: int = 30
     beam_width: int = 16
     pen_width: float = 1.0
     edge_tolerance: float = 1.0
@@ -92,6 +101,9 @@ class Settings(QObject):
         if out.theme not in THEMES:
             out.theme = "light"
         out.budget = max(10, out.budget)
+        if out.budget_unit not in BUDGET_UNITS:
+            out.budget_unit = "calls"
+        out.seconds = min(max(1, out.seconds), MAX_SECONDS)
         out.beam_width = max(1, out.beam_width)
         out.edge_tolerance = min(max(0.0, out.edge_tolerance), MAX_EDGE_TOLERANCE)
         return out

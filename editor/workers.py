@@ -135,7 +135,8 @@ class SearchWorker(QObject):
             score so far; at least every :data:`STATS_INTERVAL` s while the
             search works (not while paused), at most ten a second.
         finished(object): the last event (``None`` if none came), after a
-            normal end, a solve, the budget, or a cancel.
+            normal end, a solve, the budget (calls, or ``seconds`` of searching: time
+            held by :meth:`set_paused` does not count), or a cancel.
         error(str): the search failed.
     """
 
@@ -152,9 +153,12 @@ class SearchWorker(QObject):
         start: Node,
         locked: Sequence[int],
         seed: int,
+        seconds: float | None = None,
     ):
         super().__init__()
         self._args = (target, config, start, tuple(locked), seed)
+        self.seconds = seconds
+        self._held = 0.0  # seconds spent paused
         self._cancel = threading.Event()
         self._running = threading.Event()
         self._running.set()
@@ -176,9 +180,18 @@ class SearchWorker(QObject):
             self._running.set()
 
     def _stop_requested(self) -> bool:
-        while not self._running.wait(0.05):
-            pass
+        if not self._running.is_set():
+            held = time.perf_counter()
+            while not self._running.wait(0.05):
+                pass
+            self._held += time.perf_counter() - held
+        if self.seconds is not None and self.searched() >= self.seconds:
+            return True
         return self._cancel.is_set()
+
+    def searched(self) -> float:
+        """Seconds the search has run, its pauses left out (as far as the search has seen)."""
+        return time.perf_counter() - self._t0 - self._held
 
     def _note(self, report: SearchProgress) -> None:
         """The search's own report (on the worker thread)."""

@@ -53,9 +53,6 @@ from inference.lang.tree import Node
 from inference.search.methods import METHODS
 from inference.util.excerpt import one_line
 
-TIMED_BUDGET = 10**9
-"""The renderer-call budget of ``synthesize --seconds`` without ``--budget``: no limit but
-the clock (renders are cheap: about 15,000 a second here)."""
 
 # synthesize/bench imports are deferred to their commands (onnxruntime loads slowly)
 
@@ -221,6 +218,7 @@ def cmd_synthesize(args: argparse.Namespace) -> int:
     from inference.search.beam import SearchConfig
     from inference.search.synthesize import (
         DEFAULT_BUDGET,
+        UNLIMITED_CALLS,
         load_image_target,
         needs_model,
         output_stems,
@@ -248,7 +246,7 @@ def cmd_synthesize(args: argparse.Namespace) -> int:
         zip(args.images, stems, targets, strict=True), start=1
     ):
         config = SearchConfig(fit=not args.no_fit)
-        budget = args.budget or (TIMED_BUDGET if args.seconds else DEFAULT_BUDGET)
+        budget = args.budget or (UNLIMITED_CALLS if args.seconds else DEFAULT_BUDGET)
         res = synthesize(
             target, args.method, args.seed, budget, model, path, config=config,
             seconds=args.seconds,

@@ -52,6 +52,9 @@ from inference.targets.target import SCORE_SIZE, Target
 from inference.util.cancellation import with_deadline
 
 DEFAULT_BUDGET = 5000
+UNLIMITED_CALLS = 10**9
+"""The call budget of a search limited by the clock alone (renders are cheap: about 15,000
+a second here, so the network, not the renders, fills the time)."""
 MAX_SKETCH_INK = 0.5
 """A sketch with more of its pixels inked than this is refused (not an outline)."""
 

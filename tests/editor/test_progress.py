@@ -83,3 +83,40 @@ def test_progress_moves_twice_a_second_and_pause_resumes(qtbot, window, monkeypa
     spent = int(re.search(r"(\d+) calls", pane.best_label.text()).group(1))
     assert spent >= shown and pane.progress.value() == spent  # every call, not the best's
     qtbot.waitUntil(lambda: not w.p.jobs.busy(), timeout=3000)
+
+
+def test_a_budget_in_seconds_ends_the_run_by_the_clock_and_pauses_do_not_count(
+    qtbot, window, monkeypatch
+):
+    """Budget unit "seconds": the box, the stored preference, the bar in seconds, and a run
+    that ends by itself after that much searching (a slow proposer cannot solve the house),
+    with as many calls as fit; time held by Pause is not spent."""
+    w, pane = window, window.p.proposals
+    load_house(w, "(Circle 1 2 2)")
+    monkeypatch.setattr(w.p.assistant, "search_proposer", lambda: SlowProposer(0.2))
+    config = w.p.assistant.search_config
+    monkeypatch.setattr(w.p.assistant, "search_config", lambda: replace(config(), fit=False))
+    pane.budget_unit.setCurrentText("seconds")
+    prefs = w.p.settings.preferences()
+    assert prefs.budget_unit == "seconds" and pane.budget.value() == prefs.seconds
+    pane.budget.setValue(2)
+    assert w.p.settings.preferences().seconds == 2 and w.p.settings.preferences().budget == 400
+    assert pane.progress.text() == "0 / 2 s"
+    messages = []
+    w.p.autorun.message.connect(messages.append)
+    with qtbot.waitSignal(w.p.autorun.finished, timeout=30_000) as done:
+        pane.actions_by_key["autorun"].trigger()
+        assert "budget 2 s" in messages[-1]
+        pause = pane.actions_by_key["pause"]
+        pause.trigger()  # held for 3 s: longer than the whole budget
+        clock = QElapsedTimer()
+        clock.start()
+        qtbot.wait(3000)
+        assert w.p.autorun.state == "paused"  # the clock stood still while paused
+        pause.trigger()
+    event = done.args[0]
+    assert not event.solved and event.calls > 0
+    assert clock.elapsed() >= 3000 and w.p.autorun.elapsed() >= 2.0
+    assert "s" in pane.progress.text() and pane.progress.maximum() == 2
+    pane.budget_unit.setCurrentText("calls")  # back: the calls budget is as it was
+    assert pane.budget.value() == 400 and pane.progress.text() == "0 / 400 calls"
