@@ -48,6 +48,7 @@ from inference.targets.score import goal_score
 from inference.targets.shape_match import ShapeMatch
 from inference.targets.sketch import simulate_drawing, simulate_sketch
 from inference.targets.target import Target
+from inference.util.cancellation import with_deadline
 
 Runner = Callable[[Target, np.random.Generator, int, Callable | None], Iterator[SearchEvent]]
 """A method: ``(target, rng, budget, cancel)`` → its search events."""
@@ -195,18 +196,21 @@ def run_bench(
     progress: Callable[[str, Record], None] | None = None,
     cancel: Callable[[], bool] | None = None,
     tidied: bool = True,
+    seconds: float | None = None,
 ) -> list[Record]:
     """Run every method on every problem (method by method); one :class:`Record` each.
 
     With ``tidied`` (the default) the found program is tidied within what is left of the
     budget (:mod:`inference.search.tidy`), as ``synthesize`` and the editor's auto-run do.
+    ``seconds`` limits each run by the clock too, as ``synthesize --seconds`` does
+    (:func:`inference.util.cancellation.with_deadline`).
     """
     records = []
     for name, runner in methods.items():
         for pb in problems:
             rng = np.random.default_rng([seed, pb.index])
             t0 = time.perf_counter()
-            last = final_event(runner(pb.target, rng, budget, cancel))
+            last = final_event(runner(pb.target, rng, budget, with_deadline(cancel, seconds)))
             program, score, calls = last.program, float(last.score), int(last.calls)
             if tidied and calls < budget:  # what synthesize and the editor hand the user
                 program, extra = tidy(program, pb.target, score=score, max_calls=budget - calls)

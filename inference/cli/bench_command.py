@@ -14,6 +14,7 @@ from inference.cli.common import (
     load_model,
     output_dir,
     positive,
+    positive_seconds,
     seed_arg,
 )
 from inference.search.methods import BASELINE_METHODS, BENCH_METHODS, METHODS
@@ -33,7 +34,18 @@ def add_bench(sub) -> None:
         + ", ".join(BENCH_METHODS),
     )
     bench.add_argument(
-        "--budget", type=positive, default=5000, help="renderer calls per problem (default 5000)"
+        "--budget",
+        type=positive,
+        default=None,
+        help="renderer calls per problem (default 5000; with --seconds, as many as fit)",
+    )
+    bench.add_argument(
+        "--seconds",
+        type=positive_seconds,
+        default=None,
+        metavar="S",
+        help="wall-clock limit per problem and method (as synthesize --seconds); the plot's "
+        "calls axis then ends at the most calls a run used",
     )
     bench.add_argument("--limit", type=positive, help="use only the first N problems")
     bench.add_argument(
@@ -168,6 +180,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
     """``bench``: every method on a problem folder; writes a table, records and a plot."""
     from inference.cli.bench import load_problems, run_bench, summarize, write_outputs
     from inference.files.images import ImageError
+    from inference.search.synthesize import DEFAULT_BUDGET, UNLIMITED_CALLS
 
     folder = Path(args.folder)
     if args.sketch and args.drawn:
@@ -205,13 +218,19 @@ def cmd_bench(args: argparse.Namespace) -> int:
         counts[""] = counts.get("", 0) + 1
         status.step(counts[""], f"{name}: {counts[name]} solved")
 
-    records = run_bench(problems, runners, args.budget, args.seed, progress)
-    summary = summarize(records, args.budget)
+    budget = args.budget or (UNLIMITED_CALLS if args.seconds else DEFAULT_BUDGET)
+    records = run_bench(problems, runners, budget, args.seed, progress, seconds=args.seconds)
+    # a run limited by the clock: the solved-against-calls curve ends at the most calls used
+    shown = (
+        max((r.calls for r in records), default=1) if args.seconds and not args.budget else budget
+    )
+    summary = summarize(records, shown)
     settings = {
         "folder": str(folder),
         "problems": len(problems),
         "skip": args.skip,
-        "budget": args.budget,
+        "budget": budget,
+        "seconds": args.seconds,
         "seed": args.seed,
         "sketch": args.sketch,
         "drawn": args.drawn,

@@ -8,7 +8,7 @@ Subcommands (DESIGN.md §4)::
     synthesize IMAGE... [--sketch | --drawn [UNITS]] [--budget N] [--seconds S] [--seed N]
                [-o DIR] [--json] [--method M] [--model PATH] [--ink auto|white|black]
                                           a program per image (one record each)
-    bench DIR [--methods M,...] [--budget N] [--limit N] [-o OUT]
+    bench DIR [--methods M,...] [--budget N] [--seconds S] [--limit N] [-o OUT]
                                           every method on a problems.jsonl folder
 
 With no arguments the help is printed and the exit status is 0, so the README's
@@ -52,7 +52,6 @@ from inference.files.fileio import PROGRAM_SUFFIXES, ProgramFileError, read_prob
 from inference.lang.tree import Node
 from inference.search.methods import METHODS
 from inference.util.excerpt import one_line
-
 
 # synthesize/bench imports are deferred to their commands (onnxruntime loads slowly)
 

@@ -5,17 +5,17 @@ A batch is ``images`` (B, 3, S, S), ``tokens`` (B, T), ``feats`` (B, T, F) and `
 :func:`inference.model.model_batches.encode_batch`, so the model sees identical inputs in both;
 this module computes ``feats``, and :mod:`inference.targets.target_images` the target images.
 
-**Program-aligned features** (DESIGN.md §2b).  For every SHAPE node (primitive or binop) the
-renderer gives, as bit-packed masks: its subtree mask S, and the program's output G1 when the
-subtree is forced full and G0 when it is forced empty (:func:`inference.render.shape_walk.shape_contexts`, one bottom-up
-and one top-down pass).  The output is O = (S & G1) | (~S & G0) for every node, so
-D = G1 ^ G0 is where the node *decides* the output.  With the target T and the error
-E = O ^ T, the node's pixels split into ``good`` = S & D & ~E and ``bad`` = S & D & E (the
-pixels that emptying the subtree would fix); ``want`` = R & D & E are the errors near S that
-growing the subtree would fix, where the ring R is the node's bounding box grown by
-``RING_UNITS`` canvas units, minus S (a primitive's box is analytic; a union's is the box of
-its operands' boxes, a difference's is its left operand's).
-Counts are over pixels; N = S² (image pixels); a ratio with an empty denominator is 0.
+**Program-aligned features** (DESIGN.md §2b). For every SHAPE node (primitive or binop) the
+renderer gives, as bit-packed masks: its subtree mask S, and the program's output G1 when
+the subtree is forced full and G0 when it is forced empty (one bottom-up and one top-down
+pass, :func:`inference.render.shape_walk.shape_contexts`). The output is O = (S & G1) | (~S
+& G0) for every node, so D = G1 ^ G0 is where the node *decides* the output. With the target
+T and the error E = O ^ T, the node's pixels split into ``good`` = S & D & ~E and ``bad`` =
+S & D & E (the pixels that emptying the subtree would fix); ``want`` = R & D & E are the
+errors near S that growing the subtree would fix, where the ring R is the node's bounding
+box grown by ``RING_UNITS`` canvas units, minus S (a primitive's box is analytic; a union's
+is the box of its operands' boxes, a difference's is its left operand's). Counts are over
+pixels; N = S² (image pixels); a ratio with an empty denominator is 0.
 
 Every token carries its innermost enclosing SHAPE node's features (value leaves and the head
 → their primitive; a binop's parentheses and operator → the binop), :data:`FEATURE_NAMES`:

@@ -1,6 +1,6 @@
 """The SVG export drawn by Qt's own SVG renderer matches the exact render (issue 14).
 
-A second reader besides the path parser of tests/inference/test_export_readback.py:
+A second reader besides the path parser of tests/inference/files/test_export_readback.py:
 QtSvg draws the exported file (arcs, even-odd fill, the layer group) at 256×256, and
 its pixels must match :func:`inference.render.raster.render` except along the outline.
 """

@@ -18,7 +18,7 @@ from inference.lang.syntax import parse
 from inference.targets.score import goal_score
 from tests.inference.conftest import assert_user_error
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 PROGRAM = "(- (Circle 6 8 8) (Quad 8 8 4 2 45))"
 
 

@@ -58,3 +58,17 @@ def test_cli_seconds_sets_an_unlimited_call_budget_and_records_the_limit(tmp_pat
     for bad in ("0", "-1", "nan", "inf", "soon", "100000"):
         assert cli.main(["synthesize", str(image), "--seconds", bad]) == 2
         assert "seconds" in capsys.readouterr().err
+
+
+def test_bench_takes_a_wall_clock_limit_too(refset_dir, tmp_path, capsys):
+    out = tmp_path / "bench"
+    args = ["bench", str(refset_dir), "--methods", "random,repl", "--limit", "2", "--seconds",
+            "0.000001", "-o", str(out)]  # fmt: skip
+    assert cli.main(args) == 0
+    capsys.readouterr()
+    result = json.loads((out / "bench.json").read_text())
+    assert result["settings"]["seconds"] == 1e-6
+    assert result["settings"]["budget"] == UNLIMITED_CALLS
+    records = [json.loads(line) for line in (out / "records.jsonl").read_text().splitlines()]
+    assert len(records) == 4 and all(r["calls"] < 5000 for r in records)
+    assert result["budget"] == max(max(r["calls"] for r in records), 1)  # the plot's axis

@@ -17,8 +17,7 @@ from inference.files.fileio import (
 )
 from inference.lang.syntax import COMPACT, MAX_PRIMITIVES, ParseError, parse, to_text
 from inference.lang.tree import circle
-
-from .bounds import within
+from tests.inference.bounds import within
 
 MB15 = 15 * 2**20
 

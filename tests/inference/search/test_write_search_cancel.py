@@ -14,7 +14,7 @@ from inference.render.raster import render
 from inference.search.autoregressive import write_search
 from inference.targets.target import Target
 
-MODEL = Path(__file__).resolve().parents[2] / "models" / "baseline_ar.onnx"
+MODEL = Path(__file__).resolve().parents[3] / "models" / "baseline_ar.onnx"
 
 
 @pytest.fixture(scope="module")

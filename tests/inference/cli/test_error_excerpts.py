@@ -10,8 +10,7 @@ from inference.cli.commands import main
 from inference.files.fileio import ProgramFileError, read_problems
 from inference.lang.syntax import ParseError, parse
 from inference.util.excerpt import excerpt, one_line
-
-from .conftest import assert_user_error
+from tests.inference.conftest import assert_user_error
 
 PWNED = "\x1b[2J\x1b[31mPWNED"
 

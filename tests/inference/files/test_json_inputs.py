@@ -15,9 +15,8 @@ from inference.files.fileio import (
     read_problems,
     read_program,
 )
-
-from .bounds import within
-from .conftest import assert_user_error
+from tests.inference.bounds import within
+from tests.inference.conftest import assert_user_error
 
 DEEP = "[" * 100_000 + "]" * 100_000
 DIGITS = "9" * 5000

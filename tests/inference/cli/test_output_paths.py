@@ -6,9 +6,8 @@ import os
 import pytest
 
 from inference.files.fileio import atomic_write_bytes
-
-from .conftest import assert_user_error
-from .test_cli import PROGRAM
+from tests.inference.cli.test_cli import PROGRAM
+from tests.inference.conftest import assert_user_error
 
 
 @pytest.fixture

@@ -107,7 +107,7 @@ PYTHON_WORDS = (
     'File "',
 )
 
-MODEL = Path(__file__).resolve().parents[2] / "models" / "policy.onnx"
+MODEL = Path(__file__).resolve().parents[3] / "models" / "policy.onnx"
 
 pytestmark = [  # Pillow's warnings on damaged files
     pytest.mark.filterwarnings("ignore::UserWarning"),
