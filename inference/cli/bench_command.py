@@ -9,12 +9,12 @@ from pathlib import Path
 from inference.cli.common import (
     Status,
     UserError,
+    add_budget_options,
     add_drawn_option,
     int_arg,
     load_model,
     output_dir,
     positive,
-    positive_seconds,
     seed_arg,
 )
 from inference.search.methods import BASELINE_METHODS, BENCH_METHODS, METHODS
@@ -33,20 +33,7 @@ def add_bench(sub) -> None:
         help="comma-separated methods (default: all that can run), from "
         + ", ".join(BENCH_METHODS),
     )
-    bench.add_argument(
-        "--budget",
-        type=positive,
-        default=None,
-        help="renderer calls per problem (default 5000; with --seconds, as many as fit)",
-    )
-    bench.add_argument(
-        "--seconds",
-        type=positive_seconds,
-        default=None,
-        metavar="S",
-        help="wall-clock limit per problem and method (as synthesize --seconds); the plot's "
-        "calls axis then ends at the most calls a run used",
-    )
+    add_budget_options(bench, "problem and method")
     bench.add_argument("--limit", type=positive, help="use only the first N problems")
     bench.add_argument(
         "--skip",

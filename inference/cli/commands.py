@@ -37,12 +37,11 @@ from inference.cli.common import (
     Progress,
     Status,
     UserError,
+    add_budget_options,
     add_drawn_option,
     load_model,
     output_dir,
     output_file,
-    positive,
-    positive_seconds,
     seed_arg,
     size_arg,
     write_file,
@@ -120,20 +119,7 @@ def _add_synthesize(sub) -> None:
         "--sketch", action="store_true", help="the images are outline sketches (black on white)"
     )
     add_drawn_option(syn, "the filled images are drawn by hand")
-    syn.add_argument(
-        "--budget",
-        type=positive,
-        default=None,
-        help="renderer calls per image (default 5000; with --seconds, as many as fit)",
-    )
-    syn.add_argument(
-        "--seconds",
-        type=positive_seconds,
-        default=None,
-        metavar="S",
-        help="wall-clock limit per image: the search may spend as many renderer calls as fit "
-        "in S seconds and returns its best program then",
-    )
+    add_budget_options(syn, "image")
     syn.add_argument("--seed", type=seed_arg, default=0, help="random seed (default 0)")
     syn.add_argument("-o", "--output", metavar="DIR", help="write <name>.csg and <name>.png here")
     syn.add_argument("--json", action="store_true", help="print one JSON record per image")

@@ -76,6 +76,25 @@ def tolerance_arg(text: str) -> float:
     return value
 
 
+def add_budget_options(parser: argparse.ArgumentParser, each: str) -> None:
+    """``--budget N`` (renderer calls) and ``--seconds S`` (wall clock) for ``each`` search
+    ("image", "problem"); with ``--seconds`` alone there is no call limit."""
+    parser.add_argument(
+        "--budget",
+        type=positive,
+        default=None,
+        help=f"renderer calls per {each} (default 5000; with --seconds, as many as fit)",
+    )
+    parser.add_argument(
+        "--seconds",
+        type=positive_seconds,
+        default=None,
+        metavar="S",
+        help=f"wall-clock limit per {each}: the search may spend as many renderer calls as "
+        "fit in S seconds and returns its best program then",
+    )
+
+
 def add_drawn_option(parser: argparse.ArgumentParser, what: str) -> None:
     """``--drawn [UNITS]`` (default 0 = off, 1 when given bare); ``what`` starts its help."""
     parser.add_argument(

@@ -210,20 +210,7 @@ class Editor:
         say), so the key is sent again, with the focus set first, until the dialog shows
         or nearly three minutes have passed; from the second try on, the focus moves away
         and back first (:meth:`refocus`), as a window manager would give it."""
-        for attempt in range(8):
-            if attempt:  # give the window the focus anew, as a window manager would
-                self.refocus(window)
-            self.xdotool("windowfocus", "--sync", window, "key", "ctrl+comma")
-            try:
-                dialog = self.wait_window("Preferences", timeout=20)
-                break
-            except pytest.fail.Exception:
-                if attempt == 7:
-                    self.screenshot("no-preferences.png")
-                    pytest.fail(
-                        f"Preferences never showed (screenshot {self.home}/no-preferences.png); "
-                        f"{self.diagnosis()}"
-                    )
+        dialog, attempt = self.open_dialog(window, "ctrl+comma", "Preferences", 8, 20)
         self.xdotool("windowfocus", "--sync", dialog, "key", "Escape")
         if attempt:  # a late answer to an earlier key would open a second dialog: close it
             time.sleep(1.0)
@@ -251,6 +238,25 @@ class Editor:
             f"--- stderr before ---\n{self.errors()[:before][-2000:]}\n"
             f"--- stacks ---\n{self.errors()[before:][-6000:]}"
         )
+
+    def open_dialog(
+        self, window: str, key: str, title: str, tries: int, timeout: float
+    ) -> tuple[str, int]:
+        """Press ``key`` in ``window`` until the dialog ``title`` shows; its id and the
+        attempt that opened it.  From the second try on the focus moves away and back
+        first (:meth:`refocus`); after the last one the test fails with a screenshot and
+        :meth:`diagnosis`."""
+        for attempt in range(tries):
+            if attempt:  # give the window the focus anew, as a window manager would
+                self.refocus(window)
+            self.xdotool("windowfocus", "--sync", window, "key", key)
+            try:
+                return self.wait_window(title, timeout=timeout), attempt
+            except pytest.fail.Exception:
+                pass
+        shot = f"no-{title.lower().replace(' ', '-')}.png"
+        self.screenshot(shot)
+        pytest.fail(f"{title} never showed (screenshot {self.home / shot}); {self.diagnosis()}")
 
     def window_names(self) -> list[str]:
         """The titles of the visible windows (for a failure's message)."""
@@ -414,17 +420,7 @@ def test_thousand_strokes_on_xcb_then_quit(tmp_path, fake_model_path):
         editor.screenshot("drawn.png")  # for a person looking into a failure
         # Save through the dialog: the editor answers only once it has handled every
         # event sent before, and a clean document quits without a question.
-        for attempt in range(4):
-            if attempt:
-                editor.refocus(window)
-            editor.xdotool("windowfocus", "--sync", window, "key", "ctrl+s")
-            try:
-                dialog = editor.wait_window("Save as", timeout=30)
-                break
-            except pytest.fail.Exception:
-                if attempt == 3:
-                    editor.screenshot("no-save-dialog.png")
-                    pytest.fail(f"the Save dialog never showed; {editor.diagnosis()}")
+        dialog, _ = editor.open_dialog(window, "ctrl+s", "Save as", 4, 30)
         editor.xdotool("windowfocus", "--sync", dialog, "key", "ctrl+a")
         editor.xdotool("type", "--delay", "5", str(saved))
         editor.xdotool("key", "Return")
