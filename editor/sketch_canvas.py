@@ -38,9 +38,9 @@ TOOLS = [  # (name, label, key, tip)
         "ellipse",
         "Ellipse",
         "O",
-        "Ellipse: drag corner to corner (Shift: a circle; right button: cut it out); snaps "
-        "to a Circle's sizes while the grid shows; solid for a filled target, an outline "
-        "for a sketch",
+        "Ellipse: drag corner to corner (Shift, or a drag about as tall as wide on the "
+        "grid: a circle, snapped to a Circle's sizes; right button: cut it out); solid "
+        "for a filled target, an outline for a sketch",
     ),
 ]
 
@@ -53,6 +53,12 @@ def default_hint() -> str:
         f"ellipse ({keys['ellipse']}); fill ({keys['fill']}) makes an outline solid. "
         "Or drop an image here."
     )
+
+
+CIRCLE_ASPECT = 1.25
+"""An ellipse drag on the grid at most this much longer one way than the other is a
+circle (the program grid's circles, snapped); a longer one stays an ellipse, drawn by
+hand."""
 
 
 class SketchCanvas(CanvasWidget):
@@ -110,14 +116,27 @@ class SketchCanvas(CanvasWidget):
         if self.tool not in SHAPE_TOOLS or len(self._points) < 2:
             return None
         start, end = self._points[0], self._points[-1]
-        circle = self.tool == "ellipse" and self._square
-        return shape_rect(start, end, self.show_grid, self._square, circle)
+        circle = self._circle()
+        return shape_rect(start, end, self.show_grid, self._square or circle, circle)
+
+    def _circle(self) -> bool:
+        """The ellipse tool is drawing a circle: with Shift, or, on the grid, a drag about
+        as tall as it is wide (:data:`CIRCLE_ASPECT`); programs have circles, not ellipses,
+        so that is what the user means, and it snaps to a circle a program can draw."""
+        if self.tool != "ellipse" or len(self._points) < 2:
+            return False
+        if self._square:
+            return True
+        start, end = self._points[0], self._points[-1]
+        w, h = abs(end.x() - start.x()), abs(end.y() - start.y())
+        return self.show_grid and min(w, h) > 0 and max(w, h) <= CIRCLE_ASPECT * min(w, h)
 
     def mouseReleaseEvent(self, event) -> None:
         if self.end_pan() or not self._points:
             return
         if self.tool in SHAPE_TOOLS:
             self._square = bool(event.modifiers() & Qt.KeyboardModifier.ShiftModifier)
+            circle = self._circle()
             box = self.shape_box()
             self._points = []
             self.update()
@@ -129,7 +148,7 @@ class SketchCanvas(CanvasWidget):
                 name = "Rectangle" if self.tool == "rect" else "Ellipse"
                 name = f"Cut {name.lower()}" if self._cut else name
                 # a program can draw it exactly: a snapped rectangle, or a snapped circle
-                snapped = self.show_grid and (self.tool == "rect" or self._square) and solid
+                snapped = self.show_grid and (self.tool == "rect" or circle) and solid
                 self.doc.push(commands.set_target(self.doc, new, name, snapped))
             return
         ink = self.tool == "pen"

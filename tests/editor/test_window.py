@@ -109,6 +109,35 @@ def test_shape_tools_snap_to_whole_units_and_follow_the_modality(qtbot, window):
     assert doc.target[int(8 * PX), int(8 * PX)] == 0.0  # the box corner is not inked
 
 
+def test_an_ellipse_drag_about_as_tall_as_wide_is_a_snapped_circle(qtbot, window):
+    """Programs have circles, not ellipses: a near-square ellipse drag on the grid snaps to
+    a circle a program draws exactly, and the target stays exact ("shapes"); an elongated
+    one stays an ellipse drawn by hand (session 12: round holes cut with the plain Ellipse
+    tool came back as square holes within the hand-drawing tolerance)."""
+    doc, pad, canvas = window.p.doc, window.p.sketch_pad, window.p.sketch_pad.canvas
+    pad.tool_actions["rect"].trigger()
+    stroke(qtbot, canvas, [(6, 8), (26, 23)])
+    assert doc.exact_shapes
+    pad.tool_actions["ellipse"].trigger()
+    right = Qt.MouseButton.RightButton
+    qtbot.mousePress(canvas, right, pos=at(canvas, 9.2, 11.1))
+    qtbot.mouseMove(canvas, at(canvas, 14.1, 16.4))
+    qtbot.mouseRelease(canvas, right, pos=at(canvas, 14.1, 16.4))  # 4.9 × 5.3: a circle
+    assert doc.undo_stack.text(doc.undo_stack.index() - 1) == "Cut ellipse"
+    assert doc.exact_shapes  # still exact: the hole is a circle a program can draw
+    hole = doc.target < 0.5
+    rows, cols = np.nonzero(hole[int(9 * PX) : int(19 * PX), int(7 * PX) : int(17 * PX)])
+    assert rows.max() - rows.min() == cols.max() - cols.min()  # round, not elongated
+    set_program(window, "(- (Quad 8 8 10 7 0) (Circle 1 6 7))")
+    assert doc.score() == 1.0 and doc.solved()  # the plate with its round hole
+    set_program(window, "(- (Quad 8 8 10 7 0) (Quad 6 7 1 1 0))")
+    assert not doc.solved()  # a square hole is another shape
+    qtbot.mousePress(canvas, right, pos=at(canvas, 17, 12))
+    qtbot.mouseMove(canvas, at(canvas, 25, 16))
+    qtbot.mouseRelease(canvas, right, pos=at(canvas, 25, 16))  # 8 × 4: an ellipse
+    assert not doc.exact_shapes  # drawn by hand from now on
+
+
 def test_snapped_shape_boxes_are_shapes_a_program_can_draw():
     from editor.shape_snap import shape_rect
 
