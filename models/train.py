@@ -591,9 +591,17 @@ def train(run: Run) -> dict:
 
 
 def finish(run: Run) -> int:
-    """The last evaluation and checkpoint, the export and the search comparison (rank 0),
-    then leave the distributed run."""
+    """Check that the ranks agree and leave the distributed run, then (rank 0) the last
+    evaluation and checkpoint, the export and the search comparison.
+
+    The other ranks leave first: rank 0's last work can take longer than a collective
+    call may wait (NCCL's timeout), and nothing after it needs them."""
     args, state = run.args, run.state
+    if run.ranks.world > 1:
+        import torch.distributed as dist
+
+        _check_replicas(run)
+        dist.destroy_process_group()
     if run.ranks.main:
         metrics = heldout_metrics(run.model, run.held, run.device)
         if state["step"] % run.preset.eval_every:  # not just evaluated and saved
@@ -611,12 +619,6 @@ def finish(run: Run) -> int:
         )
         summary = {"step": state["step"], "examples": state["examples"], **metrics}
         print(json.dumps(summary | {"search": search}))
-    if run.ranks.world > 1:
-        import torch.distributed as dist
-
-        _check_replicas(run)
-        dist.barrier()  # rank 0's checkpoint is on disk before anyone leaves
-        dist.destroy_process_group()
     return 0
 
 
