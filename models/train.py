@@ -601,6 +601,7 @@ def finish(run: Run) -> int:
         import torch.distributed as dist
 
         _check_replicas(run)
+        dist.barrier()  # no rank tears its group down while another still talks to it
         dist.destroy_process_group()
     if run.ranks.main:
         metrics = heldout_metrics(run.model, run.held, run.device)
