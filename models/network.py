@@ -88,7 +88,9 @@ class ImageEncoder(nn.Module):
 
 
 class Attention(nn.Module):
-    """Multi-head attention written out plainly (exports cleanly to ONNX)."""
+    """Multi-head attention written out plainly (exports cleanly to ONNX): a block projects
+    queries with ``q`` and keys/values with ``kv`` and calls :meth:`attend` (the cached
+    decoding reuses projected keys/values)."""
 
     def __init__(self, d: int, n_heads: int):
         super().__init__()
@@ -102,11 +104,6 @@ class Attention(nn.Module):
     def _heads(self, x):
         B, T, _ = x.shape
         return x.view(B, T, self.h, self.dh).transpose(1, 2)  # (B, h, T, dh)
-
-    def forward(self, x, mem, mask=None, kv=None):
-        """Attend from ``x`` (B, T, d) to ``mem`` (B, S, d), or to its projected keys and
-        values ``kv`` (B, S, 2d) when given; ``mask`` (B, T, S) is True where allowed."""
-        return self.attend(self.q(x), self.kv(mem) if kv is None else kv, mask)
 
     def attend(self, q, kv, mask=None):
         """Attention of projected queries ``q`` (B, T, d) over projected ``kv`` (B, S, 2d)."""

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from inference.lang.tree import Node
 from inference.targets.target import Target
+from inference.util.cancellation import CancelFn
 
 
 @dataclass(frozen=True)
@@ -53,8 +54,6 @@ class SearchProgress:
 
 ProgressFn = Callable[[SearchProgress], None]
 """The ``progress`` callback of a search."""
-CancelFn = Callable[[], bool]
-"""A search's ``cancel`` callback: polled between steps; True ends the search."""
 
 
 @dataclass
