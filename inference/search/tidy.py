@@ -18,7 +18,10 @@ value hill climbing (:func:`inference.search.refine.refine`) on the exact goal
 score against the drawing's pixels, taking only changes that keep it solved.
 The pixels are mostly the drawing's less half a pen (``Target.precise_mask``,
 ``Target.precise_scores_packed``): an outline drawn with a pen and filled is
-half the pen too big all round.
+half the pen too big all round.  A sketch is fitted the same way, on its fine
+outline fit (every distance from a quarter unit to two): its solve fit forgives
+a unit, and a person who sketched a part on the grid meant the grid values
+closest to the strokes, not the first ones within a unit of them.
 Then the removals run once more.  Each try is one renderer call.
 
 Locks (:mod:`inference.lang.lock_rules`): tidying never replaces a node that a
@@ -66,7 +69,8 @@ def tidy(
             return program, 0
         state.score, state.calls = target.score(program), 1
     _simplify(state, target)
-    if not target.tolerance or not target.solves(state.score) or state.left() < 1:
+    fitted_kind = target.tolerance or target.is_sketch
+    if not fitted_kind or not target.solves(state.score) or state.left() < 1:
         return state.program, state.calls
     budget = None if max_calls is None else int(state.left()) - 1  # 1 to score the fit
     fitted = refine(state.program, _Faithful(target), budget=budget, locked=state.locked)
@@ -93,8 +97,9 @@ class _State:
 
 
 class _Faithful:
-    """Scores for :func:`inference.search.refine.refine`: the exact goal score of programs that
-    solve ``target``, less 2 for those that do not."""
+    """Scores for :func:`inference.search.refine.refine`: how closely programs that solve
+    ``target`` follow its edges (``Target.precise_scores_packed``), less 2 for those that
+    do not."""
 
     def __init__(self, target: Target):
         self.target, self.size = target, target.size

@@ -21,7 +21,7 @@ from inference.targets.score import (
     goal_scores_packed,
 )
 from inference.targets.shape_match import Mismatch, ShapeMatch, StrokeMatch
-from inference.targets.target_images import sketch_fill
+from inference.targets.target_images import sketch_region
 
 DRAWN_WEIGHT = 0.25
 """Weight of the drawing as drawn next to :attr:`Target.precise_mask` in
@@ -30,6 +30,10 @@ EDGE_TOLERANCE = 0.5
 """A drawn target with at least this edge tolerance (canvas units) also compares edges
 (:mod:`inference.targets.edge_fit`): a hand drawing.  Below it (shapes drawn with the snapping
 tools) the tolerant score alone holds edges to the tolerance."""
+FINE_TOLERANCES: tuple[float, ...] = tuple(k / 4 for k in range(1, 9))
+"""Tolerances (canvas units) of a sketch's fine outline fit (:meth:`Target.precise_scores_packed`):
+every pixel from 1 to 8 at 128×128, so that the fit keeps rising as an outline closes in on
+the strokes, where the solve fit (1 and 2 units) is already 1."""
 VIEW_OFFSET = 0.5
 """How far (canvas units) :meth:`Target.model_views` erodes and dilates a drawn target:
 half the sketch pad's default pen width."""
@@ -83,6 +87,7 @@ class Target:
         self._view: np.ndarray | None = None
         self._precise: np.ndarray | None = None
         self._eroded_packed: int | None = None
+        self._fine: OutlineFit | None = None
         if self.sketch is not None:
             self.sketch = np.asarray(self.sketch, dtype=np.float32)
             if self.sketch.shape != self.mask.shape:
@@ -107,9 +112,10 @@ class Target:
 
     @classmethod
     def from_sketch(cls, ink: np.ndarray) -> Target:
-        """A sketch target from ink coverage (float (128, 128), 1 = ink)."""
+        """A sketch target from ink coverage (float (128, 128), 1 = ink); its ``mask`` is the
+        region the strokes enclose (:func:`inference.targets.target_images.sketch_region`)."""
         ink = np.asarray(ink, dtype=np.float32)
-        return cls(sketch_fill(ink), ink)
+        return cls(sketch_region(ink), ink)
 
     @property
     def is_sketch(self) -> bool:
@@ -173,12 +179,22 @@ class Target:
 
     def precise_scores_packed(self, masks: Sequence[int]) -> np.ndarray:
         """How closely packed program masks follow the target's edges, for choosing among
-        programs that all fit within the tolerance: the exact goal score against
-        :attr:`precise_mask`, with a fifth of the weight on the mask as drawn (so edges
-        drawn without a pen, e.g. with the shape tools, are not pulled half a unit in)."""
+        programs that all fit within the tolerance.
+
+        A drawn target: the exact goal score against :attr:`precise_mask`, with a fifth of
+        the weight on the mask as drawn (so edges drawn without a pen, e.g. with the shape
+        tools, are not pulled half a unit in).  A sketch: the outline fit at every tolerance
+        from a quarter unit to two (:data:`FINE_TOLERANCES`), which still tells apart
+        outlines that all lie within the solve fit's unit of the strokes.  An exact
+        target: the goal score.
+        """
+        if self.is_sketch:
+            if self._fine is None:
+                self._fine = OutlineFit(self.sketch, FINE_TOLERANCES)
+            return self._fine.scores_packed(masks)
         npix = SCORE_SIZE * SCORE_SIZE
         drawn = goal_scores_packed(masks, self.packed, npix)
-        if self.is_sketch or not self.tolerance:
+        if not self.tolerance:
             return drawn
         precise = goal_scores_packed(masks, self._eroded(), npix)
         return (precise + DRAWN_WEIGHT * drawn) / (1 + DRAWN_WEIGHT)
