@@ -109,3 +109,16 @@ def test_locked_subtrees_survive_tidying(program, goal, pick):
     pos, node = prims[pick % len(prims)]
     tidied, _ = tidy(program, Target(render(goal), tolerance=1.0), locked=[pos])
     assert to_text(node) in to_text(tidied)
+
+
+def test_a_solved_sketch_is_fitted_to_its_strokes():
+    # an outline drawn exactly along the part's edges, one pixel wide
+    truth = parse("(- (Quad 8 8 10 6 0) (Circle 2 8 8))")
+    mask = render(truth, 128) > 0.5
+    inner = mask.copy()
+    inner[1:-1, 1:-1] &= mask[:-2, 1:-1] & mask[2:, 1:-1] & mask[1:-1, :-2] & mask[1:-1, 2:]
+    sketch = Target.from_sketch((mask & ~inner).astype("float32"))
+    loose = parse("(- (Quad 8 8 10 7 0) (Circle 2 8 8))")  # the plate a value step too tall
+    assert sketch.solves(sketch.score(loose))  # the outline fit forgives a unit
+    fitted, _ = tidy(loose, sketch)
+    assert fitted == truth
