@@ -239,43 +239,62 @@ def _axis_cover(first: int, last: int, p0: int, n: int) -> np.ndarray:
     return cover
 
 
-def _rect_alpha(box, grow: float, span, size: int, closed: bool) -> np.ndarray:
-    """Per-pixel coverage (float32) of a box grown by ``grow`` on every side."""
+def _rect_alphas(box, regions, span, size: int) -> list[np.ndarray]:
+    """Per-pixel coverage (float32) of the box grown by ``grow``, for each (grow, closed)."""
     x0, y0, x1, y1 = box
-    samples = _closed_samples if closed else _open_samples
-    ux, uy = samples(x0 - grow, x1 + grow, size), samples(y0 - grow, y1 + grow, size)
     (i0, ni), (j0, nj) = span
-    return np.outer(_axis_cover(*uy, i0, ni), _axis_cover(*ux, j0, nj))
+    alphas = []
+    for grow, closed in regions:
+        samples = _closed_samples if closed else _open_samples
+        ux, uy = samples(x0 - grow, x1 + grow, size), samples(y0 - grow, y1 + grow, size)
+        alphas.append(np.outer(_axis_cover(*uy, i0, ni), _axis_cover(*ux, j0, nj)))
+    return alphas
 
 
-def _ellipse_alpha(box, grow: float, span, size: int, closed: bool) -> np.ndarray:
-    """Per-pixel coverage (float32) of the box's inscribed ellipse, semi-axes + ``grow``.
+def _ellipse_ends(box, regions, rows: np.ndarray, size: int):
+    """First and last sample column inside each grown ellipse, per sample row.
 
-    In sample units (pixel × K), sample (u, v) is inside the closed ellipse when
-    |u + ½ − cx| ≤ a·√(1 − ((v + ½ − cy)/b)²), evaluated in float64 (< for the open one).
+    Returns two (len(regions), len(rows)) float arrays; rows outside an ellipse
+    get first > last.  In sample units (pixel × K), sample (u, v) is inside the
+    closed ellipse when |u + ½ − cx| ≤ a·√(1 − ((v + ½ − cy)/b)²), evaluated in
+    float64 (< for the open one).
     """
-    k, scale = SUPERSAMPLE, SUPERSAMPLE * size / CANVAS
+    scale = SUPERSAMPLE * size / CANVAS
     x0, y0, x1, y1 = box
     cx, cy = (x0 + x1) / 2 * scale - 0.5, (y0 + y1) / 2 * scale - 0.5
+    grow = np.array([[g] for g, _ in regions])
+    is_open = np.array([[not closed] for _, closed in regions])
     a, b = ((x1 - x0) / 2 + grow) * scale, ((y1 - y0) / 2 + grow) * scale
+    empty = (a <= 0) | (b <= 0)  # (P, 1): a shrunk ellipse can vanish
+    t2 = ((rows - cy) / np.where(empty, 1.0, b)) ** 2
+    outside = (t2 > 1.0) | (is_open & (t2 == 1.0)) | empty
+    half = np.where(outside, -1.0, a * np.sqrt(np.abs(1.0 - t2)))
+    left, right = cx - half, cx + half
+    first = np.where(is_open, np.floor(left) + 1, np.ceil(left))
+    last = np.where(is_open, np.ceil(right) - 1, np.floor(right))
+    return first, last
+
+
+def _ellipse_alphas(box, regions, span, size: int) -> np.ndarray:
+    """Per-pixel coverage (float32) of the inscribed ellipse grown by ``grow``, per region.
+
+    ``regions`` holds (grow, closed) pairs; the result is one (len(regions), ni, nj) array.
+    """
+    k = SUPERSAMPLE
     (i0, ni), (j0, nj) = span
-    if a <= 0 or b <= 0:
-        return np.zeros((ni, nj), dtype=np.float32)
-    t2 = ((np.arange(k * i0, k * (i0 + ni), dtype=np.float64) - cy) / b) ** 2
-    half = np.where(t2 > 1.0 if closed else t2 >= 1.0, -1.0, a * np.sqrt(np.abs(1.0 - t2)))
-    if closed:
-        first, last = np.ceil(cx - half), np.floor(cx + half)
-    else:
-        first, last = np.floor(cx - half) + 1, np.ceil(cx + half) - 1
-    start = np.arange(k * j0, k * (j0 + nj), k, dtype=np.float64)
-    inside = np.minimum((last + 1)[:, None], start + k)
-    inside -= np.maximum(first[:, None], start)
+    rows = np.arange(k * i0, k * (i0 + ni), dtype=np.float64)
+    first, last = _ellipse_ends(box, regions, rows, size)
+    first, last = first.astype(np.float32)[:, :, None], (last + 1).astype(np.float32)[:, :, None]
+    start = np.arange(k * j0, k * (j0 + nj), k, dtype=np.float32)  # (C,)
+    inside = np.minimum(last, start + k)  # (P, R, C): samples of each row in each pixel
+    inside -= np.maximum(first, start)
     np.maximum(inside, 0.0, out=inside)
-    counts = np.add.reduce(inside.reshape(ni, k, nj), axis=1)
-    return np.multiply(counts, 1 / k**2, dtype=np.float32)
+    counts = np.add.reduce(inside.reshape(len(regions), ni, k, nj), axis=2)
+    counts *= np.float32(1 / k**2)
+    return counts
 
 
-_ALPHA = {"rect": _rect_alpha, "ellipse": _ellipse_alpha}
+_ALPHAS = {"rect": _rect_alphas, "ellipse": _ellipse_alphas}
 _RGB = {name: np.array(rgb, dtype=np.float32) for name, rgb in COLOURS.items() if rgb}
 
 
@@ -289,22 +308,26 @@ def _composite(canvas: np.ndarray, span, alpha: np.ndarray, colour: np.ndarray) 
 
 
 def _paint(canvas: np.ndarray, p: Placed) -> None:
-    """Composite one primitive's fill, then its stroke, onto the float canvas."""
-    if p.x1 <= p.x0 or p.y1 <= p.y0:
+    """Composite one primitive's fill, then its stroke, onto the float canvas.
+
+    Both are computed over the stroke's pixels (the fill's when there is no
+    stroke); a coverage of 0 leaves a pixel exactly as it was.
+    """
+    half = p.stroke_px / 2
+    fill, stroke = p.fill != "none", p.stroke != "none" and half > 0
+    if p.x1 <= p.x0 or p.y1 <= p.y0 or not (fill or stroke):
         return
     size = canvas.shape[0]
     box = (p.x0, p.y0, p.x1, p.y1)
-    alpha = _ALPHA[p.kind]
-    if p.fill != "none":
-        span = _span(box, 0.0, size)
-        if span[0][1] and span[1][1]:
-            _composite(canvas, span, alpha(box, 0.0, span, size, True), _RGB[p.fill])
-    half = p.stroke_px / 2
-    if p.stroke != "none" and half > 0:
-        span = _span(box, half, size)
-        if span[0][1] and span[1][1]:
-            band = alpha(box, half, span, size, True) - alpha(box, -half, span, size, False)
-            _composite(canvas, span, band, _RGB[p.stroke])
+    span = _span(box, half if stroke else 0.0, size)
+    if not (span[0][1] and span[1][1]):
+        return
+    regions = ([(0.0, True)] if fill else []) + ([(half, True), (-half, False)] if stroke else [])
+    alphas = _ALPHAS[p.kind](box, regions, span, size)
+    if fill:
+        _composite(canvas, span, alphas[0], _RGB[p.fill])
+    if stroke:
+        _composite(canvas, span, alphas[-2] - alphas[-1], _RGB[p.stroke])
 
 
 def render_scene(placed: Iterable[Placed], size: int = CANVAS) -> np.ndarray:

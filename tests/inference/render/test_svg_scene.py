@@ -200,6 +200,17 @@ def test_ellipse_stroke_is_the_band_between_grown_and_shrunk_ellipses():
     assert img[112, 112].tolist() == list(WHITE)
 
 
+def test_a_stroke_wider_than_the_shape_covers_it_whole():
+    # A 2-px box with a 4-px stroke: the inner shape (shrunk by 2) is empty.
+    rect_ = Placed("rect", 110, 110, 112, 112, "red", "blue", 4.0)
+    assert_only_box(render_scene([rect_]), BLUE, (108, 114), (108, 114))
+    disc = Placed("ellipse", 110, 110, 112, 112, "red", "blue", 4.0)  # radius 1 + 2
+    img = render_scene([disc])
+    assert not painted(img, RED).any() and painted(img, BLUE)[109:113, 109:113].all()
+    for size in (224, 64):
+        assert np.array_equal(render_scene([disc], size), reference_render([disc], size))
+
+
 def test_none_paints_nothing():
     assert painted(render(rect(3, 3, "none", "none", 9)), WHITE).all()
     assert painted(render(ellipse(3, 3, "none", "red", 0)), WHITE).all()
