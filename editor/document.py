@@ -26,7 +26,7 @@ from inference.lang.tree import Node, node_at, walk
 from inference.render.raster import render
 from inference.targets.drawn_score import DEFAULT_TOLERANCE
 from inference.targets.target import SCORE_SIZE, Target
-from inference.targets.target_images import downsample, sketch_fill
+from inference.targets.target_images import downsample, sketch_region
 
 DEFAULT_PROGRAM = "(Circle 4 8 8)"
 """The program of a new document."""
@@ -147,10 +147,11 @@ class Document(QObject):
         self.set_tolerance(prefs.edge_tolerance)
 
     def looks_like_outline(self) -> bool:
-        """True when a *filled* target encloses much more area than it inks (an outline)."""
+        """True when a *filled* target encloses much more area than it inks (an outline, even
+        one drawn with pen lifts: :func:`inference.targets.target_images.sketch_region`)."""
         small = downsample(self.target, SCORE_SIZE)
         inked = int((small >= 0.5).sum())
-        return self.modality == "filled" and int(sketch_fill(small).sum()) > 1.5 * inked + 50
+        return self.modality == "filled" and int(sketch_region(small).sum()) > 1.5 * inked + 50
 
     def score(self) -> float:
         """Score of the program against :meth:`score_target` (goal score or outline fit)."""

@@ -150,6 +150,19 @@ def test_target_commands_and_modality():
     assert not doc.has_ink() and doc.modality == "filled"
 
 
+def test_an_outline_with_pen_lifts_is_taken_for_an_outline():
+    doc = doc_with()
+    yy, xx = np.mgrid[:256, :256] + 0.5
+    ring = np.abs(np.hypot(yy - 128, xx - 128) - 80) <= 2.5  # a circle drawn with a 5 px pen
+    gap = np.degrees(np.arctan2(yy - 128, xx - 128))
+    ring &= ~((gap > 20) & (gap < 27)) & ~((gap > -150) & (gap < -143))  # two pen lifts
+    doc.push(commands.set_target(doc, ring.astype(np.float32), "Stroke"))
+    assert doc.modality == "filled" and doc.looks_like_outline()
+    disc = (np.hypot(yy - 128, xx - 128) <= 80).astype(np.float32)
+    doc.push(commands.set_target(doc, disc, "Stroke"))
+    assert not doc.looks_like_outline()
+
+
 def test_tsk_round_trip_keeps_target_modality_and_locks(tmp_path):
     doc = doc_with()
     ink = np.random.default_rng(1).random(doc.target.shape).astype(np.float32)
