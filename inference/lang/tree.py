@@ -1,7 +1,12 @@
-"""The CSG2D syntax tree: a small, immutable, fast node type.
+"""The syntax tree: a small, immutable, fast node type, for every language.
 
-A program is a tree of :class:`Node` objects.  Every node belongs to one
-nonterminal (``SHAPE``, ``OP``, ``NUM`` or ``ANGLE``) and has a *kind*:
+A program is a tree of :class:`Node` objects.  Every node has a *kind*, the
+name of its production or leaf domain in a :class:`~inference.lang.grammar.Grammar`,
+and belongs to that production's nonterminal.  Kinds are unique across
+languages, so a node finds everything about itself through the registry of
+:mod:`inference.lang.grammar`, keyed by its kind; it carries no grammar.
+
+CSG2D's kinds (:data:`~inference.lang.grammar.CSG2D`):
 
 =========  ===========  =====================================  ==========
 kind       nonterminal  children                               tokens
@@ -13,6 +18,8 @@ kind       nonterminal  children                               tokens
 ``NUM``    ``NUM``      none; value ``0..15``                  ``v``
 ``ANGLE``  ``ANGLE``    none; value ``0, 45, ..., 315``        ``a``
 =========  ===========  =====================================  ==========
+
+TinySVG's are in :mod:`inference.lang.tinysvg`.
 
 Nodes are addressed by the index of their first token in the program's token
 sequence (the *position*, the ``k`` of ``<POS k>``).  Positions are stable: a
@@ -28,13 +35,39 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-# Nonterminals.
+from inference.lang.grammar import (
+    ANGLE_LETTERS,
+    CANONICAL,
+    COMPACT,
+    CSG2D,
+    FIRST_OFFSET,
+    GRAMMAR_OF,
+    GRAMMARS,
+    HEX_DIGITS,
+    KEYWORD_OF,
+    LAYOUT,
+    LEAF_KINDS,
+    LEAF_TEXTS,
+    NONTERMINAL_OF,
+    PRIMITIVE_KINDS,
+    LeafDomain,
+)
+
+__all__ = [
+    "ANGLE", "ANGLE_LEAF", "ANGLE_LETTERS", "ANGLE_VALUES", "BINOP", "CANONICAL", "CIRCLE",
+    "COMPACT", "FIELDS", "HEX_DIGITS", "NONTERMINAL_OF", "NUM", "NUM_LEAF", "NUM_VALUES", "OP",
+    "OP_LEAF", "OP_VALUES", "QUAD", "SHAPE", "Node", "ancestors", "angle", "binop", "circle",
+    "interned", "leaf", "make", "node_at", "num", "op", "parent_of", "positions", "primitives",
+    "quad", "replace_at", "to_text", "token_strings", "values", "walk",
+]  # fmt: skip
+
+# CSG2D's nonterminals.
 SHAPE = "shape"
 OP = "op"
 NUM = "num"
 ANGLE = "angle"
 
-# Kinds (productions).
+# CSG2D's kinds (productions).
 CIRCLE = "Circle"
 QUAD = "Quad"
 BINOP = "Binop"
@@ -42,31 +75,22 @@ OP_LEAF = "Op"
 NUM_LEAF = "Num"
 ANGLE_LEAF = "Angle"
 
-NUM_VALUES: tuple[int, ...] = tuple(range(16))
-ANGLE_VALUES: tuple[int, ...] = tuple(range(0, 360, 45))
-OP_VALUES: tuple[str, ...] = ("+", "-")
-
-NONTERMINAL_OF = {
-    CIRCLE: SHAPE,
-    QUAD: SHAPE,
-    BINOP: SHAPE,
-    OP_LEAF: OP,
-    NUM_LEAF: NUM,
-    ANGLE_LEAF: ANGLE,
-}
-_LEAF_KINDS = frozenset({OP_LEAF, NUM_LEAF, ANGLE_LEAF})
+NUM_VALUES: tuple[int, ...] = CSG2D.domain(NUM).values
+ANGLE_VALUES: tuple[int, ...] = CSG2D.domain(ANGLE).values
+OP_VALUES: tuple[str, ...] = CSG2D.domain(OP).values
 
 
 class Node:
     """One syntax-tree node; immutable by contract (never assign attributes).
 
     Attributes:
-        kind: the production (``CIRCLE``, ``QUAD``, ``BINOP``, ``OP_LEAF``,
-            ``NUM_LEAF``, ``ANGLE_LEAF``).
-        value: the leaf value (an ``int`` or ``"+"``/``"-"``); ``None`` for
-            inner nodes.
+        kind: the production or leaf domain (for CSG2D ``CIRCLE``, ``QUAD``,
+            ``BINOP``, ``OP_LEAF``, ``NUM_LEAF``, ``ANGLE_LEAF``); it must be
+            registered (:func:`inference.lang.grammar.register`).
+        value: the leaf value (an ``int``, a ``str`` such as ``"+"``, or a
+            ``bool``); ``None`` for inner nodes.
         children: the child nodes, in token order.
-        sigma: σ, the number of primitives (circles and quads) in the subtree.
+        sigma: σ, the number of primitives (CSG2D's circles and quads) in the subtree.
         size: the number of tokens the subtree spans.
     """
 
@@ -76,17 +100,22 @@ class Node:
         self.kind = kind
         self.value = value
         self.children = children
-        if kind in _LEAF_KINDS:
+        try:
+            layout = LAYOUT[kind]
+        except KeyError:
+            raise ValueError(f"unknown node kind {kind!r}") from None
+        if layout is None:
             self.sigma = 0
             self.size = 1
             self._hash = hash((kind, value))
             return
-        if kind == BINOP:
-            self.sigma = children[1].sigma + children[2].sigma
-            self.size = 3 + children[1].size + children[2].size
-        else:
-            self.sigma = 1
-            self.size = 3 + len(children)
+        size, sigma, inner = layout
+        for i in inner:
+            child = children[i]
+            size += child.size
+            sigma += child.sigma
+        self.size = size
+        self.sigma = sigma
         # reading the cached child hashes directly is much faster than hash(children)
         self._hash = hash((kind, *[c._hash for c in children]))
 
@@ -97,8 +126,13 @@ class Node:
 
     @property
     def is_leaf(self) -> bool:
-        """True for value, angle and operator leaves."""
-        return self.kind in _LEAF_KINDS
+        """True for value leaves (CSG2D's numbers, angles and operators)."""
+        return self.kind in LEAF_KINDS
+
+    @property
+    def grammar(self):
+        """The :class:`~inference.lang.grammar.Grammar` of this node's kind."""
+        return GRAMMAR_OF[self.kind]
 
     def __eq__(self, other: object) -> bool:
         if self is other:
@@ -127,23 +161,42 @@ class Node:
         """
         if self.kind != other.kind:
             return False
-        return self.value == other.value if self.kind in _LEAF_KINDS else True
+        return self.value == other.value if self.kind in LEAF_KINDS else True
 
     def child_offsets(self) -> tuple[int, ...]:
         """Token offset of each child relative to this node's first token."""
-        if self.kind == BINOP:
-            return (1, 2, 2 + self.children[1].size)
-        return tuple(range(2, 2 + len(self.children)))
+        if not self.children:
+            return ()
+        off = FIRST_OFFSET[self.kind]
+        out = []
+        for child in self.children:
+            out.append(off)
+            off += child.size
+        return tuple(out)
 
 
 # Interned leaves: every value node is shared.
-_NUMS = tuple(Node(NUM_LEAF, v) for v in NUM_VALUES)
-_ANGLES = {a: Node(ANGLE_LEAF, a) for a in ANGLE_VALUES}
-_OPS = {o: Node(OP_LEAF, o) for o in OP_VALUES}
+_INTERNED: dict[str, dict] = {}
 
 
-FIELDS = {CIRCLE: ("r", "x", "y"), QUAD: ("x", "y", "w", "h", "angle")}
-"""The names of a primitive's children, in order (exports, the JSON tree, the editor)."""
+def interned(kind: str) -> dict:
+    """``{value: leaf}`` for the leaf kind ``kind``: the shared leaf of every value."""
+    table = _INTERNED.get(kind)
+    if table is None:
+        domain = GRAMMAR_OF[kind].definition(kind)
+        if not isinstance(domain, LeafDomain):
+            raise KeyError(f"{kind!r} is not a leaf kind")
+        table = _INTERNED[kind] = {v: Node(kind, v) for v in domain.values}
+    return table
+
+
+_NUMS = tuple(interned(NUM_LEAF).values())
+_ANGLES = interned(ANGLE_LEAF)
+_OPS = interned(OP_LEAF)
+
+
+FIELDS = {p.kind: p.fields for p in CSG2D.productions if p.primitive}
+"""The names of a CSG2D primitive's children, in order (exports, the JSON tree, the editor)."""
 
 
 def values(node: Node) -> tuple:
@@ -192,8 +245,44 @@ def binop(o: str, left: Node, right: Node) -> Node:
 
 
 def leaf(nonterminal: str, value) -> Node:
-    """The leaf of ``nonterminal`` (``NUM``, ``ANGLE`` or ``OP``) with ``value``."""
-    return {NUM: num, ANGLE: angle, OP: op}[nonterminal](value)
+    """The shared leaf of ``nonterminal`` (``NUM``, ``ANGLE``, ``OP`` or another
+    language's leaf nonterminal) with ``value``.
+
+    Raises ``ValueError`` for a value outside the domain, ``KeyError`` for a
+    nonterminal that is not a registered leaf one.
+    """
+    make_csg = _CSG_LEAF.get(nonterminal)
+    if make_csg is not None:
+        return make_csg(value)
+    kind = _leaf_kind(nonterminal)
+    node = interned(kind).get(value)
+    if node is None or isinstance(value, bool) != isinstance(node.value, bool):
+        domain = GRAMMAR_OF[kind].domain(nonterminal)
+        raise ValueError(f"{value!r} is not a {nonterminal}: one of {domain.values}")
+    return node
+
+
+_CSG_LEAF = {NUM: num, ANGLE: angle, OP: op}
+
+
+def _leaf_kind(nonterminal: str) -> str:
+    for grammar in GRAMMARS.values():
+        if grammar.is_leaf(nonterminal):
+            return grammar.domain(nonterminal).kind
+    raise KeyError(f"{nonterminal!r} is not a leaf nonterminal")
+
+
+def make(kind: str, *children: Node) -> Node:
+    """The inner node of ``kind`` over ``children``, checked against its production.
+
+    ``make("Rectangle", digit(3), ...)``.  Raises ``ValueError`` when the children
+    do not fit the production, ``KeyError`` for an unknown or leaf kind.
+    """
+    production = GRAMMAR_OF[kind].production(kind)
+    got = tuple(c.nonterminal for c in children)
+    if got != production.children:
+        raise ValueError(f"{kind} takes {production.children}, not {got}")
+    return Node(kind, None, children)
 
 
 def walk(node: Node, start: int = 0) -> Iterator[tuple[int, Node]]:
@@ -202,17 +291,20 @@ def walk(node: Node, start: int = 0) -> Iterator[tuple[int, Node]]:
     while stack:
         pos, n = stack.pop()
         yield pos, n
-        if n.children:
-            offs = n.child_offsets()
-            for i in range(len(n.children) - 1, -1, -1):
-                stack.append((pos + offs[i], n.children[i]))
+        kids = n.children
+        if kids:
+            # the children end right before the node's ")"; push them last one first
+            p = pos + n.size - 1
+            for child in reversed(kids):
+                p -= child.size
+                stack.append((p, child))
 
 
 def node_at(root: Node, pos: int) -> Node:
     """The node whose first token is ``pos``; ``KeyError`` if none starts there.
 
-    A binop and its left operand never share a first token (the operand
-    starts after ``(`` and the operator), so positions are unambiguous.
+    A node and its first child never share a first token (the child starts
+    after ``(`` and the keyword or the leading leaf), so positions are unambiguous.
     """
     node, start = root, 0
     while True:
@@ -220,9 +312,12 @@ def node_at(root: Node, pos: int) -> Node:
             return node
         if not node.children or not start < pos < start + node.size:
             raise KeyError(f"no node starts at token {pos}")
-        for off, child in zip(node.child_offsets(), node.children, strict=True):
-            cs = start + off
-            if cs <= pos < cs + child.size:
+        cs = start + node.size - 1  # the children end right before the ")"
+        for child in reversed(node.children):
+            cs -= child.size
+            if cs <= pos:
+                if pos >= cs + child.size:
+                    raise KeyError(f"no node starts at token {pos}")
                 node, start = child, cs
                 break
         else:
@@ -281,52 +376,47 @@ def positions(root: Node) -> list[int]:
 
 
 def primitives(root: Node) -> list[tuple[int, Node]]:
-    """``(position, node)`` of every circle and quad, in token order."""
-    return [(p, n) for p, n in walk(root) if n.kind in (CIRCLE, QUAD)]
+    """``(position, node)`` of every primitive (CSG2D's circles and quads), in token order."""
+    return [(p, n) for p, n in walk(root) if n.kind in PRIMITIVE_KINDS]
 
 
 # ----- canonical printing: token k of the printed program is node position k ----------
-
-CANONICAL = "canonical"
-"""Decimal values and angles in degrees: ``(- (Circle 6 8 8) (Quad 8 8 4 4 45))``."""
-COMPACT = "compact"
-"""The paper's syntax: hex digits for values, ``G``-``N`` for the angles 0°…315°."""
-HEX_DIGITS = "0123456789ABCDEF"
-ANGLE_LETTERS = "GHIJKLMN"
+# CANONICAL: decimal values and angles in degrees: ``(- (Circle 6 8 8) (Quad 8 8 4 4 45))``.
+# COMPACT: CSG2D's paper syntax, hex digits for values, ``G``-``N`` for the angles 0°…315°.
 
 
 def to_text(node: Node, syntax: str = CANONICAL) -> str:
-    """Print a subtree in canonical (default) or compact syntax."""
+    """Print a subtree in canonical (default) or compact syntax.
+
+    Any language prints in its canonical syntax, e.g.
+    ``(Arrange h (Rectangle 3 4 red none 0) (Ellipse 2 2 blue black 2) 1)``.
+    """
     return " ".join(_pieces(node, syntax)).replace("( ", "(").replace(" )", ")")
 
 
 def _pieces(node: Node, syntax: str) -> list[str]:
+    texts = LEAF_TEXTS.get(syntax) or LEAF_TEXTS[CANONICAL]
+    keywords = KEYWORD_OF
     out: list[str] = []
     stack = [node]
     while stack:
         n = stack.pop()
-        if isinstance(n, str):
+        if n.__class__ is str:
             out.append(n)
-        elif n.kind == BINOP:
-            out += ["(", n.children[0].value]
-            stack += [")", n.children[2], n.children[1]]
-        elif n.kind in (CIRCLE, QUAD):
-            out += ["(", n.kind]
+        elif n.children:
+            keyword = keywords[n.kind]
+            if keyword is None:
+                out.append("(")
+            else:
+                out += ["(", keyword]
             stack.append(")")
             stack += reversed(n.children)
         else:
-            out.append(_leaf_text(n, syntax))
+            try:
+                out.append(texts[n.kind][n.value])
+            except KeyError:  # a value outside its domain, built by hand
+                out.append(str(n.value))
     return out
-
-
-def _leaf_text(n: Node, syntax: str) -> str:
-    if isinstance(n.value, str):
-        return n.value
-    if syntax == COMPACT:
-        if n.kind == ANGLE_LEAF:
-            return ANGLE_LETTERS[ANGLE_VALUES.index(n.value)]
-        return HEX_DIGITS[n.value]
-    return str(n.value)
 
 
 def token_strings(node: Node) -> list[str]:
