@@ -21,7 +21,12 @@ The pixels are mostly the drawing's less half a pen (``Target.precise_mask``,
 half the pen too big all round.  A sketch is fitted the same way, on its fine
 outline fit (every distance from a quarter unit to two): its solve fit forgives
 a unit, and a person who sketched a part on the grid meant the grid values
-closest to the strokes, not the first ones within a unit of them.
+closest to the strokes, not the first ones within a unit of them.  The climb
+changes values, never a primitive's kind, and a 6-unit square lies within a
+unit of an 8-unit circle, so before and after it a primitive may also become
+the other kind over about the same box (an upright square a circle, or a
+circle an upright square; never a diamond, which is a roof or a point drawn
+on purpose), when that follows the edges more closely and stays solved.
 Then the removals run once more.  Each try is one renderer call.
 
 Locks (:mod:`inference.lang.lock_rules`): tidying never replaces a node that a
@@ -40,7 +45,8 @@ import numpy as np
 
 from inference.lang.edits import Edit
 from inference.lang.lock_rules import protected_positions
-from inference.lang.tree import BINOP, QUAD, Node, quad, walk
+from inference.lang.tree import BINOP, CIRCLE, NUM_VALUES, QUAD, Node, circle, quad, walk
+from inference.render.raster import rasterizer
 from inference.search.refine import refine
 from inference.targets.target import Target
 
@@ -72,14 +78,58 @@ def tidy(
     fitted_kind = target.tolerance or target.is_sketch
     if not fitted_kind or not target.solves(state.score) or state.left() < 1:
         return state.program, state.calls
-    budget = None if max_calls is None else int(state.left()) - 1  # 1 to score the fit
-    fitted = refine(state.program, _Faithful(target), budget=budget, locked=state.locked)
-    state.calls += fitted.calls
-    if fitted.program != state.program:
-        state.program, state.score = fitted.program, target.score(fitted.program)
+    faithful, before = _Faithful(target), state.program
+    # kinds before values (the climb would turn a square hole into a diamond, which no
+    # swap undoes), then again once the values have settled
+    _swap_kinds(state, faithful)
+    _fit(state, faithful)
+    if _swap_kinds(state, faithful):
+        _fit(state, faithful)
+    if state.program != before:
+        state.score = target.score(state.program)
         state.calls += 1
         _simplify(state, target)
     return state.program, state.calls
+
+
+MAX_SWAPS = 3
+"""The most primitives one round of :func:`_swap_kinds` gives another kind."""
+
+
+def _fit(state: _State, faithful: _Faithful) -> None:
+    """One-value climbing of ``state.program`` on ``faithful``, within the calls left."""
+    budget = None if state.max_calls is None else max(0, int(state.left()) - 1)
+    fitted = refine(state.program, faithful, budget=budget, locked=state.locked)
+    state.calls += fitted.calls
+    state.program = fitted.program
+
+
+def _swap_kinds(state: _State, faithful: _Faithful) -> bool:
+    """:func:`_swap_kind` up to :data:`MAX_SWAPS` times; True when any primitive changed."""
+    swapped = 0
+    while swapped < MAX_SWAPS and _swap_kind(state, faithful):
+        swapped += 1
+    return swapped > 0
+
+
+def _swap_kind(state: _State, faithful: _Faithful) -> bool:
+    """Give one primitive the other kind when that follows the target's edges more closely
+    and keeps the program solved (see :func:`_kind_swaps`); False when none does."""
+    swaps = _kind_swaps(state.program, state.locked)
+    if not swaps or state.left() < len(swaps) + 1:
+        return False
+    raster = rasterizer(faithful.size)
+    masks = [raster.packed(state.program)] + [
+        raster.packed(e.apply(state.program)) for e, _ in swaps
+    ]
+    scores = faithful.scores_packed(masks)
+    state.calls += len(masks)
+    best = int(np.argmax(scores[1:])) + 1
+    if not scores[best] > max(scores[0], 0.0) + 1e-12:
+        return False
+    edit, state.locked = swaps[best - 1]
+    state.program = edit.apply(state.program)
+    return True
 
 
 @dataclass
@@ -125,6 +175,42 @@ def _simplify(state: _State, target: Target) -> None:
                 break
         else:
             return
+
+
+def _kind_swaps(program: Node, locked: frozenset[int]) -> list[tuple[Edit, frozenset[int]]]:
+    """Every unlocked primitive as the other kind over about the same box, with the locks
+    after it: a circle as the upright squares of about its size, an upright square or
+    nearly square quad (sides within one value) as the circles of about its size.  A
+    45° square is left alone: a diamond is a roof or a point a person drew on purpose,
+    and within a unit it is round too.
+
+    A circle of radius 2r units and a square of half-side w units (``Quad x y w w``) are
+    about the same size for w ≈ 2r.  A sketch's fit, and a drawing's tolerance, forgive a
+    unit, and a square of half-side 3 lies within a unit of a circle of radius 4; the
+    one-value climb cannot change a kind, so a round hole found as a square would stay
+    one.
+    """
+    protected = protected_positions(program, locked)
+    out = []
+    for pos, node in walk(program):
+        if pos in protected or node.kind not in (CIRCLE, QUAD):
+            continue
+        if node.kind == CIRCLE:
+            r, x, y = (c.value for c in node.children)
+            sides = {min(NUM_VALUES[-1], w) for w in (2 * r - 1, 2 * r) if w > 0}
+            others = [quad(x, y, w, w, 0) for w in sorted(sides)]
+        else:
+            x, y, w, h, a = (c.value for c in node.children)
+            half = (w + h) / 2
+            radii = {r for r in (int(half // 2), int(-(-half // 2))) if r > 0}
+            square = abs(w - h) <= 1 and a % 90 == 0
+            others = [circle(r, x, y) for r in sorted(radii)] if square else []
+        end = pos + node.size
+        for other in others:
+            shift = other.size - node.size
+            after = frozenset(p + shift if p >= end else p for p in locked)
+            out.append((Edit(pos, other), after))
+    return out
 
 
 def _removals(program: Node, locked: frozenset[int]) -> list[tuple[Edit, frozenset[int]]]:

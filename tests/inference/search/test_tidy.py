@@ -122,3 +122,22 @@ def test_a_solved_sketch_is_fitted_to_its_strokes():
     assert sketch.solves(sketch.score(loose))  # the outline fit forgives a unit
     fitted, _ = tidy(loose, sketch)
     assert fitted == truth
+
+
+def test_a_round_hole_found_as_a_square_becomes_round():
+    # a plate with two round holes, sketched exactly along its edges
+    truth = parse("(- (- (Quad 8 8 10 7 0) (Circle 2 5 8)) (Circle 2 11 8))")
+    mask = render(truth, 128) > 0.5
+    inner = mask.copy()
+    inner[1:-1, 1:-1] &= mask[:-2, 1:-1] & mask[2:, 1:-1] & mask[1:-1, :-2] & mask[1:-1, 2:]
+    sketch = Target.from_sketch((mask & ~inner).astype("float32"))
+    square = parse("(- (- (Quad 8 8 10 7 0) (Quad 5 8 3 3 0)) (Circle 2 11 8))")
+    assert sketch.solves(sketch.score(square))  # a 6-unit square is within a unit of the hole
+    assert tidy(square, sketch)[0] == truth
+    # a diamond (a roof, a point) is never rounded off
+    house = parse("(+ (Quad 8 10 5 4 0) (Quad 8 6 4 4 45))")
+    mask = render(house, 128) > 0.5
+    inner = mask.copy()
+    inner[1:-1, 1:-1] &= mask[:-2, 1:-1] & mask[2:, 1:-1] & mask[1:-1, :-2] & mask[1:-1, 2:]
+    drawn = Target.from_sketch((mask & ~inner).astype("float32"))
+    assert tidy(house, drawn)[0] == house
