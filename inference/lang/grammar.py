@@ -309,7 +309,8 @@ def join_choices(items: list[str]) -> str:
     return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " or " + quoted[-1]
 
 
-def _numbers(kind: str, nonterminal: str, top: int) -> LeafDomain:
+def _numbers(kind: str, nonterminal: str, top: int, **other: Spelling) -> LeafDomain:
+    """The numbers ``0..top``, written in decimal (and in the ``other`` syntaxes as given)."""
     expected = f"a number 0..{top}"
     return LeafDomain(
         kind,
@@ -321,13 +322,15 @@ def _numbers(kind: str, nonterminal: str, top: int) -> LeafDomain:
                 expected,
                 f"expected {expected}, found '{{found}}'",
                 f"number {{value}} out of range 0..{top}",
-            )
+            ),
+            **other,
         },
         expected,
     )
 
 
 def _words(kind: str, nonterminal: str, values: tuple, texts: tuple[str, ...], what: str):
+    """A domain of words, e.g. the colours; ``what`` names one (``"a colour"``)."""
     expected = f"{what} ({join_choices(list(texts))})"
     spelling = Spelling(texts, expected, f"expected {expected}, found '{{found}}'")
     return LeafDomain(kind, nonterminal, values, {CANONICAL: spelling}, what)
@@ -335,9 +338,15 @@ def _words(kind: str, nonterminal: str, values: tuple, texts: tuple[str, ...], w
 
 # ----- CSG2D (DESIGN.md §1) -----------------------------------------------------------------
 
-_CSG_NUM = _numbers("Num", "num", 15)
-_CSG_NUM.spellings[COMPACT] = Spelling(
-    tuple(HEX_DIGITS), "a hex digit 0-F", "expected a hex digit 0-F, found '{found}'"
+_CSG_NUM = _numbers(
+    "Num",
+    "num",
+    15,
+    **{
+        COMPACT: Spelling(
+            tuple(HEX_DIGITS), "a hex digit 0-F", "expected a hex digit 0-F, found '{found}'"
+        )
+    },
 )
 _ANGLE_VALUES = tuple(range(0, 360, 45))
 _ANGLE_EXPECTED = "an angle in 0, 45, ..., 315"

@@ -101,21 +101,34 @@ class Node:
         self.value = value
         self.children = children
         try:
-            layout = LAYOUT[kind]
+            layout = _MEASURES[kind]
         except KeyError:
-            raise ValueError(f"unknown node kind {kind!r}") from None
+            layout = _measures(kind)
         if layout is None:
             self.sigma = 0
             self.size = 1
             self._hash = hash((kind, value))
             return
-        size, sigma, inner = layout
-        for i in inner:
-            child = children[i]
-            size += child.size
-            sigma += child.sigma
-        self.size = size
-        self.sigma = sigma
+        size, sigma, i, j = layout
+        if j is not None:  # two inner children: CSG2D's binop, TinySVG's Arrange
+            a = children[i]
+            b = children[j]
+            self.size = size + a.size + b.size
+            self.sigma = sigma + a.sigma + b.sigma
+        elif i is None:  # none: the primitives
+            self.size = size
+            self.sigma = sigma
+        elif i.__class__ is int:  # one: TinySVG's Move
+            a = children[i]
+            self.size = size + a.size
+            self.sigma = sigma + a.sigma
+        else:  # more: i holds their indices
+            for k in i:
+                a = children[k]
+                size += a.size
+                sigma += a.sigma
+            self.size = size
+            self.sigma = sigma
         # reading the cached child hashes directly is much faster than hash(children)
         self._hash = hash((kind, *[c._hash for c in children]))
 
@@ -167,12 +180,48 @@ class Node:
         """Token offset of each child relative to this node's first token."""
         if not self.children:
             return ()
-        off = FIRST_OFFSET[self.kind]
+        off = _OFFSETS[self.kind]
+        if off.__class__ is tuple:  # only leaf children: always the same
+            return off
         out = []
         for child in self.children:
             out.append(off)
             off += child.size
         return tuple(out)
+
+
+# Node's own, unrolled copy of the registry's LAYOUT, filled as kinds are first met
+# (so a grammar registered later works too): None for a leaf kind, else (base size,
+# base σ, i, j), where i and j are the indices of the inner children when there are two,
+# i is the index of the only one and j None, both None when there are none, and i is
+# the tuple of their indices and j None when there are more than two.
+_MEASURES: dict[str, tuple | None] = {}
+# The child offsets of an inner kind: the tuple itself when all children are leaves,
+# else the first child's offset.
+_OFFSETS: dict[str, tuple[int, ...] | int] = {}
+
+
+def _measures(kind: str) -> tuple | None:
+    try:
+        layout = LAYOUT[kind]
+    except KeyError:
+        raise ValueError(f"unknown node kind {kind!r}") from None
+    if layout is None:
+        _MEASURES[kind] = None
+        return None
+    size, sigma, inner = layout
+    first = FIRST_OFFSET[kind]
+    if not inner:
+        width = size - first - 1  # the leaf children, one token each
+        _OFFSETS[kind] = tuple(range(first, first + width))
+    else:
+        _OFFSETS[kind] = first
+    if len(inner) <= 2:
+        measures = (size, sigma, *inner, *(None,) * (2 - len(inner)))
+    else:
+        measures = (size, sigma, inner, None)
+    _MEASURES[kind] = measures
+    return measures
 
 
 # Interned leaves: every value node is shared.
@@ -403,7 +452,7 @@ def _pieces(node: Node, syntax: str) -> list[str]:
         n = stack.pop()
         if n.__class__ is str:
             out.append(n)
-        elif n.children:
+        elif n.kind in keywords:  # an inner node (it may have no children)
             keyword = keywords[n.kind]
             if keyword is None:
                 out.append("(")

@@ -1,6 +1,9 @@
 """Grammars as data: the two built-in grammars, the registry, and random trees of any grammar."""
 
 import pickle
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -198,3 +201,50 @@ def test_random_csg2d_trees_follow_random_programs():
     assert 900 < kinds.count(tree.CIRCLE) < 1100
     lefts = [random_tree(CSG2D, rng, 5).children[1].sigma for _ in range(2000)]
     assert {*lefts} == {1, 2, 3, 4} and all(400 < lefts.count(k) < 600 for k in range(1, 5))
+
+
+_TOY = """
+from inference.lang.grammar import CANONICAL, Grammar, LeafDomain, Production, Spelling, register
+from inference.lang.syntax import ParseError, detect_language, parse
+from inference.lang.tree import node_at, replace_at, to_text, token_strings, walk
+
+bit = Spelling(("0", "1"), "a bit", "expected a bit, found '{found}'")
+toy = register(Grammar(
+    "Toy",
+    "toy",
+    (
+        Production("Triple", "toy", "Triple", ("toy", "toybit", "toy", "toy")),
+        Production("Pick", "toy", None, ("toybit", "toy")),
+        Production("Dot", "toy", "Dot", (), primitive=True),
+    ),
+    (LeafDomain("ToyBit", "toybit", (0, 1), {CANONICAL: bit}, "a bit"),),
+))
+text = "(Triple (Dot) 1 (0 (Dot)) (Triple (Dot) 0 (Dot) (1 (Dot))))"
+t = parse(text, grammar=toy)
+toks = token_strings(t)
+assert to_text(t) == text and t.sigma == 5 and t.size == len(toks) == 29, (t.size, toks)
+assert t.child_offsets() == (2, 5, 6, 12)
+for pos, node in walk(t):
+    assert node_at(t, pos) is node and toks[pos : pos + node.size] == token_strings(node)
+    assert replace_at(t, pos, node) == t
+assert detect_language(text) is toy
+try:
+    parse("(Triple (Dot) 2", grammar=toy)
+except ParseError as e:
+    assert str(e) == "line 1, column 15: expected a bit, found '2'", str(e)
+try:
+    parse("(Dot)")
+except ParseError as e:
+    assert str(e).endswith("found 'Dot', which is Toy, not CSG2D"), str(e)
+print("ok")
+"""
+
+
+def test_a_third_grammar_registered_later_works_throughout():
+    """Three inner children, a leading leaf, no children at all; in a process of its own,
+    so that the registry of this one keeps the two languages."""
+    root = Path(__file__).resolve().parents[3]
+    done = subprocess.run(
+        [sys.executable, "-c", _TOY], cwd=root, capture_output=True, text=True, timeout=60
+    )
+    assert done.stdout.strip() == "ok", done.stderr
