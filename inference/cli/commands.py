@@ -2,14 +2,21 @@
 
 Subcommands (DESIGN.md §4)::
 
-    render PROGRAM... -o DIR [--size N]   PNG renders; PROGRAM is a .csg or .json
+    render PROGRAM... -o DIR [--size N] [--language L]
+                                          PNG renders; PROGRAM is a .csg, .tsvg or .json
                                           file, or a problems.jsonl set (DIR/<id>.png)
-    export PROGRAM -o FILE [--size N]     FILE.{svg,scad,dxf,json,png,csg}
+    export PROGRAM -o FILE [--size N] [--language L]
+                                          FILE.{svg,scad,dxf,json,png,csg}; a TinySVG
+                                          drawing: FILE.{svg,json,png,tsvg}
     synthesize IMAGE... [--sketch | --drawn [UNITS]] [--budget N] [--seconds S] [--seed N]
                [-o DIR] [--json] [--method M] [--model PATH] [--ink auto|white|black]
                                           a program per image (one record each)
     bench DIR [--methods M,...] [--budget N] [--seconds S] [--limit N] [-o OUT]
                                           every method on a problems.jsonl folder
+
+A program's language (CSG2D or TinySVG, docs/TINYSVG.md) is the one its contents
+name, or its file suffix (``.tsvg``); ``--language`` insists on one and refuses a
+program of the other.
 
 With no arguments the help is printed and the exit status is 0, so the README's
 ``python3 dev.py run`` shows what there is to run.  A user error (bad input
@@ -46,8 +53,9 @@ from inference.cli.common import (
     size_arg,
     write_file,
 )
-from inference.files.exports import DEFAULT_PNG_SIZE, EXPORT_FORMATS, export_content, to_png
+from inference.files.exports import ALL_SUFFIXES, DEFAULT_PNG_SIZE, export_content, to_png
 from inference.files.fileio import PROGRAM_SUFFIXES, ProgramFileError, read_problems, read_program
+from inference.lang.grammar import GRAMMARS, Grammar, grammar_named
 from inference.lang.tree import Node
 from inference.search.methods import METHODS
 from inference.util.excerpt import one_line
@@ -73,7 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
         "programs",
         nargs="+",
         metavar="PROGRAM",
-        help=".csg or .json program, or a problems.jsonl file (records with id and program)",
+        help=".csg, .tsvg or .json program, or a problems.jsonl file (records with id and program)",
     )
     render.add_argument(
         "-o",
@@ -88,11 +96,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=DEFAULT_PNG_SIZE,
         help=f"image side in pixels (default {DEFAULT_PNG_SIZE})",
     )
+    add_language_option(render)
     render.set_defaults(run=cmd_render)
 
-    formats = ",".join(s.lstrip(".") for s in EXPORT_FORMATS)
+    formats = ",".join(s.lstrip(".") for s in ALL_SUFFIXES)
     export = sub.add_parser("export", help="export a program to another format")
-    export.add_argument("program", metavar="PROGRAM", help=".csg or .json program file")
+    export.add_argument("program", metavar="PROGRAM", help=".csg, .tsvg or .json program file")
     export.add_argument(
         "-o",
         "--output",
@@ -106,6 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=DEFAULT_PNG_SIZE,
         help=f"PNG side in pixels (default {DEFAULT_PNG_SIZE})",
     )
+    add_language_option(export)
     export.set_defaults(run=cmd_export)
     _add_synthesize(sub)
     add_bench(sub)
@@ -147,19 +157,45 @@ def _add_synthesize(sub) -> None:
     syn.set_defaults(run=cmd_synthesize)
 
 
-def _load_jobs(paths: list[str]) -> list[tuple[str, Node]]:
+def add_language_option(parser: argparse.ArgumentParser) -> None:
+    """``--language``: the programs' language, when it should not be read from them."""
+    names = ", ".join(g.name for g in GRAMMARS.values())
+    parser.add_argument(
+        "--language",
+        type=language_arg,
+        metavar="L",
+        help=f"the programs' language ({names}; default: what each program's text says)",
+    )
+
+
+def language_arg(text: str) -> Grammar:
+    """An argparse type: a language by name, in any case (``tinysvg``)."""
+    try:
+        return grammar_named(text)
+    except KeyError:
+        names = ", ".join(g.name.lower() for g in GRAMMARS.values())
+        raise argparse.ArgumentTypeError(f"unknown language '{text}' (choose {names})") from None
+
+
+def _load_jobs(paths: list[str], language: Grammar | None = None) -> list[tuple[str, Node]]:
     """``(output name, program)`` for every input; all inputs are read before any output."""
     jobs: list[tuple[str, Node]] = []
     for path in paths:
         suffix = Path(path).suffix.lower()
         if suffix == ".jsonl":
-            jobs.extend(read_problems(path))
+            for pid, node in read_problems(path):
+                if language is not None and node.grammar is not language:
+                    raise UserError(
+                        f"{path}: '{pid}' is a {node.grammar.name} program, not {language.name}"
+                    )
+                jobs.append((pid, node))
         elif suffix in PROGRAM_SUFFIXES or not os.path.isfile(path):
-            jobs.append((Path(path).stem, read_program(path)))  # reports missing, folder
+            jobs.append((Path(path).stem, read_program(path, language)))  # reports missing
         else:
             shown = f"'{suffix}'" if suffix else "no extension"
             raise UserError(
-                f"{path}: unknown program file type ({shown}); expected .csg, .json or .jsonl"
+                f"{path}: unknown program file type ({shown}); expected .csg, .tsvg, .json or "
+                ".jsonl"
             )
     seen: dict[str, int] = {}
     for name, _ in jobs:
@@ -171,11 +207,11 @@ def _load_jobs(paths: list[str]) -> list[tuple[str, Node]]:
 
 def cmd_render(args: argparse.Namespace) -> int:
     """``render``: one PNG per program in the output folder."""
-    jobs = _load_jobs(args.programs)
+    jobs = _load_jobs(args.programs, args.language)
     out = output_dir(args.output)
     progress = Progress(len(jobs))
     for done, (name, node) in enumerate(jobs, start=1):
-        write_file(out / f"{name}.png", to_png(node, args.size))
+        write_file(out / f"{name}.png", export_content(node, ".png", args.size))
         progress.step(done)
     progress.finish(out)
     return 0
@@ -185,12 +221,16 @@ def cmd_export(args: argparse.Namespace) -> int:
     """``export``: one program to the format named by the output's extension."""
     target = output_file(args.output)
     suffix = target.suffix.lower()
-    if suffix not in EXPORT_FORMATS:
-        known = ", ".join(EXPORT_FORMATS)
+    if suffix not in ALL_SUFFIXES:
+        known = ", ".join(ALL_SUFFIXES)
         shown = f"'{suffix}'" if suffix else "no extension"
         raise UserError(f"{args.output}: unknown export format ({shown}); choose one of {known}")
-    node = read_program(args.program)
-    write_file(target, export_content(node, suffix, args.size))
+    node = read_program(args.program, args.language)
+    try:
+        content = export_content(node, suffix, args.size)
+    except ValueError as e:
+        raise UserError(f"{args.output}: {e}") from None
+    write_file(target, content)
     return 0
 
 

@@ -15,6 +15,12 @@ suffix   content
 ``.png``   8-bit grey binary render, 255 = inside, at a chosen size
 =======  =====================================================================
 
+A TinySVG drawing (docs/TINYSVG.md) exports to ``.tsvg`` (its program text),
+``.json`` (``"format": "treesketch-tinysvg"``), ``.svg`` (real ``<rect>`` and
+``<ellipse>`` elements with their colours) and ``.png`` (the RGB render); see
+:mod:`inference.files.drawing_exports`.  OpenSCAD and DXF are CAD formats for
+CSG2D's shapes and are refused for a drawing.
+
 Physical scale: **one canvas unit is one millimetre**, so the 32×32-unit canvas
 is a 32 mm square and a program value v is 2v mm.  The SVG keeps the canvas'
 y-down axis (SVG's own); OpenSCAD and DXF are y-up, so they mirror y
@@ -41,7 +47,9 @@ from xml.sax.saxutils import escape, quoteattr
 
 import numpy as np
 
+from inference.files.drawing_exports import drawing_png, drawing_svg
 from inference.files.fileio import atomic_write_bytes
+from inference.lang.grammar import TINYSVG
 from inference.lang.program_json import to_json
 from inference.lang.syntax import to_text
 from inference.lang.tree import BINOP, CIRCLE, Node, values
@@ -279,12 +287,35 @@ EXPORT_FORMATS: dict[str, Callable[[Node, int], str | bytes]] = {
 }
 """Export functions by file suffix; each takes ``(node, size)`` (size only matters for PNG)."""
 
+DRAWING_FORMATS: dict[str, Callable[[Node, int], str | bytes]] = {
+    ".tsvg": lambda node, size: to_csg(node),
+    ".json": lambda node, size: to_json(node),
+    ".svg": lambda node, size: drawing_svg(node),
+    ".png": drawing_png,
+}
+"""The same for a TinySVG drawing."""
+
+ALL_SUFFIXES = tuple(dict.fromkeys((*EXPORT_FORMATS, *DRAWING_FORMATS)))
+"""Every export suffix of any language."""
+
+
+def formats_for(node: Node) -> dict[str, Callable[[Node, int], str | bytes]]:
+    """The export functions that apply to ``node``'s language."""
+    return DRAWING_FORMATS if node.grammar is TINYSVG else EXPORT_FORMATS
+
 
 def export_content(node: Node, suffix: str, size: int = DEFAULT_PNG_SIZE) -> bytes:
-    """The bytes of the export for ``suffix`` (".svg", ...); ``ValueError`` if unknown."""
-    maker = EXPORT_FORMATS.get(suffix.lower())
+    """The bytes of the export for ``suffix`` (".svg", ...); ``ValueError`` if unknown, or
+    not for this program's language (OpenSCAD of a TinySVG drawing)."""
+    formats = formats_for(node)
+    maker = formats.get(suffix.lower())
     if maker is None:
-        known = ", ".join(EXPORT_FORMATS)
+        known = ", ".join(formats)
+        if suffix.lower() in ALL_SUFFIXES:
+            raise ValueError(
+                f"a {node.grammar.name} program cannot be exported as '{suffix}' "
+                f"(choose one of {known})"
+            )
         raise ValueError(f"unknown export format '{suffix}' (choose one of {known})")
     content = maker(node, size)
     return content.encode("utf-8") if isinstance(content, str) else content

@@ -19,8 +19,9 @@ import stat
 import threading
 from pathlib import Path
 
+from inference.lang.grammar import CSG2D, TINYSVG, Grammar
 from inference.lang.program_json import from_json
-from inference.lang.syntax import MAX_PRIMITIVES, parse
+from inference.lang.syntax import MAX_PRIMITIVES, detect_language, parse
 from inference.lang.tree import Node
 from inference.util.bounded_json import MAX_JSON_DIGITS, MAX_JSON_VALUES, parse_json
 from inference.util.excerpt import excerpt, one_line
@@ -32,8 +33,9 @@ __all__ = [  # parse_json and its limits are read from here too (editor.docfile)
     "read_text",
 ]  # fmt: skip
 
-PROGRAM_SUFFIXES = (".csg", ".json")
-"""File types :func:`read_program` understands."""
+PROGRAM_SUFFIXES = (".csg", ".tsvg", ".json")
+"""File types :func:`read_program` understands: CSG2D text, TinySVG text, and the JSON export
+of either."""
 
 MAX_INPUT_BYTES = 16 * 1024 * 1024
 """Largest program or problem-set file read; anything bigger is refused."""
@@ -143,8 +145,24 @@ def read_text(path: str | os.PathLike) -> str:
         ) from None
 
 
-def read_program(path: str | os.PathLike) -> Node:
-    """Read one program from a ``.csg`` (canonical or compact text) or ``.json`` export.
+def language_of(text: str, suffix: str = "") -> Grammar:
+    """The language of program text: the one whose keyword it holds
+    (:func:`inference.lang.syntax.detect_language`), else the one its file suffix names
+    (``.tsvg``: TinySVG), else CSG2D."""
+    grammar = detect_language(text)
+    if grammar is CSG2D and suffix.lower() == ".tsvg":
+        try:
+            parse(text)
+        except ValueError:
+            return TINYSVG  # no CSG2D program either: say what is wrong in TinySVG's words
+    return grammar
+
+
+def read_program(path: str | os.PathLike, language: Grammar | None = None) -> Node:
+    """Read one program from a ``.csg`` (canonical or compact text), ``.tsvg`` (TinySVG
+    text) or ``.json`` export.  The language is the one the contents name
+    (:func:`language_of`), or ``language`` when given (then a program of another language
+    is refused).
 
     Raises:
         ProgramFileError: one line naming the file and the reason (unknown
@@ -160,13 +178,18 @@ def read_program(path: str | os.PathLike) -> Node:
     if suffix not in PROGRAM_SUFFIXES:
         shown = f"'{suffix}'" if suffix else "no extension"
         raise ProgramFileError(
-            f"{name}: unknown program file type ({shown}); expected .csg or .json"
+            f"{name}: unknown program file type ({shown}); expected .csg, .tsvg or .json"
         )
     text = read_text(name)
     try:
         if suffix != ".json":
-            return parse(text)
+            found = language_of(text, suffix)
+            if language is not None and found is not language:
+                raise ValueError(f"a {found.name} program, not {language.name}")
+            return parse(text, grammar=found)
         node = from_json(text)  # bounded (bounded_json.parse_json), then the format's checks
+        if language is not None and node.grammar is not language:
+            raise ValueError(f"a {node.grammar.name} program, not {language.name}")
     except ValueError as e:
         raise ProgramFileError(f"{name}: {one_line(str(e))}") from None
     if node.sigma > MAX_PRIMITIVES:
@@ -228,6 +251,6 @@ def _problem_record(line: str) -> tuple[str, Node]:
     if pid in ("", ".", "..") or any(c in pid for c in "/\\:\0"):
         raise ValueError(f"id '{excerpt(pid)}' cannot be used as a file name")
     try:
-        return pid, parse(program)
+        return pid, parse(program, grammar=detect_language(program))
     except ValueError as e:
         raise ValueError(f"program of '{excerpt(pid)}': {e}") from None

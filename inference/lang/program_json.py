@@ -2,19 +2,25 @@
 
 ``{"format": "treesketch-csg2d", "version": 1, "program": "<canonical text>",
 "tree": {...}}``; the ``tree`` is nested plain objects with the language's own
-values (:func:`tree_dict`).  :func:`from_json` reads what :func:`to_json` writes,
-within bounded time and memory (:func:`inference.util.bounded_json.parse_json`).
+values (:func:`tree_dict`).  A TinySVG program is ``{"format": "treesketch-tinysvg",
+...}`` the same way.  :func:`from_json` reads what :func:`to_json` writes, in either
+language (the format names it), within bounded time and memory
+(:func:`inference.util.bounded_json.parse_json`).
 """
 
 from __future__ import annotations
 
 import json
 
+from inference.lang.grammar import CSG2D, TINYSVG, Grammar
 from inference.lang.syntax import MAX_DEPTH, parse, to_text
-from inference.lang.tree import CIRCLE, FIELDS, QUAD, Node, binop, circle, quad, values
+from inference.lang.tree import CIRCLE, FIELDS, QUAD, Node, binop, circle, leaf, make, quad, values
 from inference.util.bounded_json import parse_json
 
 JSON_FORMAT = "treesketch-csg2d"
+"""The ``format`` of a CSG2D program."""
+JSON_FORMATS: dict[str, Grammar] = {JSON_FORMAT: CSG2D, "treesketch-tinysvg": TINYSVG}
+"""Every ``format`` and its language."""
 JSON_VERSION = 1
 
 
@@ -23,7 +29,18 @@ def tree_dict(node: Node) -> dict:
 
     ``{"type": "circle", "r", "x", "y"}``, ``{"type": "quad", "x", "y", "w",
     "h", "angle"}`` and ``{"type": "union" | "difference", "left", "right"}``.
+    Another language's node is ``{"type": <kind in lower case>, <field>: ...}`` with
+    its production's field names, a nested object for an inner child and the value
+    (a number, a word, ``true``/``false``) for a leaf: ``{"type": "move", "child":
+    {...}, "x": 2, "y": 0, "negx": false, "negy": false}``.
     """
+    if node.grammar is not CSG2D:
+        production = node.grammar.production(node.kind)
+        fields = {
+            name: child.value if child.is_leaf else tree_dict(child)
+            for name, child in zip(production.fields, node.children, strict=True)
+        }
+        return {"type": node.kind.lower(), **fields}
     if node.kind in FIELDS:
         kind = "circle" if node.kind == CIRCLE else "quad"
         return {"type": kind, **dict(zip(FIELDS[node.kind], values(node), strict=True))}
@@ -34,8 +51,9 @@ def tree_dict(node: Node) -> dict:
 
 def to_json(node: Node) -> str:
     """The versioned JSON document (see the module docstring), indented, newline-terminated."""
+    formats = {g: name for name, g in JSON_FORMATS.items()}
     doc = {
-        "format": JSON_FORMAT,
+        "format": formats[node.grammar],
         "version": JSON_VERSION,
         "program": to_text(node),
         "tree": tree_dict(node),
@@ -54,8 +72,10 @@ def from_json(text: str) -> Node:
             unsupported version, bad tree).
     """
     doc = parse_json(text)  # bounded: depth, digits and values, in its own words
-    if not isinstance(doc, dict) or doc.get("format") != JSON_FORMAT:
+    fmt = doc.get("format") if isinstance(doc, dict) else None
+    if not isinstance(fmt, str) or fmt not in JSON_FORMATS:
         raise ValueError(f'not a TreeSketch program (expected "format": "{JSON_FORMAT}")')
+    grammar = JSON_FORMATS[fmt]
     version = doc.get("version")
     if type(version) is not int:
         raise ValueError('missing or non-integer "version"')
@@ -67,12 +87,15 @@ def from_json(text: str) -> Node:
     if program is not None and not isinstance(program, str):
         raise ValueError('"program" must be a string')
     try:
-        from_program = parse(program) if program is not None else None
+        from_program = parse(program, grammar=grammar) if program is not None else None
     except ValueError as e:
         raise ValueError(f'"program": {e}') from None
     if "tree" not in doc:
         return from_program
-    node = _node_from_dict(doc["tree"], "tree", 0)
+    if grammar is CSG2D:
+        node = _node_from_dict(doc["tree"], "tree", 0)
+    else:
+        node = _generic_from_dict(grammar, grammar.start, doc["tree"], "tree", 0)
     if from_program is not None and from_program != node:
         raise ValueError('"program" and "tree" describe different programs')
     return node
@@ -103,3 +126,30 @@ def _node_from_dict(d: object, where: str, depth: int) -> Node:
         return circle(*values) if kind == "circle" else quad(*values)
     except ValueError as e:
         raise ValueError(f"{where}: {e}") from None
+
+
+def _generic_from_dict(grammar: Grammar, nonterminal: str, d: object, where: str, depth: int):
+    """A node of ``nonterminal`` from :func:`tree_dict`'s form for a language other than
+    CSG2D; ``ValueError`` naming the place for anything else."""
+    if depth > MAX_DEPTH:
+        raise ValueError(f"{where}: nested deeper than {MAX_DEPTH} levels")
+    if not isinstance(d, dict):
+        raise ValueError(f"{where}: expected an object")
+    by_type = {p.kind.lower(): p for p in grammar.productions_of(nonterminal)}
+    kind = d.get("type")
+    production = by_type.get(kind) if isinstance(kind, str) else None
+    if production is None:
+        raise ValueError(f"{where}: unknown type {kind!r} ({', '.join(by_type)})")
+    children = []
+    for name, child_nt in zip(production.fields, production.children, strict=True):
+        value = d.get(name)
+        if not grammar.is_leaf(child_nt):
+            children.append(
+                _generic_from_dict(grammar, child_nt, value, f"{where}.{name}", depth + 1)
+            )
+            continue
+        domain = grammar.domain(child_nt)
+        if value not in domain.values or type(value) is not type(domain.values[0]):
+            raise ValueError(f"{where}.{name}: expected {domain.spelling().expected}")
+        children.append(leaf(child_nt, value))
+    return make(production.kind, *children)

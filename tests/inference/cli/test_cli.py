@@ -126,7 +126,7 @@ def test_no_arguments_prints_help_and_version(run_cli):
         (None, ["render", "missing.jsonl", "-o", "out"], ["missing.jsonl: no such file"]),
         ("a.csg", ["render", "a.csg", "-o", "out", "--size", "0"], ["size must be 1..4096"]),
         ("a.csg", ["render", "a.csg", "-o", "a.csg"], ["exists and is not a folder"]),
-        ("a.txt", ["render", "a.txt", "-o", "out"], ["expected .csg, .json or .jsonl"]),
+        ("a.txt", ["render", "a.txt", "-o", "out"], ["expected .csg, .tsvg, .json or .jsonl"]),
         (None, ["frobnicate"], ["invalid choice"]),
     ],
 )
