@@ -1,0 +1,85 @@
+"""What a search tries to match in TinySVG: a colour image (docs/TINYSVG.md).
+
+A :class:`DrawingTarget` holds the target as the renderer draws at 224×224, and scores
+programs with TinySVG's goal score (:mod:`inference.targets.svg_score`), as a fraction of
+the score of identical images: ``score = log_density / L0``, at most 1, and the goal is
+reached (the target *solved*) when it is above :data:`~inference.targets.svg_score.GOAL_FRACTION`
+(0.99), the original's bar.  The colour IoU is reported beside it, so that numbers can be
+read.  Every program scored is one renderer call.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from inference.lang.grammar import TINYSVG
+from inference.lang.tree import Node
+from inference.render.svg_scene import CANVAS, render
+from inference.targets.svg_score import (
+    GOAL_FRACTION,
+    IDENTICAL_LOG_DENSITY,
+    colour_iou,
+    goal_log_density_many,
+)
+from inference.targets.target_images import downsample
+
+
+class DrawingTarget:
+    """A TinySVG target image, scored at the canvas size.
+
+    Args:
+        image: RGB ``uint8`` (224, 224, 3), or float in [0, 1].
+
+    Attributes:
+        image: the target as ``uint8`` (224, 224, 3).
+        grammar: the language, :data:`~inference.lang.grammar.TINYSVG`.
+    """
+
+    grammar = TINYSVG
+    is_sketch = False
+    threshold = GOAL_FRACTION
+    """A score strictly above this solves the target."""
+
+    def __init__(self, image: np.ndarray):
+        image = np.asarray(image)
+        if image.shape != (CANVAS, CANVAS, 3):
+            raise ValueError(f"a drawing target is {CANVAS}×{CANVAS} RGB, got {image.shape}")
+        if np.issubdtype(image.dtype, np.floating):
+            image = np.rint(np.clip(image, 0.0, 1.0) * 255)
+        elif not np.issubdtype(image.dtype, np.integer) or image.min() < 0 or image.max() > 255:
+            raise ValueError("a drawing target is uint8 0..255 or float in [0, 1]")
+        self.image = image.astype(np.uint8)
+
+    @classmethod
+    def of(cls, program: Node) -> DrawingTarget:
+        """The target a program draws (for benchmarks and tests)."""
+        return cls(render(program, CANVAS))
+
+    def solves(self, score: float) -> bool:
+        """True when ``score`` solves this target."""
+        return score > self.threshold
+
+    def scores_of_images(self, images: Sequence[np.ndarray]) -> np.ndarray:
+        """Scores of rendered (224, 224, 3) images, ``float64`` (N,)."""
+        if not len(images):
+            return np.zeros(0)
+        return goal_log_density_many(images, self.image) / IDENTICAL_LOG_DENSITY
+
+    def score_many(self, programs: Sequence[Node]) -> np.ndarray:
+        """Scores of several programs (one renderer call each)."""
+        return self.scores_of_images([render(p, CANVAS) for p in programs])
+
+    def score(self, program: Node) -> float:
+        """Score of ``program`` (one renderer call): at most 1, solved above 0.99."""
+        return float(self.score_many([program])[0])
+
+    def colour_iou(self, program: Node) -> float:
+        """The colour-aware IoU of ``program``'s render with the target (for reading)."""
+        return colour_iou(render(program, CANVAS), self.image)
+
+    def model_image(self, size: int) -> np.ndarray:
+        """The target at the model's size: float32 (3, size, size) in [0, 1], area-averaged."""
+        planes = self.image.astype(np.float64).transpose(2, 0, 1) / 255.0
+        return np.stack([downsample(p, size) for p in planes])
