@@ -384,10 +384,16 @@ def ancestors(root: Node, pos: int) -> list[tuple[int, Node, int]]:
     while start != pos:
         if not node.children or not start < pos < start + node.size:
             raise KeyError(f"no node starts at token {pos}")
-        for i, (off, child) in enumerate(zip(node.child_offsets(), node.children, strict=True)):
-            if start + off <= pos < start + off + child.size:
+        kids = node.children
+        cs = start + node.size - 1  # the children end right before the ")"
+        for i in range(len(kids) - 1, -1, -1):
+            child = kids[i]
+            cs -= child.size
+            if cs <= pos:
+                if pos >= cs + child.size:
+                    raise KeyError(f"no node starts at token {pos}")
                 out.append((start, node, i))
-                node, start = child, start + off
+                node, start = child, cs
                 break
         else:
             raise KeyError(f"no node starts at token {pos}")
