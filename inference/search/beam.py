@@ -62,7 +62,9 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from inference.lang.grammar import CSG2D, Grammar
 from inference.lang.locks import shift_for_edit
+from inference.lang.random_trees import random_tree
 from inference.lang.tree import Node, node_at
 from inference.noise.random_programs import random_program
 from inference.search.proposers import (
@@ -197,10 +199,15 @@ class _Run(SearchRun):
         return None
 
 
-def _starts(rng, cfg: SearchConfig, start, count: int) -> list[Node]:
-    """The given start(s), or ``count`` distinct random programs (in draw order)."""
+def _starts(rng, cfg: SearchConfig, start, count: int, grammar: Grammar = CSG2D) -> list[Node]:
+    """The given start(s), or ``count`` distinct random programs of ``grammar`` (in draw
+    order; primitive counts uniform in ``cfg.start_primitives``)."""
     if start is None:
-        drawn = [random_program(rng, cfg.start_primitives) for _ in range(count)]
+        if grammar is CSG2D:
+            drawn = [random_program(rng, cfg.start_primitives) for _ in range(count)]
+        else:
+            lo, hi = cfg.start_primitives
+            drawn = [random_tree(grammar, rng, int(rng.integers(lo, hi + 1))) for _ in range(count)]
         return list(dict.fromkeys(drawn))
     return [start] if isinstance(start, Node) else list(dict.fromkeys(start))
 
@@ -236,7 +243,8 @@ def beam_search(
     lock0 = frozenset(locked) if start is not None else frozenset()
     if seeds and lock0:
         raise ValueError("seeds cannot keep the locks of a start program")
-    firsts = list(dict.fromkeys([*seeds, *_starts(rng, cfg, start, cfg.beam_width)]))
+    starts = _starts(rng, cfg, start, cfg.beam_width, getattr(target, "grammar", CSG2D))
+    firsts = list(dict.fromkeys([*seeds, *starts]))
     beam = [_Item(p, 0.0, lock0) for p in firsts[: max(cfg.beam_width, len(seeds))]]
     beam = beam[: cfg.budget]
     run.score(beam)

@@ -57,9 +57,16 @@ class DrawingTarget:
         """The target a program draws (for benchmarks and tests)."""
         return cls(render(program, CANVAS))
 
+    tolerance = 0.0
+    """No edge tolerance: the goal score is exact (the search's drawn-target paths skip it)."""
+
     def solves(self, score: float) -> bool:
         """True when ``score`` solves this target."""
         return score > self.threshold
+
+    def is_capped(self, score: float) -> bool:
+        """Never: a TinySVG score is not capped for a wrong shape."""
+        return False
 
     def scores_of_images(self, images: Sequence[np.ndarray]) -> np.ndarray:
         """Scores of rendered (224, 224, 3) images, ``float64`` (N,)."""

@@ -5,9 +5,11 @@ from __future__ import annotations
 import copy
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 import numpy as np
 
+from inference.lang.grammar import CSG2D, Grammar
 from inference.lang.tree import Node
 from inference.render.raster import rasterizer
 from inference.targets.drawn_score import TolerantScore, tolerance_pixels
@@ -71,6 +73,8 @@ class Target:
         check_shape: compare parts and holes; ``None`` means "for a drawn target".
     """
 
+    grammar: ClassVar[Grammar] = CSG2D
+    """The language of the programs that match it."""
     mask: np.ndarray
     sketch: np.ndarray | None = None
     tolerance: float = 0.0
