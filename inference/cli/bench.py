@@ -38,15 +38,18 @@ import numpy as np
 
 from inference.files.fileio import atomic_write_bytes, read_problems, read_text
 from inference.files.images import load_target
+from inference.lang.grammar import CSG2D
 from inference.lang.syntax import to_text
 from inference.lang.tree import Node
 from inference.render.raster import pack, render
 from inference.search.search_run import SearchEvent
 from inference.search.synthesize import final_event, run_method
 from inference.search.tidy import tidy
+from inference.targets.drawing_target import DrawingTarget
 from inference.targets.score import goal_score
 from inference.targets.shape_match import ShapeMatch
 from inference.targets.sketch import simulate_drawing, simulate_sketch
+from inference.targets.svg_score import GOAL_FRACTION
 from inference.targets.target import Target
 from inference.util.cancellation import with_deadline
 
@@ -151,6 +154,13 @@ def load_problems(
     for i, (pid, program) in enumerate(items):
         if i < skip:
             continue
+        if program.grammar is not CSG2D:
+            if sketch or drawn:
+                raise ValueError(f"{pid}: sketches and drawings are of CSG2D programs only")
+            png = path.parent / pngs.get(pid, f"{pid}.png")
+            target = DrawingTarget(_rgb(png)) if png.is_file() else DrawingTarget.of(program)
+            problems.append(Problem(pid, program, target, i))
+            continue
         if sketch:
             ink = simulate_sketch(program, np.random.default_rng([seed, i, 1]), 128)
             target = Target.from_sketch(ink)
@@ -164,6 +174,14 @@ def load_problems(
             target = Target(image)
         problems.append(Problem(pid, program, target, i))
     return problems
+
+
+def _rgb(png: Path) -> np.ndarray:
+    """A TinySVG problem's 224×224 RGB image."""
+    from PIL import Image
+
+    with Image.open(png) as image:
+        return np.asarray(image.convert("RGB"))
 
 
 def _png_names(path: Path) -> dict[str, str]:
@@ -212,9 +230,22 @@ def run_bench(
             t0 = time.perf_counter()
             last = final_event(runner(pb.target, rng, budget, with_deadline(cancel, seconds)))
             program, score, calls = last.program, float(last.score), int(last.calls)
-            if tidied and calls < budget:  # what synthesize and the editor hand the user
+            csg = pb.program.grammar is CSG2D
+            if tidied and calls < budget and csg:  # what synthesize and the editor hand the user
                 program, extra = tidy(program, pb.target, score=score, max_calls=budget - calls)
                 score, calls = float(pb.target.score(program)), calls + extra
+            if not csg:  # a drawing: the goal score against the reference's render
+                truth_score = DrawingTarget.of(pb.program).score(program)
+                same = bool(truth_score > GOAL_FRACTION)
+                rec = Record(
+                    pb.id, name, bool(last.solved) or bool(pb.target.solves(score)), score,
+                    calls, time.perf_counter() - t0, pb.program.sigma, to_text(program),
+                    truth_score, same, same,
+                )  # fmt: skip
+                records.append(rec)
+                if progress is not None:
+                    progress(name, rec)
+                continue
             truth = render(pb.program, 128)
             found = render(program, 128)
             truth_score = goal_score(found, truth)

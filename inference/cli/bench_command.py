@@ -11,6 +11,7 @@ from inference.cli.common import (
     UserError,
     add_budget_options,
     add_drawn_option,
+    add_language_option,
     int_arg,
     load_model,
     output_dir,
@@ -27,6 +28,7 @@ def add_bench(sub) -> None:
     """Add the ``bench`` subcommand to the subparsers ``sub``."""
     bench = sub.add_parser("bench", help="benchmark every method on a problems.jsonl folder")
     bench.add_argument("folder", metavar="DIR", help="folder with problems.jsonl and PNGs")
+    add_language_option(bench)
     bench.add_argument(
         "--methods",
         metavar="M,...",
@@ -152,6 +154,30 @@ def _bench_methods(args) -> tuple[dict, list[str]]:
     return runners, notes
 
 
+def _check_language(args, problems) -> None:
+    """One language for the whole set (the ``--language`` given, if any); for a language
+    other than CSG2D only the methods that run on it (the default then)."""
+    from inference.search.synthesize import GENERIC_METHODS
+
+    languages = {pb.program.grammar for pb in problems}
+    if len(languages) > 1:
+        names = " and ".join(sorted(g.name for g in languages))
+        raise UserError(f"{args.folder}: the problems mix {names} programs")
+    grammar = languages.pop()
+    if args.language is not None and grammar is not args.language:
+        raise UserError(f"{args.folder}: {grammar.name} problems, not {args.language.name}")
+    if grammar.name == "CSG2D":
+        return
+    if args.methods is None:
+        args.methods = ",".join(GENERIC_METHODS)
+    other = [m.strip() for m in args.methods.split(",") if m.strip() not in GENERIC_METHODS]
+    if other:
+        raise UserError(
+            f"{', '.join(other)}: CSG2D methods; {grammar.name} problems take "
+            f"{', '.join(GENERIC_METHODS)} (no {grammar.name} model is shipped yet)"
+        )
+
+
 def _default_ar_model() -> Path | None:
     from inference.model.onnx_model import default_model_path
 
@@ -191,8 +217,11 @@ def cmd_bench(args: argparse.Namespace) -> int:
         )
     except ImageError as e:
         raise UserError(str(e)) from None
+    except ValueError as e:  # a sketch or drawing of a TinySVG program
+        raise UserError(str(e)) from None
     if not problems:
         raise UserError(f"{args.folder}: problems.jsonl holds no problems")
+    _check_language(args, problems)
     runners, notes = _bench_methods(args)
     for note in notes:
         print(f"treesketch: note: {note}", file=sys.stderr)

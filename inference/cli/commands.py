@@ -46,6 +46,7 @@ from inference.cli.common import (
     UserError,
     add_budget_options,
     add_drawn_option,
+    add_language_option,
     load_model,
     output_dir,
     output_file,
@@ -53,9 +54,9 @@ from inference.cli.common import (
     size_arg,
     write_file,
 )
-from inference.files.exports import ALL_SUFFIXES, DEFAULT_PNG_SIZE, export_content, to_png
+from inference.files.exports import ALL_SUFFIXES, DEFAULT_PNG_SIZE, export_content
 from inference.files.fileio import PROGRAM_SUFFIXES, ProgramFileError, read_problems, read_program
-from inference.lang.grammar import GRAMMARS, Grammar, grammar_named
+from inference.lang.grammar import Grammar
 from inference.lang.tree import Node
 from inference.search.methods import METHODS
 from inference.util.excerpt import one_line
@@ -147,6 +148,7 @@ def _add_synthesize(sub) -> None:
         action="store_true",
         help="do not start from a program fitted to the image (structure first; an ablation)",
     )
+    add_language_option(syn)
     syn.add_argument(
         "--ink",
         choices=("auto", "white", "black"),
@@ -155,26 +157,6 @@ def _add_synthesize(sub) -> None:
         "of the image's border is the paper, everything far from it is ink)",
     )
     syn.set_defaults(run=cmd_synthesize)
-
-
-def add_language_option(parser: argparse.ArgumentParser) -> None:
-    """``--language``: the programs' language, when it should not be read from them."""
-    names = ", ".join(g.name for g in GRAMMARS.values())
-    parser.add_argument(
-        "--language",
-        type=language_arg,
-        metavar="L",
-        help=f"the programs' language ({names}; default: what each program's text says)",
-    )
-
-
-def language_arg(text: str) -> Grammar:
-    """An argparse type: a language by name, in any case (``tinysvg``)."""
-    try:
-        return grammar_named(text)
-    except KeyError:
-        names = ", ".join(g.name.lower() for g in GRAMMARS.values())
-        raise argparse.ArgumentTypeError(f"unknown language '{text}' (choose {names})") from None
 
 
 def _load_jobs(paths: list[str], language: Grammar | None = None) -> list[tuple[str, Node]]:
@@ -238,17 +220,20 @@ def cmd_synthesize(args: argparse.Namespace) -> int:
     """``synthesize``: search a program for every image; one record per image on stdout."""
     import json
 
-    from inference.files.images import ImageError
-    from inference.lang.syntax import parse
+    from inference.files.images import ImageError, load_colour_image
+    from inference.lang.syntax import detect_language, parse
+    from inference.render.svg_scene import CANVAS
     from inference.search.beam import SearchConfig
     from inference.search.synthesize import (
         DEFAULT_BUDGET,
+        GENERIC_METHODS,
         UNLIMITED_CALLS,
         load_image_target,
         needs_model,
         output_stems,
         synthesize,
     )
+    from inference.targets.drawing_target import DrawingTarget
 
     try:
         stems = output_stems(args.images)
@@ -258,8 +243,21 @@ def cmd_synthesize(args: argparse.Namespace) -> int:
         stems = [Path(p).stem for p in args.images]
     if args.sketch and args.drawn:
         raise UserError("--drawn is for filled images; an outline sketch has its own fit")
+    drawing = args.language is not None and args.language.name != "CSG2D"
+    if drawing and (args.sketch or args.drawn):
+        raise UserError(
+            f"--sketch and --drawn are for CSG2D; {args.language.name} images are drawn"
+        )
+    if drawing and args.method not in GENERIC_METHODS:
+        raise UserError(
+            f"method '{args.method}' works on CSG2D only (no {args.language.name} model is "
+            f"shipped yet); use --method {' or '.join(GENERIC_METHODS)}"
+        )
     try:
-        targets = [load_image_target(p, args.sketch, args.ink, args.drawn) for p in args.images]
+        if drawing:
+            targets = [DrawingTarget(load_colour_image(p, CANVAS)) for p in args.images]
+        else:
+            targets = [load_image_target(p, args.sketch, args.ink, args.drawn) for p in args.images]
     except ImageError as e:
         raise UserError(str(e)) from None
     modality = "sketch" if args.sketch else "filled"
@@ -287,8 +285,10 @@ def cmd_synthesize(args: argparse.Namespace) -> int:
                 flush=True,
             )
         if out is not None:
-            write_file(out / f"{stem}.csg", (res.program + "\n").encode())
-            write_file(out / f"{stem}.png", to_png(parse(res.program), DEFAULT_PNG_SIZE))
+            found = parse(res.program, grammar=detect_language(res.program))
+            suffix = ".tsvg" if drawing else ".csg"
+            write_file(out / f"{stem}{suffix}", (res.program + "\n").encode())
+            write_file(out / f"{stem}.png", export_content(found, ".png", DEFAULT_PNG_SIZE))
         status.step(done, f"{n_solved} solved")
     status.finish(f"solved {n_solved}/{len(targets)}")
     return 0

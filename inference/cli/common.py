@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 from inference.files.fileio import atomic_write_bytes
+from inference.lang.grammar import GRAMMARS, Grammar, grammar_named
 from inference.search.methods import BASELINE_METHODS
 from inference.util.excerpt import excerpt
 
@@ -217,3 +218,23 @@ def write_file(path: Path, data: bytes) -> None:
         atomic_write_bytes(path, data)
     except OSError as e:
         raise UserError(f"cannot write {path} ({e.strerror or e})") from None
+
+
+def add_language_option(parser: argparse.ArgumentParser) -> None:
+    """``--language``: the programs' language, when it should not be read from them."""
+    names = ", ".join(g.name for g in GRAMMARS.values())
+    parser.add_argument(
+        "--language",
+        type=language_arg,
+        metavar="L",
+        help=f"the programs' language ({names}; default: what each program's text says)",
+    )
+
+
+def language_arg(text: str) -> Grammar:
+    """An argparse type: a language by name, in any case (``tinysvg``)."""
+    try:
+        return grammar_named(text)
+    except KeyError:
+        names = ", ".join(g.name.lower() for g in GRAMMARS.values())
+        raise argparse.ArgumentTypeError(f"unknown language '{text}' (choose {names})") from None

@@ -166,6 +166,44 @@ def load_target(
     return _square_resize(plane, size)
 
 
+def load_colour_image(path: str | os.PathLike, size: int) -> np.ndarray:
+    """Read an image file as RGB ``uint8`` (size, size, 3), area-reduced to that size (a
+    TinySVG target; transparent pixels count as white paper).
+
+    Raises:
+        ImageError: the file is missing, empty, too large, not an image, or truncated.
+    """
+    data = _read_file(path)
+    name = str(path)
+    if not data:
+        raise ImageError(f"{name}: the file is empty", "the file is empty")
+    if len(data) > MAX_FILE_BYTES:
+        reason = f"the file is too large ({len(data):,} bytes)"
+        raise ImageError(f"{name}: {reason}", reason)
+    try:
+        with Image.open(io.BytesIO(data)) as im:
+            width, height = im.size
+            if width * height > MAX_PIXELS or max(width, height) > MAX_SIDE:
+                reason = f"the image is too large ({width}×{height})"
+                raise ImageError(f"{name}: {reason}", reason)
+            if 4 * width * height + len(data) > MAX_DECODE_BYTES:
+                reason = f"the image is too large to decode at once ({width}×{height})"
+                raise ImageError(f"{name}: {reason}", reason)
+            rgba = im.convert("RGBA")
+            paper = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+            rgb = Image.alpha_composite(paper, rgba).convert("RGB")
+            if rgb.size != (size, size):
+                rgb = rgb.resize((size, size), Image.Resampling.BOX)
+            return np.asarray(rgb, dtype=np.uint8).copy()
+    except ImageError:
+        raise
+    except Image.DecompressionBombError as exc:
+        reason = "the image is too large"
+        raise ImageError(f"{name}: {reason}", reason, str(exc)) from exc
+    except _DECODE_ERRORS as exc:
+        raise ImageError(f"{name}: {NOT_AN_IMAGE}", NOT_AN_IMAGE, str(exc)) from exc
+
+
 def _read_file(path: str | os.PathLike) -> bytes:
     p = Path(path)
     try:

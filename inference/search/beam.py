@@ -310,15 +310,16 @@ def view_search(
     cancel: Callable[[], bool] | None = None,
     progress: ProgressFn | None = None,
 ) -> Iterator[SearchEvent]:
-    """:func:`_view_search`, structure first: with ``config.fit`` and nothing locked, a
-    program fitted to the target (:func:`inference.search.residual_fit.fit_program`, at most
-    ``config.fit_share`` of the budget, ``config.exact_fit_share`` for an exact target)
-    comes first, ends the search if it solves the
-    target, and otherwise joins the first beam of every view.  Events and progress
-    count the fit's renderer calls.
+    """:func:`_view_search`, structure first: with ``config.fit``, nothing locked and a
+    CSG2D target, a program fitted to the target
+    (:func:`inference.search.residual_fit.fit_program`, at most ``config.fit_share`` of
+    the budget, ``config.exact_fit_share`` for an exact target) comes first, ends the
+    search if it solves the target, and otherwise joins the first beam of every view.
+    Events and progress count the fit's renderer calls.
     """
     cfg = config or SearchConfig()
-    if not cfg.fit or locked or cfg.budget < 2:
+    fits = getattr(target, "grammar", CSG2D) is CSG2D  # the fit builds CSG2D primitives
+    if not cfg.fit or not fits or locked or cfg.budget < 2:
         yield from _view_search(target, proposer, rng, cfg, start, locked, cancel, progress)
         return
     t0 = time.perf_counter()
@@ -371,7 +372,7 @@ def _view_search(
     """
     cfg = config or SearchConfig()
     image_views = cfg.views and getattr(proposer, "uses_image", False)
-    views = target.model_views() if image_views else [target]
+    views = target.model_views() if image_views and hasattr(target, "model_views") else [target]
     if len(views) == 1:
         yield from beam_search(
             target, proposer, rng, cfg, start, locked, cancel, False, progress, seeds

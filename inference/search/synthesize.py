@@ -38,6 +38,7 @@ from pathlib import Path
 import numpy as np
 
 from inference.files.images import INK_AUTO, INK_BLACK, INK_WHITE, ImageError, load_target
+from inference.lang.grammar import CSG2D
 from inference.lang.syntax import to_text
 from inference.model.model_contract import target_kind
 from inference.search.autoregressive import write_search
@@ -95,6 +96,11 @@ class SynthesisResult:
         return asdict(self) | {"score": round(self.score, 6), "seconds": round(self.seconds, 3)}
 
 
+GENERIC_METHODS = ("random",)
+"""The methods that run on any language; the others (the policy's, until a model of the
+language is shipped, the hybrid's one-value climb, REPL-style) on CSG2D alone."""
+
+
 def needs_model(method: str) -> bool:
     """True when ``method`` uses a policy model."""
     _check_method(method)
@@ -123,6 +129,12 @@ def run_method(
             are set from ``budget`` and the method).
     """
     _check_method(method)
+    grammar = getattr(target, "grammar", CSG2D)
+    if grammar is not CSG2D and method not in GENERIC_METHODS:
+        known = ", ".join(GENERIC_METHODS)
+        raise ValueError(
+            f"method {method!r} works on CSG2D programs only; for {grammar.name} use {known}"
+        )
     if method == "repl":
         return repl_search(target, ReplConfig(budget=budget), cancel)
     if needs_model(method) and model is None:
@@ -209,7 +221,9 @@ def synthesize(
     stop = with_deadline(cancel, seconds)
     last = final_event(run_method(method, target, rng, budget, model, stop, config))
     left = budget - last.calls
-    program, tidy_calls = tidy(last.program, target, score=last.score, max_calls=left)
+    program, tidy_calls = last.program, 0
+    if getattr(target, "grammar", CSG2D) is CSG2D:  # tidying knows CSG2D's operations only
+        program, tidy_calls = tidy(last.program, target, score=last.score, max_calls=left)
     score = target.score(program)
     return SynthesisResult(
         file=file,
