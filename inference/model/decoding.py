@@ -44,7 +44,7 @@ from inference.model import model_batches
 from inference.model.grammar_constraint import EditConstraint, EditState
 from inference.model.onnx_model import PolicyModel
 from inference.model.prefix_cache import MAX_EDIT_ROWS, PrefixCache, vocab_logits
-from inference.model.tokens import MAX_REPLACEMENT_TOKENS, POS_BASE, VOCAB_SIZE
+from inference.model.tokens import CSG2D_VOCAB, Vocabulary
 from inference.util.cancellation import CancelFn, check
 
 MAX_ROWS = 256
@@ -111,6 +111,7 @@ class _Prefixes:
     def __init__(self, model: PolicyModel, target_mask: np.ndarray, programs: Sequence[Node]):
         target = model.target_input(target_mask)
         self.model = model
+        self.vocab = _vocab(model)
         self._cache: PrefixCache | None = None
         enc = model_batches.encode_batch([(target, p, []) for p in programs])
         plen = np.asarray(enc["prefix_len"], np.int64)
@@ -151,7 +152,7 @@ class _Prefixes:
                 self._cache = PrefixCache(self.model, everything, max_rows, cancel)
             edit_rows = MAX_EDIT_ROWS if cancel is None else CANCEL_EDIT_ROWS
             return self._cache.next_logits(rows, cancel, edit_rows)
-        logits = np.full((len(rows), VOCAB_SIZE), -np.inf, np.float32)
+        logits = np.full((len(rows), self.vocab.size), -np.inf, np.float32)
         values = np.zeros(len(rows), np.float32)
         lengths = [len(self.tokens[b]) + len(ids) for b, ids in rows]
         for lo, hi in _spans(lengths, None if cancel is None else CANCEL_TOKENS):
@@ -160,7 +161,7 @@ class _Prefixes:
             tok, pos, val = self.model.run(self.inputs(chunk))
             r = np.arange(len(chunk))
             t = np.array([len(self.tokens[b]) + len(ids) - 1 for b, ids in chunk])
-            logits[lo : lo + len(chunk)] = vocab_logits(tok[r, t], pos[r, t])
+            logits[lo : lo + len(chunk)] = vocab_logits(tok[r, t], pos[r, t], self.vocab)
             values[lo : lo + len(chunk)] = val
         return logits, values
 
@@ -183,13 +184,15 @@ def _spans(lengths: Sequence[int], max_tokens: int | None) -> Iterator[tuple[int
 def _evaluate(
     model: PolicyModel, target_mask, programs: Sequence[Node], cancel: CancelFn | None = None
 ) -> PrefixEval:
+    _check_language(model, programs)
     prefixes = _Prefixes(model, target_mask, programs)
     logits, values = prefixes.next_logits([(b, ()) for b in range(len(programs))], cancel)
+    base = prefixes.vocab.pos_base
     starts = np.zeros(logits.shape, bool)  # without locks, every node start may be edited
     for b, p in enumerate(programs):
-        starts[b, [POS_BASE + k for k in positions(p)]] = True
+        starts[b, [base + k for k in positions(p)]] = True
     lp = masked_log_softmax(logits, starts)
-    pos = [lp[b, POS_BASE : POS_BASE + p.size].copy() for b, p in enumerate(programs)]
+    pos = [lp[b, base : base + p.size].copy() for b, p in enumerate(programs)]
     return PrefixEval(values, pos, tuple(programs), prefixes)
 
 
@@ -222,12 +225,32 @@ def evaluate_values(
     return _evaluate(model, target_mask, programs, cancel)
 
 
+def _vocab(model) -> Vocabulary:
+    """The model's vocabulary (CSG2D's for a model object that names none)."""
+    return getattr(model, "vocabulary", CSG2D_VOCAB)
+
+
+def _check_language(model, programs: Sequence[Node]) -> None:
+    """Refuse programs of another language than the model's: the model's
+    :class:`~inference.model.onnx_model.ModelError` ("this model is for TinySVG; the
+    document is CSG2D"), or ``ValueError`` for a model object without ``check_language``."""
+    vocab = _vocab(model)
+    for p in programs:
+        if p.grammar is not vocab.grammar:
+            check = getattr(model, "check_language", None)
+            if check is not None:
+                check(p.grammar.name)
+            raise ValueError(f"this model is for {vocab.language}; the program is {p.grammar.name}")
+
+
 def _start_logprobs(prefix: PrefixEval, owners: list[int], constraints) -> np.ndarray:
     """First-step log-probs (R, V) for rows of programs ``owners``, renormalized under locks."""
-    full = np.full((len(owners), VOCAB_SIZE), -np.inf)
+    vocab = constraints[0].vocab if constraints else CSG2D_VOCAB
+    base = vocab.pos_base
+    full = np.full((len(owners), vocab.size), -np.inf)
     for r, b in enumerate(owners):
         pos = prefix.pos_logprobs[b]
-        full[r, POS_BASE : POS_BASE + len(pos)] = pos
+        full[r, base : base + len(pos)] = pos
     masks = np.array([constraints[b].start_mask for b in owners]).reshape(full.shape)
     return masked_log_softmax(full, masks)
 
@@ -255,7 +278,7 @@ def _choose(lp: np.ndarray, temperature: float, greedy: bool, rng) -> np.ndarray
 
 
 def _constraints(
-    programs, locked, forbid_noop: bool, max_replacement_tokens: int = MAX_REPLACEMENT_TOKENS
+    programs, locked, forbid_noop: bool, max_replacement_tokens: int | None, vocab: Vocabulary
 ) -> list[EditConstraint]:
     if locked is not None and len(locked) != len(programs):
         raise ValueError(f"locked has {len(locked)} entries for {len(programs)} programs")
@@ -263,7 +286,7 @@ def _constraints(
     pairs = zip(programs, locks, strict=True)
     limit = max_replacement_tokens
     return [
-        EditConstraint(p, lk, forbid_noop=forbid_noop, max_replacement_tokens=limit)
+        EditConstraint(p, lk, forbid_noop=forbid_noop, max_replacement_tokens=limit, vocab=vocab)
         for p, lk in pairs
     ]
 
@@ -281,7 +304,7 @@ def sample_edits(
     *,
     dedupe: bool = True,
     prefix: PrefixEval | None = None,
-    max_replacement_tokens: int = MAX_REPLACEMENT_TOKENS,
+    max_replacement_tokens: int | None = None,
     cancel: CancelFn | None = None,
 ) -> list[list[Proposal]]:
     """Sample ``n_per_program`` constrained edits for each program, decoding all at once.
@@ -301,8 +324,9 @@ def sample_edits(
         prefix: a :func:`evaluate_values` result for the same model, target and
             programs, to reuse its forward pass and encoded inputs (the target is
             not re-checked).
-        max_replacement_tokens: the longest replacement (larger for the
-            autoregressive baseline, which writes whole programs).
+        max_replacement_tokens: the longest replacement (default: the model's
+            vocabulary's σ ≤ 2 limit; larger for the autoregressive baseline, which
+            writes whole programs).
         cancel: asked before every network batch (batches are then kept small, about
             0.05 s each); when it returns True the decoding stops with ``Cancelled``.
 
@@ -315,7 +339,8 @@ def sample_edits(
         raise ValueError(f"temperature must be positive, got {temperature}")
     if not programs:
         return []
-    constraints = _constraints(programs, locked, forbid_noop, max_replacement_tokens)
+    _check_language(model, programs)
+    constraints = _constraints(programs, locked, forbid_noop, max_replacement_tokens, _vocab(model))
     prefix = _prefix_for(model, target_mask, programs, prefix, cancel)
     owners = [b for b, c in enumerate(constraints) if c.positions for _ in range(n_per_program)]
     states = [constraints[b].start() for b in owners]
@@ -386,7 +411,8 @@ def top_edits(
     """
     if k < 1:
         return []
-    constraint = EditConstraint(program, locked or (), forbid_noop=forbid_noop)
+    _check_language(model, [program])
+    constraint = EditConstraint(program, locked or (), forbid_noop=forbid_noop, vocab=_vocab(model))
     if not constraint.positions:
         return []
     prefix = _prefix_for(model, target_mask, [program], prefix, cancel)

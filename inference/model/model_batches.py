@@ -3,6 +3,12 @@
 :func:`encode_batch` builds the contract's four inputs for ``(target, program, edit ids)``
 items, exactly as both the runtime decoder and training use them;
 :func:`encode_training_batch` adds the labels and the grammar masks of the loss.
+
+The programs' language chooses the inputs: CSG2D has 3 image planes (target mask or sketch,
+current render, |target − current|) and the features of
+:mod:`inference.model.token_features`; TinySVG has 9 (target RGB, current render RGB,
+|target − current|, :mod:`inference.model.svg_features`) and its own reading of the same
+feature columns.  Token ids are the language's :class:`~inference.model.tokens.Vocabulary`.
 """
 
 from __future__ import annotations
@@ -13,10 +19,12 @@ from collections.abc import Sequence
 import numpy as np
 
 from inference.lang.tree import ANGLE, NUM, OP, SHAPE, Node, node_at
+from inference.model import svg_features
 from inference.model.token_features import FEATURE_DIM, program_features, target_bits
 from inference.model.tokens import (
     ANGLE_BASE,
     CIRCLE_ID,
+    CSG2D_VOCAB,
     EDIT,
     EOS,
     LPAREN,
@@ -29,20 +37,42 @@ from inference.model.tokens import (
     POS_BASE,
     QUAD_ID,
     RPAREN,
+    Vocabulary,
     encode_example,
     encode_node,
     encode_program,
+    vocabulary_for,
 )
 from inference.render.raster import rasterizer
 from inference.targets.target_images import IMAGE_SIZE
 
 
 def image_planes(target: np.ndarray, program: Node, size: int = IMAGE_SIZE) -> np.ndarray:
-    """float32 (3, size, size): target, current render, |target − current|.
+    """The image planes of one item: float32 (planes, size, size).
 
-    ``target`` is a ``bool`` mask or a float sketch (ink in [0, 1]), used as is.
+    CSG2D: 3 planes, target, current render, |target − current|; ``target`` is a ``bool``
+    mask or a float sketch (ink in [0, 1]), used as is.  TinySVG: 9 planes, target RGB,
+    current render RGB, |target − current|; ``target`` is an RGB image
+    (:func:`~inference.model.svg_features.target_rgb`).
     """
+    if vocabulary_for(program) is not CSG2D_VOCAB:
+        target = svg_features.target_rgb(target, size)
+        return svg_features.planes(target, svg_features.render_unit(program, size))
     return _planes(target, rasterizer(size).render(program))
+
+
+def image_planes_of(language: str) -> int:
+    """How many image planes a model of ``language`` reads: 3 for CSG2D, 9 for TinySVG."""
+    return 3 if vocabulary_for(language) is CSG2D_VOCAB else svg_features.PLANES
+
+
+def _language_of(programs: Sequence[Node]) -> Vocabulary:
+    """The vocabulary of the programs' language; ``ValueError`` when they mix languages."""
+    vocab = vocabulary_for(programs[0])
+    for p in programs:
+        if p.grammar is not vocab.grammar:
+            raise ValueError(f"a batch mixes {vocab.language} and {p.grammar.name} programs")
+    return vocab
 
 
 def _planes(target: np.ndarray, current: np.ndarray) -> np.ndarray:
@@ -59,8 +89,52 @@ def encode_batch(items: Sequence[tuple[np.ndarray, Node, Sequence[int]]]) -> dic
     ``target`` is a (S, S) ``bool`` mask or float sketch; all items share S.  ``tokens`` are the
     program ids, ``<EDIT>`` and the edit ids, right-padded with ``<PAD>`` (0); ``feats`` are
     zero from ``<EDIT>`` on.  Raises ``ValueError`` for a ``<POS k>`` outside the program.
+
+    For TinySVG programs ``target`` is an (S, S, 3) RGB image (float in [0, 1] or ``uint8``)
+    and ``images`` has 9 planes.  All items are of one language.
     """
+    vocab = _language_of([p for _, p, _ in items])
+    if vocab is not CSG2D_VOCAB:
+        return _encode_svg_batch(items, [vocab.encode_program(p) for _, p, _ in items], vocab)
     return _encode_batch(items, [encode_program(p) for _, p, _ in items])
+
+
+def _token_rows(items, programs, vocab: Vocabulary):
+    """The ``tokens`` input and the program lengths (see :func:`encode_batch`)."""
+    edits = [np.asarray(e, dtype=np.int64).reshape(-1) for _, _, e in items]
+    lengths = np.asarray([len(ids) for ids in programs])
+    n, width = len(items), int(max(lengths + 1 + [len(e) for e in edits]))
+    tokens = np.zeros((n, width), dtype=np.int64)
+    first, last = vocab.pos_base, vocab.pos_base + vocab.max_pos
+    for b, (ids, edit) in enumerate(zip(programs, edits, strict=True)):
+        length = len(ids)
+        if np.any((edit >= first + length) & (edit < last)):
+            raise ValueError(f"item {b}: a <POS k> beyond the program's {length} tokens")
+        tokens[b, :length], tokens[b, length] = ids, vocab.edit
+        tokens[b, length + 1 : length + 1 + len(edit)] = edit
+    return tokens, lengths
+
+
+def _encode_svg_batch(items, programs: list[np.ndarray], vocab: Vocabulary):
+    """:func:`encode_batch` of TinySVG items given the programs' ids."""
+    size = np.shape(items[0][0])[0]
+    tokens, lengths = _token_rows(items, programs, vocab)
+    converted: dict[int, np.ndarray] = {}  # items usually share one target object
+    targets = []
+    for target, _, _ in items:
+        if id(target) not in converted:
+            converted[id(target)] = svg_features.target_rgb(target, size)
+        targets.append(converted[id(target)])
+    token_feats = svg_features.svg_batch_features([p for _, p, _ in items], programs, targets, size)
+    feats = np.zeros((*tokens.shape, FEATURE_DIM), dtype=np.float32)
+    feats[np.arange(tokens.shape[1]) < lengths[:, None]] = token_feats
+    images = np.stack(
+        [
+            svg_features.planes(t, svg_features.render_unit(p, size))
+            for t, (_, p, _) in zip(targets, items, strict=True)
+        ]
+    )
+    return {"images": images, "tokens": tokens, "feats": feats, "prefix_len": lengths + 1}
 
 
 def _encode_batch(items, programs: list[np.ndarray]) -> dict[str, np.ndarray]:
@@ -89,7 +163,7 @@ def _encode_batch(items, programs: list[np.ndarray]) -> dict[str, np.ndarray]:
 
 
 def encode_training_batch(
-    examples: Sequence, max_replacement_tokens: int = MAX_REPLACEMENT_TOKENS
+    examples: Sequence, max_replacement_tokens: int | None = None
 ) -> dict[str, np.ndarray]:
     """:func:`encode_batch` of labelled examples plus ``targets`` and ``value_targets``.
 
@@ -99,14 +173,23 @@ def encode_training_batch(
     positions ``prefix_len − 1`` … end − 1 (``<POS k>`` is ``POS_BASE + k``, the column of the
     concatenated logits) and −100 elsewhere; ``value_targets`` [B] float32 is ``remaining``.
     ``max_replacement_tokens`` is the decoder's limit for the grammar masks (whole programs
-    for the autoregressive baseline's write task).
+    for the autoregressive baseline's write task); by default the vocabulary's (σ ≤ 2).
+    TinySVG examples (RGB target images) get TinySVG's inputs; one language a batch.
     """
-    sequences = [encode_example(ex.current, ex.edit.pos, ex.edit.replacement) for ex in examples]
+    vocab = _language_of([ex.current for ex in examples])
+    if max_replacement_tokens is None:
+        max_replacement_tokens = vocab.max_replacement_tokens
+    encode = encode_example if vocab is CSG2D_VOCAB else vocab.encode_example
+    sequences = [encode(ex.current, ex.edit.pos, ex.edit.replacement) for ex in examples]
     items = [
         (ex.target_image, ex.current, ids[start:-1])
         for ex, (ids, start) in zip(examples, sequences, strict=True)
     ]
-    batch = _encode_batch(items, [ids[: start - 1] for ids, start in sequences])
+    programs = [ids[: start - 1] for ids, start in sequences]
+    if vocab is CSG2D_VOCAB:
+        batch = _encode_batch(items, programs)
+    else:
+        batch = _encode_svg_batch(items, programs, vocab)
     targets = np.full(batch["tokens"].shape, -100, dtype=np.int64)
     for b, (ids, start) in enumerate(sequences):
         targets[b, start - 1 : len(ids) - 1] = ids[start:]
@@ -120,7 +203,7 @@ def allowed_masks(
     examples: Sequence,
     sequences: Sequence,
     length: int,
-    max_replacement_tokens: int = MAX_REPLACEMENT_TOKENS,
+    max_replacement_tokens: int | None = None,
 ) -> np.ndarray:
     """Grammar masks for the training loss, bool [B, T, POS_BASE + T].
 
@@ -133,8 +216,15 @@ def allowed_masks(
     The rows are the constraint's masks along the label, computed here from the label's ids
     without building an ``EditConstraint`` per example (the same rules, see
     :func:`_label_rows`; a test compares the two).  Raises ``ValueError`` for a label the
-    constraint forbids, as ``EditState.advance`` does.
+    constraint forbids, as ``EditState.advance`` does.  For a language other than CSG2D the
+    rows are the constraint's own masks (:func:`_constraint_rows`); the columns are
+    ``vocab.pos_base + length`` wide.
     """
+    vocab = _language_of([ex.current for ex in examples])
+    if max_replacement_tokens is None:
+        max_replacement_tokens = vocab.max_replacement_tokens
+    if vocab is not CSG2D_VOCAB:
+        return _constraint_rows(examples, sequences, length, max_replacement_tokens, vocab)
     write = max_replacement_tokens > MAX_REPLACEMENT_TOKENS  # whole programs, no no-op rule
     n = len(examples)
     out = np.ones((n, length, POS_BASE + length), dtype=bool)
@@ -269,3 +359,28 @@ def _label_rows(
                 stack += _PUSH_BINOP
                 slack -= _BINOP_EXTRA
     return kinds, cuts
+
+
+def _constraint_rows(examples, sequences, length: int, max_replacement_tokens: int, vocab):
+    """:func:`allowed_masks` from an ``EditConstraint`` per example (any language)."""
+    from inference.model.grammar_constraint import EditConstraint
+
+    write = max_replacement_tokens > vocab.max_replacement_tokens
+    base = vocab.pos_base
+    reach = min(vocab.max_pos, length)
+    out = np.ones((len(examples), length, base + length), dtype=bool)
+    for b, (ex, (ids, start)) in enumerate(zip(examples, sequences, strict=True)):
+        state = EditConstraint(
+            ex.current,
+            forbid_noop=not write,
+            max_replacement_tokens=max_replacement_tokens,
+            vocab=vocab,
+        ).start()
+        for j, token in enumerate(ids[start:].tolist()):
+            mask = state.mask()
+            row = out[b, start - 1 + j]
+            row[:] = False
+            row[:base] = mask[:base]
+            row[base : base + reach] = mask[base : base + reach]
+            state.advance(token)
+    return out

@@ -4,7 +4,8 @@
 :mod:`inference.model.step_model` check and read them, and ``tests/fake_policy.py`` builds
 conforming fakes; all four import these names (``docs/MODEL_CONTRACT.md`` explains them).
 
-A policy graph takes ``images`` (B, 3, S, S) float, ``tokens`` (B, T) int64, ``feats``
+A policy graph takes ``images`` (B, C, S, S) float (C image planes: 3 for CSG2D, 9 for
+TinySVG), ``tokens`` (B, T) int64, ``feats``
 (B, T, F) float and ``prefix_len`` (B,) int64, and returns ``token_logits`` (B, T,
 POS_BASE), ``pos_logits`` (B, T, T) and ``value`` (B,); one that can be decoded step by
 step also returns its key/value cache (:data:`CACHE_OUTPUTS`), which a step graph beside
@@ -52,6 +53,30 @@ MODEL_MODALITIES = (*MODALITIES, "both")
 TASKS = ("edit", "write")
 """What a network was trained to do (metadata ``task``, "edit" when absent): propose edits
 (the tree-diffusion policy) or write whole programs (the autoregressive baseline)."""
+
+
+LANGUAGE_KEY = "language"
+"""The metadata key naming a model's language (``"CSG2D"``, ``"TinySVG"``)."""
+DEFAULT_LANGUAGE = "CSG2D"
+"""The language of a model whose metadata names none (every model before issue 17)."""
+IMAGE_PLANES_KEY = "image_planes"
+"""The metadata key holding the number of image planes C (absent: the language's own)."""
+LANGUAGE_PLANES = {"CSG2D": 3, "TinySVG": 9}
+"""The image planes of each language: CSG2D's target, render and |difference|, and
+TinySVG's the same as RGB."""
+
+
+def model_language(metadata: dict[str, str]) -> str:
+    """The language a model's metadata names (:data:`DEFAULT_LANGUAGE` when it names none)."""
+    return metadata.get(LANGUAGE_KEY, DEFAULT_LANGUAGE)
+
+
+def language_mismatch(model_lang: str, document_lang: str) -> str | None:
+    """The one-line refusal of a ``model_lang`` model for a ``document_lang`` document, or
+    ``None`` when they are the same language (names compare without case)."""
+    if model_lang.lower() == document_lang.lower():
+        return None
+    return f"this model is for {model_lang}; the document is {document_lang}"
 
 
 def target_kind(is_sketch: bool) -> str:

@@ -1,8 +1,9 @@
 """Loading the policy/value ONNX model and checking its contract (DESIGN.md §3).
 
 A model file carries its contract in ONNX ``metadata_props`` (see
-``docs/MODEL_CONTRACT.md``): format tag, grammar version, vocabulary, image
-size, feature version and width, modality, training facts.  :meth:`PolicyModel.load`
+``docs/MODEL_CONTRACT.md``): format tag, language, grammar version, vocabulary,
+image size and planes, feature version and width, modality, training facts.  A
+file that names no language is a CSG2D model.  :meth:`PolicyModel.load`
 refuses any file that does not match this runtime with a :class:`ModelError`
 whose one-line message names the file and what differs, so the editor can
 show it and stay usable for manual editing.
@@ -18,21 +19,26 @@ from pathlib import Path
 import numpy as np
 import onnxruntime as ort
 
-from inference.lang.tree import binop, circle, quad
-from inference.model import model_batches
+from inference.lang.tinysvg import arrange, ellipse, rectangle
+from inference.lang.tree import Node, binop, circle, quad
+from inference.model import model_batches, svg_features
 from inference.model import token_features as model_inputs
 from inference.model.model_contract import (
     CACHE_OUTPUTS,
     FORMAT_TAG,
+    IMAGE_PLANES_KEY,
     INPUTS,
+    LANGUAGE_PLANES,
     MODALITIES,
     MODEL_MODALITIES,
     OUTPUTS,
     SIGNATURE,
     TASKS,
+    language_mismatch,
+    model_language,
 )
 from inference.model.step_model import StepModel, load_step
-from inference.model.tokens import GRAMMAR_VERSION, NUM_BASE, POS_BASE, VOCAB
+from inference.model.tokens import CSG2D_VOCAB, Vocabulary, vocabulary_for
 from inference.targets import target_images
 from inference.util.bounded_json import parse_json
 from inference.util.excerpt import excerpt, one_line
@@ -81,6 +87,10 @@ class PolicyModel:
     Attributes:
         path: the file it was loaded from.
         metadata: all ``metadata_props`` as strings.
+        language: the language it edits (``"CSG2D"``, ``"TinySVG"``).
+        vocabulary: that language's :class:`~inference.model.tokens.Vocabulary`.
+        grammar: that language's grammar.
+        image_planes: C of the ``images`` input (3 for CSG2D, 9 for TinySVG).
         image_size: side S of the ``images`` input.
         modality: "filled", "sketch" or "both".
         feature_dim: width F of the ``feats`` input.
@@ -100,6 +110,10 @@ class PolicyModel:
         self.path = path
         self.session = session
         self.metadata = dict(metadata)
+        self.vocabulary: Vocabulary = vocabulary_for(model_language(metadata))
+        self.language = self.vocabulary.language
+        self.grammar = self.vocabulary.grammar
+        self.image_planes = LANGUAGE_PLANES[self.language]
         self.image_size = int(metadata["image_size"])
         self.modality = metadata["modality"]
         self.feature_dim = int(metadata["feature_dim"])
@@ -116,6 +130,7 @@ class PolicyModel:
         intra_op_threads: int = 0,
         modality: str | None = None,
         task: str | None = "edit",
+        language: str | None = None,
     ) -> PolicyModel:
         """Open ``path`` with onnxruntime (CPU) and check it against the contract.
 
@@ -126,17 +141,22 @@ class PolicyModel:
             task: the model must have been trained for this task (:data:`TASKS`): "edit",
                 the default, for the search and the editor; "write" for the
                 autoregressive baseline; ``None`` takes either.
+            language: if given, the document's language (``"CSG2D"``, ``"TinySVG"``): a
+                model for another language is refused ("this model is for TinySVG; the
+                document is CSG2D").
 
         Raises:
             ModelError: the file is missing, unreadable, not an ONNX model, its
                 metadata, inputs or outputs differ from this runtime's contract,
-                it is a model of another task or modality, or it fails a one-batch
-                self-test (two tiny programs).
+                it is a model of another language, task or modality, or it fails a
+                one-batch self-test (two tiny programs).
         """
         path = Path(path)
         data = _read_bytes(path)
         session = _session(path, data, intra_op_threads)
         metadata = _metadata(path, session)
+        if language is not None:
+            _check_language(path, metadata, language)
         check_metadata(path, metadata)
         if modality is not None and metadata["modality"] not in (modality, "both"):
             raise ModelError(path, f"is a {metadata['modality']!r} model, need {modality!r}")
@@ -152,6 +172,7 @@ class PolicyModel:
                 lambda p, data: _session(p, data, intra_op_threads),
                 {k: outputs[k] for k in CACHE_OUTPUTS},
                 model._step_mismatch,
+                model.vocabulary.pos_base,
             )
         return model
 
@@ -170,12 +191,22 @@ class PolicyModel:
                 ``prefix_len`` [B] (converted to the contract's dtypes).
 
         Returns:
-            ``(token_logits [B,T,POS_BASE], pos_logits [B,T,T], value [B])``, float32.
+            ``(token_logits [B,T,pos_base], pos_logits [B,T,T], value [B])``, float32
+            (``pos_base`` of :attr:`vocabulary`).
         """
         feed = {k: np.ascontiguousarray(inputs[k], dtype=t) for k, t in _INPUT_DTYPES.items()}
         outs = self.session.run(list(OUTPUTS), feed)
         token_logits, pos_logits, value = (np.asarray(o, dtype=np.float32) for o in outs)
         return token_logits, pos_logits, value
+
+    def check_language(self, language: str | Node) -> None:
+        """:class:`ModelError` unless this model is for ``language`` (a name or a program):
+        "this model is for TinySVG; the document is CSG2D"."""
+        if isinstance(language, Node):
+            language = language.grammar.name
+        why = language_mismatch(self.language, language)
+        if why:
+            raise ModelError(self.path, why)
 
     def handles(self, modality: str) -> bool:
         """True when this model was trained for ``modality`` targets."""
@@ -190,12 +221,15 @@ class PolicyModel:
         (1 = ink; 8-bit is scaled); another size is area-averaged.  ``kind``
         ("filled" or "sketch") says which the image is; by default the model's
         own modality, and for a "both" model a ``bool`` image is filled and any
-        other a sketch.
+        other a sketch.  A TinySVG model's target is an (H, W, 3) RGB image (8-bit or
+        float in [0, 1], any size), read as float (S, S, 3) in [0, 1].
         """
         image = np.asarray(image)
+        size = self.image_size
+        if self.vocabulary is not CSG2D_VOCAB:  # an RGB image, float in [0, 1] at S
+            return svg_features.target_rgb(image, size)
         if image.ndim != 2:
             raise ValueError(f"a target is a 2-D image, got shape {image.shape}")
-        size = self.image_size
         if kind is None:
             kind = self.modality
             if kind == "both":
@@ -210,11 +244,25 @@ class PolicyModel:
             return target_images.downsample(image, size)
         return image.astype(np.float32)
 
+    def _test_inputs(self):
+        """A blank target, a small and a bigger program of the language, and an edit of
+        the bigger one (``<POS 2>``, a number 3)."""
+        vocab = self.vocabulary
+        if vocab is CSG2D_VOCAB:
+            target = self.target_input(np.zeros((self.image_size, self.image_size), bool))
+            small, big = circle(4, 8, 8), binop("-", circle(4, 8, 8), quad(8, 8, 4, 4, 45))
+            number = vocab.leaf_range["num"].start + 3
+        else:
+            target = self.target_input(np.ones((self.image_size, self.image_size, 3)))
+            small = rectangle(4, 3, "red")
+            big = arrange("h", rectangle(4, 3, "red"), ellipse(2, 5, "blue", "black", 2), 1)
+            number = vocab.leaf_range["digit"].start + 3
+        return target, small, big, [vocab.pos_base + 2, number]
+
     def _self_test(self) -> None:
         """Run two tiny programs through ``encode_batch`` and the network; check the outputs."""
-        target = self.target_input(np.zeros((self.image_size, self.image_size), bool))
-        small, big = circle(4, 8, 8), binop("-", circle(4, 8, 8), quad(8, 8, 4, 4, 45))
-        items = [(target, small, []), (target, big, [POS_BASE + 2, NUM_BASE + 3])]
+        target, small, big, edit = self._test_inputs()
+        items = [(target, small, []), (target, big, edit)]
         try:
             inputs = model_batches.encode_batch(items)
             outputs = self.run(inputs)
@@ -224,7 +272,7 @@ class PolicyModel:
                 self.path, f"does not run on this version's inputs ({detail})"
             ) from None
         b, t = inputs["tokens"].shape
-        want = ((b, t, POS_BASE), (b, t, t), (b,))
+        want = ((b, t, self.vocabulary.pos_base), (b, t, t), (b,))
         for name, out, shape in zip(OUTPUTS, outputs, want, strict=True):
             if out.shape != shape:
                 raise ModelError(self.path, f"output {name!r} has shape {out.shape}, not {shape}")
@@ -237,11 +285,7 @@ class PolicyModel:
         Its logits after one and two edit ids of a test program must be the full forward's
         (within :data:`STEP_TOLERANCE`).
         """
-        target = self.target_input(np.zeros((self.image_size, self.image_size), bool))
-        program, edit = (
-            binop("-", circle(4, 8, 8), quad(8, 8, 4, 4, 45)),
-            [POS_BASE + 2, NUM_BASE + 3],
-        )
+        target, _, program, edit = self._test_inputs()
         tok, pos, _ = self.run(model_batches.encode_batch([(target, program, edit)]))
         prefix = model_batches.encode_batch([(target, program, [])])
         cache = self.run_with_cache(prefix)[3]
@@ -262,7 +306,10 @@ class PolicyModel:
         return None
 
     def __repr__(self) -> str:
-        return f"PolicyModel({self.path.name!r}, modality={self.modality!r}, S={self.image_size})"
+        return (
+            f"PolicyModel({self.path.name!r}, language={self.language!r}, "
+            f"modality={self.modality!r}, S={self.image_size})"
+        )
 
 
 def _read_bytes(path: Path) -> bytes:
@@ -332,12 +379,20 @@ def check_metadata(path: str | os.PathLike, metadata: dict[str, str]) -> None:
     fmt = need("treesketch_format")
     if fmt != FORMAT_TAG:
         raise ModelError(path, f"model format is {_quoted(fmt)}, this version reads {FORMAT_TAG!r}")
+    vocab = _vocabulary(path, metadata)
     grammar = need("grammar_version")
-    if grammar != GRAMMAR_VERSION:
+    if grammar != vocab.version:
         raise ModelError(
-            path, f"grammar version is {_quoted(grammar)}, this version needs {GRAMMAR_VERSION!r}"
+            path, f"grammar version is {_quoted(grammar)}, this version needs {vocab.version!r}"
         )
-    _check_vocab(path, need("vocab"))
+    _check_vocab(path, need("vocab"), vocab)
+    planes = metadata.get(IMAGE_PLANES_KEY)
+    want_planes = LANGUAGE_PLANES[vocab.language]
+    if planes is not None and _int_field(path, IMAGE_PLANES_KEY, planes) != want_planes:
+        raise ModelError(
+            path,
+            f"image planes are {_quoted(planes)}, a {vocab.language} model reads {want_planes}",
+        )
     feature_version = need("feature_version")
     if feature_version != str(model_inputs.FEATURE_VERSION):
         raise ModelError(
@@ -360,6 +415,23 @@ def check_metadata(path: str | os.PathLike, metadata: dict[str, str]) -> None:
         )
 
 
+def _vocabulary(path, metadata: dict[str, str]) -> Vocabulary:
+    """The vocabulary of the language the metadata names; :class:`ModelError` if unknown."""
+    name = model_language(metadata)
+    try:
+        return vocabulary_for(name)
+    except KeyError:
+        known = ", ".join(LANGUAGE_PLANES)
+        raise ModelError(path, f"unknown language {_quoted(name)} (expected {known})") from None
+
+
+def _check_language(path, metadata: dict[str, str], language: str) -> None:
+    """:class:`ModelError` unless the model's language is the document's ``language``."""
+    why = language_mismatch(_vocabulary(path, metadata).language, language)
+    if why:
+        raise ModelError(path, why)
+
+
 def _check_task(path, found: str, wanted: str | None) -> None:
     """:class:`ModelError` unless a model of task ``found`` may be used where ``wanted`` is."""
     if found not in TASKS:
@@ -377,13 +449,16 @@ def _check_task(path, found: str, wanted: str | None) -> None:
     raise ModelError(path, "is a tree-edit policy; the autoregressive baseline needs a write model")
 
 
-def _check_vocab(path, text: str) -> None:
+def _check_vocab(path, text: str, expected: Vocabulary = CSG2D_VOCAB) -> None:
     vocab = _metadata_json(path, "vocab", text)
+    tokens = expected.tokens
     if not isinstance(vocab, list):
         raise ModelError(path, "metadata 'vocab' is not a JSON list")
-    if len(vocab) != len(VOCAB):
-        raise ModelError(path, f"vocabulary has {len(vocab)} tokens, this version has {len(VOCAB)}")
-    for i, (a, b) in enumerate(zip(vocab, VOCAB, strict=True)):
+    if len(vocab) != len(tokens):
+        raise ModelError(
+            path, f"vocabulary has {len(vocab)} tokens, this version has {len(tokens)}"
+        )
+    for i, (a, b) in enumerate(zip(vocab, tokens, strict=True)):
         if a != b:
             raise ModelError(path, f"vocabulary differs at id {i}: {_quoted(a)} instead of {b!r}")
 
@@ -399,7 +474,13 @@ def _int_field(path, key: str, text: str) -> int:
 
 def _check_signature(path: Path, session: ort.InferenceSession, metadata: dict[str, str]) -> None:
     size, dim = int(metadata["image_size"]), int(metadata["feature_dim"])
-    fixed = {"images": {1: 3, 2: size, 3: size}, "feats": {2: dim}, "token_logits": {2: POS_BASE}}
+    vocab = vocabulary_for(model_language(metadata))
+    planes = LANGUAGE_PLANES[vocab.language]
+    fixed = {
+        "images": {1: planes, 2: size, 3: size},
+        "feats": {2: dim},
+        "token_logits": {2: vocab.pos_base},
+    }
     dynamic = {"images": (0,), "tokens": (0, 1), "feats": (0, 1), "prefix_len": (0,)}
     dynamic |= {"token_logits": (0, 1), "pos_logits": (0, 1, 2), "value": (0,)}
     for kind, args, spec in (

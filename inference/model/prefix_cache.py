@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from inference.model.tokens import MAX_POS, PAD, POS_BASE, VOCAB_SIZE
+from inference.model.tokens import CSG2D_VOCAB, PAD, Vocabulary
 from inference.util.cancellation import CancelFn, check
 
 MAX_EDIT_ROWS = 256
@@ -24,14 +24,17 @@ MAX_EDITS_PER_ROW = 8
 copied per row), since attention inside a row grows with the square of its edits."""
 
 
-def vocab_logits(token_logits: np.ndarray, pos_logits: np.ndarray) -> np.ndarray:
-    """Rows of next-token logits over the whole vocabulary (R, VOCAB_SIZE) from the network's
-    ``token_logits`` (R, POS_BASE) and pointer ``pos_logits`` (R, P) at the same positions;
-    ``<POS k>`` beyond the pointer's reach is ``-inf``."""
-    out = np.full((len(token_logits), VOCAB_SIZE), -np.inf, np.float32)
-    k = min(pos_logits.shape[1], MAX_POS)
-    out[:, :POS_BASE] = token_logits
-    out[:, POS_BASE : POS_BASE + k] = pos_logits[:, :k]
+def vocab_logits(
+    token_logits: np.ndarray, pos_logits: np.ndarray, vocab: Vocabulary = CSG2D_VOCAB
+) -> np.ndarray:
+    """Rows of next-token logits over the whole vocabulary (R, vocab.size) from the network's
+    ``token_logits`` (R, vocab.pos_base) and pointer ``pos_logits`` (R, P) at the same
+    positions; ``<POS k>`` beyond the pointer's reach is ``-inf``."""
+    base = vocab.pos_base
+    out = np.full((len(token_logits), vocab.size), -np.inf, np.float32)
+    k = min(pos_logits.shape[1], vocab.max_pos)
+    out[:, :base] = token_logits
+    out[:, base : base + k] = pos_logits[:, :k]
     return out
 
 
@@ -62,9 +65,10 @@ class PrefixCache:
         cancel: CancelFn | None = None,
     ):
         self.model = model
+        self.vocab = vocab = getattr(model, "vocabulary", CSG2D_VOCAB)
         self.prefix_len = np.asarray(inputs["prefix_len"], np.int64)
         n = len(self.prefix_len)
-        self.first = np.empty((n, VOCAB_SIZE), np.float32)
+        self.first = np.empty((n, vocab.size), np.float32)
         self.values = np.zeros(n, np.float32)
         self._parts: list[dict[str, np.ndarray]] = []
         """The cache outputs of each forward batch of ``max_rows`` rows."""
@@ -74,7 +78,7 @@ class PrefixCache:
             chunk = {k: v[lo : lo + max_rows] for k, v in inputs.items()}
             tok, pos, val, cache = model.run_with_cache(chunk)
             r, t = np.arange(len(tok)), chunk["prefix_len"] - 1
-            self.first[lo : lo + len(tok)] = vocab_logits(tok[r, t], pos[r, t])
+            self.first[lo : lo + len(tok)] = vocab_logits(tok[r, t], pos[r, t], vocab)
             self.values[lo : lo + len(tok)] = val
             self._parts.append(cache)
         self._all: dict[str, np.ndarray] | None = None
@@ -95,14 +99,14 @@ class PrefixCache:
         cancel: CancelFn | None = None,
         max_edit_rows: int = MAX_EDIT_ROWS,
     ):
-        """Next-token logits (R, VOCAB_SIZE) and the programs' values (R,) for
+        """Next-token logits (R, vocabulary size) and the programs' values (R,) for
         ``(program index, edit ids so far)`` rows.
 
         ``cancel`` is asked before every step call (:class:`~inference.util.cancellation.Cancelled`
         when it returns True); a call holds at most ``max_edit_rows`` edit rows (owners ×
         edits per owner), or one owner's.
         """
-        logits = np.full((len(rows), VOCAB_SIZE), -np.inf, np.float32)
+        logits = np.full((len(rows), self.vocab.size), -np.inf, np.float32)
         values = self.values[[b for b, _ in rows]] if rows else np.zeros(0, np.float32)
         by_owner: dict[int, list[int]] = {}
         for r, (b, ids) in enumerate(rows):
@@ -155,7 +159,7 @@ class PrefixCache:
         tok, pos, new_kv = self.model.step.run(edits, prev_len, prev_kv, plen, cache)
         at = np.array([(r, s, m, len(rows[r][1]) - n - 1) for r, s, m, n in where])
         cell = (at[:, 1], at[:, 2], at[:, 3])  # slot, edit, last new id of each row
-        logits[at[:, 0]] = vocab_logits(tok[cell], pos[cell])
+        logits[at[:, 0]] = vocab_logits(tok[cell], pos[cell], self.vocab)
         for r, s, m, n in where:
             b, ids = rows[r]
             mine = new_kv[:, s, m, : len(ids) - n]

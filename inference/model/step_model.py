@@ -77,6 +77,7 @@ def load_step(
     make_session: Callable[[Path, bytes], object],
     cache_shapes: dict[str, Sequence] | None = None,
     probe: Callable[[StepModel], str | None] | None = None,
+    pos_base: int = POS_BASE,
 ) -> tuple[StepModel | None, str]:
     """The step graph beside ``policy_path`` and a one-line status.
 
@@ -92,7 +93,7 @@ def load_step(
         return None, "the policy file has no id to match a step graph"
     if not path.is_file():
         return None, f"no {path.name}: decoding runs full forwards"
-    step, why = _open(path, policy_id, make_session, cache_shapes, probe)
+    step, why = _open(path, policy_id, make_session, cache_shapes, probe, pos_base)
     if step is None:
         status = f"{path.name} not used ({why}): decoding runs full forwards"
         log.warning("%s", status)
@@ -100,7 +101,9 @@ def load_step(
     return step, f"cached decoding with {path.name}"
 
 
-def _open(path, policy_id, make_session, cache_shapes, probe) -> tuple[StepModel | None, str]:
+def _open(
+    path, policy_id, make_session, cache_shapes, probe, pos_base: int = POS_BASE
+) -> tuple[StepModel | None, str]:
     try:
         session = make_session(path, path.read_bytes())
     except Exception as e:  # a corrupt or unreadable file: decode without it
@@ -113,7 +116,7 @@ def _open(path, policy_id, make_session, cache_shapes, probe) -> tuple[StepModel
         return None, f"format {excerpt(str(meta.get('treesketch_format')))}"
     if meta.get("policy_id") != policy_id:
         return None, "it belongs to another export"
-    why = signature_mismatch(session, cache_shapes)
+    why = signature_mismatch(session, cache_shapes, pos_base)
     if why:
         return None, why
     step = StepModel(path, session)
@@ -127,7 +130,9 @@ def _open(path, policy_id, make_session, cache_shapes, probe) -> tuple[StepModel
     return step, ""
 
 
-def signature_mismatch(session, cache_shapes: dict[str, Sequence] | None = None) -> str | None:
+def signature_mismatch(
+    session, cache_shapes: dict[str, Sequence] | None = None, pos_base: int = POS_BASE
+) -> str | None:
     """Why the step graph ``session`` cannot decode from a policy's cache, or ``None``.
 
     Checks the names, element types and ranks of the inputs and outputs (module doc) and,
@@ -146,7 +151,7 @@ def signature_mismatch(session, cache_shapes: dict[str, Sequence] | None = None)
             kind = "input" if name in inputs else "output"
             found = f"{arg.type} of rank {len(arg.shape)}"
             return f"{kind} {name!r} is {found}, not {dtype} of rank {rank}"
-    fixed = {"token_logits": {3: POS_BASE}}
+    fixed = {"token_logits": {3: pos_base}}
     if cache_shapes is not None:
         for name in CACHE_OUTPUTS:
             want = list(cache_shapes[name])

@@ -52,6 +52,42 @@ Every token carries its innermost enclosing SHAPE node's features (value leaves 
 **Targets.**  A ``bool`` target is a filled mask.  A float target is a sketch (ink coverage in
 [0, 1], 1 = ink, see :mod:`inference.targets.sketch`); its image plane is the ink itself and the
 features use :func:`~inference.targets.target_images.sketch_fill`, the region the strokes enclose.
+
+**TinySVG** (:mod:`inference.model.svg_features`, which says how pixels are read).  The same
+width F and the same columns, computed analogously from the layout at pixel centres: for
+every DRAWING node (rectangle, ellipse, arrange, move) S is the pixels its subtree paints, D
+those whose output colour comes from it (its primitives are the topmost painters there), O
+the output's colour class, Tc the target's, T = Tc ≠ 0 (not white), and the error E = O ≠ Tc
+(a class mismatch, background included).  ``good`` = S & D & ~E, ``bad`` = S & D & E, the
+ring R is the subtree's painted box grown by 1/16 of the canvas, minus S, and ``want`` =
+R & E & T where the subtree would be on top (no later primitive paints there).  Tokens take
+their innermost enclosing DRAWING node's features, as in CSG2D.
+
+ 0 ``area``      |S| / N
+ 1 ``cx``        centroid column of S (0.5 when empty)
+ 2 ``cy``        centroid row of S
+ 3 ``inside``    colour agreement: the fraction of S where the subtree's own paint (its
+                 primitives composited alone) has the target's class
+ 4 ``visible``   |S & D| / |S|
+ 5 ``good``      |good| / |S|;  6 ``bad`` |bad| / |S|;  7 ``good_img``, 8 ``bad_img``: / N
+ 9 ``want``      |want| / |R|;  10 ``want_img`` |want| / N
+11 ``del_gain``  change of ``score`` if the subtree were removed (its decided pixels show
+                 what was painted before it), as sign(x)·sqrt(|x|), exact at pixel centres
+12 ``sign``      +1 if the subtree paints a colour other than white, −1 if it paints only
+                 white, 0 if it paints nothing
+13 ``sigma``     σ / 8 (rectangles and ellipses)
+14–17            ``bad_dx``, ``bad_dy``, ``want_dx``, ``want_dy``: centroid offsets from S's,
+                 canvas fractions, as in CSG2D
+18 ``start``     1 if the token is a node's first token, else 0
+19 ``depth``     tree depth / 8, as in CSG2D (parentheses and keywords at the node's depth)
+20 ``score``     colour IoU of O against Tc: pixels where both are the same non-white class
+                 over pixels where either is non-white (1 when neither is)
+21 ``recall``    |same class & T| / |T|;  22 ``precision`` the same / |O ≠ 0|
+23 ``target``    |T| / N
+
+Nothing is zero for lack of an analogue.  The image planes are 9: target RGB, current
+render RGB (:func:`inference.render.svg_scene.render` at S, anti-aliased) and
+|target − current|, float in [0, 1] (:data:`inference.model.svg_features.PLANES`).
 """
 
 from __future__ import annotations
@@ -62,12 +98,15 @@ from collections.abc import Sequence
 import numpy as np
 
 from inference.lang.tree import Node
+from inference.model.svg_features import svg_features, target_rgb
 from inference.model.tokens import (
     CIRCLE_ID,
+    CSG2D_VOCAB,
     LPAREN,
     QUAD_ID,
     RPAREN,
     encode_program,
+    vocabulary_for,
 )
 from inference.render.raster import rasterizer
 from inference.render.shape_walk import ShapeWalk
@@ -91,10 +130,15 @@ _NODE_DIM = COLUMN["start"]
 def token_features(program: Node, target, size: int = IMAGE_SIZE) -> np.ndarray:
     """Program-aligned features, float32 (program.size, FEATURE_DIM); see the module doc.
 
-    ``target`` is a packed mask (``int``), a ``bool`` (size, size) mask, or a float sketch.
-    Needs ``size`` a multiple of 8 up to 64.  :func:`encode_batch` computes many at once
-    (faster per program).
+    For CSG2D ``target`` is a packed mask (``int``), a ``bool`` (size, size) mask, or a float
+    sketch, and ``size`` a multiple of 8 up to 64; for TinySVG an RGB image (any size,
+    ``uint8`` or float in [0, 1]).  :func:`encode_batch` computes many at once (faster per
+    program).
     """
+    vocab = vocabulary_for(program)
+    if vocab is not CSG2D_VOCAB:
+        target = target_rgb(target, size)
+        return svg_features(program, vocab.encode_program(program), target, size)
     ids = [encode_program(program)]
     return _batch_features([program], ids, [target_bits(target, size)], size)[0]
 
