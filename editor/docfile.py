@@ -45,6 +45,7 @@ from inference.files.fileio import (
     read_text,
 )
 from inference.files.images import ImageError, load_target, png_bytes
+from inference.lang.grammar import CSG2D
 from inference.lang.locks import valid_locks
 from inference.lang.syntax import ParseError, parse, to_text
 from inference.lang.tree import Node
@@ -192,10 +193,13 @@ def _origin_from(origin: object, name: str) -> str | None:
 
 
 def read_document(path: str | os.PathLike) -> DocumentData:
-    """Open a ``.tsk`` document, or a ``.csg``/``.json`` program with an empty target."""
+    """Open a ``.tsk`` document, or a ``.csg``/``.json`` program with an empty target.
+
+    The editor edits CSG2D programs; a TinySVG one (``.tsvg``, or its text or JSON under
+    another name) is refused in one line, "a TinySVG program, not CSG2D"."""
     name = os.fspath(path)
     if Path(name).suffix.lower() != DOC_SUFFIX:
-        return DocumentData(read_program(name))
+        return DocumentData(read_program(name, CSG2D))
     if not os.path.isfile(name):
         raise ProgramFileError(f"{name}: no such file")
     return from_json(read_text(name), name)

@@ -35,6 +35,10 @@ BAD_FILES = {
     "number.json": '{"format": "treesketch-csg2d", "version": ' + "9" * 5000 + "}",
     "junk.csg": b"\x00\xff\xfe" * 1000,
     "bad program.csg": "(Circle 1 2)\n\x1b[2J",
+    "drawing.csg": "(Arrange h (Rectangle 3 4 red none 0) (Ellipse 2 2 blue none 0) 1)",
+    "drawing.tsvg": "(Rectangle 3 4 red none 0)\n",
+    "drawing.json": '{"format": "treesketch-tinysvg", "version": 1, '
+    '"program": "(Rectangle 3 4 red none 0)"}',
 }
 
 
