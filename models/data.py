@@ -23,6 +23,13 @@ With ``parts_fraction`` > 0, that share of the edit examples has a CAD-like part
 flanges, pairs) instead of a random program, noised and walked back the same way; the parts
 come from the training stream's own generator, so the part benchmarks' seeds are not seen.
 
+**Languages.**  ``language`` (``"CSG2D"`` by default, or ``"TinySVG"``) picks the grammar,
+the curriculum (:data:`CURRICULA`) and the renderer: a TinySVG example is
+``make_example(..., grammar=TINYSVG)`` with RGB renders at the model size
+(:func:`inference.render.svg_scene.render`), redrawn while its program or its edit is longer than
+TinySVG's vocabulary allows.  TinySVG has filled targets only (no sketches, hand drawings,
+parts or write task).  CSG2D's stream is drawn exactly as before the language existed.
+
 **Reproducibility.**  Worker ``w`` of a loader draws from
 ``np.random.default_rng([seed, stage, w, shard])`` (an in-process loader is worker 0; in a
 distributed run, rank r > 0 appends ``[RANK_WORD, r]``, see :func:`stream_seed`), and a
@@ -42,8 +49,14 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, IterableDataset, get_worker_info
 
+from inference.lang.grammar import TINYSVG
 from inference.model.model_batches import encode_training_batch
-from inference.model.tokens import MAX_REPLACEMENT_TOKENS, MAX_TOKENS
+from inference.model.tokens import (
+    MAX_REPLACEMENT_TOKENS,
+    MAX_TOKENS,
+    Vocabulary,
+    vocabulary_for,
+)
 from inference.noise.cad_parts import KINDS as PART_KINDS
 from inference.noise.cad_parts import make_part
 from inference.noise.training_examples import (
@@ -52,6 +65,7 @@ from inference.noise.training_examples import (
     make_example,
     write_example,
 )
+from inference.render import svg_scene
 from inference.render.raster import render
 from inference.targets.sketch import simulate_drawing, simulate_sketch
 from inference.targets.target_images import IMAGE_SIZE
@@ -83,10 +97,22 @@ CURRICULUM: tuple[Stage, ...] = (
 )
 """Easy to hard; the last stage is DESIGN.md §2's distribution."""
 
+SVG_CURRICULUM: tuple[Stage, ...] = (
+    Stage(target_primitives=(2, 3), mutation_steps=(1, 2), rho=0.1, start_primitives=(2, 3)),
+    Stage(target_primitives=(2, 4), mutation_steps=(1, 3), rho=0.15, start_primitives=(2, 3)),
+    Stage(target_primitives=(2, 5), mutation_steps=(1, 5), rho=0.2, start_primitives=(2, 4)),
+)
+"""TinySVG's stages; the last is the noise layer's default distribution (docs/TINYSVG.md:
+targets of 2-5 primitives, fresh starts of 2-4).  As many stages as CSG2D's, so the presets'
+stage schedules serve both languages."""
+
+CURRICULA: dict[str, tuple[Stage, ...]] = {"CSG2D": CURRICULUM, "TinySVG": SVG_CURRICULUM}
+"""Each language's curriculum, by language name."""
+
 
 @dataclass(frozen=True)
 class DataConfig:
-    """What the stream draws; the defaults are the last curriculum stage.
+    """What the stream draws; the defaults are the language's last curriculum stage.
 
     Attributes:
         seed: run seed.
@@ -106,14 +132,16 @@ class DataConfig:
             targets written from a fixed start; the mutation and start ranges are unused.
         batch_size: examples per batch.
         stage: curriculum stage index (part of the seed; :meth:`for_stage` sets the ranges).
+        language: ``"CSG2D"`` or ``"TinySVG"`` (any case; stored as the language's name).
+            The range fields and ``rho`` left out (``None``) are the language's last stage.
     """
 
     seed: int = 0
     image_size: int = IMAGE_SIZE
-    target_primitives: tuple[int, int] = CURRICULUM[-1].target_primitives
-    mutation_steps: tuple[int, int] = CURRICULUM[-1].mutation_steps
-    rho: float = CURRICULUM[-1].rho
-    start_primitives: tuple[int, int] = CURRICULUM[-1].start_primitives
+    target_primitives: tuple[int, int] | None = None
+    mutation_steps: tuple[int, int] | None = None
+    rho: float | None = None
+    start_primitives: tuple[int, int] | None = None
     modality: str = "filled"
     sketch_fraction: float = 0.1
     drawn_fraction: float = 0.0
@@ -121,8 +149,22 @@ class DataConfig:
     task: str = "edit"
     batch_size: int = 64
     stage: int = len(CURRICULUM) - 1
+    language: str = "CSG2D"
 
     def __post_init__(self):
+        language = vocabulary_for(self.language).language  # KeyError for an unknown one
+        object.__setattr__(self, "language", language)
+        last = dataclasses.asdict(CURRICULA[language][-1])
+        for name, value in last.items():
+            if getattr(self, name) is None:
+                object.__setattr__(self, name, value)
+        if language != "CSG2D":
+            plain = ("filled", "edit", 0.0, 0.0)
+            if (self.modality, self.task, self.drawn_fraction, self.parts_fraction) != plain:
+                raise ValueError(
+                    f"{language} data has filled targets and the edit task only "
+                    "(no sketches, hand drawings, parts or write examples)"
+                )
         if self.modality not in MODALITIES:
             raise ValueError(f"modality must be one of {MODALITIES}, not {self.modality!r}")
         if self.task not in TASKS:
@@ -130,18 +172,29 @@ class DataConfig:
         for name in ("sketch_fraction", "drawn_fraction", "parts_fraction"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"{name} must be in [0, 1], not {getattr(self, name)}")
-        if not 0 <= self.stage < len(CURRICULUM):
-            raise ValueError(f"stage must be in 0..{len(CURRICULUM) - 1}, not {self.stage}")
+        if not 0 <= self.stage < len(self.curriculum):
+            raise ValueError(f"stage must be in 0..{len(self.curriculum) - 1}, not {self.stage}")
         for name in ("target_primitives", "mutation_steps", "start_primitives"):
             low, high = getattr(self, name)
             if not 1 <= low <= high:
                 raise ValueError(f"{name} must be a range 1 <= low <= high, not {(low, high)}")
 
+    @property
+    def curriculum(self) -> tuple[Stage, ...]:
+        """The language's curriculum (:data:`CURRICULA`)."""
+        return CURRICULA[self.language]
+
+    @property
+    def vocabulary(self) -> Vocabulary:
+        """The language's vocabulary (its length limits bound the examples)."""
+        return vocabulary_for(self.language)
+
     def for_stage(self, stage: int) -> DataConfig:
-        """This config with curriculum stage ``stage``'s distribution."""
-        if not 0 <= stage < len(CURRICULUM):
-            raise ValueError(f"stage must be in 0..{len(CURRICULUM) - 1}, not {stage}")
-        return dataclasses.replace(self, stage=stage, **dataclasses.asdict(CURRICULUM[stage]))
+        """This config with curriculum stage ``stage``'s distribution (of its language)."""
+        stages = self.curriculum
+        if not 0 <= stage < len(stages):
+            raise ValueError(f"stage must be in 0..{len(stages) - 1}, not {stage}")
+        return dataclasses.replace(self, stage=stage, **dataclasses.asdict(stages[stage]))
 
     def to_dict(self) -> dict:
         """JSON-ready fields (for checkpoints and model metadata)."""
@@ -156,6 +209,8 @@ def draw_example(rng: np.random.Generator, config: DataConfig) -> TrainingExampl
     instead of the binary render.
     """
     size = config.image_size
+    if config.language != "CSG2D":
+        return _draw_other_language(rng, config)
     while config.task == "write":
         ex = write_example(rng, render, size, config.target_primitives)
         if ex.target.size + 2 + ex.current.size <= MAX_TOKENS:  # the edit fits
@@ -178,6 +233,29 @@ def draw_example(rng: np.random.Generator, config: DataConfig) -> TrainingExampl
     return _as_modality(ex, rng, config)
 
 
+def _draw_other_language(rng: np.random.Generator, config: DataConfig) -> TrainingExample:
+    """A TinySVG example (the only other language): ``make_example`` with the language's
+    grammar and RGB renders at the model size, redrawn while the current program has more
+    tokens than the vocabulary's ``max_tokens`` or the edit's replacement more than its
+    ``max_replacement_tokens``."""
+    vocab = config.vocabulary
+    while True:
+        ex = make_example(
+            rng, svg_scene.render, config.image_size, config.rho, config.target_primitives,
+            config.start_primitives, config.mutation_steps, grammar=TINYSVG,
+        )  # fmt: skip
+        if _fits(ex, vocab):
+            return ex
+
+
+def _fits(ex: TrainingExample, vocab: Vocabulary) -> bool:
+    """Whether ``ex``'s program and edit are within ``vocab``'s length limits."""
+    replacement = ex.edit.replacement
+    return ex.current.size <= vocab.max_tokens and (
+        replacement.size <= vocab.max_replacement_tokens
+    )
+
+
 def _as_modality(ex: TrainingExample, rng: np.random.Generator, config: DataConfig):
     """``ex`` with a sketch or drawn target image where ``config`` asks for one."""
     size = config.image_size
@@ -191,7 +269,10 @@ def _as_modality(ex: TrainingExample, rng: np.random.Generator, config: DataConf
 
 
 def replacement_limit(config: DataConfig) -> int:
-    """The longest edit the decoder allows for ``config``'s task (its training masks)."""
+    """The longest edit the decoder allows for ``config``'s task and language (its training
+    masks)."""
+    if config.language != "CSG2D":
+        return config.vocabulary.max_replacement_tokens
     return MAX_TOKENS if config.task == "write" else MAX_REPLACEMENT_TOKENS
 
 

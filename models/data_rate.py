@@ -4,6 +4,7 @@
     .venv/bin/python -m models.data_rate --stage 0
     .venv/bin/python -m models.data_rate --modality mixed --drawn-fraction 0.25 --parts-fraction 0.3
     .venv/bin/python -m models.data_rate --profile 25         # also the top 25 functions (cProfile)
+    .venv/bin/python -m models.data_rate --language tinysvg   # TinySVG's examples
 
 It runs exactly what a DataLoader worker of :mod:`models.data` runs (``draw_example`` for a
 batch, ``encode_training_batch``, ``to_tensors``), then sends the batch the way a worker sends
@@ -30,6 +31,10 @@ looks up (module globals) for the duration of the run:
 - ``encode (other)``: the rest of ``encode_training_batch``: tokens, labels, image planes;
 - ``tensors``: ``to_tensors``;
 - ``send``: ``ForkingPickler.dumps`` of the batch (shared-memory copy + pickle).
+
+For TinySVG (``--language tinysvg``) the total is measured the same way, but the CSG2D-named
+phases do not see its renderer, filter and features: those fall under ``draw (other)``,
+``encode (other)`` and ``masks``.
 """
 
 from __future__ import annotations
@@ -222,6 +227,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--sketch-fraction", type=float, default=0.1)
     parser.add_argument("--drawn-fraction", type=float, default=0.0)
     parser.add_argument("--parts-fraction", type=float, default=0.0)
+    parser.add_argument("--language", default="CSG2D", help="csg2d (default) or tinysvg")
     parser.add_argument("--batch-size", type=int, default=256)
     parser.add_argument("--batches", type=int, default=8, help="timed batches (default 8)")
     parser.add_argument("--seed", type=int, default=0)
@@ -241,11 +247,12 @@ def main(argv: list[str] | None = None) -> None:
         drawn_fraction=args.drawn_fraction,
         parts_fraction=args.parts_fraction,
         batch_size=args.batch_size,
+        language=args.language,
     )
     if args.stage is not None:
         config = config.for_stage(args.stage)
     title = (
-        f"stage {config.stage}, {config.modality}, task {config.task}, "
+        f"{config.language}, stage {config.stage}, {config.modality}, task {config.task}, "
         f"drawn {config.drawn_fraction}, parts {config.parts_fraction}, batch {config.batch_size}"
     )
     print(format_report(title, report(config, args.batches, repeat=args.repeat)), flush=True)

@@ -3,9 +3,10 @@
     python -m models.export runs/gpu-mixed/weights.pt -o models/policy.onnx
 
 The file carries the metadata that ``inference.model.onnx_model`` checks before it
-uses a model: format tag, grammar version, vocabulary, image size, feature
-version and width, modality, training examples seen, dev-set figures and the
-network config.  Only weights go into the file (no optimizer state).
+uses a model: format tag, language and image planes, the language's grammar
+version and vocabulary, image size, feature version and width, modality,
+training examples seen, dev-set figures and the network config.  Only weights go into
+the file (no optimizer state).
 """
 
 from __future__ import annotations
@@ -25,7 +26,9 @@ from onnx import TensorProto, helper, numpy_helper
 from inference.model.model_contract import (
     CACHE_OUTPUTS,
     FORMAT_TAG,
+    IMAGE_PLANES_KEY,
     INPUTS,
+    LANGUAGE_KEY,
     OUTPUTS,
     STEP_FORMAT_TAG,
     STEP_INPUTS,
@@ -33,23 +36,24 @@ from inference.model.model_contract import (
 )
 from inference.model.step_model import step_model_path
 from inference.model.token_features import FEATURE_DIM, FEATURE_VERSION
-from inference.model.tokens import GRAMMAR_VERSION, PAD, POS_BASE, VOCAB
+from inference.model.tokens import PAD
 from models.network import EditNet, NetConfig
 
 OPSET = 17
 
 
 def example_inputs(cfg: NetConfig, batch: int = 2, length: int = 24, seed: int = 0) -> tuple:
-    """Random contract-shaped inputs: (images, tokens, feats, prefix_len)."""
+    """Random contract-shaped inputs of ``cfg``'s language: (images, tokens, feats, prefix_len)."""
     g = torch.Generator().manual_seed(seed)
     s = cfg.image_size
-    images = torch.rand(batch, 3, s, s, generator=g)
+    pos_base = cfg.vocabulary.pos_base
+    images = torch.rand(batch, cfg.image_planes, s, s, generator=g)
     prefix = torch.randint(2, length + 1, (batch,), generator=g)
-    tokens = torch.randint(3, POS_BASE, (batch, length), generator=g)
+    tokens = torch.randint(3, pos_base, (batch, length), generator=g)
     steps = torch.arange(length)[None]
     tokens = torch.where(steps == prefix[:, None] - 1, torch.full_like(tokens, 2), tokens)
     # a <POS k> right after <EDIT>, pointing into the program
-    pos_tok = POS_BASE + (prefix - 2).clamp(min=0)
+    pos_tok = pos_base + (prefix - 2).clamp(min=0)
     tokens = torch.where(steps == prefix[:, None], pos_tok[:, None], tokens)
     tokens[:, -1] = PAD
     feats = torch.rand(batch, length, cfg.feature_dim, generator=g)
@@ -127,10 +131,13 @@ def export_model(
     proto = _to_onnx(full, args, INPUTS, [*OUTPUTS, *CACHE_OUTPUTS], dyn, tmp)
     if half_weights:
         store_half(proto)
+    vocab = model.cfg.vocabulary
     meta = {
         "treesketch_format": FORMAT_TAG,
-        "grammar_version": GRAMMAR_VERSION,
-        "vocab": json.dumps(list(VOCAB)),
+        LANGUAGE_KEY: vocab.language,
+        IMAGE_PLANES_KEY: str(model.cfg.image_planes),
+        "grammar_version": vocab.version,
+        "vocab": json.dumps(list(vocab.tokens)),
         "image_size": str(model.cfg.image_size),
         "feature_version": FEATURE_VERSION,
         "feature_dim": str(FEATURE_DIM),
@@ -169,8 +176,9 @@ def _step_graph(model: EditNet, args: tuple, tmp: Path) -> onnx.ModelProto:
         cache = model.forward_with_cache(*args)[3:]
     batch = args[0].shape[0]
     g = torch.Generator().manual_seed(1)
-    edits = torch.randint(3, POS_BASE, (batch, 2, 3), generator=g)
-    edits[:, :, 0] = POS_BASE + 1  # a <POS> token first, as in every edit
+    pos_base = model.cfg.vocabulary.pos_base
+    edits = torch.randint(3, pos_base, (batch, 2, 3), generator=g)
+    edits[:, :, 0] = pos_base + 1  # a <POS> token first, as in every edit
     layers, width = cache[0].shape[0], cache[0].shape[-1]
     prev_len = torch.tensor([[0, 1]] * batch)
     prev_kv = torch.randn(layers, batch, 2, 2, width, generator=g)

@@ -1,7 +1,9 @@
 """The edit policy and value network (DESIGN.md §2; contract in inference/model/onnx_model.py).
 
-One network does both jobs. A small CNN turns the three image planes
-(target, current render, |difference|) into an 8×8 grid of image tokens. A
+One network does both jobs, for one language (``NetConfig.language``). A small CNN turns the
+image planes (CSG2D's three: target, current render, |difference|; TinySVG's nine: the same
+in RGB, :func:`inference.model.model_batches.image_planes_of`) into an 8×8 grid of image
+tokens. A
 transformer reads the program tokens (each carrying program-aligned features
 from ``inference.model.token_features``), then ``<EDIT>`` and the edit decoded so far.
 Program tokens attend to each other both ways (a prefix), edit tokens
@@ -22,20 +24,25 @@ program token k, so the decoder knows which node it is rewriting.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 import torch
 from torch import nn
 from torch.nn import functional as F
 
+from inference.model.model_batches import image_planes_of
 from inference.model.token_features import FEATURE_DIM
-from inference.model.tokens import MAX_SEQUENCE, PAD, POS_BASE
+from inference.model.tokens import MAX_SEQUENCE, PAD, Vocabulary, vocabulary_for
 from inference.targets.target_images import IMAGE_SIZE
 
 
 @dataclass
 class NetConfig:
-    """Hyper-parameters of :class:`EditNet`; saved beside every checkpoint."""
+    """Hyper-parameters of :class:`EditNet`; saved beside every checkpoint.
+
+    ``language`` fixes the vocabulary (embedding and head sizes) and the image planes; a
+    config saved before issue 17 has none and is CSG2D's.  ``max_seq`` is the language's
+    longest sequence (:meth:`for_language` sets it)."""
 
     image_size: int = IMAGE_SIZE
     feature_dim: int = FEATURE_DIM
@@ -45,6 +52,28 @@ class NetConfig:
     cnn_channels: tuple[int, ...] = (32, 64)
     max_seq: int = MAX_SEQUENCE
     dropout: float = 0.0
+    language: str = "CSG2D"
+
+    def __post_init__(self):
+        self.language = vocabulary_for(self.language).language  # canonical spelling
+
+    @property
+    def vocabulary(self) -> Vocabulary:
+        """The language's :class:`~inference.model.tokens.Vocabulary`."""
+        return vocabulary_for(self.language)
+
+    @property
+    def image_planes(self) -> int:
+        """C of the ``images`` input: 3 for CSG2D, 9 for TinySVG."""
+        return image_planes_of(self.language)
+
+    def for_language(self, language: str) -> NetConfig:
+        """This config for ``language``, its ``max_seq`` that language's longest sequence
+        (itself when it is already for that language)."""
+        vocab = vocabulary_for(language)
+        if vocab.language == self.language:
+            return self
+        return replace(self, language=vocab.language, max_seq=vocab.max_sequence)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -57,7 +86,7 @@ class NetConfig:
 
 
 class ImageEncoder(nn.Module):
-    """Three planes (B, 3, S, S) → image tokens (B, (S/8)², d) and a global vector (B, d).
+    """Image planes (B, C, S, S) → image tokens (B, (S/8)², d) and a global vector (B, d).
 
     Cheap on a CPU: a 4×4 patchify convolution, one 3×3 convolution at S/4,
     a 2×2 patchify to S/8 and a 1×1 projection.
@@ -67,7 +96,7 @@ class ImageEncoder(nn.Module):
         super().__init__()
         c1, c2 = cfg.cnn_channels[0], cfg.cnn_channels[-1]
         self.conv = nn.Sequential(
-            nn.Conv2d(3, c1, 4, stride=4),  # (B, c1, S/4, S/4)
+            nn.Conv2d(cfg.image_planes, c1, 4, stride=4),  # (B, c1, S/4, S/4)
             nn.GroupNorm(8, c1),
             nn.GELU(),
             nn.Conv2d(c1, c1, 3, padding=1),
@@ -154,14 +183,15 @@ class EditNet(nn.Module):
         super().__init__()
         self.cfg = cfg
         d = cfg.d_model
+        self.pos_base = cfg.vocabulary.pos_base  # id of <POS 0>: 33 for CSG2D, 32 for TinySVG
         self.image = ImageEncoder(cfg)
-        self.tok = nn.Embedding(POS_BASE, d)
+        self.tok = nn.Embedding(self.pos_base, d)
         self.pos_marker = nn.Parameter(torch.zeros(d))
         self.position = nn.Embedding(cfg.max_seq, d)
         self.feat = nn.Linear(cfg.feature_dim, d)
         self.blocks = nn.ModuleList(Block(cfg) for _ in range(cfg.n_layers))
         self.ln_f = nn.LayerNorm(d)
-        self.head = nn.Linear(d, POS_BASE)
+        self.head = nn.Linear(d, self.pos_base)
         self.ptr_q = nn.Linear(d, d)
         self.ptr_k = nn.Linear(d, d)
         self.ptr_scale = 1.0 / math.sqrt(d)
@@ -178,16 +208,16 @@ class EditNet(nn.Module):
     def embed(self, tokens, feats, glob):
         """Input embeddings (B, T, d); ``<POS k>`` copies program token k's embedding."""
         B, T = tokens.shape
-        is_pos = tokens >= POS_BASE  # (B, T)
+        is_pos = tokens >= self.pos_base  # (B, T)
         base_ids = torch.where(is_pos, torch.full_like(tokens, PAD), tokens)
         steps = torch.arange(T, device=tokens.device)
         x = self.tok(base_ids) + self.position(steps)[None] + self.feat(feats) + glob[:, None]
-        k = (tokens - POS_BASE).clamp(0, T - 1)  # (B, T)
+        k = (tokens - self.pos_base).clamp(0, T - 1)  # (B, T)
         pointed = torch.gather(x, 1, k[..., None].expand(B, T, x.shape[-1]))  # (B, T, d)
         return torch.where(is_pos[..., None], pointed + self.pos_marker, x)
 
     def forward(self, images, tokens, feats, prefix_len):
-        """images (B,3,S,S), tokens (B,T), feats (B,T,F), prefix_len (B,) → see module doc."""
+        """images (B,C,S,S), tokens (B,T), feats (B,T,F), prefix_len (B,) → see module doc."""
         return self.forward_with_cache(images, tokens, feats, prefix_len)[:3]
 
     def forward_with_cache(self, images, tokens, feats, prefix_len):
@@ -238,11 +268,11 @@ class EditNet(nn.Module):
         steps = torch.arange(N, device=e.device)
         where = prefix_len[:, None, None] + prev_len[:, :, None] + steps[None, None]  # (B, M, N)
         where = where.clamp(max=self.cfg.max_seq - 1).reshape(B, M * N)
-        is_pos = e >= POS_BASE
+        is_pos = e >= self.pos_base
         base_ids = torch.where(is_pos, torch.full_like(e, PAD), e)
         # edit tokens carry zero features, so their feature term is the projection's bias
         x = self.tok(base_ids) + self.position(where) + self.feat.bias + glob[:, None]
-        k = (e - POS_BASE).clamp(0, P - 1)
+        k = (e - self.pos_base).clamp(0, P - 1)
         pointed = torch.gather(x0, 1, k[..., None].expand(B, M * N, d))
         x = torch.where(is_pos[..., None], pointed + self.pos_marker, x)
         # what each new token (query) may see: its program, its edit's earlier and new ids
@@ -281,6 +311,7 @@ def edit_loss(
     the softmax runs over legal next tokens only, as in constrained decoding.
     Returns ``(total, ce, mse, stats)`` where stats holds token-level accuracies.
     """
+    pos_base = token_logits.shape[-1]  # the language's POS_BASE
     logits = torch.cat([token_logits, pos_logits], dim=-1)  # (B, T, POS_BASE + T)
     if allowed is not None:
         logits = logits.masked_fill(~allowed, -1e9)
@@ -289,7 +320,7 @@ def edit_loss(
     with torch.no_grad():
         live = targets != -100
         hit = (logits.argmax(-1) == targets) & live
-        is_pos = live & (targets >= POS_BASE)
+        is_pos = live & (targets >= pos_base)
         # an example is right when every one of its edit tokens is predicted right
         exact = ((hit | ~live).all(dim=1)).float().mean()
         stats = {

@@ -2,8 +2,14 @@
 
     python -m models.train --preset cpu-small --modality filled
     python -m models.train --preset gpu --device cuda --workers 15 --minutes 9
+    python -m models.train --preset cpu-small --language tinysvg
 
-The run folder (``--out``, default ``runs/<preset>-<modality>``) holds
+``--language`` picks the language the network edits (CSG2D by default; TinySVG: its
+vocabulary, nine image planes and curriculum, filled targets only); a checkpoint records
+it, and resuming (or ``--init``) from a checkpoint of another language is refused.
+
+The run folder (``--out``, default ``runs/<preset>-<modality>``, ``runs/<preset>-tinysvg``
+for TinySVG) holds
 ``checkpoint.pt`` (weights, optimizer, step, config), ``train.csv`` (losses),
 ``eval.csv`` (held-out metrics) and ``progress.png`` (both plotted).  Running
 the same command again resumes from the checkpoint.  Data comes from
@@ -29,7 +35,8 @@ from pathlib import Path
 import torch
 
 from inference.model.model_batches import encode_training_batch
-from inference.model.model_contract import model_modality
+from inference.model.model_contract import DEFAULT_LANGUAGE, model_modality
+from inference.model.tokens import vocabulary_for
 from models.data import DataConfig, heldout_examples, make_loader, replacement_limit
 from models.network import EditNet, NetConfig, edit_loss
 
@@ -249,7 +256,16 @@ def parse_args(argv=None) -> argparse.Namespace:
         help="edit = tree diffusion; write = the autoregressive baseline (whole programs)",
     )
     ap.add_argument(
-        "--out", type=Path, help="run folder (default runs/<preset>-<modality>[-write])"
+        "--language",
+        type=_language,
+        default=DEFAULT_LANGUAGE,
+        help="the language the network edits: csg2d (default) or tinysvg (filled targets, "
+        "the edit task)",
+    )
+    ap.add_argument(
+        "--out",
+        type=Path,
+        help="run folder (default runs/<preset>-<modality>[-write], runs/<preset>-tinysvg)",
     )
     ap.add_argument("--device", default="cpu", help="cpu or cuda")
     ap.add_argument("--workers", type=int, default=1, help="data worker processes")
@@ -291,6 +307,20 @@ def parse_args(argv=None) -> argparse.Namespace:
         help="problems in the final search comparison (0 = skip it)",
     )
     return ap.parse_args(argv)
+
+
+def _language(name: str) -> str:
+    """A language's canonical name (``"CSG2D"``, ``"TinySVG"``) from any spelling."""
+    try:
+        return vocabulary_for(name).language
+    except KeyError:
+        raise argparse.ArgumentTypeError(f"unknown language {name!r}") from None
+
+
+def checkpoint_language(ck: dict) -> str:
+    """The language a checkpoint (or ``weights.pt``) was trained for: its network config's
+    (CSG2D for one saved before issue 17)."""
+    return NetConfig.from_dict(ck["config"]).language
 
 
 @dataclass
@@ -385,6 +415,22 @@ def _checkpoint(args, out: Path, ranks: Ranks, device) -> tuple[dict | None, str
     return ck, how
 
 
+def _data_config(args, net: NetConfig, batch: int) -> DataConfig:
+    """The run's data: its language's last curriculum stage (the default config for CSG2D)."""
+    data_cfg = DataConfig(
+        seed=args.seed,
+        image_size=net.image_size,
+        modality=args.modality,
+        sketch_fraction=args.sketch_fraction,
+        drawn_fraction=args.drawn_fraction,
+        parts_fraction=args.parts_fraction,
+        task=args.task,
+        batch_size=batch,
+        language=net.language,
+    )
+    return data_cfg.for_stage(len(data_cfg.curriculum) - 1)  # CSG2D: the same config
+
+
 def setup(argv=None) -> Run:
     """Parse the command, join the ranks, build or restore the network and the optimizer,
     and open the logs (rank 0)."""
@@ -394,7 +440,8 @@ def setup(argv=None) -> Run:
     total_batch, lr = batch_size(args, preset, ranks.world)
     preset = dataclasses.replace(preset, batch_size=total_batch, lr=lr)
     suffix = "-write" if args.task == "write" else ""
-    out = args.out or Path("runs") / f"{args.preset}-{args.modality}{suffix}"
+    kind = args.modality if args.language == DEFAULT_LANGUAGE else args.language.lower()
+    out = args.out or Path("runs") / f"{args.preset}-{kind}{suffix}"
     if ranks.main:
         out.mkdir(parents=True, exist_ok=True)
     if args.threads:
@@ -404,13 +451,24 @@ def setup(argv=None) -> Run:
     torch.backends.cuda.matmul.allow_tf32 = True
 
     ck, how = _checkpoint(args, out, ranks, device)
+    if ck and checkpoint_language(ck) != args.language:
+        source = out / "checkpoint.pt" if how == "resumed" else args.init
+        raise SystemExit(
+            f"{source} is a {checkpoint_language(ck)} network; this run trains "
+            f"{args.language} (--language, or --fresh / another --out)"
+        )
     # a checkpoint rebuilds the network it was saved from, whatever the preset says
-    net = NetConfig.from_dict(ck["config"]) if ck else preset.net
+    net = NetConfig.from_dict(ck["config"]) if ck else preset.net.for_language(args.language)
+    try:
+        data_cfg = _data_config(args, net, total_batch // ranks.world)
+    except ValueError as e:
+        raise SystemExit(f"models.train: {e}") from None
     torch.manual_seed(args.seed)  # weight init only; data uses numpy Generators
     model = EditNet(net).to(device)
     fused = {"fused": True} if device.type == "cuda" else {}
     opt = torch.optim.AdamW(model.parameters(), lr=preset.lr, weight_decay=0.01, **fused)
-    state = {"step": 0, "examples": 0, "args": vars(args) | {"out": str(out)}}
+    state = {"step": 0, "examples": 0, "language": net.language,
+             "args": vars(args) | {"out": str(out)}}  # fmt: skip
     if ck:
         model.load_state_dict(ck["model"])  # bfloat16 weights are cast back to float32
         if how == "resumed":
@@ -426,16 +484,6 @@ def setup(argv=None) -> Run:
         ids = [device.index] if device.type == "cuda" else None
         trained = DistributedDataParallel(model, device_ids=ids)
 
-    data_cfg = DataConfig(
-        seed=args.seed,
-        image_size=net.image_size,
-        modality=args.modality,
-        sketch_fraction=args.sketch_fraction,
-        drawn_fraction=args.drawn_fraction,
-        parts_fraction=args.parts_fraction,
-        task=args.task,
-        batch_size=total_batch // ranks.world,
-    )
     run = Run(
         args=args,
         preset=preset,
@@ -583,7 +631,8 @@ def train(run: Run) -> dict:
                 )  # fmt: skip
         if state["step"] % preset.eval_every == 0:
             metrics = evaluate_and_save(run)
-        if preset.search_every and state["step"] % preset.search_every == 0 and run.ranks.main:
+        searching = preset.search_every and args.language == DEFAULT_LANGUAGE
+        if searching and state["step"] % preset.search_every == 0 and run.ranks.main:
             search_eval(run.model, run.out, preset, args.modality, state, metrics)
     if bar is not None:
         bar.close()
@@ -614,6 +663,9 @@ def finish(run: Run) -> int:
             n_search = args.search_problems
         if args.task == "write":  # the edit-search comparison does not apply: just export
             export_run(run.model, run.out, args.modality, state, metrics, "write")
+            n_search = 0
+        elif args.language != DEFAULT_LANGUAGE:  # the comparison's problems are CSG2D's
+            export_run(run.model, run.out, args.modality, state, metrics)
             n_search = 0
         search = search_eval(
             run.model, run.out, run.preset, args.modality, state, metrics, n_search

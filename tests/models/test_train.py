@@ -70,3 +70,36 @@ def test_init_from_small_weights(smoke_run, tmp_path):
     assert train.main([*args, "--examples", "240", "--search-problems", "0"]) == 0
     rows = _rows(second / "eval.csv")
     assert int(rows[0]["step"]) == 30 and int(rows[-1]["examples"]) == 240
+
+
+def test_tinysvg_smoke_run_resumes_exports_and_keeps_its_language(smoke_run, tmp_path):
+    """``--language tinysvg`` on the smoke preset: trains, checkpoints with its language,
+    resumes, exports a TinySVG policy; a checkpoint of the other language is refused."""
+    import torch
+
+    out = tmp_path / "svg"
+    args = ["--preset", "smoke", "--language", "tinysvg", "--out", str(out), "--workers", "0"]
+    assert train.main([*args, "--examples", "40"]) == 0
+    ck = torch.load(out / "checkpoint.pt", weights_only=False)
+    assert ck["language"] == "TinySVG" and ck["config"]["language"] == "TinySVG"
+    assert train.checkpoint_language(torch.load(out / "weights.pt", weights_only=False)) == (
+        "TinySVG"
+    )
+    assert train.main([*args, "--examples", "56"]) == 0  # resumes: 5 steps, then 2 more
+    rows = _rows(out / "eval.csv")
+    assert [int(r["step"]) for r in rows] == [5, 7] and int(rows[-1]["examples"]) == 56
+    model = PolicyModel.load(out / "policy.onnx", language="TinySVG")
+    assert model.image_planes == 9 and model.training_examples == 56
+    assert not (out / "search_eval.jsonl").exists()  # the search comparison is CSG2D's
+    with pytest.raises(SystemExit, match="is a TinySVG network; this run trains CSG2D"):
+        train.main(["--preset", "smoke", "--out", str(out), "--workers", "0"])
+    with pytest.raises(SystemExit, match="is a TinySVG network; this run trains CSG2D"):
+        train.main(["--preset", "smoke", "--out", str(tmp_path / "c"), "--workers", "0",
+                    "--init", str(out / "weights.pt")])  # fmt: skip
+    csg = tmp_path / "csg"
+    shutil.copytree(smoke_run, csg)
+    with pytest.raises(SystemExit, match="is a CSG2D network; this run trains TinySVG"):
+        train.main(["--preset", "smoke", "--out", str(csg), "--workers", "0",
+                    "--language", "tinysvg"])  # fmt: skip
+    with pytest.raises(SystemExit, match="filled targets"):
+        train.main([*args, "--fresh", "--modality", "sketch"])
