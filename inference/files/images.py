@@ -129,22 +129,11 @@ def load_target(
         raise ValueError(f"ink must be one of {', '.join(map(repr, INKS))}, got {ink!r}")
     data = source if isinstance(source, bytes | bytearray) else _read_file(source)
     name = "image data" if isinstance(source, bytes | bytearray) else str(source)
-    if not data:
-        raise ImageError(f"{name}: the file is empty", "the file is empty")
-    if len(data) > MAX_FILE_BYTES:
-        reason = f"the file is too large ({len(data):,} bytes)"
-        raise ImageError(f"{name}: {reason}", reason)
+    _check_file(name, data)
     try:
         with Image.open(io.BytesIO(data)) as im:
             width, height = im.size
-            if width * height > MAX_PIXELS:
-                reason = f"the image is too large ({width}×{height}, over {MAX_PIXELS:,} pixels)"
-                raise ImageError(f"{name}: {reason}", reason)
-            if max(width, height) > MAX_SIDE:
-                reason = (
-                    f"the image is too large ({width}×{height}, over {MAX_SIDE:,} pixels a side)"
-                )
-                raise ImageError(f"{name}: {reason}", reason)
+            _check_dimensions(name, width, height)
             im.draft(None, (size, size))
             pixels = _Pixels(im, data, size)
             if not pixels.banded and pixels.decoded_bytes() + len(data) > MAX_DECODE_BYTES:
@@ -175,17 +164,11 @@ def load_colour_image(path: str | os.PathLike, size: int) -> np.ndarray:
     """
     data = _read_file(path)
     name = str(path)
-    if not data:
-        raise ImageError(f"{name}: the file is empty", "the file is empty")
-    if len(data) > MAX_FILE_BYTES:
-        reason = f"the file is too large ({len(data):,} bytes)"
-        raise ImageError(f"{name}: {reason}", reason)
+    _check_file(name, data)
     try:
         with Image.open(io.BytesIO(data)) as im:
             width, height = im.size
-            if width * height > MAX_PIXELS or max(width, height) > MAX_SIDE:
-                reason = f"the image is too large ({width}×{height})"
-                raise ImageError(f"{name}: {reason}", reason)
+            _check_dimensions(name, width, height)
             if 4 * width * height + len(data) > MAX_DECODE_BYTES:
                 reason = f"the image is too large to decode at once ({width}×{height})"
                 raise ImageError(f"{name}: {reason}", reason)
@@ -202,6 +185,25 @@ def load_colour_image(path: str | os.PathLike, size: int) -> np.ndarray:
         raise ImageError(f"{name}: {reason}", reason, str(exc)) from exc
     except _DECODE_ERRORS as exc:
         raise ImageError(f"{name}: {NOT_AN_IMAGE}", NOT_AN_IMAGE, str(exc)) from exc
+
+
+def _check_file(name: str, data: bytes) -> None:
+    """Refuse an empty or too large file (:data:`MAX_FILE_BYTES`)."""
+    if not data:
+        raise ImageError(f"{name}: the file is empty", "the file is empty")
+    if len(data) > MAX_FILE_BYTES:
+        reason = f"the file is too large ({len(data):,} bytes)"
+        raise ImageError(f"{name}: {reason}", reason)
+
+
+def _check_dimensions(name: str, width: int, height: int) -> None:
+    """Refuse an image over :data:`MAX_PIXELS` pixels or :data:`MAX_SIDE` pixels a side."""
+    if width * height > MAX_PIXELS:
+        reason = f"the image is too large ({width}×{height}, over {MAX_PIXELS:,} pixels)"
+        raise ImageError(f"{name}: {reason}", reason)
+    if max(width, height) > MAX_SIDE:
+        reason = f"the image is too large ({width}×{height}, over {MAX_SIDE:,} pixels a side)"
+        raise ImageError(f"{name}: {reason}", reason)
 
 
 def _read_file(path: str | os.PathLike) -> bytes:

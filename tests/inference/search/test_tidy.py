@@ -111,13 +111,17 @@ def test_locked_subtrees_survive_tidying(program, goal, pick):
     assert to_text(node) in to_text(tidied)
 
 
-def test_a_solved_sketch_is_fitted_to_its_strokes():
-    # an outline drawn exactly along the part's edges, one pixel wide
-    truth = parse("(- (Quad 8 8 10 6 0) (Circle 2 8 8))")
-    mask = render(truth, 128) > 0.5
+def _exact_sketch(program) -> Target:
+    """A sketch target whose strokes run exactly along ``program``'s edges, a pixel wide."""
+    mask = render(program, 128) > 0.5
     inner = mask.copy()
     inner[1:-1, 1:-1] &= mask[:-2, 1:-1] & mask[2:, 1:-1] & mask[1:-1, :-2] & mask[1:-1, 2:]
-    sketch = Target.from_sketch((mask & ~inner).astype("float32"))
+    return Target.from_sketch((mask & ~inner).astype("float32"))
+
+
+def test_a_solved_sketch_is_fitted_to_its_strokes():
+    truth = parse("(- (Quad 8 8 10 6 0) (Circle 2 8 8))")
+    sketch = _exact_sketch(truth)
     loose = parse("(- (Quad 8 8 10 7 0) (Circle 2 8 8))")  # the plate a value step too tall
     assert sketch.solves(sketch.score(loose))  # the outline fit forgives a unit
     fitted, _ = tidy(loose, sketch)
@@ -127,17 +131,10 @@ def test_a_solved_sketch_is_fitted_to_its_strokes():
 def test_a_round_hole_found_as_a_square_becomes_round():
     # a plate with two round holes, sketched exactly along its edges
     truth = parse("(- (- (Quad 8 8 10 7 0) (Circle 2 5 8)) (Circle 2 11 8))")
-    mask = render(truth, 128) > 0.5
-    inner = mask.copy()
-    inner[1:-1, 1:-1] &= mask[:-2, 1:-1] & mask[2:, 1:-1] & mask[1:-1, :-2] & mask[1:-1, 2:]
-    sketch = Target.from_sketch((mask & ~inner).astype("float32"))
+    sketch = _exact_sketch(truth)
     square = parse("(- (- (Quad 8 8 10 7 0) (Quad 5 8 3 3 0)) (Circle 2 11 8))")
     assert sketch.solves(sketch.score(square))  # a 6-unit square is within a unit of the hole
     assert tidy(square, sketch)[0] == truth
     # a diamond (a roof, a point) is never rounded off
     house = parse("(+ (Quad 8 10 5 4 0) (Quad 8 6 4 4 45))")
-    mask = render(house, 128) > 0.5
-    inner = mask.copy()
-    inner[1:-1, 1:-1] &= mask[:-2, 1:-1] & mask[2:, 1:-1] & mask[1:-1, :-2] & mask[1:-1, 2:]
-    drawn = Target.from_sketch((mask & ~inner).astype("float32"))
-    assert tidy(house, drawn)[0] == house
+    assert tidy(house, _exact_sketch(house))[0] == house
