@@ -10,9 +10,9 @@ Subcommands (DESIGN.md §4)::
                                           drawing: FILE.{svg,json,png,tsvg}
     synthesize IMAGE... [--sketch | --drawn [UNITS]] [--budget N] [--seconds S] [--seed N]
                [-o DIR] [--json] [--method M] [--model PATH] [--ink auto|white|black]
-                                          a program per image (one record each)
+               [--language L]             a program per image (one record each)
     bench DIR [--methods M,...] [--budget N] [--seconds S] [--limit N] [-o OUT]
-                                          every method on a problems.jsonl folder
+              [--language L]              every method on a problems.jsonl folder
 
 A program's language (CSG2D or TinySVG, docs/TINYSVG.md) is the one its contents
 name, or its file suffix (``.tsvg``); ``--language`` insists on one and refuses a
