@@ -21,6 +21,11 @@ workers.  What each run wrote (``weights.pt``, ``train.csv``, ``eval.csv``,
 ``calls.json`` (the commands, their exit status and seconds).  Back on the CPU machine,
 ``docs/TRAINING.md`` says how to export and measure them.
 
+With ``--language tinysvg`` the call trains a TinySVG policy from scratch instead (issue 17;
+there are no TinySVG weights to resume and no TinySVG baseline yet): no profile, one run
+with all the time, at the preset's own learning rate scaled to the batch, brought back to
+``OUT/policy-tinysvg/``.
+
 ``--preset smoke --examples N`` runs the same plan in seconds on a CPU (the tests do).
 """
 
@@ -52,6 +57,16 @@ def policy_command(args, workers: int, minutes: float, out: Path) -> list[str]:
         "--lr", str(args.lr), "--seed", "1", "--workers", str(workers),
         "--minutes", f"{minutes:.2f}", "--search-problems", "0", "--out", str(out),
         *(["--examples", str(args.examples)] if args.examples else []),
+    ]  # fmt: skip
+
+
+def tinysvg_command(args, workers: int, minutes: float, out: Path) -> list[str]:
+    """The TinySVG policy's run: from scratch, filled targets (the only kind it has)."""
+    return [
+        sys.executable, "-m", "models.train", "--preset", args.preset, "--device", args.device,
+        "--language", "tinysvg", "--batch", str(args.batch), "--seed", "1",
+        "--workers", str(workers), "--minutes", f"{minutes:.2f}", "--search-problems", "0",
+        "--out", str(out), *(["--examples", str(args.examples)] if args.examples else []),
     ]  # fmt: skip
 
 
@@ -119,7 +134,23 @@ def parse_args(argv=None) -> argparse.Namespace:
     ap.add_argument("--examples", type=int, default=0, help="a tiny total, for a CPU test")
     ap.add_argument("--work", type=Path, default=Path("/tmp/gpu-call"), help="run folders")
     ap.add_argument("--no-profile", action="store_true")
+    ap.add_argument(
+        "--language", choices=("csg2d", "tinysvg"), default="csg2d",
+        help="tinysvg: train a TinySVG policy from scratch instead (module doc)",
+    )  # fmt: skip
     return ap.parse_args(argv)
+
+
+def tinysvg_call(args, start: float, log: Path, calls: list) -> int:
+    """The ``--language tinysvg`` plan: one run with all the time, brought back."""
+    run = args.work / "policy-tinysvg"
+    left = args.seconds - (time.monotonic() - start)
+    train_with_retry(tinysvg_command, args, left - 10, run, log, calls)
+    bring_back(run, args.out / "policy-tinysvg")
+    (args.out / "calls.json").write_text(json.dumps(calls, indent=1))
+    ok = (args.out / "policy-tinysvg" / "weights.pt").exists()
+    print(f"gpu_call: TinySVG run {'brought back' if ok else 'NOT brought back'} to {args.out}")
+    return 0 if ok else 1
 
 
 def main(argv=None) -> int:
@@ -129,6 +160,8 @@ def main(argv=None) -> int:
     args.work.mkdir(parents=True, exist_ok=True)
     log = args.out / "gpu_call.log"
     calls: list[dict] = []
+    if args.language == "tinysvg":
+        return tinysvg_call(args, start, log, calls)
     if not args.no_profile:
         command = [
             sys.executable, "-m", "models.step_profile", "--preset", args.preset,

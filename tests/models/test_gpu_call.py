@@ -3,6 +3,8 @@
 import csv
 import json
 
+import torch
+
 from models import gpu_call, step_profile, train
 
 
@@ -44,3 +46,20 @@ def test_step_profile_times_every_phase(capsys):
         assert all(row[p] > 0 for p in step_profile.PHASES)
         assert abs(row["total_ms"] - sum(row[p] for p in step_profile.PHASES)) < 1e-6
         assert row["examples_per_s"] > 0
+
+
+def test_gpu_call_trains_a_tinysvg_policy_from_scratch(tmp_path):
+    out = tmp_path / "out"
+    code = gpu_call.main([
+        "--out", str(out), "--work", str(tmp_path / "work"), "--device", "cpu",
+        "--preset", "smoke", "--batch", "8", "--examples", "48", "--workers", "0",
+        "--seconds", "120", "--language", "tinysvg",
+    ])  # fmt: skip
+    assert code == 0
+    assert (out / "policy-tinysvg" / "weights.pt").exists()
+    assert not (out / "policy").exists() and not (out / "write").exists()
+    weights = torch.load(out / "policy-tinysvg" / "weights.pt", weights_only=False)
+    assert train.checkpoint_language(weights) == "TinySVG"
+    calls = json.loads((out / "calls.json").read_text())
+    assert len(calls) == 1 and calls[0]["exit"] == 0 and "tinysvg" in calls[0]["command"]
+    assert "--init" not in calls[0]["command"]
