@@ -120,7 +120,7 @@ def _bench_methods(args) -> tuple[dict, list[str]]:
     trained = None
     if wanted:
         try:
-            trained = load_model(args.model, _mod(args), hint=explicit)
+            trained = load_model(args.model, _mod(args), hint=explicit, language=_language(args))
         except UserError as e:
             if explicit or args.model:
                 raise
@@ -132,7 +132,7 @@ def _bench_methods(args) -> tuple[dict, list[str]]:
                     raise UserError("method 'untrained' needs --untrained-model PATH")
                 notes.append("untrained: not run (no --untrained-model given)")
                 continue
-            model = load_model(args.untrained_model, _mod(args))
+            model = load_model(args.untrained_model, _mod(args), language=_language(args))
             runners[name] = make_runner("tree-diffusion", model)
         elif name == "autoregressive":
             path = args.ar_model or _default_ar_model()
@@ -155,8 +155,10 @@ def _bench_methods(args) -> tuple[dict, list[str]]:
 
 
 def _check_language(args, problems) -> None:
-    """One language for the whole set (the ``--language`` given, if any); for a language
-    other than CSG2D only the methods that run on it (the default then)."""
+    """One language for the whole set (the ``--language`` given, if any), kept in
+    ``args.problem_language``; for a language other than CSG2D only the methods that run on
+    it: random mutations, and the policy's with ``--model`` (``untrained`` with
+    ``--untrained-model``) of that language; those are then the default."""
     from inference.search.synthesize import GENERIC_METHODS
 
     languages = {pb.program.grammar for pb in problems}
@@ -164,17 +166,22 @@ def _check_language(args, problems) -> None:
         names = " and ".join(sorted(g.name for g in languages))
         raise UserError(f"{args.folder}: the problems mix {names} programs")
     grammar = languages.pop()
+    args.problem_language = grammar
     if args.language is not None and grammar is not args.language:
         raise UserError(f"{args.folder}: {grammar.name} problems, not {args.language.name}")
     if grammar.name == "CSG2D":
         return
+    allowed = list(GENERIC_METHODS)
+    allowed += ["tree-diffusion"] if args.model else []
+    allowed += ["untrained"] if args.untrained_model else []
     if args.methods is None:
-        args.methods = ",".join(GENERIC_METHODS)
-    other = [m.strip() for m in args.methods.split(",") if m.strip() not in GENERIC_METHODS]
+        args.methods = ",".join(allowed)
+    other = [m.strip() for m in args.methods.split(",") if m.strip() not in allowed]
     if other:
         raise UserError(
-            f"{', '.join(other)}: CSG2D methods; {grammar.name} problems take "
-            f"{', '.join(GENERIC_METHODS)} (no {grammar.name} model is shipped yet)"
+            f"{', '.join(other)}: not for {grammar.name} problems, which take "
+            f"{', '.join(allowed)} (tree-diffusion and untrained with --model and "
+            f"--untrained-model of {grammar.name})"
         )
 
 
@@ -183,6 +190,11 @@ def _default_ar_model() -> Path | None:
 
     path = default_model_path("filled").parent / "baseline_ar.onnx"
     return path if path.exists() else None
+
+
+def _language(args):
+    """The problems' language, once :func:`_check_language` has seen them."""
+    return getattr(args, "problem_language", None)
 
 
 def _mod(args) -> str:

@@ -248,10 +248,11 @@ def cmd_synthesize(args: argparse.Namespace) -> int:
         raise UserError(
             f"--sketch and --drawn are for CSG2D; {args.language.name} images are drawn"
         )
-    if drawing and args.method not in GENERIC_METHODS:
+    allowed = GENERIC_METHODS + (("tree-diffusion",) if args.model else ())
+    if drawing and args.method not in allowed:
         raise UserError(
-            f"method '{args.method}' works on CSG2D only (no {args.language.name} model is "
-            f"shipped yet); use --method {' or '.join(GENERIC_METHODS)}"
+            f"method '{args.method}' works on CSG2D only; {args.language.name} images take "
+            f"{' or '.join(allowed)} (tree-diffusion with --model of {args.language.name})"
         )
     try:
         if drawing:
@@ -261,7 +262,10 @@ def cmd_synthesize(args: argparse.Namespace) -> int:
     except ImageError as e:
         raise UserError(str(e)) from None
     modality = "sketch" if args.sketch else "filled"
-    model = load_model(args.model, modality) if needs_model(args.method) else None
+    language = args.language if drawing else None
+    model = (
+        load_model(args.model, modality, language=language) if needs_model(args.method) else None
+    )
     out = output_dir(args.output) if args.output else None
     status = Status(len(targets), "synthesizing")
     n_solved = 0

@@ -193,17 +193,25 @@ class Status:
         print(summary, file=sys.stderr)
 
 
-def load_model(path: str | None, modality: str, hint: bool = True, task: str = "edit"):
+def load_model(
+    path: str | None,
+    modality: str,
+    hint: bool = True,
+    task: str = "edit",
+    language: Grammar | None = None,
+):
     """The policy model at ``path`` (default: the shipped one); a one-line error otherwise.
 
     ``task`` is what the model must have been trained for: "edit" (the tree-diffusion
-    methods) or "write" (the autoregressive baseline); a model of the other is refused.
+    methods) or "write" (the autoregressive baseline); a model of the other is refused,
+    and so is one of another ``language`` than the one given.
     """
     from inference.model.onnx_model import ModelError, PolicyModel, default_model_path
 
     file = Path(path) if path else default_model_path(modality)
     try:
-        return PolicyModel.load(file, modality=modality, task=task)
+        name = None if language is None else language.name
+        return PolicyModel.load(file, modality=modality, task=task, language=name)
     except ModelError as e:
         extra = ", ".join(BASELINE_METHODS)
         more = f"; pass --model PATH or use a method without a model ({extra})"

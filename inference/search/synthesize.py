@@ -97,8 +97,18 @@ class SynthesisResult:
 
 
 GENERIC_METHODS = ("random",)
-"""The methods that run on any language; the others (the policy's, until a model of the
-language is shipped, the hybrid's one-value climb, REPL-style) on CSG2D alone."""
+"""The methods that run on any language without a model."""
+POLICY_METHODS_ANY_LANGUAGE = ("tree-diffusion",)
+"""The model methods that run on any language, given a model of that language (the hybrid's
+one-value climb and REPL-style search are CSG2D's)."""
+
+
+def language_methods(model, grammar) -> tuple[str, ...]:
+    """The methods that can run on ``grammar``'s targets with ``model`` (or none)."""
+    if grammar is CSG2D:
+        return METHODS
+    fits = model is not None and getattr(model, "grammar", CSG2D) is grammar
+    return GENERIC_METHODS + (POLICY_METHODS_ANY_LANGUAGE if fits else ())
 
 
 def needs_model(method: str) -> bool:
@@ -130,8 +140,8 @@ def run_method(
     """
     _check_method(method)
     grammar = getattr(target, "grammar", CSG2D)
-    if grammar is not CSG2D and method not in GENERIC_METHODS:
-        known = ", ".join(GENERIC_METHODS)
+    if grammar is not CSG2D and method not in language_methods(model, grammar):
+        known = ", ".join(language_methods(model, grammar))
         raise ValueError(
             f"method {method!r} works on CSG2D programs only; for {grammar.name} use {known}"
         )

@@ -23,7 +23,6 @@ from inference.targets.svg_score import (
     colour_iou,
     goal_log_density_many,
 )
-from inference.targets.target_images import downsample
 
 
 class DrawingTarget:
@@ -86,7 +85,8 @@ class DrawingTarget:
         """The colour-aware IoU of ``program``'s render with the target (for reading)."""
         return colour_iou(render(program, CANVAS), self.image)
 
-    def model_image(self, size: int) -> np.ndarray:
-        """The target at the model's size: float32 (3, size, size) in [0, 1], area-averaged."""
-        planes = self.image.astype(np.float64).transpose(2, 0, 1) / 255.0
-        return np.stack([downsample(p, size) for p in planes])
+    @property
+    def model_image(self) -> np.ndarray:
+        """The image a policy model sees: the target itself, RGB ``uint8``; the model's
+        ``target_input`` brings it to its own size."""
+        return self.image

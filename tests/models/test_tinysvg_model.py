@@ -154,3 +154,32 @@ def test_exported_tinysvg_model_proposes_valid_edits(svg_policy):
             assert p.edit.replacement.size <= TINYSVG_VOCAB.max_replacement_tokens
             seen += 1
     assert seen >= len(programs)
+
+
+def test_bench_and_synthesize_run_a_tinysvg_policy(svg_policy, tmp_path, capsys):
+    """The policy methods take a TinySVG model on TinySVG problems (issue 17): the search
+    calls it, and the CSG2D model is refused for them in one line."""
+    import json
+
+    from inference.benchmarks.drawing_problems import write_drawing_problems
+    from inference.cli import commands as cli
+
+    write_drawing_problems(tmp_path / "set", 2, seed=9)
+    code = cli.main([
+        "bench", str(tmp_path / "set"), "--budget", "60", "--model", str(svg_policy),
+        "--untrained-model", str(svg_policy), "-o", str(tmp_path / "out"),
+    ])  # fmt: skip
+    assert code == 0, capsys.readouterr().err
+    records = [json.loads(line) for line in (tmp_path / "out" / "records.jsonl").open()]
+    assert sorted({r["method"] for r in records}) == ["random", "tree-diffusion", "untrained"]
+    assert all(r["calls"] <= 60 and r["program"].startswith("(") for r in records)
+    code = cli.main([
+        "synthesize", str(tmp_path / "set" / "drawing000.png"), "--language", "tinysvg",
+        "--model", str(svg_policy), "--budget", "40", "--json",
+    ])  # fmt: skip
+    assert code == 0
+    record = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert record["method"] == "tree-diffusion" and record["calls"] <= 40
+    code = cli.main(["bench", str(tmp_path / "set"), "--methods", "tree-diffusion",
+                     "--model", "models/policy.onnx"])  # fmt: skip
+    assert code == 2 and "this model is for CSG2D" in capsys.readouterr().err

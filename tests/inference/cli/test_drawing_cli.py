@@ -41,14 +41,14 @@ def test_bench_runs_random_mutations_on_drawings(run_cli, tmp_path):
 def test_bench_and_synthesize_refuse_what_drawings_cannot_do(run_cli, tmp_path):
     write_drawing_problems(tmp_path / "set", 1, seed=7)
     res = run_cli("bench", tmp_path / "set", "--methods", "tree-diffusion,repl")
-    assert res.returncode == 2 and "tree-diffusion, repl: CSG2D methods" in res.stderr
+    assert res.returncode == 2 and "tree-diffusion, repl: not for TinySVG problems" in res.stderr
     res = run_cli("bench", tmp_path / "set", "--language", "csg2d")
     assert res.returncode == 2 and "TinySVG problems, not CSG2D" in res.stderr
     res = run_cli("bench", tmp_path / "set", "--sketch")
     assert res.returncode == 2 and "of CSG2D programs only" in res.stderr
     png = tmp_path / "set" / "drawing000.png"
     res = run_cli("synthesize", png, "--language", "tinysvg")
-    assert res.returncode == 2 and "use --method random" in res.stderr
+    assert res.returncode == 2 and "images take random (tree-diffusion with --model" in res.stderr
 
 
 def test_synthesize_writes_a_drawing(run_cli, tmp_path):

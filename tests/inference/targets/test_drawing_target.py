@@ -50,12 +50,10 @@ def test_batch_scores_equal_single_scores():
     assert np.allclose(batch, [target.score(p) for p in programs])
 
 
-def test_model_image_is_the_area_average():
+def test_the_model_sees_the_target_image():
     target = DrawingTarget.of(HOUSE)
-    small = target.model_image(56)  # 224 / 4: each model pixel is a 4×4 block
-    blocks = render(HOUSE, 224).astype(float).reshape(56, 4, 56, 4, 3).mean(axis=(1, 3)) / 255
-    assert small.shape == (3, 56, 56)
-    assert np.allclose(small, blocks.transpose(2, 0, 1), atol=1e-6)
+    assert target.model_image is target.image
+    assert np.array_equal(target.model_image, render(HOUSE, 224))
 
 
 def test_bad_images_are_refused():
