@@ -234,24 +234,7 @@ def run_bench(
             if tidied and calls < budget and csg:  # what synthesize and the editor hand the user
                 program, extra = tidy(program, pb.target, score=score, max_calls=budget - calls)
                 score, calls = float(pb.target.score(program)), calls + extra
-            if not csg:  # a drawing: the goal score against the reference's render
-                truth_score = DrawingTarget.of(pb.program).score(program)
-                same = bool(truth_score > GOAL_FRACTION)
-                rec = Record(
-                    pb.id, name, bool(last.solved) or bool(pb.target.solves(score)), score,
-                    calls, time.perf_counter() - t0, pb.program.sigma, to_text(program),
-                    truth_score, same, same,
-                )  # fmt: skip
-                records.append(rec)
-                if progress is not None:
-                    progress(name, rec)
-                continue
-            truth = render(pb.program, 128)
-            found = render(program, 128)
-            truth_score = goal_score(found, truth)
-            match = ShapeMatch(pack(truth), 128)
-            differences = match.mismatches(pack(found))
-            same_parts = not any(m.kind != "material" for m in differences)
+            truth_score, same_features, same_parts = _against_truth(pb.program, program)
             rec = Record(
                 pb.id,
                 name,
@@ -262,13 +245,28 @@ def run_bench(
                 pb.program.sigma,
                 to_text(program),
                 truth_score,
-                not differences,
+                same_features,
                 same_parts,
             )
             records.append(rec)
             if progress is not None:
                 progress(name, rec)
     return records
+
+
+def _against_truth(truth: Node, found: Node) -> tuple[float, bool, bool]:
+    """The found program against the reference: its goal score against the reference's
+    render, and whether it has the same features and the same parts and holes
+    (:mod:`inference.targets.shape_match`; a TinySVG drawing has both when it reaches the
+    goal against the reference's render)."""
+    if truth.grammar is not CSG2D:
+        score = DrawingTarget.of(truth).score(found)
+        same = bool(score > GOAL_FRACTION)
+        return score, same, same
+    truth_mask, found_mask = render(truth, 128), render(found, 128)
+    differences = ShapeMatch(pack(truth_mask), 128).mismatches(pack(found_mask))
+    same_parts = not any(m.kind != "material" for m in differences)
+    return goal_score(found_mask, truth_mask), not differences, same_parts
 
 
 def solve_curve(records: Sequence[Record], budgets: Sequence[int]) -> list[float]:
