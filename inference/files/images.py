@@ -31,6 +31,7 @@ costs at most about 200 MB (a 50-megapixel RGBA PNG: about 25 MB).
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import struct
@@ -130,28 +131,20 @@ def load_target(
     data = source if isinstance(source, bytes | bytearray) else _read_file(source)
     name = "image data" if isinstance(source, bytes | bytearray) else str(source)
     _check_file(name, data)
-    try:
-        with Image.open(io.BytesIO(data)) as im:
-            width, height = im.size
-            _check_dimensions(name, width, height)
-            im.draft(None, (size, size))
-            pixels = _Pixels(im, data, size)
-            if not pixels.banded and pixels.decoded_bytes() + len(data) > MAX_DECODE_BYTES:
-                reason = (
-                    f"the image is too large to decode at once ({width}×{height} {im.format}); "
-                    "save it smaller, or as a JPEG or a PNG (8-bit, not interlaced)"
-                )
-                raise ImageError(f"{name}: {reason}", reason)
-            pixels.load()
-            plane = _auto_plane(pixels, size) if ink == INK_AUTO else _ink_plane(pixels, size, ink)
-            plane = _upright(plane, pixels.orientation())
-    except ImageError:
-        raise
-    except Image.DecompressionBombError as exc:
-        reason = "the image is too large"
-        raise ImageError(f"{name}: {reason}", reason, str(exc)) from exc
-    except _DECODE_ERRORS as exc:
-        raise ImageError(f"{name}: {NOT_AN_IMAGE}", NOT_AN_IMAGE, str(exc)) from exc
+    with _decoding(name), Image.open(io.BytesIO(data)) as im:
+        width, height = im.size
+        _check_dimensions(name, width, height)
+        im.draft(None, (size, size))
+        pixels = _Pixels(im, data, size)
+        if not pixels.banded and pixels.decoded_bytes() + len(data) > MAX_DECODE_BYTES:
+            reason = (
+                f"the image is too large to decode at once ({width}×{height} {im.format}); "
+                "save it smaller, or as a JPEG or a PNG (8-bit, not interlaced)"
+            )
+            raise ImageError(f"{name}: {reason}", reason)
+        pixels.load()
+        plane = _auto_plane(pixels, size) if ink == INK_AUTO else _ink_plane(pixels, size, ink)
+        plane = _upright(plane, pixels.orientation())
     return _square_resize(plane, size)
 
 
@@ -165,19 +158,26 @@ def load_colour_image(path: str | os.PathLike, size: int) -> np.ndarray:
     data = _read_file(path)
     name = str(path)
     _check_file(name, data)
+    with _decoding(name), Image.open(io.BytesIO(data)) as im:
+        width, height = im.size
+        _check_dimensions(name, width, height)
+        if 4 * width * height + len(data) > MAX_DECODE_BYTES:
+            reason = f"the image is too large to decode at once ({width}×{height})"
+            raise ImageError(f"{name}: {reason}", reason)
+        rgba = im.convert("RGBA")
+        paper = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        rgb = Image.alpha_composite(paper, rgba).convert("RGB")
+        if rgb.size != (size, size):
+            rgb = rgb.resize((size, size), Image.Resampling.BOX)
+        return np.asarray(rgb, dtype=np.uint8).copy()
+
+
+@contextlib.contextmanager
+def _decoding(name: str) -> Iterator[None]:
+    """Turn what Pillow raises while opening or decoding ``name`` into one
+    :class:`ImageError` (our own pass through as they are)."""
     try:
-        with Image.open(io.BytesIO(data)) as im:
-            width, height = im.size
-            _check_dimensions(name, width, height)
-            if 4 * width * height + len(data) > MAX_DECODE_BYTES:
-                reason = f"the image is too large to decode at once ({width}×{height})"
-                raise ImageError(f"{name}: {reason}", reason)
-            rgba = im.convert("RGBA")
-            paper = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-            rgb = Image.alpha_composite(paper, rgba).convert("RGB")
-            if rgb.size != (size, size):
-                rgb = rgb.resize((size, size), Image.Resampling.BOX)
-            return np.asarray(rgb, dtype=np.uint8).copy()
+        yield
     except ImageError:
         raise
     except Image.DecompressionBombError as exc:
