@@ -243,7 +243,7 @@ def beam_search(
     lock0 = frozenset(locked) if start is not None else frozenset()
     if seeds and lock0:
         raise ValueError("seeds cannot keep the locks of a start program")
-    starts = _starts(rng, cfg, start, cfg.beam_width, getattr(target, "grammar", CSG2D))
+    starts = _starts(rng, cfg, start, cfg.beam_width, target.grammar)
     firsts = list(dict.fromkeys([*seeds, *starts]))
     beam = [_Item(p, 0.0, lock0) for p in firsts[: max(cfg.beam_width, len(seeds))]]
     beam = beam[: cfg.budget]
@@ -318,7 +318,7 @@ def view_search(
     Events and progress count the fit's renderer calls.
     """
     cfg = config or SearchConfig()
-    fits = getattr(target, "grammar", CSG2D) is CSG2D  # the fit builds CSG2D primitives
+    fits = target.grammar is CSG2D  # the fit builds CSG2D primitives
     if not cfg.fit or not fits or locked or cfg.budget < 2:
         yield from _view_search(target, proposer, rng, cfg, start, locked, cancel, progress)
         return
@@ -372,7 +372,7 @@ def _view_search(
     """
     cfg = config or SearchConfig()
     image_views = cfg.views and getattr(proposer, "uses_image", False)
-    views = target.model_views() if image_views and hasattr(target, "model_views") else [target]
+    views = target.model_views() if image_views else [target]
     if len(views) == 1:
         yield from beam_search(
             target, proposer, rng, cfg, start, locked, cancel, False, progress, seeds

@@ -139,7 +139,7 @@ def run_method(
             are set from ``budget`` and the method).
     """
     _check_method(method)
-    grammar = getattr(target, "grammar", CSG2D)
+    grammar = target.grammar
     if grammar is not CSG2D and method not in language_methods(model, grammar):
         known = ", ".join(language_methods(model, grammar))
         raise ValueError(
@@ -232,7 +232,7 @@ def synthesize(
     last = final_event(run_method(method, target, rng, budget, model, stop, config))
     left = budget - last.calls
     program, tidy_calls = last.program, 0
-    if getattr(target, "grammar", CSG2D) is CSG2D:  # tidying knows CSG2D's operations only
+    if target.grammar is CSG2D:  # tidying knows CSG2D's operations only
         program, tidy_calls = tidy(last.program, target, score=last.score, max_calls=left)
     score = target.score(program)
     return SynthesisResult(

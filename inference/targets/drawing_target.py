@@ -85,6 +85,11 @@ class DrawingTarget:
         """The colour-aware IoU of ``program``'s render with the target (for reading)."""
         return colour_iou(render(program, CANVAS), self.image)
 
+    def model_views(self) -> list[DrawingTarget]:
+        """Just this target: a TinySVG target is exact, with no views of a drawn edge
+        (``Target.model_views``)."""
+        return [self]
+
     @property
     def model_image(self) -> np.ndarray:
         """The image a policy model sees: the target itself, RGB ``uint8``; the model's
