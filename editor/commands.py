@@ -28,16 +28,16 @@ from collections.abc import Sequence
 import numpy as np
 from PySide6.QtGui import QUndoCommand
 
+from editor import docfile
 from editor.document import Document
 from inference.lang.edits import Edit
+from inference.lang.grammar import GRAMMARS, PRIMITIVE_KINDS
 from inference.lang.locks import Moved, diff_edit, relocate_locks, shift_locks
+from inference.lang.tinysvg import ARRANGE, FLAG_LEAF, MOVE
 from inference.lang.tree import (
     ANGLE_LEAF,
     BINOP,
-    CIRCLE,
     OP_LEAF,
-    QUAD,
-    SHAPE,
     Node,
     binop,
     circle,
@@ -48,8 +48,13 @@ from inference.lang.tree import (
 from inference.lang.tree import FIELDS as PRIMITIVE_FIELDS
 from inference.render.geometry import shape_like
 
-FIELDS = {**PRIMITIVE_FIELDS, BINOP: ("op",)}
-"""The names of each shape's values, as the tree panel shows them."""
+FIELDS = {
+    **{p.kind: p.fields for g in GRAMMARS.values() for p in g.productions if p.kind != BINOP},
+    **PRIMITIVE_FIELDS,
+    BINOP: ("op",),
+}
+"""The names of each node's children, as the tree panel shows them (CSG2D's Binop names
+only its operator: its operands are shown as shapes)."""
 
 
 class EditCommand(QUndoCommand):
@@ -121,11 +126,13 @@ def _kind_name(node: Node) -> str:
 
 def value_text(node: Node) -> str:
     """How a leaf's value is shown, in the tree panel and in history: ``6``, ``45°``, ``+``,
-    ``−``."""
+    ``−``; TinySVG's ``blue``, ``h``, ``true``."""
     if node.kind == ANGLE_LEAF:
         return f"{node.value}°"
     if node.kind == OP_LEAF:
         return "−" if node.value == "-" else "+"
+    if node.kind == FLAG_LEAF:
+        return "true" if node.value else "false"
     return str(node.value)
 
 
@@ -143,24 +150,33 @@ def node_name(program: Node, pos: int) -> str:
     """
     node = node_at(program, pos)
     parent = parent_of(program, pos)
-    if node.nonterminal != SHAPE:
+    if node.is_leaf:
         shape = node_at(program, parent)
         field = FIELDS[shape.kind][shape.child_offsets().index(pos - parent)]
         return f"{node_name(program, parent)} {field}"
     name = _kind_name(node)
     if parent is not None:
         up = node_at(program, parent)
-        if up.children[0].value == "-" and pos - parent == up.child_offsets()[2]:
+        if (
+            up.kind == BINOP
+            and up.children[0].value == "-"
+            and pos - parent == up.child_offsets()[2]
+        ):
             name += " (hole)"
     return name
 
 
 def _new_name(node: Node) -> str:
-    """A replacement shape in a few words: ``Circle``, ``Union (Quad + Circle)``."""
-    if node.kind != BINOP:
-        return node.kind
-    sign, a, b = value_text(node.children[0]), node.children[1], node.children[2]
-    return f"{_kind_name(node)} ({_kind_name(a)} {sign} {_kind_name(b)})"
+    """A replacement shape in a few words: ``Circle``, ``Union (Quad + Circle)``,
+    ``Arrange (Rectangle, Ellipse)``, ``Move (Rectangle)``."""
+    if node.kind == BINOP:
+        sign, a, b = value_text(node.children[0]), node.children[1], node.children[2]
+        return f"{_kind_name(node)} ({_kind_name(a)} {sign} {_kind_name(b)})"
+    if node.kind == ARRANGE:
+        return f"Arrange ({node.children[1].kind}, {node.children[2].kind})"
+    if node.kind == MOVE:
+        return f"Move ({node.children[0].kind})"
+    return node.kind
 
 
 def describe_edit(program: Node, edit: Edit) -> str:
@@ -173,7 +189,7 @@ def describe_edit(program: Node, edit: Edit) -> str:
     old, new = node_at(program, edit.pos), edit.replacement
     if old.is_leaf:
         return f"{node_name(program, edit.pos)}: {value_text(old)} → {value_text(new)}"
-    if old.kind == new.kind and old.kind in (CIRCLE, QUAD):
+    if old.kind == new.kind and old.kind in PRIMITIVE_KINDS:
         changes = [
             f"{field}: {value_text(a)} → {value_text(b)}"
             for field, a, b in zip(FIELDS[old.kind], old.children, new.children, strict=True)
@@ -185,8 +201,9 @@ def describe_edit(program: Node, edit: Edit) -> str:
 
 def _shape_at(doc: Document, pos: int) -> Node:
     node = doc.node(pos)
-    if node.nonterminal != SHAPE:
-        raise ValueError(f"the node at {pos} is a {node.nonterminal}, not a shape")
+    if node.is_leaf:
+        what = "drawing" if doc.is_drawing else "shape"
+        raise ValueError(f"the node at {pos} is a {node.nonterminal}, not a {what}")
     return node
 
 
@@ -247,14 +264,23 @@ def duplicate(doc: Document, pos: int) -> EditCommand:
     return EditCommand(doc, Edit(pos, binop("+", node, node)), text, moved)
 
 
+def _same_language(doc: Document, program: Node) -> None:
+    if program.grammar is not doc.grammar:
+        raise ValueError(f"a {program.grammar.name} program, not {doc.language}")
+
+
 def set_program(doc: Document, program: Node, text: str = "Set program") -> EditCommand:
-    """Replace the whole program; locked subtrees it still contains stay locked."""
+    """Replace the whole program; locked subtrees it still contains stay locked.
+    ``ValueError`` for a program of another language than the document's."""
+    _same_language(doc, program)
     edit = Edit(0, program)
     return EditCommand(doc, edit, text, locks_after=relocate_locks(doc.program, doc.locked, edit))
 
 
 def search_step(doc: Document, program: Node, text: str) -> EditCommand | None:
-    """The smallest edit from the current program to ``program`` (``None`` if equal)."""
+    """The smallest edit from the current program to ``program`` (``None`` if equal);
+    ``ValueError`` for a program of another language."""
+    _same_language(doc, program)
     edit = diff_edit(doc.program, program)
     if edit is None:
         return None
@@ -272,11 +298,20 @@ def set_target(
 ) -> TargetCommand:
     """Replace the target image (the modality stays).
 
+    The target is the document's language's (``editor.docfile.blank_target``): CSG2D a
+    grey ink array, TinySVG an RGB array (SVG_TARGET_SIZE, SVG_TARGET_SIZE, 3) in [0, 1],
+    white = paper; another shape is a ``ValueError``.
+
     ``snapped_shape``: the change is a rectangle or circle the shape tools snapped to the
     program grid.  The target stays *exact* (``Document.exact_shapes``) only through such
     changes: a pen stroke, an eraser, a fill or a loaded image make it a hand drawing, and
-    an empty target is exact again.
+    an empty target is exact again.  (TinySVG scores exactly anyway: never *exact*.)
     """
+    shape = docfile.target_shape(doc.grammar)
+    if np.shape(target) != shape:
+        raise ValueError(f"a {doc.language} target is {shape}, got {np.shape(target)}")
+    if doc.is_drawing:
+        return TargetCommand(doc, target, doc.modality, text, False)
     exact = not np.any(np.asarray(target) >= 0.5) or (snapped_shape and _exact_so_far(doc))
     return TargetCommand(doc, target, doc.modality, text, exact)
 
@@ -289,5 +324,7 @@ def set_modality(doc: Document, modality: str) -> TargetCommand:
     """Declare the target an outline ``"sketch"`` or a ``"filled"`` shape."""
     if modality not in ("filled", "sketch"):
         raise ValueError(f"unknown modality {modality!r}")
+    if doc.is_drawing and modality != "filled":
+        raise ValueError("a TinySVG target is always a filled picture")
     name = "outline sketch" if modality == "sketch" else "filled shape"
     return TargetCommand(doc, doc.target, modality, f"Target is a {name}", doc.exact_shapes)

@@ -7,6 +7,12 @@ commands call the private ``_set_*`` methods, which emit the signals.
 
 Besides the saved state a document carries two transient view states that
 several panes share: the selected node position and the previewed edit.
+
+A document is in one language, :attr:`Document.grammar` (CSG2D or TinySVG), fixed
+until a new, opened or recovered document replaces it (:attr:`Document.loaded`).  The
+target follows the language (``editor.docfile.blank_target``): CSG2D's is grey ink,
+TinySVG's an RGB picture scored with TinySVG's goal score
+(``inference.targets.drawing_target.DrawingTarget``).
 """
 
 from __future__ import annotations
@@ -21,15 +27,28 @@ from PySide6.QtGui import QUndoCommand, QUndoStack
 from editor import docfile
 from editor.docfile import DocumentData
 from inference.lang.edits import Edit
+from inference.lang.grammar import CSG2D, TINYSVG, Grammar
 from inference.lang.syntax import parse
 from inference.lang.tree import Node, node_at, walk
+from inference.render import svg_scene
 from inference.render.raster import render
+from inference.targets.drawing_target import DrawingTarget
 from inference.targets.drawn_score import DEFAULT_TOLERANCE
 from inference.targets.target import SCORE_SIZE, Target
 from inference.targets.target_images import downsample, sketch_region
 
 DEFAULT_PROGRAM = "(Circle 4 8 8)"
-"""The program of a new document."""
+"""The program of a new CSG2D document."""
+DEFAULT_PROGRAMS = {CSG2D.name: DEFAULT_PROGRAM, TINYSVG.name: "(Rectangle 4 4 blue none 0)"}
+"""The program of a new document, by language name."""
+WHITE_BELOW = 1.0 - 0.5 / 255
+"""A TinySVG target pixel channel below this is drawn on (not white paper)."""
+
+
+def default_program(grammar: Grammar = CSG2D) -> Node:
+    """The program a new ``grammar`` document starts with."""
+    return parse(DEFAULT_PROGRAMS[grammar.name], grammar=grammar)
+
 
 SHAPE_TOOL_TOLERANCE = 0.25
 """The edge tolerance (canvas units: one pixel at 128×128) of a target drawn with the
@@ -62,8 +81,9 @@ class Document(QObject):
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
         self.undo_stack = QUndoStack(self)
-        self.program: Node = parse(DEFAULT_PROGRAM)
-        self.target: np.ndarray = docfile.blank_target()
+        self.grammar: Grammar = CSG2D
+        self.program: Node = default_program(CSG2D)
+        self.target: np.ndarray = docfile.blank_target(CSG2D)
         self.modality = "filled"
         self.exact_shapes = False
         self.locked: frozenset[int] = frozenset()
@@ -72,7 +92,7 @@ class Document(QObject):
         self.preview: Edit | None = None
         self.busy = False
         self._forced_dirty = False
-        self._score_target: Target | None = None
+        self._score_target: Target | DrawingTarget | None = None
         self.tolerance = DEFAULT_TOLERANCE
         self.undo_stack.cleanChanged.connect(self._clean_changed)
 
@@ -88,6 +108,16 @@ class Document(QObject):
         return self._forced_dirty or not self.undo_stack.isClean()
 
     @property
+    def language(self) -> str:
+        """The document's language name: ``"CSG2D"`` or ``"TinySVG"``."""
+        return self.grammar.name
+
+    @property
+    def is_drawing(self) -> bool:
+        """True for a TinySVG document (an RGB picture, not grey ink)."""
+        return self.grammar is TINYSVG
+
+    @property
     def display_name(self) -> str:
         """The file name, or "Untitled"."""
         return self.path.name if self.path else "Untitled"
@@ -97,20 +127,28 @@ class Document(QObject):
         return node_at(self.program, pos)
 
     def has_ink(self) -> bool:
-        """True when the target has any ink."""
+        """True when the target has any ink (TinySVG: any pixel that is not white)."""
+        if self.is_drawing:
+            return bool(self.target.min(initial=1.0) < WHITE_BELOW)
         return bool(self.target.max(initial=0.0) >= 0.25)
 
     @property
     def effective_tolerance(self) -> float:
         """The edge tolerance a filled target is scored with: the preference, or at most
         :data:`SHAPE_TOOL_TOLERANCE` while the target holds only snapped shapes (those edges
-        lie where a program's can, so a unit of slack would only hide wrong shapes)."""
+        lie where a program's can, so a unit of slack would only hide wrong shapes).
+        TinySVG's goal score has no tolerance: 0."""
+        if self.is_drawing:
+            return 0.0
         if self.exact_shapes and self.has_ink():
             return min(self.tolerance, SHAPE_TOOL_TOLERANCE)
         return self.tolerance
 
-    def score_target(self) -> Target:
-        """The target as the search scores it, at 128×128.
+    def score_target(self) -> Target | DrawingTarget:
+        """The target as the search scores it: for TinySVG a
+        :class:`~inference.targets.drawing_target.DrawingTarget` of the RGB picture (goal
+        score as a fraction of identical images' score, solved above 0.99, and
+        ``colour_iou``); for CSG2D a :class:`~inference.targets.target.Target` at 128×128.
 
         A filled target is scored with the tolerant goal score at
         :attr:`tolerance` (``inference.targets.drawn_score``; 0 = the exact goal score) and
@@ -118,6 +156,8 @@ class Document(QObject):
         misses or adds one is never solved), an outline sketch with the outline fit
         (``inference.targets.outline_fit``); see ``inference.targets.target``.
         """
+        if self._score_target is None and self.is_drawing:
+            self._score_target = DrawingTarget(self.target)
         if self._score_target is None:
             small = downsample(self.target, SCORE_SIZE)
             if self.modality == "sketch":
@@ -148,7 +188,10 @@ class Document(QObject):
 
     def looks_like_outline(self) -> bool:
         """True when a *filled* target encloses much more area than it inks (an outline, even
-        one drawn with pen lifts: :func:`inference.targets.target_images.sketch_region`)."""
+        one drawn with pen lifts: :func:`inference.targets.target_images.sketch_region`);
+        never for TinySVG."""
+        if self.is_drawing:
+            return False
         small = downsample(self.target, SCORE_SIZE)
         inked = int((small >= 0.5).sum())
         return self.modality == "filled" and int(sketch_region(small).sum()) > 1.5 * inked + 50
@@ -160,8 +203,8 @@ class Document(QObject):
     def shape_problems(self, program: Node | None = None) -> list[str]:
         """Plain sentences on how the program's (or ``program``'s) parts and holes differ
         from the target's (``inference.targets.shape_match``); empty when they agree or there is
-        no target."""
-        if not self.has_ink():
+        no target.  TinySVG has no such check: always empty."""
+        if self.is_drawing or not self.has_ink():
             return []
         program = self.program if program is None else program
         return [m.describe() for m in self.score_target().shape_mismatches(program)]
@@ -170,9 +213,22 @@ class Document(QObject):
         """True when the program solves the target (its score is over the threshold)."""
         return self.has_ink() and self.score_target().solves(self.score())
 
-    def render(self, size: int = docfile.TARGET_SIZE, program: Node | None = None) -> np.ndarray:
-        """Binary render (bool, size × size) of the program (or of ``program``)."""
-        return render(self.program if program is None else program, size)
+    def colour_iou(self, program: Node | None = None) -> float | None:
+        """TinySVG's colour IoU of the program (or ``program``) with the target, for
+        reading; ``None`` for CSG2D."""
+        if not self.is_drawing:
+            return None
+        return self.score_target().colour_iou(self.program if program is None else program)
+
+    def render(self, size: int | None = None, program: Node | None = None) -> np.ndarray:
+        """The render of the program (or of ``program``) at ``size`` (default: the
+        target's side): CSG2D binary (bool, size × size), TinySVG RGB (float32 in [0, 1],
+        size × size × 3)."""
+        program = self.program if program is None else program
+        if self.is_drawing:
+            size = docfile.SVG_TARGET_SIZE if size is None else size
+            return svg_scene.render(program, size).astype(np.float32) / np.float32(255.0)
+        return render(program, docfile.TARGET_SIZE if size is None else size)
 
     def data(self, origin: str | None = None) -> DocumentData:
         """A snapshot of the saved state."""
@@ -209,6 +265,8 @@ class Document(QObject):
             self.busyChanged.emit(busy)
 
     def _set_program(self, program: Node, locked: frozenset[int]) -> None:
+        if program.grammar is not self.grammar:  # the commands refuse this before
+            raise ValueError(f"a {program.grammar.name} program in a {self.language} document")
         self.program = program
         self.locked = frozenset(locked)
         self.set_preview(None)
@@ -217,7 +275,10 @@ class Document(QObject):
         self.programChanged.emit()
 
     def _set_target(self, target: np.ndarray, modality: str, exact_shapes: bool = False) -> None:
-        self.target = np.asarray(target, dtype=np.float32)
+        target = np.asarray(target, dtype=np.float32)
+        if target.shape != docfile.target_shape(self.grammar):  # the commands refuse this before
+            raise ValueError(f"a {self.language} target cannot have shape {target.shape}")
+        self.target = target
         self.modality = modality
         self.exact_shapes = bool(exact_shapes)
         self._score_target = None
@@ -226,11 +287,20 @@ class Document(QObject):
     # ----- files ---------------------------------------------------------------------------
 
     def load(self, data: DocumentData, path: str | os.PathLike | None, dirty: bool = False):
-        """Replace everything by ``data``; the undo history starts empty."""
+        """Replace everything by ``data`` (its language too); the undo history starts empty."""
         self.undo_stack.clear()
         self.selected = -1
         self.selectionChanged.emit(-1)
+        had_preview = self.preview is not None
+        # the language and the program change before the first signal: a view that
+        # redraws on targetChanged must not see a program of the other language
+        self.grammar = data.grammar
+        self.program = data.program
+        self.locked = frozenset(data.locked)
+        self.preview = None
         self._set_target(data.target, data.modality, data.exact_shapes)
+        if had_preview:
+            self.previewChanged.emit()
         self._set_program(data.program, data.locked)
         self._set_path(path)
         self._forced_dirty = dirty
@@ -238,12 +308,14 @@ class Document(QObject):
         self.dirtyChanged.emit(self.dirty)
         self.loaded.emit()
 
-    def new(self) -> None:
-        """An empty document: the default program, no target, no file."""
-        self.load(DocumentData(parse(DEFAULT_PROGRAM)), None)
+    def new(self, grammar: Grammar = CSG2D) -> None:
+        """An empty ``grammar`` document: its default program (:data:`DEFAULT_PROGRAMS`),
+        a blank target, no file."""
+        self.load(DocumentData(default_program(grammar)), None)
 
     def open(self, path: str | os.PathLike) -> None:
-        """Open ``path`` (``.tsk``, ``.csg`` or ``.json``); ``ProgramFileError`` if unreadable."""
+        """Open ``path`` (``.tsk``, ``.csg``, ``.tsvg`` or ``.json``, in the language the
+        file holds); ``ProgramFileError`` if unreadable."""
         self.load(docfile.read_document(path), path)
 
     def save(self, path: str | os.PathLike | None = None) -> None:

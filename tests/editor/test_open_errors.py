@@ -35,6 +35,10 @@ BAD_FILES = {
     "number.json": '{"format": "treesketch-csg2d", "version": ' + "9" * 5000 + "}",
     "junk.csg": b"\x00\xff\xfe" * 1000,
     "bad program.csg": "(Circle 1 2)\n\x1b[2J",
+    "bad drawing.tsvg": "(Rectangle 3 4 red none 10)\n",
+    "bad language.tsk": json.dumps(GOOD | {"language": "TinySVG"}),  # a CSG2D program
+}
+DRAWINGS = {  # TinySVG programs open as TinySVG documents, whatever the suffix
     "drawing.csg": "(Arrange h (Rectangle 3 4 red none 0) (Ellipse 2 2 blue none 0) 1)",
     "drawing.tsvg": "(Rectangle 3 4 red none 0)\n",
     "drawing.json": '{"format": "treesketch-tinysvg", "version": 1, '
@@ -172,3 +176,4 @@ def test_a_good_file_still_opens(qtbot, window, tmp_path, dialogs):
     assert file_dialogs.open_path(window, window.p.files, str(path))
     assert not dialogs and to_text(window.p.doc.program) == "(Quad 3 3 3 3 90)"
     assert window.p.doc.path == path.resolve()
+
