@@ -89,19 +89,17 @@ def closer_fraction(model: PolicyModel | None, n: int, seed: int = HELDOUT_SEED)
     return better / n
 
 
-def untrained_model(config: dict, modality: str, seed: int = 0) -> PolicyModel:
-    """An untrained network of the given config, exported and loaded like a trained one."""
-    import torch
+def untrained_model(config: dict, modality: str, seed: int = 0, task: str = "edit") -> PolicyModel:
+    """An untrained network of the given config (either language), exported and loaded like a
+    trained one: :func:`models.export.export_untrained`, weights from a ``torch.Generator``
+    seeded with ``seed`` (``python -m models.export --untrained --like ...`` writes the same
+    file)."""
+    from models.export import export_untrained
 
-    from models.export import export_model
-    from models.network import EditNet, NetConfig
-
-    torch.manual_seed(seed)
-    net = EditNet(NetConfig.from_dict(config))
     with tempfile.TemporaryDirectory() as d:
         path = Path(d) / "untrained.onnx"
-        export_model(net, path, modality=modality, training_examples=0, dev_metrics={})
-        return PolicyModel.load(path)
+        export_untrained(config, path, modality, seed, task)
+        return PolicyModel.load(path, task=task)
 
 
 def compare(model_path: Path, n_problems: int, cfg: SearchConfig, n_closer: int = 200) -> dict:

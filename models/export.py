@@ -1,6 +1,12 @@
 """Export a trained :class:`~models.network.EditNet` to ONNX with its contract.
 
     python -m models.export runs/gpu-mixed/weights.pt -o models/policy.onnx
+    python -m models.export --untrained --like models/policy.onnx -o untrained.onnx [--seed 0]
+
+The second form writes the *untrained* baseline (issue 17): the network config, language,
+modality and task of a given export or checkpoint, with fresh weights drawn as training
+starts them (:func:`untrained_network`) from a seeded ``torch.Generator``, exported the same
+way; ``bench --untrained-model`` and :func:`models.evaluate.untrained_model` use it.
 
 The file carries the metadata that ``inference.model.onnx_model`` checks before it
 uses a model: format tag, language and image planes, the language's grammar
@@ -13,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import time
 import uuid
@@ -239,10 +246,91 @@ def load_checkpoint(path: Path) -> tuple[EditNet, dict]:
     return model, ck
 
 
+def untrained_network(cfg: NetConfig | dict, seed: int = 0) -> EditNet:
+    """A fresh :class:`EditNet` of ``cfg`` (a config or its dict), its weights drawn from a
+    ``torch.Generator`` seeded with ``seed`` (the global torch seed is not used or changed).
+
+    Every weight is drawn as a new network starts training: ``Linear`` and ``Embedding``
+    weights normal with std 0.02 and ``Linear`` biases zero (:meth:`EditNet._init`),
+    convolutions as torch initialises them (Kaiming-uniform weights, uniform biases), norms
+    ones and zeros, and the learned position tables zero."""
+    cfg = cfg if isinstance(cfg, NetConfig) else NetConfig.from_dict(cfg)
+    with torch.random.fork_rng(devices=[]):  # the constructor's own init draws are discarded
+        net = EditNet(cfg)
+    g = torch.Generator().manual_seed(int(seed))
+    with torch.no_grad():
+        for m in net.modules():
+            if isinstance(m, torch.nn.Linear | torch.nn.Embedding):
+                torch.nn.init.normal_(m.weight, std=0.02, generator=g)
+                if getattr(m, "bias", None) is not None:
+                    torch.nn.init.zeros_(m.bias)
+            elif isinstance(m, torch.nn.Conv2d):
+                torch.nn.init.kaiming_uniform_(m.weight, a=math.sqrt(5), generator=g)
+                if m.bias is not None:
+                    fan_in = m.weight[0].numel()
+                    bound = 1 / math.sqrt(fan_in)
+                    torch.nn.init.uniform_(m.bias, -bound, bound, generator=g)
+            elif isinstance(m, torch.nn.LayerNorm | torch.nn.GroupNorm):
+                m.reset_parameters()
+        net.pos_marker.zero_()
+        net.image.pos.zero_()
+    return net.eval()
+
+
+def like(path: Path) -> tuple[dict, str, str]:
+    """The network config (a dict), modality and task of an ONNX export or a checkpoint.
+
+    Raises:
+        ValueError: the file is neither, or an export without its network config.
+    """
+    if path.suffix == ".onnx":
+        from inference.model.onnx_model import ModelError, PolicyModel
+
+        try:
+            model = PolicyModel.load(path, task=None)
+        except ModelError as e:
+            raise ValueError(str(e)) from None
+        if not model.config:
+            raise ValueError(f"{path}: the export does not record its network config")
+        return dict(model.config), model.modality, model.task
+    try:
+        ck = torch.load(path, map_location="cpu", weights_only=False)
+    except Exception as e:  # torch.load raises many kinds (unpickling, zip, I/O errors)
+        raise ValueError(f"{path}: not an ONNX export or a checkpoint ({e})") from None
+    if not isinstance(ck, dict) or "config" not in ck:
+        raise ValueError(f"{path}: not a checkpoint (no network config)")
+    run = ck.get("args", {})
+    return dict(ck["config"]), _export_modality(run.get("modality")), run.get("task", "edit")
+
+
+def _export_modality(run_modality: str | None) -> str:
+    """The modality an export declares for a run's (``mixed``: one network for both)."""
+    return "both" if run_modality == "mixed" else run_modality or "filled"
+
+
+def export_untrained(
+    config: NetConfig | dict, path: Path, modality: str, seed: int = 0, task: str = "edit"
+) -> EditNet:
+    """Write :func:`untrained_network` ``(config, seed)`` to ``path`` as :func:`export_model`
+    does (no training examples, no dev figures); returns the network."""
+    net = untrained_network(config, seed)
+    export_model(net, path, modality=modality, training_examples=0, dev_metrics={}, task=task)
+    return net
+
+
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description="Export a checkpoint to ONNX.")
-    ap.add_argument("checkpoint", type=Path)
+    ap = argparse.ArgumentParser(description="Export a checkpoint (or an untrained twin) to ONNX.")
+    ap.add_argument("checkpoint", type=Path, nargs="?")
     ap.add_argument("-o", "--output", type=Path, required=True)
+    ap.add_argument(
+        "--untrained",
+        action="store_true",
+        help="export fresh weights instead (with --like: the same config, language and modality)",
+    )
+    ap.add_argument(
+        "--like", type=Path, metavar="PATH", help="with --untrained: an .onnx export or checkpoint"
+    )
+    ap.add_argument("--seed", type=int, default=0, help="with --untrained: weight seed (0)")
     ap.add_argument(
         "--modality",
         choices=["filled", "sketch", "both"],
@@ -251,10 +339,14 @@ def main(argv=None) -> int:
     )
     ap.add_argument("--dev-metrics", type=Path, help="JSON file of dev-set figures to embed")
     args = ap.parse_args(argv)
+    if args.untrained:
+        if args.checkpoint is not None or args.like is None or args.dev_metrics:
+            ap.error("--untrained takes --like PATH (and no checkpoint or --dev-metrics)")
+        return _main_untrained(args)
+    if args.checkpoint is None or args.like is not None:
+        ap.error("give a checkpoint to export (or --untrained --like PATH)")
     model, ck = load_checkpoint(args.checkpoint)
-    modality = args.modality or ck.get("args", {}).get("modality", "filled")
-    if modality == "mixed":  # one network trained on both kinds of target
-        modality = "both"
+    modality = _export_modality(args.modality or ck.get("args", {}).get("modality"))
     dev = json.loads(args.dev_metrics.read_text()) if args.dev_metrics else {}
     export_model(
         model,
@@ -266,6 +358,20 @@ def main(argv=None) -> int:
     )
     size = args.output.stat().st_size / 2**20
     print(f"wrote {args.output} ({size:.1f} MiB, {ck.get('examples', 0)} training examples)")
+    return 0
+
+
+def _main_untrained(args) -> int:
+    try:
+        config, modality, task = like(args.like)
+    except ValueError as e:
+        raise SystemExit(f"models.export: {e}") from None
+    net = export_untrained(config, args.output, args.modality or modality, args.seed, task)
+    size = args.output.stat().st_size / 2**20
+    print(
+        f"wrote {args.output} ({size:.1f} MiB, untrained {net.cfg.language} network like "
+        f"{args.like}, seed {args.seed})"
+    )
     return 0
 
 
