@@ -9,6 +9,9 @@ the filled shape that no program can match, so a fill also fills every
 enclosed region (not touching the canvas border) in which no pixel is more
 than :data:`SLIVER_WIDTH` pixels from ink.  A real hole (a plate's bore) is
 wider than that and stays empty.
+
+:func:`fill_colour_region` is the fill on a colour (TinySVG) target: it paints the
+region of one colour around a pixel in another colour.
 """
 
 from __future__ import annotations
@@ -92,3 +95,64 @@ def _erode(mask: np.ndarray, steps: int) -> np.ndarray:
             out[:-1, :-1] &= mask[1:, 1:]
         mask = out
     return mask
+
+
+
+
+COLOUR_TOLERANCE = 0.2
+"""Two colours of a colour target whose channels all differ by at most this much count
+as one region's colour."""
+
+
+def fill_colour_region(target: np.ndarray, row: int, col: int, colour: np.ndarray) -> np.ndarray:
+    """A colour target (H, W, 3 floats in 0..1) with the region around pixel (``row``,
+    ``col``) painted ``colour`` (RGB floats in 0..1); unchanged off the image.
+
+    The region is the 4-connected pixels within :data:`COLOUR_TOLERANCE` of the clicked
+    pixel's colour.  Pixels along its edge (on either side) are anti-aliased blends of
+    that colour and the colour beyond; each becomes the same blend of ``colour`` and
+    the colour beyond, so the fill leaves no fringe of the old colour and keeps the edge
+    as smooth as it was (recolouring a shape the pad painted gives the shape painted in
+    the new colour, to a level or two).
+    """
+    size_r, size_c = target.shape[:2]
+    if not (0 <= row < size_r and 0 <= col < size_c):
+        return target
+    target = np.asarray(target, np.float32)
+    seed = target[row, col].copy()
+    same = np.abs(target - seed).max(axis=2) <= COLOUR_TOLERANCE
+    region = _component(same, row, col)
+    ring = _grow(region, 1) & ~region
+    # the colour beyond each ring pixel, and beyond the ring for the region's edge pixels
+    outer, outer_found = _farthest_neighbour(target, ~(region | ring), seed)
+    inner, inner_found = _farthest_neighbour(outer, ring & outer_found, seed)
+    other = np.where(ring[:, :, None], outer, inner)
+    blended = (ring & outer_found) | (region & inner_found)
+    colour = np.asarray(colour, np.float32)
+    out = target.copy()
+    out[region] = colour
+    span = seed - other[blended]  # per pixel: from the colour beyond to the region's colour
+    length = np.maximum((span * span).sum(axis=1), 1e-6)
+    share = np.clip(((target[blended] - other[blended]) * span).sum(axis=1) / length, 0.0, 1.0)
+    out[blended] = other[blended] + share[:, None] * (colour - other[blended])
+    return out
+
+
+def _farthest_neighbour(
+    colours: np.ndarray, available: np.ndarray, seed: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """For every pixel, the colour (of ``colours``) of its 4-neighbour in ``available``
+    farthest from ``seed``, and whether it has such a neighbour."""
+    best = np.zeros_like(colours)
+    best_distance = np.full(colours.shape[:2], -1.0, np.float32)
+    rows, cols = colours.shape[:2]
+    for dr, dc in ((1, 0), (-1, 0), (0, 1), (0, -1)):
+        # the neighbour at (r + dr, c + dc), for the pixels that have one
+        here = (slice(max(0, -dr), rows - max(0, dr)), slice(max(0, -dc), cols - max(0, dc)))
+        there = (slice(max(0, dr), rows + min(0, dr)), slice(max(0, dc), cols + min(0, dc)))
+        neighbour = colours[there]
+        distance = np.where(available[there], np.abs(neighbour - seed).max(axis=2), -1.0)
+        better = distance > best_distance[here]
+        best[here][better] = neighbour[better]
+        best_distance[here][better] = distance[better]
+    return best, best_distance >= 0

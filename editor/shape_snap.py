@@ -1,8 +1,10 @@
-"""Snapping a dragged box to one a program can draw exactly (DESIGN.md §1).
+"""Snapping a dragged box to one a program can draw exactly (DESIGN.md §1, docs/TINYSVG.md).
 
 The sketch pad's rectangle and ellipse tools call :func:`shape_rect` while the grid
 shows: a Quad is centred on a 2-unit grid with a half-size of whole units, a Circle
-has an even radius.
+has an even radius.  On a TinySVG document they call :func:`svg_shape_rect`: a
+TinySVG shape is a whole number of 6-pixel units wide and high, and its edges lie on
+the 3-pixel lattice through the canvas centre.
 """
 
 from __future__ import annotations
@@ -10,6 +12,10 @@ from __future__ import annotations
 import math
 
 from PySide6.QtCore import QPointF, QRectF
+
+from inference.render.geometry import CANVAS
+from inference.render.svg_scene import CANVAS as SVG_CANVAS
+from inference.render.svg_scene import UNIT as SVG_UNIT
 
 QUAD_CENTRES = tuple(range(0, 31, 2))
 """Where a program can centre a shape on one axis, in units: 2v for a value v of 0–15."""
@@ -95,3 +101,57 @@ def _snap_span(pressed: float, released: float, half: int) -> tuple[tuple, int]:
         if best is None or key < best[0]:
             best = (key, centre)
     return best
+
+
+SVG_PIXELS_PER_UNIT = SVG_CANVAS / CANVAS
+"""TinySVG canvas pixels (224 across) per sketch-canvas unit (32 across)."""
+SVG_CENTRE = SVG_CANVAS // 2
+"""The TinySVG canvas centre (112 px), where a program's layout box is centred."""
+SVG_MOST_UNITS = 9
+"""The largest width or height of a TinySVG shape, units (its sizes are 0–9)."""
+SVG_EDGE_STEP = SVG_UNIT // 2
+"""Every box edge a TinySVG program draws lies on the lattice 112 + 3k px: layout boxes
+are whole units (6 px) and are centred (docs/TINYSVG.md, Layout)."""
+
+
+def svg_shape_rect(
+    start: QPointF, end: QPointF, snap: bool, square: bool, most_units: int | None = None
+) -> QRectF:
+    """The box a shape tool drags out on a TinySVG document, in canvas units.
+
+    With ``square`` the box is a square (its side the larger drag extent).  With
+    ``snap`` it becomes a box a TinySVG program can fill exactly: the corner where the
+    drag began moves to the nearest point of the 3-pixel lattice through the canvas
+    centre (:data:`SVG_EDGE_STEP`), and each side becomes the nearest whole number of
+    6-pixel units, at least one and at most ``most_units`` (if given: an ellipse is at
+    most :data:`SVG_MOST_UNITS`, a larger one no program draws), reaching toward the
+    pointer.  Every such box is a ``(Rectangle w h …)`` or ``(Ellipse w h …)`` (a larger
+    rectangle: several, side by side) placed by ``Move`` and ``Arrange``; one centred on
+    a unit line (112 + 6k px) is a single moved shape.
+    """
+    scale = SVG_PIXELS_PER_UNIT
+    x0, y0 = start.x() * scale, start.y() * scale
+    dx, dy = end.x() * scale - x0, end.y() * scale - y0
+    if square:
+        side = max(abs(dx), abs(dy))
+        dx, dy = math.copysign(side, dx), math.copysign(side, dy)
+    if snap:
+        x0, y0 = _svg_lattice(x0), _svg_lattice(y0)
+        most = math.inf if most_units is None else most_units
+
+        def units(extent: float) -> int:
+            return int(min(most, max(1, round(extent / SVG_UNIT))))
+
+        if square:
+            side = units(max(abs(dx), abs(dy))) * SVG_UNIT
+            dx, dy = math.copysign(side, dx), math.copysign(side, dy)
+        else:
+            dx = math.copysign(units(abs(dx)) * SVG_UNIT, dx)
+            dy = math.copysign(units(abs(dy)) * SVG_UNIT, dy)
+    left, top = min(x0, x0 + dx), min(y0, y0 + dy)
+    return QRectF(left / scale, top / scale, abs(dx) / scale, abs(dy) / scale)
+
+
+def _svg_lattice(pixel: float) -> int:
+    """The point of the lattice 112 + 3k px nearest ``pixel``."""
+    return SVG_CENTRE + SVG_EDGE_STEP * round((pixel - SVG_CENTRE) / SVG_EDGE_STEP)

@@ -10,6 +10,12 @@ drawn: the colour filling most of the image's border is the paper, the rest ink)
 The modality box says whether the target is a filled shape or an outline sketch.
 Zoom with the wheel, pan with the middle button or Alt + drag.
 
+On a TinySVG document (``doc.grammar`` is ``TINYSVG``) the target is a colour picture:
+a palette of TinySVG's eight colours shows (keys 1–8; the current one is ringed and
+named), the pen, shapes and fill paint in that colour (white erases), the shapes snap
+to TinySVG's 6-pixel units, images load in colour, and there is no modality to choose
+(a TinySVG target is always filled).  The palette is hidden on a CSG2D document.
+
 The pane is this module; the drawing surface is :mod:`editor.sketch_canvas`, what it
 paints on the target :mod:`editor.target_paint`, and the shape tools' snapping
 :mod:`editor.shape_snap`.
@@ -21,8 +27,8 @@ import os
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QAction, QActionGroup
+from PySide6.QtCore import QRectF, Qt, Signal
+from PySide6.QtGui import QAction, QActionGroup, QColor, QIcon, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
@@ -34,15 +40,67 @@ from PySide6.QtWidgets import (
 )
 
 from editor import commands
-from editor.docfile import TARGET_SIZE
+from editor.docfile import TARGET_SIZE, blank_target
 from editor.document import Document
 from editor.settings import Settings
 from editor.sketch_canvas import TOOLS, SketchCanvas
-from inference.files.images import INK_AUTO, ImageError, load_target
+from inference.files.images import INK_AUTO, ImageError, load_colour_image, load_target
+from inference.lang.grammar import TINYSVG
+from inference.render.svg_scene import CANVAS as SVG_CANVAS
+from inference.render.svg_scene import COLOURS
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp")
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp)"
 MODALITIES = [("filled", "Filled shape"), ("sketch", "Outline sketch")]
+PALETTE = [name for name, rgb in COLOURS.items() if rgb is not None]
+"""TinySVG's colours in the palette's order (keys 1–8): red, green, blue, yellow, purple,
+orange, black, white."""
+SWATCH = 22
+"""Side of a palette swatch icon, pixels."""
+GRID_TIPS = {
+    "CSG2D": "Show the 16-step grid programs live on (shapes drawn on it can be matched exactly)",
+    "TinySVG": "Show TinySVG's 6-pixel units (shapes drawn on it are whole units, as a "
+    "program draws them)",
+}
+
+
+def read_colour_image(path: str | os.PathLike) -> np.ndarray:
+    """An image file as a TinySVG target: RGB floats in [0, 1] at 224×224, area-reduced
+    (``inference.files.images.load_colour_image``; transparency is white paper).
+
+    Raises:
+        ImageError: not a readable image, or a blank (all white) one.
+    """
+    image = load_colour_image(path, SVG_CANVAS).astype(np.float32) / 255.0
+    if image.min(initial=1.0) >= 1.0:
+        reason = "the image is blank: it is all white, so there is no drawing to read"
+        raise ImageError(f"{path}: {reason}", reason)
+    return image
+
+
+def swatch_icon(colour: str) -> QIcon:
+    """A palette swatch: the colour in a thin frame, and when chosen (the icon's *on*
+    state) ringed thick in dark grey, so the current colour stands out on either theme."""
+    icon = QIcon()
+    for state, ring in ((QIcon.State.Off, 1), (QIcon.State.On, 4)):
+        pixmap = QPixmap(SWATCH, SWATCH)
+        pixmap.fill(Qt.GlobalColor.transparent)
+        painter = QPainter(pixmap)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setBrush(QColor(*COLOURS[colour]))
+        painter.setPen(QPen(QColor(40, 40, 40), ring))
+        inset = ring / 2 + 0.5
+        painter.drawRoundedRect(QRectF(inset, inset, SWATCH - 2 * inset, SWATCH - 2 * inset), 3, 3)
+        if ring > 1:  # a light inner ring: the mark shows on black and purple too
+            painter.setPen(QPen(QColor(255, 255, 255), 1.5))
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            inner = inset + ring / 2 + 0.75
+            painter.drawRoundedRect(
+                QRectF(inner, inner, SWATCH - 2 * inner, SWATCH - 2 * inner), 2, 2
+            )
+        painter.end()
+        icon.addPixmap(pixmap, QIcon.Mode.Normal, state)
+    return icon
 
 
 def read_image(path: str | os.PathLike) -> np.ndarray:
@@ -70,12 +128,14 @@ class SketchPad(QWidget):
         imageLoaded(str): an image file became the target (its path).
         imageFailed(str, str): an image file could not be loaded (its path, and why in
             plain words); the main window shows it in a dialog.
+        colourChanged(str): the TinySVG colour to paint in changed (its name).
     """
 
     message = Signal(str)
     penWidthChanged = Signal(float)
     imageLoaded = Signal(str)
     imageFailed = Signal(str, str)
+    colourChanged = Signal(str)
 
     def __init__(self, doc: Document, settings: Settings, parent: QWidget | None = None):
         super().__init__(parent)
@@ -103,21 +163,19 @@ class SketchPad(QWidget):
         self.width_box.valueChanged.connect(self._width_changed)
         self.toolbar.addWidget(QLabel(" Width "))
         self.toolbar.addWidget(self.width_box)
+        self.colour_bar = self._palette()
         self.target_bar = QToolBar("Target")
         self.modality_box = QComboBox(toolTip="Is the target a filled shape or an outline sketch?")
         for key, label in MODALITIES:
             self.modality_box.addItem(label, key)
         self.modality_box.activated.connect(self._modality_chosen)
-        self.target_bar.addWidget(QLabel(" Target: "))
-        self.target_bar.addWidget(self.modality_box)
-        self.target_bar.addSeparator()
+        self._modality_actions = [
+            self.target_bar.addWidget(QLabel(" Target: ")),
+            self.target_bar.addWidget(self.modality_box),
+            self.target_bar.addSeparator(),
+        ]
         self.grid_action = QAction(
-            "Grid",
-            self,
-            checkable=True,
-            checked=True,
-            toolTip="Show the 16-step grid programs live on (shapes drawn on it can be "
-            "matched exactly)",
+            "Grid", self, checkable=True, checked=True, toolTip=GRID_TIPS["CSG2D"]
         )
         self.grid_action.toggled.connect(self._grid_toggled)
         self.target_bar.addAction(self.grid_action)
@@ -127,16 +185,72 @@ class SketchPad(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
         layout.addWidget(self.toolbar)
+        layout.addWidget(self.colour_bar)
         layout.addWidget(self.target_bar)
         layout.addWidget(self.canvas)
         self.setAcceptDrops(True)
         doc.targetChanged.connect(self._sync_modality)
         doc.busyChanged.connect(self._busy_changed)
+        doc.loaded.connect(self._language_changed)
         settings.preferencesChanged.connect(self.use_preferences)
         self._sync_modality()
+        self._language_changed()
+
+    def _palette(self) -> QToolBar:
+        """The colour tool bar: one checkable swatch per TinySVG colour, keys 1–8."""
+        bar = QToolBar("Colour")
+        bar.addWidget(QLabel(" Colour "))
+        self.colour_actions: dict[str, QAction] = {}
+        group = QActionGroup(self)
+        for number, name in enumerate(PALETTE, start=1):
+            erases = " — paints the paper: erases" if name == "white" else ""
+            act = QAction(swatch_icon(name), name.title(), self, checkable=True)
+            act.setToolTip(f"Paint in {name}{erases} ({number})")
+            act.setShortcut(str(number))
+            act.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+            act.triggered.connect(lambda _=False, n=name: self.set_colour(n))
+            group.addAction(act)
+            bar.addAction(act)
+            self.addAction(act)
+            self.colour_actions[name] = act
+        self.colour_label = QLabel()
+        self.colour_label.setMinimumWidth(64)
+        bar.addWidget(self.colour_label)
+        self.set_colour(self.canvas.colour)
+        return bar
+
+    @property
+    def colour(self) -> str:
+        """The TinySVG colour the pad paints in (a TinySVG document)."""
+        return self.canvas.colour
+
+    def set_colour(self, name: str) -> None:
+        """Paint in TinySVG colour ``name`` (``"white"`` erases); ``ValueError`` for a
+        name that is not one of :data:`PALETTE`."""
+        if name not in PALETTE:
+            raise ValueError(f"unknown colour {name!r}; choose one of {', '.join(PALETTE)}")
+        self.canvas.colour = name
+        self.colour_actions[name].setChecked(True)
+        self.colour_label.setText(f" <b>{name}</b>")
+        self.colourChanged.emit(name)
+
+    def _drawing(self) -> bool:
+        return self.doc.grammar is TINYSVG
+
+    def _language_changed(self) -> None:
+        """Show the palette (and hide the modality, always filled) on a TinySVG document."""
+        drawing = self._drawing()
+        self.colour_bar.setVisible(drawing)
+        for act in self.colour_actions.values():
+            act.setEnabled(drawing)  # no colour keys on a CSG2D document
+        for act in self._modality_actions:
+            act.setVisible(not drawing)
+        self.grid_action.setToolTip(GRID_TIPS[self.doc.grammar.name])
+        self.canvas.update()
 
     def _busy_changed(self, busy: bool) -> None:
         self.toolbar.setEnabled(not busy)
+        self.colour_bar.setEnabled(not busy)
         self.target_bar.setEnabled(not busy)
 
     def _grid_toggled(self, on: bool) -> None:
@@ -165,9 +279,10 @@ class SketchPad(QWidget):
         self.penWidthChanged.emit(width)
 
     def clear(self) -> None:
-        """Erase the whole target (one undo step)."""
+        """Erase the whole target (one undo step): no ink, or a TinySVG document's white."""
         if self.doc.has_ink():
-            self.doc.push(commands.set_target(self.doc, np.zeros_like(self.doc.target), "Clear"))
+            blank = blank_target(self.doc.grammar)
+            self.doc.push(commands.set_target(self.doc, blank, "Clear"))
 
     def choose_image(self) -> None:
         """Ask for an image file and load it as the target."""
@@ -176,9 +291,10 @@ class SketchPad(QWidget):
             self.load_image(path)
 
     def load_image(self, path: str | os.PathLike) -> bool:
-        """Load an image file as the target; False (``imageFailed``) when it cannot."""
+        """Load an image file as the target (in colour on a TinySVG document); False
+        (``imageFailed``) when it cannot."""
         try:
-            image = read_image(path)
+            image = read_colour_image(path) if self._drawing() else read_image(path)
         except ImageError as e:
             self.imageFailed.emit(os.fspath(path), e.reason)
             return False
