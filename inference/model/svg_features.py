@@ -15,6 +15,14 @@ primitive's colour class (the stroke's in the band, else the fill's; classes ind
 :data:`inference.targets.svg_score.PALETTE`, white = 0 = background); painter's order decides
 the output class O of a pixel (0 where nothing paints).  The target's classes Tc are
 :func:`~inference.targets.svg_score.palette_classes` of the target image, T = Tc ≠ 0.
+
+**How it is computed.**  A node's primitives are a run a..b−1 of the program's primitives in
+painter's order, so every node mask is a run's OR of per-primitive masks: S of the primitives'
+painted pixels, D of the pixels where each primitive is the topmost painter.  The per-pixel
+work is done once per primitive and program; the masks are then bit-packed and the per-node
+ORs (``np.bitwise_or.reduceat``), ANDs and popcounts run for all the nodes of a batch at
+once.  Every count and coordinate sum is an integer, so the features are exactly those of
+the plain per-node definition (tests/inference/model/svg_features_reference.py).
 """
 
 from __future__ import annotations
@@ -23,7 +31,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from inference.lang.tree import Node, walk
+from inference.lang.tree import Node
 from inference.model.tokens import TINYSVG_VOCAB
 from inference.render.svg_scene import CANVAS, layout, render
 from inference.targets.svg_score import PALETTE, palette_classes
@@ -36,8 +44,9 @@ canvas, the same share as CSG2D's 2 of 32 units."""
 
 _CLASS = {name: i for i, name in enumerate(PALETTE)}
 _NO_PAINT = ("none",)
-_DRAWING = TINYSVG_VOCAB.grammar.start
-_PRIMITIVES = TINYSVG_VOCAB.grammar.primitive_kinds
+_GRAMMAR = TINYSVG_VOCAB.grammar
+_DRAWINGS = frozenset(p.kind for p in _GRAMMAR.productions_of(_GRAMMAR.start))
+_PRIMITIVES = _GRAMMAR.primitive_kinds
 
 
 def target_rgb(image: np.ndarray, size: int) -> np.ndarray:
@@ -60,7 +69,7 @@ def target_rgb(image: np.ndarray, size: int) -> np.ndarray:
 
 def render_unit(program: Node, size: int) -> np.ndarray:
     """The program's render as float32 (size, size, 3) in [0, 1]."""
-    return render(program, size).astype(np.float32) * np.float32(1 / 255)
+    return np.multiply(render(program, size), np.float32(1 / 255), dtype=np.float32)
 
 
 def planes(target: np.ndarray, current: np.ndarray) -> np.ndarray:
@@ -92,50 +101,152 @@ def _inside(kind: str, box, grow: float, closed: bool, centres: np.ndarray) -> n
     return r <= 1 if closed else r < 1
 
 
-def _paint(p, centres: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool]:
-    """A placed primitive's painted pixels, their classes (int8) and whether it paints ink
-    (a colour other than white)."""
-    n = len(centres)
-    painted = np.zeros((n, n), dtype=bool)
-    classes = np.zeros((n, n), dtype=np.int8)
-    if p.x1 <= p.x0 or p.y1 <= p.y0:
-        return painted, classes, False
-    box, half = (p.x0, p.y0, p.x1, p.y1), p.stroke_px / 2
-    ink = False
-    if p.fill not in _NO_PAINT:
-        painted |= _inside(p.kind, box, 0.0, True, centres)
-        classes[painted] = _CLASS[p.fill]
-        ink = p.fill != "white"
-    if p.stroke not in _NO_PAINT and half > 0:
-        band = _inside(p.kind, box, half, True, centres)
-        band &= ~_inside(p.kind, box, -half, False, centres)
-        painted |= band
-        classes[band] = _CLASS[p.stroke]
-        ink = ink or (p.stroke != "white" and band.any())
-    return painted, classes, ink and painted.any()
+class _Paint:
+    """One placed primitive's paint at size S.
+
+    ``painted`` (S, S) bool; ``classes`` (S, S) int8, the stroke's class in the band, else the
+    fill's; ``ink``: it paints a colour other than white; ``box``: the first and last row and
+    column it paints (r0, r1, c0, c1), or (S, −1, S, −1) when it paints nothing.
+    """
+
+    def __init__(self, p, centres: np.ndarray):
+        n = len(centres)
+        self.painted = np.zeros((n, n), dtype=bool)
+        self.classes = np.zeros((n, n), dtype=np.int8)
+        self.ink, self.box = False, (n, -1, n, -1)
+        if p.x1 <= p.x0 or p.y1 <= p.y0:
+            return
+        box, half = (p.x0, p.y0, p.x1, p.y1), p.stroke_px / 2
+        ink = False
+        if p.fill not in _NO_PAINT:
+            self.painted |= _inside(p.kind, box, 0.0, True, centres)
+            self.classes[self.painted] = _CLASS[p.fill]
+            ink = p.fill != "white"
+        if p.stroke not in _NO_PAINT and half > 0:
+            band = _inside(p.kind, box, half, True, centres)
+            band &= ~_inside(p.kind, box, -half, False, centres)
+            self.painted |= band
+            self.classes[band] = _CLASS[p.stroke]
+            ink = ink or (p.stroke != "white" and band.any())
+        rows = np.flatnonzero(self.painted.any(axis=1))
+        if len(rows):
+            cols = np.flatnonzero(self.painted.any(axis=0))
+            self.ink, self.box = ink, (rows[0], rows[-1], cols[0], cols[-1])
 
 
-class _Scene:
-    """One program's painted pixels at size S: per primitive, and the output's classes."""
+class _Program:
+    """One program's pixels against its target: the output and the masks its nodes need.
 
-    def __init__(self, program: Node, size: int):
-        centres = (np.arange(size) + 0.5) * (CANVAS / size)
-        placed = layout(program)
-        self.placed = placed
-        paints = [_paint(p, centres) for p in placed]
+    ``masks`` (5P + 4, S, S) bool holds, for primitives q = 0..P−1 in painter's order: rows
+    ``PAINTED`` + q, the pixels q paints; ``TOPMOST`` + q, where q is the topmost painter;
+    ``OWN_RIGHT`` + q, where the composite of primitives 0..q has the target's class (for a
+    node ending at q, inside S that is its own composite); ``GONE_HIT`` + q and
+    ``GONE_UNION`` + q, the output's match with the target (both not white and the same
+    class) and its union (either not white) if primitives q.. were not painted.  Then the
+    four rows from ``PIXELS``: error E, hit (matched), union and E & T.
+    """
+
+    PAINTED, TOPMOST, OWN_RIGHT, GONE_HIT, GONE_UNION, PIXELS = range(6)
+
+    def __init__(self, paints: list[_Paint], tc: np.ndarray):
+        self.paints = paints
         n = len(paints)
-        self.painted = np.stack([m for m, _, _ in paints]) if n else np.zeros((0, size, size), bool)
-        self.classes = np.stack([c for _, c, _ in paints]) if n else np.zeros((0, size, size))
-        self.ink = [k for _, _, k in paints]
-        out = np.zeros((size, size), dtype=np.int8)
-        top = np.full((size, size), -1, dtype=np.int16)
-        self.before: list[np.ndarray] = []  # the output classes before primitive k
-        for k in range(n):
-            self.before.append(out.copy())
-            m = self.painted[k]
-            out[m] = self.classes[k][m]
-            top[m] = k
-        self.out, self.top = out, top
+        after = np.zeros((n + 1, *tc.shape), dtype=np.int8)  # classes once 0..q−1 painted
+        top = np.full(tc.shape, -1, dtype=np.int16)
+        for q, paint in enumerate(paints):
+            np.copyto(after[q + 1], after[q])
+            np.copyto(after[q + 1], paint.classes, where=paint.painted)
+            top[paint.painted] = q
+        o, t = after[n], tc != 0
+        fg, error = o != 0, o != tc
+        hit, union = fg & ~error, fg | t
+        right = after == tc
+        before_fg = after[:n] != 0  # the output without primitives q..
+        self.masks = np.concatenate(
+            [
+                [paint.painted for paint in paints],
+                top == np.arange(n, dtype=np.int16)[:, None, None],
+                right[1:],
+                right[:n] & before_fg,
+                before_fg | t,
+                [error, hit, union, error & t],
+            ]
+        )
+        self.matched = int(np.count_nonzero(hit))
+        self.union = int(np.count_nonzero(union))
+        self.n_t, self.n_o = int(np.count_nonzero(t)), int(np.count_nonzero(fg))
+        self.iou = self.matched / self.union if self.union else 1.0
+
+    def row(self, kind: int, q=0):
+        """Index in :attr:`masks` of row ``q`` of a per-primitive ``kind``, or of pixel mask
+        ``q`` from ``PIXELS``."""
+        return kind * len(self.paints) + q
+
+
+def _drawing_nodes(program: Node) -> list[tuple[int, Node]]:
+    """``(position, node)`` of every DRAWING node, in pre-order (painter's order)."""
+    found = []
+    stack = [(0, program)]
+    while stack:
+        pos, node = stack.pop()
+        found.append((pos, node))
+        p = pos + node.size - 1  # the children end right before the node's ")"
+        for child in reversed(node.children):
+            p -= child.size
+            if child.kind in _DRAWINGS:
+                stack.append((p, child))
+    return found
+
+
+# ----- bit-packed masks ----------------------------------------------------------------------
+# Node masks are bit-packed, flat: row i of an (S, S) mask is the W = ⌈S/64⌉ uint64 words
+# i·W .. i·W + W − 1, pixel (i, j) bit j % 64 of word i·W + j // 64 (bits past S are 0, so a
+# complement must be ANDed with a packed mask).  The per-node work is then on S·W words
+# instead of S² bytes.
+
+_BIT_PLANES = [
+    np.uint64(sum(1 << j for j in range(64) if j >> k & 1)) for k in range(6)
+]  # fmt: skip
+"""Word k holds the bits whose index has bit k set: Σ_j j·bit_j = Σ_k 2^k·popcount(x & word k)."""
+
+
+def _pack(masks: np.ndarray) -> np.ndarray:
+    """uint64 (..., S·W): bool (..., S, S) masks bit-packed as above."""
+    size = masks.shape[-1]
+    width = -(-size // 64) * 64
+    if width != size:
+        pad = np.zeros((*masks.shape[:-1], width - size), dtype=bool)
+        masks = np.concatenate([masks, pad], axis=-1)
+    words = np.packbits(masks, axis=-1, bitorder="little").view("<u8")
+    return words.reshape(*masks.shape[:-2], -1)
+
+
+def _count(words: np.ndarray) -> np.ndarray:
+    """int64 (...,): the pixels set in packed (..., S·W) masks."""
+    return np.bitwise_count(words).sum(axis=-1, dtype=np.int64)
+
+
+def _centroids(words: np.ndarray, counts: np.ndarray, size: int):
+    """(column, row) centroids of packed (n, S·W) masks with ``counts`` pixels, as canvas
+    fractions ``(Σ index / count + ½) / S``, float64 (n,) each; meaningless where a count is 0.
+    The index sums are integers, so exact."""
+    per_row = words.shape[1] // size
+    word = np.arange(words.shape[1])
+    popcount = np.bitwise_count(words)
+    rows = popcount @ (word // per_row)
+    cols = popcount @ (64 * (word % per_row))
+    for k, plane in enumerate(_BIT_PLANES):
+        cols += np.bitwise_count(words & plane).sum(axis=1, dtype=np.int64) << k
+    n = np.maximum(counts, 1)
+    return (cols / n + 0.5) / size, (rows / n + 0.5) / size
+
+
+def _runs(rows: np.ndarray, first: np.ndarray, end: np.ndarray, reduce=np.bitwise_or):
+    """``reduce`` over each run rows[first:end] (all runs non-empty, end < len(rows))."""
+    return reduce.reduceat(rows, np.stack([first, end], axis=1).ravel())[::2]
+
+
+# ----- features ------------------------------------------------------------------------------
 
 
 def svg_features(program: Node, ids: np.ndarray, target: np.ndarray, size: int) -> np.ndarray:
@@ -147,116 +258,153 @@ def svg_features(program: Node, ids: np.ndarray, target: np.ndarray, size: int) 
 def svg_batch_features(
     programs: Sequence[Node], ids: Sequence[np.ndarray], targets: Sequence[np.ndarray], size: int
 ) -> np.ndarray:
-    """Token features of several TinySVG programs, concatenated in order (ΣL, F)."""
+    """Token features of several TinySVG programs, concatenated in order (ΣL, F).
+
+    A batch's rows usually share a target object and many placed primitives (a beam's
+    programs are edits of each other): each target's classes and each placed primitive's
+    paint are computed once per call, and the per-node work runs for the whole batch at once.
+    """
     from inference.model.token_features import COLUMN, FEATURE_DIM
 
-    classes: dict[int, np.ndarray] = {}  # a batch's items usually share one target
-    parts = []
-    for program, tokens, target in zip(programs, ids, targets, strict=True):
-        key = id(target)
-        if key not in classes:
-            classes[key] = palette_classes(target).astype(np.int8)
-        parts.append(_program_features(program, tokens, classes[key], size, COLUMN, FEATURE_DIM))
-    return np.concatenate(parts) if parts else np.zeros((0, FEATURE_DIM), np.float32)
+    if not len(programs):
+        return np.zeros((0, FEATURE_DIM), np.float32)
+    centres = (np.arange(size) + 0.5) * (CANVAS / size)
+    paints: dict = {}
+    classes: dict[int, np.ndarray] = {}
+    scenes = []
+    for program, target in zip(programs, targets, strict=True):
+        if id(target) not in classes:
+            classes[id(target)] = palette_classes(target).astype(np.int8)
+        placed = layout(program)
+        for p in placed:
+            if p not in paints:
+                paints[p] = _Paint(p, centres)
+        scenes.append(_Program([paints[p] for p in placed], classes[id(target)]))
+    nodes = [_drawing_nodes(p) for p in programs]
+    feats = _node_features(scenes, nodes, size, COLUMN, FEATURE_DIM)
+    return _token_features(scenes, nodes, ids, feats, size, COLUMN)
 
 
-def _program_features(program, tokens, tc, size, column, dim) -> np.ndarray:
-    scene = _Scene(program, size)
-    npix = size * size
-    t = tc != 0
-    o = scene.out
-    fg = o != 0
-    error = o != tc
-    matched = int(np.count_nonzero(fg & ~error))
-    union = int(np.count_nonzero(fg | t))
-    n_t, n_o = int(np.count_nonzero(t)), int(np.count_nonzero(fg))
-    iou = matched / union if union else 1.0
-    nodes = [(p, n) for p, n in walk(program) if n.nonterminal == _DRAWING]
-    feats = np.zeros((len(nodes), dim), dtype=np.float32)
-    owner = np.zeros(len(tokens), dtype=np.intp)
-    index = np.arange(size, dtype=np.float64)
+def _node_features(scenes: list[_Program], nodes, size: int, column, dim) -> np.ndarray:
+    """float32 (nodes, F): every node's columns up to ``start``, all programs' nodes in order."""
+    rows = np.concatenate([_pack(scene.masks) for scene in scenes])
+    base = np.cumsum([0] + [len(scene.masks) for scene in scenes])
+    prims = np.cumsum([0] + [len(scene.paints) for scene in scenes])
+    # per node: its program, and its primitives a..b−1 (program-local)
+    prog, first, end, sigma = [], [], [], []
+    for i, found in enumerate(nodes):
+        k = 0  # the first primitive of the next node, in painter's (pre-)order
+        for _, node in found:
+            prog.append(i)
+            first.append(k)
+            end.append(k + node.sigma)
+            sigma.append(node.sigma)
+            k += node.kind in _PRIMITIVES
+    prog, first, end = np.array(prog), np.array(first), np.array(end)
+    n_prims = np.diff(prims)[prog]
+
+    def at(kind, q):  # rows of ``rows``: per-primitive ``kind`` row q of each node's program
+        return base[prog] + kind * n_prims + q
+
+    def pixel(j):  # per-pixel mask j (error, hit, union, E & T) of each node's program
+        return rows[at(_Program.PIXELS, j)]
+
+    s = _runs(rows, at(_Program.PAINTED, first), at(_Program.PAINTED, end))
+    decided = _runs(rows, at(_Program.TOPMOST, first), at(_Program.TOPMOST, end))
+    later = _runs(rows, at(_Program.PAINTED, first), at(_Program.TOPMOST, 0))  # primitives a..
+    error = pixel(0)
+    good, bad = decided & ~error, decided & error
+    # S's box is its primitives' boxes' union; the ring is that box grown by RING_PX (clipped
+    # to the image) minus S, where the subtree would be on top where nothing from a on paints
+    boxes = np.array([paint.box for scene in scenes for paint in scene.paints] + [(0,) * 4])
+    a, b = prims[prog] + first, prims[prog] + end
+    lo, hi = (_runs(boxes, a, b, np.minimum), _runs(boxes, a, b, np.maximum))
     ring = int(np.ceil(RING_PX * size / CANVAS))
-    k = 0  # the first primitive of the next node, in painter's (pre-)order
-    for i, (pos, node) in enumerate(nodes):
-        owner[pos : pos + node.size] = i
-        a, b = k, k + node.sigma
-        if node.kind in _PRIMITIVES:
-            k += 1
-        s = scene.painted[a:b].any(axis=0)
-        own = np.zeros((size, size), dtype=np.int8)  # the subtree's own composite
-        for q in range(a, b):
-            m = scene.painted[q]
-            own[m] = scene.classes[q][m]
-        decided = (scene.top >= a) & (scene.top < b)
-        n_s = int(np.count_nonzero(s))
-        good = s & decided & ~error
-        bad = s & decided & error
-        n_good, n_bad = int(np.count_nonzero(good)), int(np.count_nonzero(bad))
-        if n_s:
-            rows, cols = np.flatnonzero(s.any(axis=1)), np.flatnonzero(s.any(axis=0))
-            grown = np.zeros((size, size), dtype=bool)
-            grown[
-                max(rows[0] - ring, 0) : rows[-1] + ring + 1,
-                max(cols[0] - ring, 0) : cols[-1] + ring + 1,
-            ] = True
-            around = grown & ~s
-        else:
-            around = np.zeros((size, size), dtype=bool)
-        want = around & (scene.top < b) & error & t
-        n_ring, n_want = int(np.count_nonzero(around)), int(np.count_nonzero(want))
-        f = feats[i]
-        f[column["area"]] = n_s / npix
-        cs = _centroid(s, index, size)
-        f[column["cx"]], f[column["cy"]] = cs if cs is not None else (0.5, 0.5)
-        f[column["inside"]] = np.count_nonzero(s & (own == tc)) / max(n_s, 1)
-        f[column["visible"]] = np.count_nonzero(s & decided) / max(n_s, 1)
-        f[column["good"]] = n_good / max(n_s, 1)
-        f[column["bad"]] = n_bad / max(n_s, 1)
-        f[column["good_img"]] = n_good / npix
-        f[column["bad_img"]] = n_bad / npix
-        f[column["want"]] = n_want / max(n_ring, 1)
-        f[column["want_img"]] = n_want / npix
-        if b > a:  # emptying the subtree: its decided pixels show what was painted before it
-            after = scene.before[a][decided]
-            was = o[decided]
-            right = tc[decided]
-            d_match = np.count_nonzero((after != 0) & (after == right)) - np.count_nonzero(
-                (was != 0) & (was == right)
-            )
-            d_union = np.count_nonzero((after != 0) | (right != 0)) - np.count_nonzero(
-                (was != 0) | (right != 0)
-            )
-            new_union = union + d_union
-            gain = ((matched + d_match) / new_union if new_union else 1.0) - iou
-            f[column["del_gain"]] = np.sign(gain) * np.sqrt(abs(gain))
-        painted_any = any(scene.painted[q].any() for q in range(a, b))
-        f[column["sign"]] = 1.0 if any(scene.ink[a:b]) else -1.0 if painted_any else 0.0
-        f[column["sigma"]] = node.sigma * 0.125
-        for name, mask in (("bad", bad), ("want", want)):
-            c = _centroid(mask, index, size)
-            if c is not None and cs is not None:
-                f[column[f"{name}_dx"]], f[column[f"{name}_dy"]] = c[0] - cs[0], c[1] - cs[1]
+    lines = np.arange(size)
+    in_rows = (lines >= lo[:, 0:1] - ring) & (lines <= hi[:, 1:2] + ring) & (hi[:, 1:2] >= 0)
+    in_cols = (lines >= lo[:, 2:3] - ring) & (lines <= hi[:, 3:4] + ring)
+    per_row = rows.shape[1] // size  # W
+    grown = np.where(
+        np.repeat(in_rows, per_row, axis=1), np.tile(_pack(in_cols[:, None, :]), size), np.uint64(0)
+    )
+    around = grown & ~s
+    want = around & ~later & pixel(3)
+    counts = _count(
+        np.stack(
+            [
+                s, decided, good, bad, around, want,
+                s & rows[at(_Program.OWN_RIGHT, end - 1)],
+                decided & rows[at(_Program.GONE_HIT, first)],
+                decided & pixel(1),
+                decided & rows[at(_Program.GONE_UNION, first)],
+                decided & pixel(2),
+            ]
+        )
+    )  # fmt: skip
+    n_s, n_d, n_good, n_bad, n_ring, n_want, n_inside, gone_hit, hit, gone_union, union = counts
+    npix = size * size
+    per_s = np.maximum(n_s, 1)
+    feats = np.zeros((len(prog), dim), dtype=np.float32)
+    feats[:, column["area"]] = n_s / npix
+    (cx, bx, wx), (cy, by, wy) = (
+        c.reshape(3, -1)
+        for c in _centroids(np.concatenate([s, bad, want]), counts[[0, 3, 5]].ravel(), size)
+    )
+    feats[:, column["cx"]] = np.where(n_s > 0, cx, 0.5)
+    feats[:, column["cy"]] = np.where(n_s > 0, cy, 0.5)
+    feats[:, column["inside"]] = n_inside / per_s
+    feats[:, column["visible"]] = n_d / per_s  # D lies in S
+    feats[:, column["good"]] = n_good / per_s
+    feats[:, column["bad"]] = n_bad / per_s
+    feats[:, column["good_img"]] = n_good / npix
+    feats[:, column["bad_img"]] = n_bad / npix
+    feats[:, column["want"]] = n_want / np.maximum(n_ring, 1)
+    feats[:, column["want_img"]] = n_want / npix
+    for name, n, x, y in (("bad", n_bad, bx, by), ("want", n_want, wx, wy)):
+        feats[:, column[f"{name}_dx"]] = np.where(n > 0, x - cx, 0.0)  # in S or its ring
+        feats[:, column[f"{name}_dy"]] = np.where(n > 0, y - cy, 0.0)
+    # removing the subtree: its decided pixels show what was painted before primitive a
+    matched = np.array([scene.matched for scene in scenes])[prog]
+    new_union = np.array([scene.union for scene in scenes])[prog] + gone_union - union
+    score = np.where(new_union > 0, (matched + gone_hit - hit) / np.maximum(new_union, 1), 1.0)
+    gain = score - np.array([scene.iou for scene in scenes])[prog]
+    feats[:, column["del_gain"]] = np.sign(gain) * np.sqrt(np.abs(gain))
+    inked = np.cumsum([0] + [paint.ink for scene in scenes for paint in scene.paints])
+    painting = np.cumsum([0] + [paint.box[1] >= 0 for scene in scenes for paint in scene.paints])
+    feats[:, column["sign"]] = np.where(
+        inked[b] > inked[a], 1.0, np.where(painting[b] > painting[a], -1.0, 0.0)
+    )
+    feats[:, column["sigma"]] = np.array(sigma) * 0.125
+    return feats
+
+
+def _token_features(scenes, nodes, ids, feats, size, column) -> np.ndarray:
+    """(ΣL, F): each token's node columns, its own and its program's (all programs at once;
+    a program's parentheses balance, so depth counts need no reset between programs)."""
     vocab = TINYSVG_VOCAB
-    tokens = np.asarray(tokens)
-    out = np.zeros((len(tokens), dim), dtype=np.float32)
+    tokens = np.concatenate([np.asarray(t) for t in ids])
+    lengths = [len(t) for t in ids]
+    owner = np.zeros(len(tokens), dtype=np.intp)
+    node, offset = 0, 0
+    for found, length in zip(nodes, lengths, strict=True):
+        for pos, n in found:
+            owner[offset + pos : offset + pos + n.size] = node
+            node += 1
+        offset += length
+    out = np.zeros((len(tokens), feats.shape[1]), dtype=np.float32)
     start = column["start"]
     out[:, :start] = feats[owner, :start]
     out[:, start] = vocab.node_start[tokens]
     opens = np.cumsum(tokens == vocab.lparen) - np.cumsum(tokens == vocab.rparen)
     heads = (tokens == vocab.lparen) | ~vocab.node_start[tokens] & (tokens != vocab.rparen)
     out[:, column["depth"]] = (opens - heads) * 0.125
-    out[:, column["score"]] = iou
-    out[:, column["recall"]] = matched / max(n_t, 1)
-    out[:, column["precision"]] = matched / max(n_o, 1)
-    out[:, column["target"]] = n_t / npix
+
+    def each(values):
+        return np.repeat(np.array(values, dtype=np.float64), lengths)
+
+    npix = size * size
+    out[:, column["score"]] = each([scene.iou for scene in scenes])
+    out[:, column["recall"]] = each([s.matched / max(s.n_t, 1) for s in scenes])
+    out[:, column["precision"]] = each([s.matched / max(s.n_o, 1) for s in scenes])
+    out[:, column["target"]] = each([s.n_t / npix for s in scenes])
     return out
-
-
-def _centroid(mask: np.ndarray, index: np.ndarray, size: int) -> tuple[float, float] | None:
-    """(column, row) centroid of ``mask``'s pixel centres as canvas fractions; ``None`` if empty."""
-    n = np.count_nonzero(mask)
-    if not n:
-        return None
-    cx = (mask.sum(axis=0) @ index / n + 0.5) / size
-    cy = (mask.sum(axis=1) @ index / n + 0.5) / size
-    return float(cx), float(cy)
