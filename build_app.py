@@ -12,6 +12,12 @@ PyInstaller (``requirements-build.txt``) runs in a private virtual environment,
 torch, onnx and matplotlib are not installed there, so they cannot reach the
 bundle.  The environment is created on first use and refreshed when those files
 change.  The spec is ``desktop/TreeSketch.spec``.  Needs nothing but Python 3.11+.
+
+The bundle carries the app's policy models, every ``models/policy*.onnx``
+(:data:`MODEL_GLOB`, the spec's ``data_files``): the CSG2D ones (``policy.onnx``,
+``policy_<modality>.onnx``) and, when it exists, TinySVG's ``policy_tinysvg.onnx``.
+After a build, :func:`missing_models` checks that each one made it in, and the build
+says which models it bundled.
 """
 
 from __future__ import annotations
@@ -40,6 +46,10 @@ STAMP = ROOT / "build" / "TreeSketch.stamp"
 REQUIREMENTS = [ROOT / "requirements.txt", ROOT / "requirements-build.txt"]
 SOURCES = ["editor", "inference", "desktop", "resources", "models"]
 SOURCE_SUFFIXES = {".py", ".spec", ".onnx", ".png", ".svg", ".csg", ".tsk"}
+MODEL_GLOB = "policy*.onnx"
+"""The app's models in ``models/`` (the spec bundles these, never baseline_ar.onnx)."""
+SVG_MODEL = "policy_tinysvg.onnx"
+"""The TinySVG policy model's file name (``editor.assistant.SVG_MODEL_NAME``)."""
 PASSED_ENV = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "SYSTEMROOT", "WINDIR", "TEMP", "TMP")
 
 
@@ -105,9 +115,33 @@ def build(if_stale: bool = False) -> Path:
     cmd = [str(PYTHON), "-m", "PyInstaller", "--noconfirm", "--log-level", "WARN"]
     cmd += ["--distpath", str(DIST), "--workpath", str(work), str(SPEC)]
     subprocess.run(cmd, cwd=ROOT, check=True, env=_build_env())
+    missing = missing_models()
+    if missing:
+        sys.exit(f"build_app.py: the bundle lacks {', '.join(missing)} (see the spec's data_files)")
     STAMP.parent.mkdir(parents=True, exist_ok=True)
     STAMP.write_text(digest)
     return BUNDLE
+
+
+def shipped_models(root: Path = ROOT) -> list[str]:
+    """The model files the bundle must carry: ``models/policy*.onnx`` of the checkout."""
+    return sorted(p.name for p in (root / "models").glob(MODEL_GLOB) if p.is_file())
+
+
+def missing_models(bundle: Path = BUNDLE, root: Path = ROOT) -> list[str]:
+    """The shipped models (:func:`shipped_models`) not in ``bundle``'s ``_internal/models``."""
+    inside = bundle / "_internal" / "models"
+    return [name for name in shipped_models(root) if not (inside / name).is_file()]
+
+
+def models_line(root: Path = ROOT) -> str:
+    """One line naming the bundled models, and whether TinySVG's is among them."""
+    names = shipped_models(root)
+    if SVG_MODEL in names:
+        svg = f"TinySVG's {SVG_MODEL} included"
+    else:
+        svg = f"no TinySVG model (models/{SVG_MODEL} absent)"
+    return f"models: {', '.join(names) or 'none'}; {svg}"
 
 
 def bundle_bytes(folder: Path = BUNDLE) -> int:
@@ -219,6 +253,7 @@ def main(argv: list[str]) -> int:
     started = time.monotonic()
     bundle = build(if_stale=args.if_stale)
     print(f"TreeSketch bundle: {bundle}{os.sep}  ({bundle_bytes(bundle) / 2**20:.0f} MiB)")
+    print(models_line())
     print(f"start it with: {BINARY}   (built in {time.monotonic() - started:.0f} s)")
     return 0
 

@@ -5,7 +5,17 @@ policy model on a worker thread and says why when it cannot (manual editing
 keeps working).  It loads again when the preferences choose another model file, or,
 with the shipped model, when the target's modality changes; a newer load supersedes
 an older one still running (the older one is cancelled and its answer ignored, so
-the model chosen last is the one used, whichever load ends first).  It asks the
+the model chosen last is the one used, whichever load ends first).
+
+The model is one of the document's language: a CSG2D document uses the model file of
+the preferences' ``model_path``, a TinySVG document the one of ``svg_model_path``
+(default :func:`default_svg_model_path`, ``models/policy_tinysvg.onnx``), each loaded
+for its language (``PolicyModel.load(..., language=...)``: a model of the other
+language is refused in one line).  When a document of another language replaces the
+current one (``Document.loaded``) the model of that language is loaded.  Without a
+model of the document's language, Propose says why and auto-run uses random
+mutations; TinySVG has no one-value refinement (``inference.search.refine`` is
+CSG2D's), so its auto-run never refines.  It asks the
 model for its next edits, previews the current one through ``Document.set_preview``,
 and applies an accepted one as one undo step.  It also supplies what auto-run
 (:mod:`editor.autorun`) searches with: the model's proposer, or random mutations (and
@@ -32,6 +42,7 @@ from editor import commands
 from editor.document import Document
 from editor.settings import Settings
 from editor.workers import CallWorker, Cancelled, Jobs
+from inference.lang.grammar import CSG2D, TINYSVG
 from inference.lang.tree import Node
 from inference.model.decoding import Proposal, evaluate_values, sample_edits, top_edits
 from inference.model.model_contract import target_kind
@@ -47,6 +58,13 @@ TOP_K = 6
 """Proposals fetched per Propose (the Alternatives list)."""
 NEED_TARGET = "Draw a target first: the model edits the program toward the drawing."
 """What Propose and Auto-run say on an empty pad."""
+SVG_MODEL_NAME = "policy_tinysvg.onnx"
+"""The shipped TinySVG model's file name, beside the CSG2D ones in ``models/``."""
+
+
+def default_svg_model_path() -> Path:
+    """The shipped TinySVG model, ``models/policy_tinysvg.onnx`` (it may not exist)."""
+    return default_model_path("filled").parent / SVG_MODEL_NAME
 
 
 @dataclass(frozen=True)
@@ -120,28 +138,44 @@ class Assistant(QObject):
         self._seen: set = set()
         prefs = settings.preferences()
         self._rng = np.random.default_rng(prefs.seed)
-        self._model_choice = prefs.model_path
+        self._model_choice = (prefs.model_path, prefs.svg_model_path)
         self._modality = doc.modality
+        self._loaded_for: tuple[str, Path] | None = None  # (language, file) of the last load
         doc.programChanged.connect(self._invalidate)
         doc.targetChanged.connect(self._target_changed)
+        doc.loaded.connect(self._document_loaded)
         settings.preferencesChanged.connect(self.use_preferences)
 
     # ----- model ---------------------------------------------------------------------------
 
     def model_path(self) -> Path:
-        """The model file the preferences choose for the document's modality."""
-        chosen = self.settings.preferences().model_path
+        """The model file the preferences choose for the document's language (and, for
+        CSG2D with the shipped model, its modality)."""
+        prefs = self.settings.preferences()
+        if self.doc.grammar is TINYSVG:
+            chosen = prefs.svg_model_path
+            return Path(chosen) if chosen else default_svg_model_path()
+        chosen = prefs.model_path
         return Path(chosen) if chosen else default_model_path(self.doc.modality)
 
+    def usable_model(self) -> PolicyModel | None:
+        """The loaded model when it is of the document's language, else ``None`` (a model
+        of the other language is never used, not even while its successor loads)."""
+        model = self.model
+        return model if model is not None and model.grammar is self.doc.grammar else None
+
     def load_model(self) -> None:
-        """(Re)load the chosen model on a worker thread; a load still running is cancelled
-        and its answer ignored."""
+        """(Re)load the chosen model for the document's language on a worker thread; a load
+        still running is cancelled and its answer ignored."""
         if self._loader is not None:
             self._loader.cancel()
-        path = self.model_path()
+        path, language = self.model_path(), self.doc.language
+        self._loaded_for = (language, path)
         self.model, self.model_status = None, f"Loading {path.name}…"
         self.modelChanged.emit()
-        worker = CallWorker(lambda cancelled: PolicyModel.load(path, intra_op_threads=1))
+        worker = CallWorker(
+            lambda cancelled: PolicyModel.load(path, intra_op_threads=1, language=language)
+        )
         worker.finished.connect(self._model_loaded)
         worker.error.connect(self._model_failed)
         self._loader = worker
@@ -150,8 +184,22 @@ class Assistant(QObject):
     @Slot(object)
     def use_preferences(self, prefs) -> None:
         """Load the model again when ``prefs`` choose another model file."""
-        if prefs.model_path != self._model_choice:
-            self._model_choice = prefs.model_path
+        choice = (prefs.model_path, prefs.svg_model_path)
+        if choice != self._model_choice:
+            self._model_choice = choice
+            if self._loaded_for != (self.doc.language, self.model_path()):
+                self.load_model()
+
+    @Slot()
+    def _document_loaded(self) -> None:
+        """Another document: load the model of its language (and modality) unless that one
+        is already loaded or loading."""
+        self.clear()
+        self._modality = self.doc.modality
+        if self._loaded_for is not None and self._loaded_for != (
+            self.doc.language,
+            self.model_path(),
+        ):
             self.load_model()
 
     @Slot(object)
@@ -163,10 +211,9 @@ class Assistant(QObject):
             return
         self.model = model
         seen = f"{model.training_examples:,} training examples" if model.training_examples else ""
-        self.model_status = (
-            f"Model {model.path.name} ({model.modality}{', ' + seen if seen else ''})"
-        )
-        if not model.handles(self.doc.modality):
+        what = model.modality if model.grammar is CSG2D else f"{model.language}, {model.modality}"
+        self.model_status = f"Model {model.path.name} ({what}{', ' + seen if seen else ''})"
+        if model.grammar is CSG2D and not model.handles(self.doc.modality):
             self.model_status += f" — note: the target is a {self.doc.modality} target"
         self.modelChanged.emit()
         self.message.emit(self.model_status)
@@ -177,12 +224,26 @@ class Assistant(QObject):
             return  # superseded, as in _model_loaded
         self._loader = None
         self.model = None
-        self.model_status = (
-            f"No model: {reason}. Manual editing works; choose a model file in "
-            "Preferences. Auto-run uses random-mutation search meanwhile."
-        )
+        self.model_status = self._no_model(reason)
         self.modelChanged.emit()
         log.warning("%s", self.model_status)
+
+    def _no_model(self, reason: str) -> str:
+        """Why there is no model, and what works meanwhile."""
+        if self.doc.grammar is CSG2D:
+            return (
+                f"No model: {reason}. Manual editing works; choose a model file in "
+                "Preferences. Auto-run uses random-mutation search meanwhile."
+            )
+        path, language = self.model_path(), self.doc.language
+        if not path.exists():
+            reason = f"{path.name} is not there"
+        elif "this model is for" in reason:  # a model of the other language, refused
+            reason = f"{path.name}: {reason[reason.index('this model is for') :]}"
+        return (
+            f"No {language} model ({reason}): Propose needs one; choose a {language} model "
+            "file in Preferences. Auto-run uses random-mutation search meanwhile."
+        )
 
     # ----- proposals -----------------------------------------------------------------------
 
@@ -197,7 +258,7 @@ class Assistant(QObject):
 
     def propose(self, more: bool = False) -> None:
         """Ask the model for its most likely edits (``more``: sample fresh ones)."""
-        if self.model is None:
+        if self.usable_model() is None:
             self.message.emit(self.model_status)
             return
         if self._request is not None or self.doc.busy:
@@ -209,7 +270,7 @@ class Assistant(QObject):
         self._show([])  # the old proposal goes now: nothing to accept while asking
         if not more:
             self._seen = set()
-        doc, model, rng = self.doc, self.model, self._rng
+        doc, model, rng = self.doc, self.usable_model(), self._rng
         program, target, locked = doc.program, doc.score_target(), doc.locked
 
         def fetch(m, x, prog, lock):
@@ -304,17 +365,20 @@ class Assistant(QObject):
         self.clear()
         if self.doc.modality != self._modality:
             self._modality = self.doc.modality
-            if not self.settings.preferences().model_path:
+            shipped = not self.settings.preferences().model_path
+            if shipped and self.doc.grammar is CSG2D:
                 self.load_model()  # the shipped model for the new modality
 
     # ----- what auto-run (editor.autorun) searches with ------------------------------------
 
     def search_config(self) -> SearchConfig:
-        """Search settings from the preferences."""
+        """Search settings from the preferences (no refinement on a TinySVG document: the
+        one-value climb is CSG2D's)."""
         prefs = self.settings.preferences()
         timed = prefs.budget_unit == "seconds"
         budget = UNLIMITED_CALLS if timed else prefs.budget
-        config = SearchConfig(beam_width=prefs.beam_width, budget=budget, refine=prefs.refine)
+        refine = prefs.refine and self.doc.grammar is CSG2D
+        config = SearchConfig(beam_width=prefs.beam_width, budget=budget, refine=refine)
         # the budget is the user's limit: allow enough steps to spend it
         per_step = config.beam_width * config.samples_per_program
         config.max_depth = max(config.max_depth, min(budget // per_step + 1, MAX_STEPS))
@@ -326,7 +390,7 @@ class Assistant(QObject):
         return float(prefs.seconds) if prefs.budget_unit == "seconds" else None
 
     def search_proposer(self):
-        """The model's proposer, or random mutations without a model."""
-        if self.model is None:
-            return RandomMutationProposer()
-        return PolicyProposer(self.model)
+        """The model's proposer, or random mutations without a model of the document's
+        language."""
+        model = self.usable_model()
+        return RandomMutationProposer() if model is None else PolicyProposer(model)

@@ -14,6 +14,10 @@ passed on as :attr:`AutoRun.stats`, and :meth:`AutoRun.elapsed` is the run's
 time without its pauses, so the pane can show a live clock.  There is
 nothing to search toward on an empty pad: auto-run then says so and does
 nothing else.
+
+On a TinySVG document the search scores against ``doc.score_target()`` (a
+``DrawingTarget``) with the model of TinySVG, or random mutations without one; the
+CSG2D-only steps, the one-value refinement and the closing tidy, are skipped.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from editor import commands
 from editor.assistant import NEED_TARGET, Assistant
 from editor.document import Document
 from editor.workers import Jobs, SearchWorker
+from inference.lang.grammar import CSG2D
 from inference.search.search_run import SearchEvent, SearchProgress
 from inference.search.tidy import tidy
 
@@ -100,9 +105,11 @@ class AutoRun(QObject):
         self._start_score = self.doc.score()
         self.doc.set_busy(True)
         self._set_state(RUNNING)
-        how = (
-            "the model" if self.assistant.model is not None else "random-mutation search (no model)"
-        )
+        if self.assistant.usable_model() is not None:
+            how = "the model"
+        else:
+            language = "" if self.doc.grammar is CSG2D else f"{self.doc.language} "
+            how = f"random-mutation search (no {language}model)"
         limit = f"{self.seconds:g} s" if self.seconds else f"{config.budget} renderer calls"
         self.message.emit(f"Auto-run with {how}, budget {limit}")
         self.jobs.start(worker)

@@ -74,10 +74,20 @@ class PreferencesDialog(QDialog):
         self.model_path = QLineEdit(prefs.model_path)
         self.model_path.setPlaceholderText("the shipped model (models/policy.onnx)")
         browse = QPushButton("Browse…")
-        browse.clicked.connect(self._browse)
+        browse.clicked.connect(lambda: self._browse(self.model_path))
         model_row = QHBoxLayout()
         model_row.addWidget(self.model_path, 1)
         model_row.addWidget(browse)
+        self.svg_model_path = QLineEdit(prefs.svg_model_path)
+        self.svg_model_path.setPlaceholderText(
+            "the shipped TinySVG model (models/policy_tinysvg.onnx)"
+        )
+        self.svg_model_path.setToolTip("The policy model used on TinySVG documents")
+        svg_browse = QPushButton("Browse…")
+        svg_browse.clicked.connect(lambda: self._browse(self.svg_model_path))
+        svg_model_row = QHBoxLayout()
+        svg_model_row.addWidget(self.svg_model_path, 1)
+        svg_model_row.addWidget(svg_browse)
         self.budget = QSpinBox(minimum=10, maximum=100_000, singleStep=500, suffix=" calls")
         self.budget.setValue(prefs.budget)
         self.beam_width = QSpinBox(minimum=1, maximum=256, value=prefs.beam_width)
@@ -102,6 +112,7 @@ class PreferencesDialog(QDialog):
         self.seed = QSpinBox(minimum=0, maximum=2**31 - 1, value=prefs.seed)
         form = QFormLayout(self)
         form.addRow("Model file", model_row)
+        form.addRow("TinySVG model file", svg_model_row)
         form.addRow("Search budget", self.budget)
         form.addRow("Beam width", self.beam_width)
         form.addRow("Pen width", self.pen_width)
@@ -117,16 +128,17 @@ class PreferencesDialog(QDialog):
         buttons.rejected.connect(self.reject)
         form.addRow(buttons)
 
-    def _browse(self) -> None:
+    def _browse(self, field: QLineEdit) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Choose a model", "", "ONNX model (*.onnx)")
         if path:
-            self.model_path.setText(path)
+            field.setText(path)
 
     def preferences(self) -> Preferences:
         """The edited preferences."""
         return replace(
             self._prefs,
             model_path=self.model_path.text().strip(),
+            svg_model_path=self.svg_model_path.text().strip(),
             budget=self.budget.value(),
             beam_width=self.beam_width.value(),
             pen_width=self.pen_width.value(),

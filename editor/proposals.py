@@ -11,7 +11,8 @@ can be accepted; a change of the drawing or the program drops the proposals.
 moves several times a second (calls, seconds, best score so far), the
 best-so-far render, pause (the button then says Resume) and stop.  Without a
 model the pane says why, in red, and auto-run falls back to random-mutation
-search.
+search.  On a TinySVG document the model is TinySVG's (a CSG2D model is never used
+there) and the best-so-far render is in colour.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ from editor.autorun import IDLE, PAUSED, AutoRun
 from editor.canvas import gray_image
 from editor.commands import describe_edit
 from editor.settings import BUDGET_UNITS, MAX_SECONDS, Settings
-from inference.render.raster import render
+from editor.sketch_canvas import colour_image
 
 THUMB = 72
 TICK_MS = 250
@@ -210,7 +211,7 @@ class ProposalsPane(QWidget):
             self.assistant.choose(row)
 
     def _model_changed(self) -> None:
-        ok = self.assistant.model is not None
+        ok = self.assistant.usable_model() is not None
         self.model_label.setText(self.assistant.model_status)
         loading = self.assistant.model_status.startswith("Loading")
         self.model_label.setStyleSheet("" if ok or loading else "color: #c0392b;")
@@ -245,7 +246,7 @@ class ProposalsPane(QWidget):
     def _update_enabled(self) -> None:
         idle = self.autorun.state == IDLE
         working = self.assistant.working
-        has_model = self.assistant.model is not None
+        has_model = self.assistant.usable_model() is not None
         has = self.assistant.current() is not None and not working
         enable = {"propose": has_model and idle and not working, "accept": has and idle}
         enable |= {"reject": has and idle, "alternatives": has_model and idle}
@@ -313,8 +314,12 @@ class ProposalsPane(QWidget):
         self._idle_progress()
 
     def _run_progress(self, event) -> None:
-        """A better program was found: show it as the thumbnail."""
-        self.thumb.setPixmap(
-            QPixmap.fromImage(gray_image(1.0 - render(event.program, THUMB).astype(float)))
-        )
+        """A better program was found: show it as the thumbnail (in colour for TinySVG)."""
+        if event.program.grammar is not self.doc.grammar:
+            return  # a run of the document before (its last report, after a switch)
+        image = self.doc.render(THUMB, event.program)
+        if image.ndim == 3:
+            self.thumb.setPixmap(QPixmap.fromImage(colour_image(image)))
+        else:
+            self.thumb.setPixmap(QPixmap.fromImage(gray_image(1.0 - image.astype(float))))
         self._tick()

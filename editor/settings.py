@@ -32,8 +32,11 @@ class Preferences:
     """What the preferences dialog edits.
 
     Attributes:
-        model_path: a policy ``.onnx`` file; empty means the shipped model for
+        model_path: a CSG2D policy ``.onnx`` file; empty means the shipped model for
             the target's modality (``inference.model.onnx_model.default_model_path``).
+        svg_model_path: a TinySVG policy ``.onnx`` file, used on TinySVG documents; empty
+            means the shipped one, ``models/policy_tinysvg.onnx``
+            (``editor.assistant.default_svg_model_path``).
         budget: renderer calls an auto-run may spend (with ``budget_unit`` ``"calls"``).
         budget_unit: ``"calls"`` or ``"seconds"``: what limits an auto-run.
         seconds: wall-clock seconds an auto-run may search (with ``budget_unit``
@@ -50,6 +53,7 @@ class Preferences:
     """
 
     model_path: str = ""
+    svg_model_path: str = ""
     budget: int = 2000
     budget_unit: str = "calls"
     seconds: int = 30

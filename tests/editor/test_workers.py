@@ -71,7 +71,9 @@ def test_cancel_is_heard_at_the_next_chunk_and_the_gui_keeps_running(qtbot, jobs
     timer.start()
     jobs.start(worker)
     # the GUI thread serves its timer 30 times while the search runs and reports
-    qtbot.waitUntil(lambda: len(ticks) >= 30 and events and proposer.calls >= 2, timeout=WAIT_MS)
+    qtbot.waitUntil(
+        lambda: len(ticks) >= 30 and events != [] and proposer.calls >= 2, timeout=WAIT_MS
+    )
     assert not any(ticks) and jobs.busy()
     begun = proposer.calls
     worker.cancel()
