@@ -3,8 +3,8 @@
 The sketch pad's rectangle and ellipse tools call :func:`shape_rect` while the grid
 shows: a Quad is centred on a 2-unit grid with a half-size of whole units, a Circle
 has an even radius.  On a TinySVG document they call :func:`svg_shape_rect`: a
-TinySVG shape is a whole number of 6-pixel units wide and high, and its edges lie on
-the 3-pixel lattice through the canvas centre.
+TinySVG shape is a whole number of 6-pixel units wide and high, centred on the unit
+grid through the canvas centre (112 + 6k px), so that it is one moved shape.
 """
 
 from __future__ import annotations
@@ -109,9 +109,6 @@ SVG_CENTRE = SVG_CANVAS // 2
 """The TinySVG canvas centre (112 px), where a program's layout box is centred."""
 SVG_MOST_UNITS = 9
 """The largest width or height of a TinySVG shape, units (its sizes are 0–9)."""
-SVG_EDGE_STEP = SVG_UNIT // 2
-"""Every box edge a TinySVG program draws lies on the lattice 112 + 3k px: layout boxes
-are whole units (6 px) and are centred (docs/TINYSVG.md, Layout)."""
 
 
 def svg_shape_rect(
@@ -120,14 +117,15 @@ def svg_shape_rect(
     """The box a shape tool drags out on a TinySVG document, in canvas units.
 
     With ``square`` the box is a square (its side the larger drag extent).  With
-    ``snap`` it becomes a box a TinySVG program can fill exactly: the corner where the
-    drag began moves to the nearest point of the 3-pixel lattice through the canvas
-    centre (:data:`SVG_EDGE_STEP`), and each side becomes the nearest whole number of
-    6-pixel units, at least one and at most ``most_units`` (if given: an ellipse is at
-    most :data:`SVG_MOST_UNITS`, a larger one no program draws), reaching toward the
-    pointer.  Every such box is a ``(Rectangle w h …)`` or ``(Ellipse w h …)`` (a larger
-    rectangle: several, side by side) placed by ``Move`` and ``Arrange``; one centred on
-    a unit line (112 + 6k px) is a single moved shape.
+    ``snap`` it becomes the box of one moved TinySVG shape,
+    ``(Move (Rectangle w h …) x y …)`` or ``(Move (Ellipse w h …) x y …)``
+    (docs/TINYSVG.md): each side the nearest whole number of 6-pixel units to the drag,
+    at least one and at most ``most_units`` (if given: an ellipse is at most
+    :data:`SVG_MOST_UNITS`, as no program draws a larger one; a larger rectangle is
+    several side by side), and its centre on the unit grid through the canvas centre
+    (112 + 6k px, where a ``Move`` puts a shape), the one that brings the box's edge
+    nearest the point where the drag began.  That edge moves at most half a unit (3 px);
+    the box reaches toward the pointer.
     """
     scale = SVG_PIXELS_PER_UNIT
     x0, y0 = start.x() * scale, start.y() * scale
@@ -135,23 +133,29 @@ def svg_shape_rect(
     if square:
         side = max(abs(dx), abs(dy))
         dx, dy = math.copysign(side, dx), math.copysign(side, dy)
-    if snap:
-        x0, y0 = _svg_lattice(x0), _svg_lattice(y0)
-        most = math.inf if most_units is None else most_units
+    if not snap:
+        left, top = min(x0, x0 + dx), min(y0, y0 + dy)
+        return QRectF(left / scale, top / scale, abs(dx) / scale, abs(dy) / scale)
+    most = math.inf if most_units is None else most_units
 
-        def units(extent: float) -> int:
-            return int(min(most, max(1, round(extent / SVG_UNIT))))
+    def units(extent: float) -> int:
+        return int(min(most, max(1, math.floor(extent / SVG_UNIT + 0.5))))
 
-        if square:
-            side = units(max(abs(dx), abs(dy))) * SVG_UNIT
-            dx, dy = math.copysign(side, dx), math.copysign(side, dy)
-        else:
-            dx = math.copysign(units(abs(dx)) * SVG_UNIT, dx)
-            dy = math.copysign(units(abs(dy)) * SVG_UNIT, dy)
-    left, top = min(x0, x0 + dx), min(y0, y0 + dy)
-    return QRectF(left / scale, top / scale, abs(dx) / scale, abs(dy) / scale)
+    if square:
+        wide = high = units(max(abs(dx), abs(dy)))
+    else:
+        wide, high = units(abs(dx)), units(abs(dy))
+    left = _svg_box_start(x0, dx, wide)
+    top = _svg_box_start(y0, dy, high)
+    return QRectF(left / scale, top / scale, wide * SVG_UNIT / scale, high * SVG_UNIT / scale)
 
 
-def _svg_lattice(pixel: float) -> int:
-    """The point of the lattice 112 + 3k px nearest ``pixel``."""
-    return SVG_CENTRE + SVG_EDGE_STEP * round((pixel - SVG_CENTRE) / SVG_EDGE_STEP)
+def _svg_box_start(pressed: float, drag: float, units: int) -> int:
+    """The low edge (px) of a box ``units`` wide centred on the unit grid (112 + 6k), its
+    edge on the side where the drag began (the low one for a drag toward higher
+    coordinates) nearest ``pressed``."""
+    half = units * SVG_UNIT / 2
+    # the centre that puts the pressed edge nearest ``pressed``
+    wanted = pressed + half if drag >= 0 else pressed - half
+    steps = math.floor((wanted - SVG_CENTRE) / SVG_UNIT + 0.5)
+    return int(SVG_CENTRE + steps * SVG_UNIT - half)

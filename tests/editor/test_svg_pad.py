@@ -14,7 +14,7 @@ from editor.sketch_pad import PALETTE, SketchPad
 from editor.target_paint import shape_coverage
 from inference.lang.grammar import CSG2D, TINYSVG
 from inference.lang.syntax import parse
-from inference.render.svg_scene import COLOURS, Placed, render, render_scene
+from inference.render.svg_scene import COLOURS, render
 
 PX = 224 / 32  # TinySVG target pixels per canvas unit
 
@@ -22,11 +22,6 @@ PX = 224 / 32  # TinySVG target pixels per canvas unit
 def rendered(text: str) -> np.ndarray:
     """A TinySVG program's render, uint8 RGB at 224."""
     return render(parse(text, grammar=TINYSVG), 224)
-
-
-def scene(kind: str, box, colour: str) -> np.ndarray:
-    """The renderer's picture of one shape filling ``box`` (pixels) in ``colour``."""
-    return render_scene([Placed(kind, *box, colour, "none", 0.0)], 224)
 
 
 def as_bytes(target: np.ndarray) -> np.ndarray:
@@ -169,7 +164,8 @@ def test_fill_paints_the_region_under_the_pointer_without_a_fringe(qtbot, pad):
     pad.set_colour("red")
     pad.set_tool("ellipse")
     drag(qtbot, pad.canvas, [(82, 82), (148, 130)])  # 11 units wide: at most 9 (an Ellipse's)
-    assert np.array_equal(as_bytes(pad.doc.target), scene("ellipse", (82, 82, 136, 130), "red"))
+    red = "(Move (Ellipse 9 8 red none 0) 0 1 false true)"
+    assert np.array_equal(as_bytes(pad.doc.target), rendered(red))
     pad.set_colour("blue")
     pad.set_tool("fill")
     drag(qtbot, pad.canvas, [(112, 106)])
@@ -177,29 +173,33 @@ def test_fill_paints_the_region_under_the_pointer_without_a_fringe(qtbot, pad):
     reddish = (rgb[..., 0] > rgb[..., 2] + 40) & (rgb[..., 0] > rgb[..., 1] + 40)
     assert not reddish.any()  # the edge's blend of red and white went blue too
     # recoloured, edge blends and all, it is the blue ellipse
-    assert np.array_equal(rgb, scene("ellipse", (82, 82, 136, 130), "blue"))
+    assert np.array_equal(rgb, rendered(red.replace("red", "blue")))
     pad.set_colour("yellow")
     drag(qtbot, pad.canvas, [(5, 5)])  # the paper around it
     rgb = as_bytes(doc.target).astype(int)
     assert np.array_equal(rgb[5, 5], [255, 255, 0]) and np.array_equal(rgb[106, 112], [0, 0, 255])
-    edge = (shape_coverage("ellipse", (82, 82, 136, 130), 224) % 1) > 0
+    edge = (shape_coverage("ellipse", (85, 82, 139, 130), 224) % 1) > 0
     r, g, b = rgb[edge].T  # its edge blends blue with yellow now: no white, no red
     assert (abs(r - g) <= 2).all() and (abs(r + b - 255) <= 2).all()
     assert doc.undo_stack.undoText() == "Fill region"
 
 
-def test_shapes_snap_to_whole_units_on_the_lattice_through_the_centre():
+def test_a_snapped_shape_is_whole_units_centred_where_a_move_puts_a_shape():
     rng = np.random.default_rng(5)
-    for _ in range(200):
+    for _ in range(300):
         (x0, y0, x1, y1) = rng.uniform(0, 224, 4)
-        square = bool(rng.integers(2))
-        box = svg_shape_rect(QPointF(x0 / PX, y0 / PX), QPointF(x1 / PX, y1 / PX), True, square)
+        square, ellipse = bool(rng.integers(2)), bool(rng.integers(2))
+        start, end = QPointF(x0 / PX, y0 / PX), QPointF(x1 / PX, y1 / PX)
+        box = svg_shape_rect(start, end, True, square, 9 if ellipse else None)
         left, top, w, h = (round(v * PX, 6) for v in (box.x(), box.y(), box.width(), box.height()))
-        assert (left - 112) % 3 == 0 and (top - 112) % 3 == 0
         assert w % 6 == 0 and h % 6 == 0 and w >= 6 and h >= 6 and (w == h or not square)
-        near = [left, left + w] if x1 >= x0 else [left + w, left]
-        assert abs(near[0] - x0) <= 1.5  # the corner where the drag began moved to the lattice
-        assert abs(abs(x1 - x0) - w) <= 3 or square or abs(x1 - x0) < 3
+        assert (left + w / 2 - 112) % 6 == 0 and (top + h / 2 - 112) % 6 == 0
+        assert max(w, h) <= 54 or not ellipse
+        for pressed, released, low, size in ((x0, x1, left, w), (y0, y1, top, h)):
+            near, far = (low, low + size) if released >= pressed else (low + size, low)
+            assert abs(near - pressed) <= 3  # the edge where the drag began moves half a unit
+            if not square and (size < 54 or not ellipse):
+                assert abs(abs(far - near) - abs(released - pressed)) <= 3 or size == 6
     free = svg_shape_rect(QPointF(1.0, 2.0), QPointF(3.5, 2.5), False, False)
     assert (free.x(), free.y(), free.width(), free.height()) == pytest.approx((1.0, 2.0, 2.5, 0.5))
 
