@@ -125,15 +125,11 @@ def _encode_svg_batch(items, programs: list[np.ndarray], vocab: Vocabulary):
         if id(target) not in converted:
             converted[id(target)] = svg_features.target_rgb(target, size)
         targets.append(converted[id(target)])
-    token_feats = svg_features.svg_batch_features([p for _, p, _ in items], programs, targets, size)
+    token_feats, images = svg_features.svg_batch_inputs(
+        [p for _, p, _ in items], programs, targets, size
+    )
     feats = np.zeros((*tokens.shape, FEATURE_DIM), dtype=np.float32)
     feats[np.arange(tokens.shape[1]) < lengths[:, None]] = token_feats
-    images = np.stack(
-        [
-            svg_features.planes(t, svg_features.render_unit(p, size))
-            for t, (_, p, _) in zip(targets, items, strict=True)
-        ]
-    )
     return {"images": images, "tokens": tokens, "feats": feats, "prefix_len": lengths + 1}
 
 

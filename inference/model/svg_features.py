@@ -33,7 +33,7 @@ import numpy as np
 
 from inference.lang.tree import Node
 from inference.model.tokens import TINYSVG_VOCAB
-from inference.render.svg_scene import CANVAS, layout, render
+from inference.render.svg_scene import CANVAS, layout, render, render_scene
 from inference.targets.svg_score import PALETTE, palette_classes
 
 PLANES = 9
@@ -75,9 +75,10 @@ def render_unit(program: Node, size: int) -> np.ndarray:
 def planes(target: np.ndarray, current: np.ndarray) -> np.ndarray:
     """float32 (9, S, S): target RGB, current RGB, |target − current| (inputs (S, S, 3))."""
     out = np.empty((PLANES, *target.shape[:2]), dtype=np.float32)
-    out[0:3] = np.moveaxis(target, 2, 0)
-    out[3:6] = np.moveaxis(current, 2, 0)
-    np.abs(out[0:3] - out[3:6], out=out[6:9])
+    out[0:3] = target.transpose(2, 0, 1)
+    out[3:6] = current.transpose(2, 0, 1)
+    np.subtract(out[0:3], out[3:6], out=out[6:9])
+    np.abs(out[6:9], out=out[6:9])
     return out
 
 
@@ -135,24 +136,26 @@ class _Paint:
 
 
 class _Program:
-    """One program's pixels against its target: the output and the masks its nodes need.
+    """One program's pixels against its target, and the masks its nodes need, bit-packed.
 
-    ``masks`` (5P + 4, S, S) bool holds, for primitives q = 0..P−1 in painter's order: rows
-    ``PAINTED`` + q, the pixels q paints; ``TOPMOST`` + q, where q is the topmost painter;
-    ``OWN_RIGHT`` + q, where the composite of primitives 0..q has the target's class (for a
-    node ending at q, inside S that is its own composite); ``GONE_HIT`` + q and
-    ``GONE_UNION`` + q, the output's match with the target (both not white and the same
-    class) and its union (either not white) if primitives q.. were not painted.  Then the
-    four rows from ``PIXELS``: error E, hit (matched), union and E & T.
+    With P primitives in painter's order, ``masks`` (6(P + 1) + 3, S·W) holds six blocks of
+    P + 1 rows, row q of block ``k`` at ``k·(P + 1) + q``: ``PAINTED``, the pixels primitive q
+    paints (row P empty); ``ABOVE``, those some primitive ≥ q paints (the topmost painter is
+    in a..b−1 on ABOVE[a] & ~ABOVE[b]); ``RIGHT``, where the output of primitives 0..q−1
+    has the target's class (for a node ending at b, inside S that is its own composite);
+    ``GONE_HIT`` and ``GONE_UNION``, the output's match with the target (both not white and
+    the same class) and its union (either not white) if primitives q.. were not painted;
+    ``WANTABLE``, the errors E & T where no primitive ≥ q paints.  Then the three rows from
+    ``PIXELS``: E, hit (matched) and union.
     """
 
-    PAINTED, TOPMOST, OWN_RIGHT, GONE_HIT, GONE_UNION, PIXELS = range(6)
+    PAINTED, ABOVE, RIGHT, GONE_HIT, GONE_UNION, WANTABLE, PIXELS = range(7)
 
     def __init__(self, paints: list[_Paint], tc: np.ndarray):
         self.paints = paints
         n = len(paints)
         after = np.zeros((n + 1, *tc.shape), dtype=np.int8)  # classes once 0..q−1 painted
-        top = np.full(tc.shape, -1, dtype=np.int16)
+        top = np.full(tc.shape, -1, dtype=np.int16)  # the topmost painter
         for q, paint in enumerate(paints):
             np.copyto(after[q + 1], after[q])
             np.copyto(after[q + 1], paint.classes, where=paint.painted)
@@ -160,27 +163,23 @@ class _Program:
         o, t = after[n], tc != 0
         fg, error = o != 0, o != tc
         hit, union = fg & ~error, fg | t
-        right = after == tc
-        before_fg = after[:n] != 0  # the output without primitives q..
-        self.masks = np.concatenate(
-            [
-                [paint.painted for paint in paints],
-                top == np.arange(n, dtype=np.int16)[:, None, None],
-                right[1:],
-                right[:n] & before_fg,
-                before_fg | t,
-                [error, hit, union, error & t],
-            ]
-        )
+        masks = np.zeros((6 * (n + 1) + 3, *tc.shape), dtype=bool)
+        painted, above, right, gone_hit, gone_union, wantable = masks[:-3].reshape(6, n + 1, -1)
+        for q, paint in enumerate(paints):
+            painted[q] = paint.painted.ravel()
+        top, after = top.ravel(), after.reshape(n + 1, -1)
+        np.greater_equal(top, np.arange(n + 1, dtype=np.int16)[:, None], out=above)
+        np.equal(after, tc.ravel(), out=right)
+        shown = after != 0  # row q: the output were primitives q.. not painted
+        np.logical_and(right, shown, out=gone_hit)
+        np.logical_or(shown, t.ravel(), out=gone_union)
+        np.logical_and((error & t).ravel(), ~above, out=wantable)
+        masks[-3:] = error, hit, union
+        self.masks = _pack(masks)
         self.matched = int(np.count_nonzero(hit))
         self.union = int(np.count_nonzero(union))
         self.n_t, self.n_o = int(np.count_nonzero(t)), int(np.count_nonzero(fg))
         self.iou = self.matched / self.union if self.union else 1.0
-
-    def row(self, kind: int, q=0):
-        """Index in :attr:`masks` of row ``q`` of a per-primitive ``kind``, or of pixel mask
-        ``q`` from ``PIXELS``."""
-        return kind * len(self.paints) + q
 
 
 def _drawing_nodes(program: Node) -> list[tuple[int, Node]]:
@@ -217,7 +216,7 @@ def _pack(masks: np.ndarray) -> np.ndarray:
     if width != size:
         pad = np.zeros((*masks.shape[:-1], width - size), dtype=bool)
         masks = np.concatenate([masks, pad], axis=-1)
-    words = np.packbits(masks, axis=-1, bitorder="little").view("<u8")
+    words = np.packbits(masks.ravel(), bitorder="little").view("<u8")  # rows end on words
     return words.reshape(*masks.shape[:-2], -1)
 
 
@@ -241,9 +240,19 @@ def _centroids(words: np.ndarray, counts: np.ndarray, size: int):
     return (cols / n + 0.5) / size, (rows / n + 0.5) / size
 
 
-def _runs(rows: np.ndarray, first: np.ndarray, end: np.ndarray, reduce=np.bitwise_or):
-    """``reduce`` over each run rows[first:end] (all runs non-empty, end < len(rows))."""
-    return reduce.reduceat(rows, np.stack([first, end], axis=1).ravel())[::2]
+def _runs(values: np.ndarray, first: np.ndarray, end: np.ndarray, reduce) -> np.ndarray:
+    """``reduce`` over each run values[first:end] (all runs non-empty, end < len(values))."""
+    return reduce.reduceat(values, np.stack([first, end], axis=1).ravel())[::2]
+
+
+def _run_or(rows: np.ndarray, first: np.ndarray, end: np.ndarray) -> np.ndarray:
+    """The OR of each run rows[first:end] of packed masks (all runs non-empty)."""
+    out = rows[first]
+    length = end - first
+    for d in range(1, int(length.max())):
+        longer = np.flatnonzero(length > d)
+        out[longer] |= rows[first[longer] + d]
+    return out
 
 
 # ----- features ------------------------------------------------------------------------------
@@ -264,6 +273,28 @@ def svg_batch_features(
     programs are edits of each other): each target's classes and each placed primitive's
     paint are computed once per call, and the per-node work runs for the whole batch at once.
     """
+    return _batch_features(programs, [layout(p) for p in programs], ids, targets, size)
+
+
+def svg_batch_inputs(
+    programs: Sequence[Node], ids: Sequence[np.ndarray], targets: Sequence[np.ndarray], size: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`svg_batch_features` and the image planes, float32 (B, 9, S, S), each row's
+    :func:`planes` of its target and :func:`render_unit` of its program (one layout each)."""
+    placed = [layout(p) for p in programs]
+    feats = _batch_features(programs, placed, ids, targets, size)
+    images = np.empty((len(programs), PLANES, size, size), dtype=np.float32)
+    for image, scene, target in zip(images, placed, targets, strict=True):
+        image[0:3] = target.transpose(2, 0, 1)
+        current = image[3:6].transpose(1, 2, 0)
+        np.multiply(render_scene(scene, size), np.float32(1 / 255), out=current, dtype=np.float32)
+    np.subtract(images[:, 0:3], images[:, 3:6], out=images[:, 6:9])
+    np.abs(images[:, 6:9], out=images[:, 6:9])
+    return feats, images
+
+
+def _batch_features(programs, placed, ids, targets, size: int) -> np.ndarray:
+    """:func:`svg_batch_features` given the programs' layouts."""
     from inference.model.token_features import COLUMN, FEATURE_DIM
 
     if not len(programs):
@@ -272,14 +303,13 @@ def svg_batch_features(
     paints: dict = {}
     classes: dict[int, np.ndarray] = {}
     scenes = []
-    for program, target in zip(programs, targets, strict=True):
+    for scene, target in zip(placed, targets, strict=True):
         if id(target) not in classes:
             classes[id(target)] = palette_classes(target).astype(np.int8)
-        placed = layout(program)
-        for p in placed:
+        for p in scene:
             if p not in paints:
                 paints[p] = _Paint(p, centres)
-        scenes.append(_Program([paints[p] for p in placed], classes[id(target)]))
+        scenes.append(_Program([paints[p] for p in scene], classes[id(target)]))
     nodes = [_drawing_nodes(p) for p in programs]
     feats = _node_features(scenes, nodes, size, COLUMN, FEATURE_DIM)
     return _token_features(scenes, nodes, ids, feats, size, COLUMN)
@@ -287,7 +317,7 @@ def svg_batch_features(
 
 def _node_features(scenes: list[_Program], nodes, size: int, column, dim) -> np.ndarray:
     """float32 (nodes, F): every node's columns up to ``start``, all programs' nodes in order."""
-    rows = np.concatenate([_pack(scene.masks) for scene in scenes])
+    rows = np.concatenate([scene.masks for scene in scenes])
     base = np.cumsum([0] + [len(scene.masks) for scene in scenes])
     prims = np.cumsum([0] + [len(scene.paints) for scene in scenes])
     # per node: its program, and its primitives a..b−1 (program-local)
@@ -301,18 +331,14 @@ def _node_features(scenes: list[_Program], nodes, size: int, column, dim) -> np.
             sigma.append(node.sigma)
             k += node.kind in _PRIMITIVES
     prog, first, end = np.array(prog), np.array(first), np.array(end)
-    n_prims = np.diff(prims)[prog]
+    block = np.diff(prims)[prog] + 1  # P + 1
 
-    def at(kind, q):  # rows of ``rows``: per-primitive ``kind`` row q of each node's program
-        return base[prog] + kind * n_prims + q
+    def at(kind, q):  # rows of ``rows``: row q of block ``kind`` of each node's program
+        return base[prog] + kind * block + q
 
-    def pixel(j):  # per-pixel mask j (error, hit, union, E & T) of each node's program
-        return rows[at(_Program.PIXELS, j)]
-
-    s = _runs(rows, at(_Program.PAINTED, first), at(_Program.PAINTED, end))
-    decided = _runs(rows, at(_Program.TOPMOST, first), at(_Program.TOPMOST, end))
-    later = _runs(rows, at(_Program.PAINTED, first), at(_Program.TOPMOST, 0))  # primitives a..
-    error = pixel(0)
+    s = _run_or(rows, at(_Program.PAINTED, first), at(_Program.PAINTED, end))
+    decided = rows[at(_Program.ABOVE, first)] & ~rows[at(_Program.ABOVE, end)]
+    error = rows[at(_Program.PIXELS, 0)]
     good, bad = decided & ~error, decided & error
     # S's box is its primitives' boxes' union; the ring is that box grown by RING_PX (clipped
     # to the image) minus S, where the subtree would be on top where nothing from a on paints
@@ -328,28 +354,19 @@ def _node_features(scenes: list[_Program], nodes, size: int, column, dim) -> np.
         np.repeat(in_rows, per_row, axis=1), np.tile(_pack(in_cols[:, None, :]), size), np.uint64(0)
     )
     around = grown & ~s
-    want = around & ~later & pixel(3)
-    counts = _count(
-        np.stack(
-            [
-                s, decided, good, bad, around, want,
-                s & rows[at(_Program.OWN_RIGHT, end - 1)],
-                decided & rows[at(_Program.GONE_HIT, first)],
-                decided & pixel(1),
-                decided & rows[at(_Program.GONE_UNION, first)],
-                decided & pixel(2),
-            ]
-        )
-    )  # fmt: skip
-    n_s, n_d, n_good, n_bad, n_ring, n_want, n_inside, gone_hit, hit, gone_union, union = counts
+    want = around & rows[at(_Program.WANTABLE, first)]
+    n_s, n_d, n_good, n_bad, n_ring, n_want = map(_count, (s, decided, good, bad, around, want))
+    n_inside = _count(s & rows[at(_Program.RIGHT, end)])
+    gone_hit = _count(decided & rows[at(_Program.GONE_HIT, first)])
+    hit = _count(decided & rows[at(_Program.PIXELS, 1)])
+    gone_union = _count(decided & rows[at(_Program.GONE_UNION, first)])
+    union = _count(decided & rows[at(_Program.PIXELS, 2)])
     npix = size * size
     per_s = np.maximum(n_s, 1)
     feats = np.zeros((len(prog), dim), dtype=np.float32)
     feats[:, column["area"]] = n_s / npix
-    (cx, bx, wx), (cy, by, wy) = (
-        c.reshape(3, -1)
-        for c in _centroids(np.concatenate([s, bad, want]), counts[[0, 3, 5]].ravel(), size)
-    )
+    masks, counts = np.concatenate([s, bad, want]), np.concatenate([n_s, n_bad, n_want])
+    (cx, bx, wx), (cy, by, wy) = (c.reshape(3, -1) for c in _centroids(masks, counts, size))
     feats[:, column["cx"]] = np.where(n_s > 0, cx, 0.5)
     feats[:, column["cy"]] = np.where(n_s > 0, cy, 0.5)
     feats[:, column["inside"]] = n_inside / per_s
@@ -379,11 +396,11 @@ def _node_features(scenes: list[_Program], nodes, size: int, column, dim) -> np.
 
 
 def _token_features(scenes, nodes, ids, feats, size, column) -> np.ndarray:
-    """(ΣL, F): each token's node columns, its own and its program's (all programs at once;
-    a program's parentheses balance, so depth counts need no reset between programs)."""
+    """(ΣL, F): each token's node columns, its own and its program's (all programs at once)."""
     vocab = TINYSVG_VOCAB
     tokens = np.concatenate([np.asarray(t) for t in ids])
     lengths = [len(t) for t in ids]
+    starts = np.cumsum([0] + lengths[:-1])
     owner = np.zeros(len(tokens), dtype=np.intp)
     node, offset = 0, 0
     for found, length in zip(nodes, lengths, strict=True):
@@ -396,6 +413,7 @@ def _token_features(scenes, nodes, ids, feats, size, column) -> np.ndarray:
     out[:, :start] = feats[owner, :start]
     out[:, start] = vocab.node_start[tokens]
     opens = np.cumsum(tokens == vocab.lparen) - np.cumsum(tokens == vocab.rparen)
+    opens -= np.repeat(np.concatenate([[0], opens])[starts], lengths)  # each program's own
     heads = (tokens == vocab.lparen) | ~vocab.node_start[tokens] & (tokens != vocab.rparen)
     out[:, column["depth"]] = (opens - heads) * 0.125
 

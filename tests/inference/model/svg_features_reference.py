@@ -12,13 +12,27 @@ import numpy as np
 from inference.lang.tree import Node, walk
 from inference.model.svg_features import RING_PX
 from inference.model.tokens import TINYSVG_VOCAB
-from inference.render.svg_scene import CANVAS, layout
+from inference.render.svg_scene import CANVAS, layout, render
 from inference.targets.svg_score import PALETTE, palette_classes
 
 _CLASS = {name: i for i, name in enumerate(PALETTE)}
 _NO_PAINT = ("none",)
 _DRAWING = TINYSVG_VOCAB.grammar.start
 _PRIMITIVES = TINYSVG_VOCAB.grammar.primitive_kinds
+
+
+def render_unit(program: Node, size: int) -> np.ndarray:
+    """The program's render as float32 (size, size, 3) in [0, 1]."""
+    return render(program, size).astype(np.float32) * np.float32(1 / 255)
+
+
+def planes(target: np.ndarray, current: np.ndarray) -> np.ndarray:
+    """float32 (9, S, S): target RGB, current RGB, |target − current| (inputs (S, S, 3))."""
+    out = np.empty((9, *target.shape[:2]), dtype=np.float32)
+    out[0:3] = np.moveaxis(target, 2, 0)
+    out[3:6] = np.moveaxis(current, 2, 0)
+    np.abs(out[0:3] - out[3:6], out=out[6:9])
+    return out
 
 
 def _inside(kind: str, box, grow: float, closed: bool, centres: np.ndarray) -> np.ndarray:

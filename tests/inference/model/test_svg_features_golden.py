@@ -50,6 +50,11 @@ def _assert_same(programs, targets, size):
     bad = np.argwhere(~((got == want) | (np.isnan(got) & np.isnan(want))))
     assert not len(bad), f"first differences (row, column): {bad[:5].tolist()}"
     assert got.tobytes() == want.tobytes()  # the same bits, signed zeros included
+    feats, images = fast.svg_batch_inputs(programs, ids, targets, size)
+    assert feats.tobytes() == want.tobytes()
+    rows = zip(programs, targets, strict=True)
+    planes = [reference.planes(t, reference.render_unit(p, size)) for p, t in rows]
+    assert images.dtype == np.float32 and images.tobytes() == np.stack(planes).tobytes()
 
 
 @pytest.mark.parametrize("size, seed", [(64, 1), (64, 2), (32, 3), (48, 4)])
