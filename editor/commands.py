@@ -4,11 +4,16 @@ Every program change is one :class:`inference.lang.edits.Edit`: redo applies it,
 undo applies its inverse.  Manual tree operations are edits too, so every
 manual edit keeps the program valid:
 
-* set a value: replace a number, angle or operator leaf;
-* replace a shape by a circle or a quad of about the same place and size;
-* wrap a shape in ``+`` or ``-`` with a small circle;
-* delete a shape: replace its parent operation by the other operand;
-* duplicate a shape: wrap it in ``+`` with a copy of itself;
+* set a value: replace a number, angle or operator leaf (TinySVG: a digit, colour,
+  direction or flag);
+* replace a shape by a circle or a quad of about the same place and size (TinySVG: by a
+  rectangle or an ellipse of the same size and colours);
+* wrap a shape in ``+`` or ``-`` with a small circle (TinySVG: in an ``Arrange`` beside
+  a small rectangle, or in a ``Move`` by 0, 0 whose x and y are then edited);
+* delete a shape: replace its parent operation (TinySVG: arrangement) by the other one;
+* unwrap (TinySVG): replace a ``Move`` by what it moves;
+* duplicate a shape: wrap it in ``+`` with a copy of itself (TinySVG: an ``Arrange h``
+  of it and its copy);
 * set the whole program (pasted or typed text).
 
 The factory functions build the command (raising ``ValueError`` for an
@@ -31,9 +36,20 @@ from PySide6.QtGui import QUndoCommand
 from editor import docfile
 from editor.document import Document
 from inference.lang.edits import Edit
-from inference.lang.grammar import GRAMMARS, PRIMITIVE_KINDS
+from inference.lang.grammar import CSG2D, GRAMMARS, PRIMITIVE_KINDS, TINYSVG
 from inference.lang.locks import Moved, diff_edit, relocate_locks, shift_locks
-from inference.lang.tinysvg import ARRANGE, FLAG_LEAF, MOVE
+from inference.lang.tinysvg import (
+    ARRANGE,
+    DIRS,
+    ELLIPSE,
+    FLAG_LEAF,
+    MOVE,
+    RECTANGLE,
+    ellipse,
+    rectangle,
+)
+from inference.lang.tinysvg import arrange as make_arrange
+from inference.lang.tinysvg import move as make_move
 from inference.lang.tree import (
     ANGLE_LEAF,
     BINOP,
@@ -44,9 +60,11 @@ from inference.lang.tree import (
     leaf,
     node_at,
     parent_of,
+    walk,
 )
 from inference.lang.tree import FIELDS as PRIMITIVE_FIELDS
 from inference.render.geometry import shape_like
+from inference.render.svg_scene import UNIT, layout
 
 FIELDS = {
     **{p.kind: p.fields for g in GRAMMARS.values() for p in g.productions if p.kind != BINOP},
@@ -216,16 +234,42 @@ def set_value(doc: Document, pos: int, value) -> EditCommand:
     return EditCommand(doc, edit, describe_edit(doc.program, edit))
 
 
+REPLACE_KINDS = {CSG2D.name: ("circle", "quad"), TINYSVG.name: ("rectangle", "ellipse")}
+"""What :func:`replace` can put in a shape's place, by language."""
+
+
+def _drawing_like(node: Node, kind: str) -> Node:
+    """A TinySVG rectangle or ellipse (``kind``) in the place of ``node``: a primitive keeps
+    its size and colours; an arrangement or a move gives its layout box's size (at most
+    9 units) and the fill and stroke of its first primitive."""
+    maker = rectangle if kind == "rectangle" else ellipse
+    if node.kind in (RECTANGLE, ELLIPSE):
+        w, h, fill, stroke, sw = (c.value for c in node.children)
+        return maker(w, h, fill, stroke, sw)
+    boxes = layout(node)
+    first = next(n for _, n in walk(node) if n.kind in (RECTANGLE, ELLIPSE))
+    _, _, fill, stroke, sw = (c.value for c in first.children)
+    w = max(b.x1 for b in boxes) - min(b.x0 for b in boxes)
+    h = max(b.y1 for b in boxes) - min(b.y0 for b in boxes)
+    return maker(min(9, round(w / UNIT)), min(9, round(h / UNIT)), fill, stroke, sw)
+
+
 def replace(doc: Document, pos: int, kind: str) -> EditCommand:
-    """Replace the shape at ``pos`` by a ``"circle"`` or ``"quad"`` in its place."""
-    new = shape_like(_shape_at(doc, pos), kind)
+    """Replace the shape at ``pos`` by a ``"circle"`` or ``"quad"`` in its place (TinySVG:
+    a ``"rectangle"`` or ``"ellipse"``, :data:`REPLACE_KINDS`)."""
+    node = _shape_at(doc, pos)
+    if kind not in REPLACE_KINDS[doc.language]:
+        raise ValueError(f"a {doc.language} shape cannot be replaced by a {kind}")
+    new = _drawing_like(node, kind) if doc.is_drawing else shape_like(node, kind)
     text = f"Replace {node_name(doc.program, pos)} with {kind.title()}"
     return EditCommand(doc, Edit(pos, new), text)
 
 
 def wrap(doc: Document, pos: int, operator: str) -> EditCommand:
-    """Wrap the shape at ``pos`` in ``(operator shape small-circle)``."""
+    """Wrap the shape at ``pos`` in ``(operator shape small-circle)`` (CSG2D)."""
     node = _shape_at(doc, pos)
+    if doc.is_drawing:
+        raise ValueError("a TinySVG drawing is wrapped in Arrange or Move, not + or −")
     c = shape_like(node, "circle")
     r, x, y = (ch.value for ch in c.children)
     other = circle(max(1, r // 2), min(15, x + r) if operator == "+" else x, y)
@@ -235,16 +279,73 @@ def wrap(doc: Document, pos: int, operator: str) -> EditCommand:
     return EditCommand(doc, Edit(pos, binop(operator, node, other)), text, moved)
 
 
+def _first_fill(node: Node) -> str:
+    """The fill of the first primitive of a drawing that paints one, else ``"black"``."""
+    for _, n in walk(node):
+        if n.kind in (RECTANGLE, ELLIPSE) and n.children[2].value not in ("none", "white"):
+            return n.children[2].value
+    return "black"
+
+
+def arrange(doc: Document, pos: int, direction: str = "h") -> EditCommand:
+    """Wrap the drawing at ``pos`` in ``(Arrange direction drawing small-rectangle 1)``:
+    a 2×2 rectangle of its first colour beside it (``"h"``) or below it (``"v"``)."""
+    node = _shape_at(doc, pos)
+    if not doc.is_drawing:
+        raise ValueError("only a TinySVG drawing can be arranged")
+    if direction not in DIRS:
+        raise ValueError(f"a direction is 'h' or 'v', not {direction!r}")
+    other = rectangle(2, 2, _first_fill(node))
+    moved = [(pos, pos + node.size, pos + 3)]
+    where = "beside" if direction == "h" else "above"
+    text = f"Wrap {node_name(doc.program, pos)} in Arrange {direction} ({where} a rectangle)"
+    return EditCommand(doc, Edit(pos, make_arrange(direction, node, other, 1)), text, moved)
+
+
+def move(doc: Document, pos: int) -> EditCommand:
+    """Wrap the drawing at ``pos`` in ``(Move drawing 0 0 false false)``: nothing moves
+    yet; its x, y and flags are then set like any value."""
+    node = _shape_at(doc, pos)
+    if not doc.is_drawing:
+        raise ValueError("only a TinySVG drawing can be moved")
+    moved = [(pos, pos + node.size, pos + 2)]
+    text = f"Wrap {node_name(doc.program, pos)} in Move"
+    return EditCommand(doc, Edit(pos, make_move(node, 0, 0)), text, moved)
+
+
+def can_unwrap(doc: Document, pos: int) -> bool:
+    """True when the node at ``pos`` is a TinySVG ``Move`` (unwrapping keeps its child)."""
+    return doc.node(pos).kind == MOVE
+
+
+def unwrap(doc: Document, pos: int) -> EditCommand:
+    """Replace the ``Move`` at ``pos`` by the drawing it moves."""
+    if not can_unwrap(doc, pos):
+        raise ValueError("only a Move can be unwrapped")
+    child = doc.node(pos).children[0]
+    moved = [(pos + 2, pos + 2 + child.size, pos)]
+    text = f"Unwrap {node_name(doc.program, pos)} (keep {child.kind})"
+    return EditCommand(doc, Edit(pos, child), text, moved)
+
+
 def can_delete(doc: Document, pos: int) -> bool:
-    """True when ``pos`` is an operand of a ``+``/``-`` (so deleting keeps a valid program)."""
+    """True when ``pos`` is an operand of a ``+``/``-``, or one of the two drawings of a
+    TinySVG ``Arrange`` (so deleting keeps a valid program)."""
     parent = parent_of(doc.program, pos)
-    return parent is not None and doc.node(parent).kind == BINOP and pos != parent + 1
+    if parent is None:
+        return False
+    up = doc.node(parent)
+    if up.kind not in (BINOP, ARRANGE):
+        return False
+    return pos - parent in up.child_offsets()[1:3]
 
 
 def delete(doc: Document, pos: int) -> EditCommand:
-    """Delete the shape at ``pos``: its parent operation becomes the other operand."""
+    """Delete the shape at ``pos``: its parent operation (TinySVG: arrangement) becomes
+    the other operand."""
     if not can_delete(doc, pos):
-        raise ValueError("only an operand of + or − can be deleted")
+        what = "a drawing in an Arrange" if doc.is_drawing else "an operand of + or −"
+        raise ValueError(f"only {what} can be deleted")
     parent = parent_of(doc.program, pos)
     node = doc.node(parent)
     offsets = node.child_offsets()
@@ -257,10 +358,14 @@ def delete(doc: Document, pos: int) -> EditCommand:
 
 
 def duplicate(doc: Document, pos: int) -> EditCommand:
-    """Wrap the shape at ``pos`` in ``(+ shape shape)`` (the copy is unlocked)."""
+    """Wrap the shape at ``pos`` in ``(+ shape shape)`` (TinySVG: ``(Arrange h drawing
+    drawing 1)``, side by side); the copy is unlocked."""
     node = _shape_at(doc, pos)
-    moved = [(pos, pos + node.size, pos + 2)]
     text = f"Duplicate {node_name(doc.program, pos)}"
+    if doc.is_drawing:
+        moved = [(pos, pos + node.size, pos + 3)]
+        return EditCommand(doc, Edit(pos, make_arrange("h", node, node, 1)), text, moved)
+    moved = [(pos, pos + node.size, pos + 2)]
     return EditCommand(doc, Edit(pos, binop("+", node, node)), text, moved)
 
 

@@ -12,17 +12,28 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
-from editor.docfile import DOC_SUFFIX
+from editor.docfile import DOC_SUFFIX, PROGRAM_SUFFIX
 from editor.files import EXPORT_FORMATS, FileController
 from inference.files.fileio import ProgramFileError
 from inference.util.excerpt import one_line
 
 log = logging.getLogger("treesketch.editor")
-OPEN_FILTER = "TreeSketch files (*.tsk *.csg *.json);;All files (*)"
+OPEN_FILTER = "TreeSketch files (*.tsk *.csg *.tsvg *.json);;All files (*)"
 SAVE_FILTERS = {
     "TreeSketch document, sketch + program (*.tsk)": ".tsk",
     "CSG program text (*.csg)": ".csg",
 }
+"""The Save As choices of a CSG2D document: file-dialog filter → suffix."""
+DRAWING_SAVE_FILTERS = {
+    "TreeSketch document, picture + program (*.tsk)": ".tsk",
+    "TinySVG program text (*.tsvg)": ".tsvg",
+}
+"""The Save As choices of a TinySVG document."""
+
+
+def save_filters(doc) -> dict[str, str]:
+    """The Save As choices of ``doc``'s language: filter → suffix."""
+    return DRAWING_SAVE_FILTERS if doc.is_drawing else SAVE_FILTERS
 
 
 OPEN_TITLE = "Cannot open the file"
@@ -114,30 +125,37 @@ def open_dialog(parent: QWidget, files: FileController) -> bool:
 def save(parent: QWidget, files: FileController) -> bool:
     """Save to the current file, or ask for one.
 
-    A sketch would be lost in a ``.csg`` file, so a document with a sketch that
-    came from a ``.csg`` asks for a ``.tsk`` name instead.
+    A sketch would be lost in a program text file (``.csg``, ``.tsvg``), so a document
+    with a target that came from one asks for a ``.tsk`` name instead; so does a document
+    opened from a file it cannot be saved as (a ``.json`` export, a TinySVG program
+    read from a ``.csg`` file).
     """
-    path = files.doc.path
-    keeps = path is not None and path.suffix.lower() in (".tsk", ".csg")
-    if not keeps or (path.suffix.lower() == ".csg" and files.doc.has_ink()):
+    doc = files.doc
+    path = doc.path
+    program_suffix = PROGRAM_SUFFIX[doc.language]
+    keeps = path is not None and path.suffix.lower() in (DOC_SUFFIX, program_suffix)
+    if not keeps or (path.suffix.lower() == program_suffix and doc.has_ink()):
         return save_as(parent, files)
     return _attempt(parent, "Cannot save", files.save)
 
 
 def save_as(parent: QWidget, files: FileController) -> bool:
-    """Ask for a file name (``.tsk`` or ``.csg``) and save there."""
+    """Ask for a file name (``.tsk``, or the language's program text: ``.csg``, ``.tsvg``)
+    and save there."""
     doc = files.doc
+    filters = save_filters(doc)
     start = str(files.dialog_folder() / _name(doc, DOC_SUFFIX))
-    path, chosen = QFileDialog.getSaveFileName(parent, "Save as", start, ";;".join(SAVE_FILTERS))
+    path, chosen = QFileDialog.getSaveFileName(parent, "Save as", start, ";;".join(filters))
     if not path:
         return False
-    if Path(path).suffix.lower() not in SAVE_FILTERS.values():
-        path += SAVE_FILTERS.get(chosen, DOC_SUFFIX)
+    if Path(path).suffix.lower() not in filters.values():
+        path += filters.get(chosen, DOC_SUFFIX)
     return _attempt(parent, "Cannot save", lambda: files.save(path))
 
 
 def export_dialog(parent: QWidget, files: FileController, name: str) -> bool:
-    """Export the program in format ``name`` (a key of ``EXPORT_FORMATS``)."""
+    """Export the program in format ``name`` (a key of ``EXPORT_FORMATS``; one that is
+    not for the document's language is refused with a message by the exporter)."""
     suffix, file_filter = EXPORT_FORMATS[name]
     doc = files.doc
     start = str(files.dialog_folder() / _name(doc, suffix))

@@ -27,7 +27,9 @@ from editor import docfile
 from editor.docfile import DocumentData
 from editor.document import Document
 from editor.settings import Settings
+from inference.files import exports
 from inference.files.exports import export
+from inference.lang.grammar import CSG2D, TINYSVG, Grammar
 
 AUTOSAVE_DELAY_MS = 1500
 """Quiet time after the last change before the recovery file is written."""
@@ -39,9 +41,19 @@ EXPORT_FORMATS = {
     "DXF": (".dxf", "DXF drawing (*.dxf)"),
     "JSON": (".json", "TreeSketch JSON tree (*.json)"),
     "PNG": (".png", "PNG image (*.png)"),
+    "TinySVG text": (".tsvg", "TinySVG program text (*.tsvg)"),
 }
-"""Export menu entries: name → (suffix, file-dialog filter)."""
+"""Every Export menu entry: name → (suffix, file-dialog filter); which apply to a
+document is :func:`export_formats`."""
 EXPORT_PNG_SIZE = 512
+
+
+def export_formats(grammar: Grammar = CSG2D) -> dict[str, tuple[str, str]]:
+    """The Export menu entries of a ``grammar`` document, in menu order: those whose suffix
+    ``inference.files.exports`` exports for the language (``formats_for``) (TinySVG: SVG, PNG,
+    JSON and its program text; no OpenSCAD or DXF)."""
+    suffixes = exports.DRAWING_FORMATS if grammar is TINYSVG else exports.EXPORT_FORMATS
+    return {name: entry for name, entry in EXPORT_FORMATS.items() if entry[0] in suffixes}
 
 
 def default_autosave_path() -> Path:
@@ -98,13 +110,17 @@ class FileController(QObject):
         self.doc.save(path)
         self._remember(self.doc.path)
         self.discard_autosave()
-        if self.doc.path.suffix.lower() == ".csg" and self.doc.has_ink():
-            log.warning("saved the program only: a .csg file has no sketch (use .tsk to keep it)")
+        suffix = self.doc.path.suffix.lower()
+        if suffix in docfile.PROGRAM_SUFFIX.values() and self.doc.has_ink():
+            log.warning(
+                "saved the program only: a %s file has no target (use .tsk to keep it)", suffix
+            )
         else:
             log.info("saved %s", self.doc.path)
 
     def export(self, path: str | os.PathLike) -> None:
-        """Export the program to ``path``; the suffix picks the format."""
+        """Export the program to ``path``; the suffix picks the format (``ValueError`` for
+        one that is not for the document's language, e.g. OpenSCAD of a TinySVG drawing)."""
         export(self.doc.program, path, EXPORT_PNG_SIZE)
         log.info("exported %s", path)
 

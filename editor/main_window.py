@@ -16,23 +16,35 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget,
+    QLabel,
     QMainWindow,
     QMenu,
     QMessageBox,
     QScrollArea,
     QSplitter,
+    QToolButton,
     QWidget,
 )
 
 from editor import commands, file_dialogs
-from editor.files import EXPORT_FORMATS
+from editor.files import EXPORT_FORMATS, export_formats
 from editor.preferences import PreferencesDialog
 from editor.quick_guide import QuickGuide, key_text
 from editor.sketch_pad import IMAGE_SUFFIXES
 from inference.files.images import looks_filled
+from inference.lang.grammar import CSG2D, TINYSVG, Grammar
 
 log = logging.getLogger("treesketch.editor")
 Std = QKeySequence.StandardKey
+NEW_DOCUMENTS = [  # (label, shortcut, language): File ▸ New
+    ("New CSG2D Document", Std.New, CSG2D),
+    ("New TinySVG Document", "Ctrl+Shift+N", TINYSVG),
+]
+LANGUAGE_TIPS = {
+    CSG2D.name: "CSG2D: circles and quads, added and cut (a grey sketch target)",
+    TINYSVG.name: "TinySVG: coloured rectangles and ellipses, arranged and moved "
+    "(a colour picture target)",
+}
 
 
 def _standard(key: QKeySequence.StandardKey, fallback: str) -> QKeySequence:
@@ -81,6 +93,9 @@ class MainWindow(QMainWindow):
         self.quick_guide: QuickGuide | None = None
         self._menus()
         self._toolbar()
+        self.language_label = QLabel()
+        self.language_label.setContentsMargins(6, 0, 6, 0)
+        self.statusBar().addPermanentWidget(self.language_label)
         self.statusBar().showMessage("Ready")
         self._wire()
         self.resize(1280, 800)
@@ -108,7 +123,7 @@ class MainWindow(QMainWindow):
         p, f = self.p, self.p.files
         menus = {
             "&File": [
-                ("New", Std.New, self.new_document),
+                "new",
                 ("Open…", Std.Open, lambda: file_dialogs.open_dialog(self, f)),
                 "recent",
                 ("Save", Std.Save, lambda: file_dialogs.save(self, f)),
@@ -157,12 +172,22 @@ class MainWindow(QMainWindow):
     def _add_entry(self, menu: QMenu, entry) -> None:
         if entry is None:
             menu.addSeparator()
+        elif entry == "new":
+            self.new_menu = menu.addMenu("&New")
+            for label, shortcut, grammar in NEW_DOCUMENTS:
+                act = self.new_menu.addAction(label)
+                act.setShortcut(shortcut)
+                act.setToolTip(LANGUAGE_TIPS[grammar.name])
+                act.triggered.connect(lambda _=False, g=grammar: self.new_document(g))
+                self.actions_by_name[label] = act
+            # "New" is the plain File ▸ New key (a CSG2D document, as before TinySVG)
+            self.actions_by_name["New"] = self.actions_by_name[NEW_DOCUMENTS[0][0]]
         elif entry == "recent":
             self.recent_menu = menu.addMenu("Open &Recent")
             self._fill_recent()
         elif entry == "export":
-            export = menu.addMenu("&Export")
-            for name in EXPORT_FORMATS:
+            export = self.export_menu = menu.addMenu("&Export")
+            for name in EXPORT_FORMATS:  # the document's language shows its own (_language)
                 act = export.addAction(f"{name}…")
                 act.triggered.connect(
                     lambda _=False, n=name: file_dialogs.export_dialog(self, self.p.files, n)
@@ -182,8 +207,14 @@ class MainWindow(QMainWindow):
     def _toolbar(self) -> None:
         bar = self.addToolBar("Main")
         bar.setObjectName("main_toolbar")
-        names = ["New", "Open…", "Save"]
-        for name in names:
+        new = QToolButton(bar)
+        new.setDefaultAction(self.actions_by_name["New"])
+        new.setMenu(self.new_menu)
+        new.setPopupMode(QToolButton.ToolButtonPopupMode.MenuButtonPopup)
+        new.setText("New")
+        self.new_button = new
+        bar.addWidget(new)
+        for name in ["Open…", "Save"]:
             bar.addAction(self.actions_by_name[name])
         bar.addSeparator()
         bar.addAction(self.undo_action)
@@ -211,6 +242,8 @@ class MainWindow(QMainWindow):
         doc = p.doc
         doc.dirtyChanged.connect(lambda _d: self._update_title())
         doc.pathChanged.connect(self._update_title)
+        doc.loaded.connect(self._language)
+        self._language()
         p.files.recentChanged.connect(self._fill_recent)
         for source in (p.sketch_pad, p.program_text, p.tree_panel, p.assistant, p.autorun):
             source.message.connect(self.show_message)
@@ -231,8 +264,19 @@ class MainWindow(QMainWindow):
         log.info("%s", text)
 
     def _update_title(self) -> None:
-        self.setWindowTitle(f"{self.p.doc.display_name}[*] — TreeSketch")
-        self.setWindowModified(self.p.doc.dirty)
+        doc = self.p.doc
+        self.setWindowTitle(f"{doc.display_name}[*] — {doc.language} — TreeSketch")
+        self.setWindowModified(doc.dirty)
+
+    def _language(self) -> None:
+        """Show the document's language (title, status bar) and its export formats."""
+        language = self.p.doc.language
+        self.language_label.setText(language)
+        self.language_label.setToolTip(LANGUAGE_TIPS.get(language, language))
+        formats = export_formats(self.p.doc.grammar)
+        for name in EXPORT_FORMATS:
+            self.actions_by_name[f"Export {name}"].setVisible(name in formats)
+        self._update_title()
 
     def _canvases(self, method: str) -> None:
         for canvas in (self.p.sketch_pad.canvas, self.p.render_view.canvas):
@@ -240,10 +284,11 @@ class MainWindow(QMainWindow):
 
     # ----- actions -------------------------------------------------------------------------
 
-    def new_document(self) -> None:
-        """Start an empty document (after asking about unsaved changes)."""
+    def new_document(self, grammar: Grammar = CSG2D) -> None:
+        """Start an empty ``grammar`` document (after asking about unsaved changes)."""
         if file_dialogs.maybe_save(self, self.p.files):
-            self.p.doc.new()
+            self.p.doc.new(grammar)
+            self.show_message(f"New {grammar.name} document")
 
     def edit_preferences(self) -> None:
         """Show the preferences dialog and store the result; whoever uses a preference
@@ -307,7 +352,8 @@ class MainWindow(QMainWindow):
         QMessageBox.about(
             self,
             "About TreeSketch",
-            "<b>TreeSketch</b><br>Sketch a shape; get an editable CSG program.<br>"
+            "<b>TreeSketch</b><br>Sketch a shape; get an editable CSG program "
+            "(or a TinySVG drawing program from a colour picture).<br>"
             "Diffusion on syntax trees (Kapur, Jenner, Russell).",
         )
 

@@ -3,8 +3,10 @@
 The box shows the canonical text of the document's program.  Typed or
 pasted text is parsed when applied (Ctrl+Return, or *Paste* which applies the
 clipboard at once); invalid text gives a clear message with line and column,
-puts the cursor there and leaves the program unchanged.  Both syntaxes are
-accepted (canonical and the paper's compact hex form).
+puts the cursor there and leaves the program unchanged.  The text is read in the
+document's language (``Document.grammar``): a CSG2D document takes both its
+syntaxes (canonical and the paper's compact hex form), a TinySVG one TinySVG's
+text; a program of the other language is refused with a line that says so.
 """
 
 from __future__ import annotations
@@ -22,7 +24,15 @@ from PySide6.QtWidgets import (
 
 from editor import commands
 from editor.document import Document
+from inference.lang.grammar import TINYSVG
 from inference.lang.syntax import ParseError, parse, to_text
+from inference.util.excerpt import one_line
+
+PLACEHOLDERS = {
+    "CSG2D": "(- (Circle 6 8 8) (Quad 8 8 4 4 45))",
+    TINYSVG.name: "(Arrange h (Rectangle 3 4 red none 0) (Ellipse 2 2 blue black 2) 1)",
+}
+"""An example program of each language, shown while the box is empty."""
 
 
 class ProgramText(QWidget):
@@ -39,7 +49,6 @@ class ProgramText(QWidget):
         self.doc = doc
         self.edit = QPlainTextEdit()
         self.edit.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
-        self.edit.setPlaceholderText("(- (Circle 6 8 8) (Quad 8 8 4 4 45))")
         self.edit.setMinimumHeight(48)
         self.edit.textChanged.connect(self._text_changed)
         self.error = QLabel(wordWrap=True)
@@ -69,6 +78,11 @@ class ProgramText(QWidget):
         layout.addLayout(buttons)
         doc.programChanged.connect(self.show_program)
         doc.busyChanged.connect(self._busy_changed)
+        doc.loaded.connect(self._language_changed)
+        self._language_changed()
+
+    def _language_changed(self) -> None:
+        self.edit.setPlaceholderText(PLACEHOLDERS.get(self.doc.language, ""))
         self.show_program()
 
     @property
@@ -100,9 +114,12 @@ class ProgramText(QWidget):
             return False
         text = self.edit.toPlainText()
         try:
-            program = parse(text)
+            program = parse(text, grammar=self.doc.grammar)
         except ParseError as e:
-            self._set_error(f"Not a valid program — {e}. The program is unchanged.")
+            self._set_error(
+                f"Not a valid {self.doc.language} program — {one_line(str(e))}. "
+                "The program is unchanged."
+            )
             self._put_cursor(e.line, e.column)
             return False
         self._set_error("")

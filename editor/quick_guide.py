@@ -12,6 +12,8 @@ import html
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QMainWindow, QTextBrowser, QVBoxLayout
 
+from editor.files import EXPORT_FORMATS
+
 OTHER_SECTIONS = {"SketchPad": "Sketch pad", "ProgramText": "Program text"}
 """Section titles for actions outside the menus, by the class of the widget that owns them."""
 
@@ -31,7 +33,8 @@ def action_label(action: QAction) -> str:
 def shortcut_sections(window: QMainWindow) -> list[tuple[str, list[tuple[str, str]]]]:
     """``[(section, [(action, keys), ...]), ...]`` for every action of ``window`` with a
     shortcut: one section per menu (submenus included), then the actions that are in no
-    menu (the sketch pad's tools...), by the widget that owns them."""
+    menu (the sketch pad's tools...), by the widget that owns them.  Hidden actions (those
+    of the other language) are left out: their keys are off."""
     seen: set[int] = set()
     sections: list[tuple[str, list[tuple[str, str]]]] = []
 
@@ -40,6 +43,8 @@ def shortcut_sections(window: QMainWindow) -> list[tuple[str, list[tuple[str, st
         for action in menu.actions():
             if action.menu() is not None:
                 rows.extend(rows_of(action.menu()))
+            elif not action.isVisible():
+                seen.add(id(action))
             elif key_text(action) and id(action) not in seen:
                 seen.add(id(action))
                 rows.append((action_label(action), key_text(action)))
@@ -52,6 +57,8 @@ def shortcut_sections(window: QMainWindow) -> list[tuple[str, list[tuple[str, st
     for action in window.findChildren(QAction):
         if id(action) in seen or not key_text(action) or not action_label(action):
             continue
+        if not action.isVisible():
+            continue
         seen.add(id(action))
         owner = type(action.parent()).__name__
         extra.setdefault(OTHER_SECTIONS.get(owner, "Other"), []).append(
@@ -59,6 +66,12 @@ def shortcut_sections(window: QMainWindow) -> list[tuple[str, list[tuple[str, st
         )
     sections.extend(extra.items())
     return sections
+
+
+def _formats(window) -> str:
+    """The export formats of the open document's language, in words: "SVG, JSON or PNG"."""
+    names = [n for n in EXPORT_FORMATS if window.actions_by_name[f"Export {n}"].isVisible()]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
 
 
 def _keys(names: dict[str, QAction]) -> dict[str, str]:
@@ -78,6 +91,8 @@ def guide_html(window) -> str:
             "stop": p.proposals.actions_by_key["stop"],
             "undo": window.undo_action,
             "save": window.actions_by_name["Save"],
+            "new csg": window.actions_by_name["New CSG2D Document"],
+            "new svg": window.actions_by_name["New TinySVG Document"],
             **{f"tool:{name}": act for name, act in p.sketch_pad.tool_actions.items()},
         },
     )
@@ -98,7 +113,13 @@ def guide_html(window) -> str:
         "shows the program (blue) over your drawing, and the score.",
         f"<b>Undo</b> ({k['undo']}) takes back any step, a whole auto-run included. "
         f"<b>Save</b> ({k['save']}) a <i>.tsk</i> to keep drawing and program together; "
-        "<i>File ▸ Export</i> writes SVG, OpenSCAD, DXF, JSON or PNG.",
+        f"<i>File ▸ Export</i> writes {_formats(window)}.",
+        "<b>Two languages.</b> <i>File ▸ New</i> starts a CSG2D document "
+        f"({k['new csg']}: circles and quads, added and cut, from a grey sketch) or a "
+        f"TinySVG document ({k['new svg']}: coloured rectangles and ellipses, arranged "
+        "side by side or one above the other and moved, from a colour picture). The "
+        "status bar names the open document's language; the tree, the values, the "
+        "program text and the exports follow it.",
     ]
     parts = ["<h3>First steps</h3><ol>", *(f"<li>{s}</li>" for s in steps), "</ol>"]
     parts.append("<h3>Keyboard shortcuts</h3>")

@@ -6,6 +6,13 @@ target has ink the program misses, blue where the program has extra).  The
 selected node's shape is outlined in orange; a previewed proposal is drawn
 as a dashed green outline of the whole edited program with its new part
 filled.  Clicking a shape selects its primitive in the tree.
+
+A TinySVG document (``Document.is_drawing``) shows colour: *overlay* blends the
+program's RGB render over the target picture (the slider goes from the target
+alone to the render alone), *difference* shows where they agree in pale colour and
+where they differ in red.  Its primitives are the boxes of
+``inference.render.svg_scene.layout`` (224 canvas pixels span the view's 32 units);
+the score is TinySVG's goal score (solved above 0.99) with the colour IoU beside it.
 """
 
 from __future__ import annotations
@@ -27,7 +34,9 @@ from shapely.geometry import Point
 from editor.canvas import CanvasWidget, rgba_image
 from editor.docfile import TARGET_SIZE
 from editor.document import Document
-from inference.lang.tree import SHAPE, Node, node_at, parent_of, primitives
+from inference.lang.tree import Node, node_at, parent_of, primitives
+from inference.render import svg_scene
+from inference.render.geometry import CANVAS as UNITS
 from inference.render.geometry import outline_rings, shape_of
 
 TARGET_RGB = (196, 200, 208)
@@ -36,6 +45,12 @@ MISSING_RGB = (220, 50, 40)
 BOTH_RGB = (90, 94, 102)
 SELECTED = QColor(255, 140, 0)
 PREVIEW = QColor(20, 160, 60)
+DIFFERENT_BY = 8 / 255
+"""A drawing's pixel differs from the target's when a channel differs by more than this."""
+PALE = 0.7
+"""How much white the difference view mixes into the pixels where a drawing agrees."""
+UNITS_PER_PX = UNITS / svg_scene.CANVAS
+"""View units (32 across) per TinySVG canvas pixel (224 across)."""
 
 
 def shape_path(node: Node) -> QPainterPath:
@@ -48,6 +63,49 @@ def shape_path(node: Node) -> QPainterPath:
             path.lineTo(x, y)
         path.closeSubpath()
     return path
+
+
+def _box_path(placed: svg_scene.Placed) -> QPainterPath:
+    """One TinySVG primitive's fill box (rectangle or inscribed ellipse), in view units."""
+    path = QPainterPath()
+    x0, y0 = placed.x0 * UNITS_PER_PX, placed.y0 * UNITS_PER_PX
+    w, h = (placed.x1 - placed.x0) * UNITS_PER_PX, (placed.y1 - placed.y0) * UNITS_PER_PX
+    if placed.kind == "rect":
+        path.addRect(x0, y0, w, h)
+    else:
+        path.addEllipse(x0, y0, w, h)
+    return path
+
+
+def placed_primitives(program: Node) -> list[tuple[int, svg_scene.Placed]]:
+    """``(position, placed box)`` of every TinySVG primitive, in painting order."""
+    return list(zip((p for p, _ in primitives(program)), svg_scene.layout(program), strict=True))
+
+
+def drawing_path(program: Node, start: int = 0, end: int | None = None) -> QPainterPath:
+    """The boxes of the TinySVG primitives at positions ``start`` ≤ p < ``end`` of
+    ``program`` (default: all), as one painter path in view units (zero-sized ones
+    draw as a line or a point)."""
+    end = program.size if end is None else end
+    path = QPainterPath()
+    for pos, placed in placed_primitives(program):
+        if start <= pos < end:
+            path.addPath(_box_path(placed))
+    return path
+
+
+def drawing_composite(target: np.ndarray, program: np.ndarray, opacity: float, difference: bool):
+    """The (h, w, 4) uint8 picture of a TinySVG render over its RGB target (both float
+    in [0, 1]): a blend, or where they agree (pale) and differ (red)."""
+    if difference:
+        differs = np.abs(program - target).max(axis=2) > DIFFERENT_BY
+        rgb = 1.0 - (1.0 - PALE) * (1.0 - program)  # pale where they agree
+        missing = np.array(MISSING_RGB) / 255.0
+        rgb[differs] = (1 - opacity) * rgb[differs] + opacity * missing
+    else:
+        rgb = (1 - opacity) * target + opacity * program
+    alpha = np.ones((*target.shape[:2], 1))
+    return (np.concatenate([rgb, alpha], axis=2) * 255).round().astype(np.uint8)
 
 
 def composite(target: np.ndarray, program: np.ndarray, opacity: float, difference: bool):
@@ -80,6 +138,9 @@ class RenderCanvas(CanvasWidget):
 
     def refresh(self) -> None:
         """Recompute the layers from the document."""
+        if self.doc.is_drawing:
+            self._refresh_drawing()
+            return
         target = self.doc.target >= 0.5
         program = self.doc.render(TARGET_SIZE)
         self._image = rgba_image(composite(target, program, self.opacity, self.difference))
@@ -87,12 +148,21 @@ class RenderCanvas(CanvasWidget):
         self._preview_paths = None
         if preview is not None:
             after = preview.apply(self.doc.program)
-            part = (
-                shape_path(preview.replacement)
-                if preview.replacement.nonterminal == SHAPE
-                else None
-            )
+            part = shape_path(preview.replacement) if not preview.replacement.is_leaf else None
             self._preview_paths = (shape_path(after), part)
+        self.update()
+
+    def _refresh_drawing(self) -> None:
+        doc = self.doc
+        picture = drawing_composite(doc.target, doc.render(), self.opacity, self.difference)
+        self._image = rgba_image(picture)
+        self._preview_paths = None
+        preview = doc.preview
+        if preview is not None:
+            after = preview.apply(doc.program)
+            new = preview.replacement
+            part = drawing_path(after, preview.pos, preview.pos + new.size)
+            self._preview_paths = (drawing_path(after), None if new.is_leaf else part)
         self.update()
 
     def paintEvent(self, event) -> None:
@@ -108,27 +178,60 @@ class RenderCanvas(CanvasWidget):
             pen = QPen(PREVIEW, 2.5, Qt.PenStyle.DashLine)
             pen.setCosmetic(True)
             painter.strokePath(whole, pen)
-        shape = self.selected_shape()
-        if shape is not None:
+        selected = self.selected_path()
+        if selected is not None:
             pen = QPen(SELECTED, 3.0)
             pen.setCosmetic(True)
-            painter.strokePath(shape_path(shape), pen)
+            painter.strokePath(selected, pen)
+
+    def selected_position(self) -> int:
+        """Position of the selected shape; for a selected value, of the shape it belongs
+        to; -1 when none."""
+        pos = self.doc.selected
+        if pos >= 0 and node_at(self.doc.program, pos).is_leaf:
+            pos = parent_of(self.doc.program, pos)
+        return pos
 
     def selected_shape(self) -> Node | None:
         """The selected shape; for a selected value, the shape it belongs to."""
-        pos = self.doc.selected
+        pos = self.selected_position()
+        return None if pos < 0 else node_at(self.doc.program, pos)
+
+    def selected_path(self) -> QPainterPath | None:
+        """The outline drawn for the selection (TinySVG: the boxes of the selected
+        drawing's primitives), in view units; ``None`` when nothing is selected."""
+        pos = self.selected_position()
         if pos < 0:
             return None
-        node = node_at(self.doc.program, pos)
-        if node.nonterminal != SHAPE:
-            node = node_at(self.doc.program, parent_of(self.doc.program, pos))
-        return node
+        if self.doc.is_drawing:
+            return drawing_path(self.doc.program, pos, pos + self.doc.node(pos).size)
+        return shape_path(self.doc.node(pos))
 
     def primitive_at(self, point: QPointF) -> int:
-        """Position of the last (topmost) primitive whose shape contains ``point`` (units)."""
+        """Position of the last (topmost) primitive whose shape contains ``point`` (units);
+        -1 when none does."""
+        if self.doc.is_drawing:
+            return self._drawing_primitive_at(point.x() / UNITS_PER_PX, point.y() / UNITS_PER_PX)
         p = Point(point.x(), point.y())
         for pos, node in reversed(primitives(self.doc.program)):
             if shape_of(node, quad_segs=16).intersects(p):
+                return pos
+        return -1
+
+    def _drawing_primitive_at(self, x: float, y: float) -> int:
+        """The topmost TinySVG primitive whose fill box (or ellipse), grown by half its
+        stroke, holds the canvas pixel point (x, y); zero-sized ones paint nothing."""
+        for pos, p in reversed(placed_primitives(self.doc.program)):
+            if p.x1 <= p.x0 or p.y1 <= p.y0:
+                continue
+            grow = p.stroke_px / 2 if p.stroke != "none" else 0.0
+            cx, cy = (p.x0 + p.x1) / 2, (p.y0 + p.y1) / 2
+            a, b = (p.x1 - p.x0) / 2 + grow, (p.y1 - p.y0) / 2 + grow
+            if p.kind == "rect":
+                inside = abs(x - cx) <= a and abs(y - cy) <= b
+            else:
+                inside = ((x - cx) / a) ** 2 + ((y - cy) / b) ** 2 <= 1
+            if inside:
                 return pos
         return -1
 
@@ -156,7 +259,7 @@ class RenderView(QWidget):
         self.opacity.setMinimumWidth(70)
         self.opacity.setMaximumWidth(120)
         self.opacity.valueChanged.connect(self._opacity_changed)
-        self.difference = QCheckBox("Difference", toolTip="Red: missing ink. Blue: extra.")
+        self.difference = QCheckBox("Difference")
         self.difference.toggled.connect(self._difference_toggled)
         self.score_label = QLabel()
         # the label takes the space left over and never widens the view (long preview texts)
@@ -191,6 +294,22 @@ class RenderView(QWidget):
         for signal in (doc.programChanged, doc.targetChanged, doc.previewChanged):
             signal.connect(self.update_score)
         doc.targetChanged.connect(lambda: self.hint.setVisible(doc.looks_like_outline()))
+        doc.loaded.connect(self._language_changed)
+        self._language_changed()
+
+    def _language_changed(self) -> None:
+        """Tool tips that name what the colours mean, and the score, for the language."""
+        self.difference.setToolTip(
+            "Pale: the program draws what the target shows. Red: different colours."
+            if self.doc.is_drawing
+            else "Red: missing ink. Blue: extra."
+        )
+        self.opacity.setToolTip(
+            "0: the target alone; 100: the program's render alone"
+            if self.doc.is_drawing
+            else "Opacity of the program's render over the target"
+        )
+        self.canvas.refresh()
         self.update_score()
 
     def _opacity_changed(self, value: int) -> None:
@@ -202,7 +321,10 @@ class RenderView(QWidget):
         self.canvas.refresh()
 
     def score_name(self) -> str:
-        """What the score is called: "Fit" for a sketch, "Score" with its edge tolerance."""
+        """What the score is called: "Fit" for a sketch, "Score" with its edge tolerance,
+        "Goal" for a TinySVG drawing."""
+        if self.doc.is_drawing:
+            return "Goal"
         if self.doc.modality == "sketch":
             return "Fit"
         tolerance = self.doc.effective_tolerance
@@ -219,13 +341,21 @@ class RenderView(QWidget):
             self.score_label.setToolTip("Draw on the sketch pad or load an image to get a score")
             self.solved_label.setText("")
             return
-        self.score_label.setToolTip(
-            "Outline fit of the program against the sketch's strokes"
-            if self.doc.modality == "sketch"
-            else "Goal score (DESIGN §1); edges within the tolerance (Preferences) are forgiven"
-        )
+        if self.doc.is_drawing:
+            tip = (
+                "TinySVG's goal score (docs/TINYSVG.md): the render's log density against "
+                "the target as a fraction of identical pictures' (1.000); above 0.99 solves "
+                "it. Colour IoU: the share of painted pixels of the same colour (for reading)."
+            )
+        elif self.doc.modality == "sketch":
+            tip = "Outline fit of the program against the sketch's strokes"
+        else:
+            tip = "Goal score (DESIGN §1); edges within the tolerance (Preferences) are forgiven"
+        self.score_label.setToolTip(tip)
         score = self.doc.score()
         text = f"{self.score_name()} {score:.3f}"
+        if self.doc.is_drawing:
+            text += f" (solved > 0.99) · colour IoU {self.doc.colour_iou():.2f}"
         if self.doc.preview is not None:
             after = self.doc.score_target().score(self.doc.preview.apply(self.doc.program))
             text += f" → {after:.3f} (proposal)"

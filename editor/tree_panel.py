@@ -1,11 +1,15 @@
 """The syntax-tree panel: the program as a tree, edited in place.
 
-Each shape is a row (``Union``/``Difference``, ``Circle``, ``Quad``); a
-circle's or quad's values are child rows.  The *Value* column edits in
-place: a spin box 0–15 for numbers, a choice of 0°–315° for angles, + or −
-for operations.  The node actions (replace, wrap, duplicate, delete, lock)
-are declared in :data:`NODE_ACTIONS`, shown in the context menu and offered
-to the window's Edit menu.  Selecting a row selects the node in the
+The rows follow the document's language (``Document.grammar``).  CSG2D: each shape
+is a row (``Union``/``Difference``, ``Circle``, ``Quad``); a circle's or quad's values
+are child rows.  TinySVG: each drawing is a row (``Rectangle 4×3 blue``, ``Ellipse``,
+``Arrange h``, ``Move``) and its values and inner drawings are child rows in token
+order.  The *Value* column edits in place (``editor.value_editors``): a spin box for
+numbers (0–15 CSG2D, 0–9 TinySVG), a choice of 0°–315° for angles, + or − for
+operations, a colour list, h/v, true/false.  The node actions (replace, wrap,
+duplicate, delete, unwrap, lock) are declared in :data:`NODE_ACTIONS` per language;
+those of the document's language are shown in the context menu and the window's Edit
+menu, the others are hidden (their shortcuts off).  Selecting a row selects the node in the
 document (the render view outlines its shape); a locked subtree shows a
 padlock; a previewed proposal is highlighted in green.
 
@@ -31,38 +35,96 @@ from PySide6.QtWidgets import (
 )
 
 from editor import commands
+from editor.commands import FIELDS
 from editor.document import Document
 from editor.value_editors import POS_ROLE, ValueDelegate, lock_icon
+from inference.lang.grammar import CSG2D, TINYSVG
 from inference.lang.lock_rules import conflict_message, hand_edit_conflicts
 from inference.lang.syntax import to_text
-from inference.lang.tree import ANGLE, BINOP, FIELDS, NUM, OP, SHAPE, Node, node_at
+from inference.lang.tinysvg import ARRANGE, ELLIPSE, MOVE, RECTANGLE
+from inference.lang.tree import BINOP, Node, node_at
 
 PREVIEW_BRUSH = QBrush(QColor(20, 160, 60, 60))
-NODE_ACTIONS = [  # (key, label, shortcut, command factory)
-    ("replace_circle", "Replace with Circle", None, lambda d, p: commands.replace(d, p, "circle")),
-    ("replace_quad", "Replace with Quad", None, lambda d, p: commands.replace(d, p, "quad")),
+CSG, SVG = frozenset({CSG2D.name}), frozenset({TINYSVG.name})
+BOTH = CSG | SVG
+NODE_ACTIONS = [  # (key, label, shortcut, command factory, languages)
+    (
+        "replace_circle",
+        "Replace with Circle",
+        None,
+        lambda d, p: commands.replace(d, p, "circle"),
+        CSG,
+    ),
+    ("replace_quad", "Replace with Quad", None, lambda d, p: commands.replace(d, p, "quad"), CSG),
+    (
+        "replace_rectangle",
+        "Replace with Rectangle",
+        None,
+        lambda d, p: commands.replace(d, p, "rectangle"),
+        SVG,
+    ),
+    (
+        "replace_ellipse",
+        "Replace with Ellipse",
+        None,
+        lambda d, p: commands.replace(d, p, "ellipse"),
+        SVG,
+    ),
     (
         "wrap_plus",
         "Wrap in + (add a circle)",
         "Ctrl+Shift+U",
         lambda d, p: commands.wrap(d, p, "+"),
+        CSG,
     ),
     (
         "wrap_minus",
         "Wrap in − (cut a circle)",
         "Ctrl+Shift+M",
         lambda d, p: commands.wrap(d, p, "-"),
+        CSG,
     ),
-    ("duplicate", "Duplicate", "Ctrl+D", commands.duplicate),
-    ("delete", "Delete", QKeySequence.StandardKey.Delete, commands.delete),
-    ("lock", "Lock (keep it as it is in the picture)", "Ctrl+L", None),
+    (
+        "arrange_h",
+        "Wrap in Arrange h (a rectangle beside it)",
+        "Ctrl+Shift+U",
+        lambda d, p: commands.arrange(d, p, "h"),
+        SVG,
+    ),
+    (
+        "arrange_v",
+        "Wrap in Arrange v (a rectangle below it)",
+        None,
+        lambda d, p: commands.arrange(d, p, "v"),
+        SVG,
+    ),
+    ("move", "Wrap in Move (then set x, y)", "Ctrl+Shift+M", commands.move, SVG),
+    ("unwrap", "Unwrap (remove the Move)", None, commands.unwrap, SVG),
+    ("duplicate", "Duplicate", "Ctrl+D", commands.duplicate, BOTH),
+    ("delete", "Delete", QKeySequence.StandardKey.Delete, commands.delete, BOTH),
+    ("lock", "Lock (keep it as it is in the picture)", "Ctrl+L", None, BOTH),
 ]
+SELECT_AFTER = ("wrap_plus", "wrap_minus", "arrange_h", "arrange_v", "move", "duplicate")
+"""Actions after which the new node at the same place (the wrapper) is selected."""
 
 
 def row_label(node: Node) -> str:
-    """The *Node* column text of a shape row."""
+    """The *Node* column text of a shape row: ``Union``, ``Circle``; TinySVG
+    ``Rectangle 4×3 blue`` (fill, and the stroke when drawn), ``Arrange h``,
+    ``Move +2 −1``."""
     if node.kind == BINOP:
         return "Union" if node.children[0].value == "+" else "Difference"
+    if node.kind in (RECTANGLE, ELLIPSE):
+        w, h, fill, stroke, sw = (c.value for c in node.children)
+        label = f"{node.kind} {w}×{h} {fill}"
+        if stroke != "none" and sw:
+            label += f", {stroke} edge"
+        return label
+    if node.kind == ARRANGE:
+        return f"Arrange {node.children[0].value}"
+    if node.kind == MOVE:
+        _, x, y, negx, negy = (c.value for c in node.children)
+        return f"Move {'−' if negx else '+'}{x} {'−' if negy else '+'}{y}"
     return node.kind
 
 
@@ -117,7 +179,8 @@ class TreePanel(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.tree)
         self.actions_by_key: dict[str, QAction] = {}
-        for key, label, shortcut, factory in NODE_ACTIONS:
+        self._languages: dict[str, frozenset[str]] = {}
+        for key, label, shortcut, factory, languages in NODE_ACTIONS:
             act = QAction(label, self)
             if shortcut is not None:
                 act.setShortcut(shortcut)
@@ -125,12 +188,21 @@ class TreePanel(QWidget):
             act.triggered.connect(lambda _=False, k=key, f=factory: self._run_action(k, f))
             self.addAction(act)
             self.actions_by_key[key] = act
+            self._languages[key] = languages
         self.actions_by_key["lock"].setCheckable(True)
         self._items: dict[int, QTreeWidgetItem] = {}
         doc.programChanged.connect(self.rebuild)
         doc.previewChanged.connect(self.rebuild)
         doc.selectionChanged.connect(self._selection_from_doc)
         doc.busyChanged.connect(self._busy_changed)
+        doc.loaded.connect(self._language_changed)
+        self._language_changed()
+
+    def _language_changed(self) -> None:
+        """Show the node actions of the document's language only (a hidden action's
+        shortcut is off, so both languages may use the same keys)."""
+        for key, act in self.actions_by_key.items():
+            act.setVisible(self.doc.language in self._languages[key])
         self.rebuild()
 
     # ----- building ------------------------------------------------------------------------
@@ -149,7 +221,7 @@ class TreePanel(QWidget):
         self._update_actions()
 
     def _add(self, parent: QTreeWidgetItem, pos: int, node: Node, locked, name: str = "") -> None:
-        if node.nonterminal == SHAPE:
+        if not node.is_leaf:
             item = QTreeWidgetItem(parent, [row_label(node), self._summary(node)])
             edit_pos = pos + 1 if node.kind == BINOP else -1
         else:
@@ -178,7 +250,9 @@ class TreePanel(QWidget):
             return commands.value_text(node.children[0])
         names = FIELDS[node.kind]
         return " · ".join(
-            f"{n} {commands.value_text(c)}" for n, c in zip(names, node.children, strict=True)
+            f"{n} {commands.value_text(c)}"
+            for n, c in zip(names, node.children, strict=True)
+            if c.is_leaf
         )
 
     def _mark_preview(self, item: QTreeWidgetItem, pos: int, edit_pos: int) -> None:
@@ -188,7 +262,7 @@ class TreePanel(QWidget):
         for col in (0, 1):
             item.setBackground(col, PREVIEW_BRUSH)
         new = preview.replacement
-        shown = commands.value_text(new) if new.nonterminal in (NUM, ANGLE, OP) else to_text(new)
+        shown = commands.value_text(new) if new.is_leaf else to_text(new)
         item.setText(1, f"{item.text(1)}  →  {shown}")
         item.setToolTip(1, f"Proposed: {to_text(new)}")
 
@@ -240,10 +314,11 @@ class TreePanel(QWidget):
     def _update_actions(self) -> None:
         pos = self.selected_pos()
         node = node_at(self.doc.program, pos) if pos >= 0 else None
-        shape = node is not None and node.nonterminal == SHAPE and not self.doc.busy
+        shape = node is not None and not node.is_leaf and not self.doc.busy
         for act in self.actions_by_key.values():
             act.setEnabled(shape)
         self.actions_by_key["delete"].setEnabled(shape and commands.can_delete(self.doc, pos))
+        self.actions_by_key["unwrap"].setEnabled(shape and commands.can_unwrap(self.doc, pos))
         lock = self.actions_by_key["lock"]
         lock.setEnabled(node is not None and not self.doc.busy)
         lock.setChecked(pos in self.doc.locked)
@@ -261,7 +336,7 @@ class TreePanel(QWidget):
             return  # not applicable to this node (the action is disabled then)
         if not self.hand_edit(pos, command):
             return
-        if key in ("wrap_plus", "wrap_minus", "duplicate"):
+        if key in SELECT_AFTER:
             self.doc.set_selected(pos)
 
     def _context_menu(self, point: QPoint) -> None:
@@ -271,6 +346,8 @@ class TreePanel(QWidget):
         self.tree.setCurrentItem(item)
         menu = QMenu(self)
         for key, act in self.actions_by_key.items():
+            if not act.isVisible():
+                continue
             if key == "duplicate" or key == "lock":
                 menu.addSeparator()
             menu.addAction(act)

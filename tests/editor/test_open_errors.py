@@ -177,3 +177,13 @@ def test_a_good_file_still_opens(qtbot, window, tmp_path, dialogs):
     assert not dialogs and to_text(window.p.doc.program) == "(Quad 3 3 3 3 90)"
     assert window.p.doc.path == path.resolve()
 
+
+@pytest.mark.parametrize("name", DRAWINGS)
+def test_a_tinysvg_program_opens_as_a_tinysvg_document(qtbot, window, tmp_path, dialogs, name):
+    path = tmp_path / name
+    write(path, DRAWINGS[name])
+    assert file_dialogs.open_path(window, window.p.files, str(path))
+    doc = window.p.doc
+    assert not dialogs and doc.language == "TinySVG" and doc.path == path.resolve()
+    assert to_text(doc.program).startswith(("(Arrange h (Rectangle 3 4", "(Rectangle 3 4 red"))
+    assert doc.target.shape == (224, 224, 3) and not doc.has_ink()
