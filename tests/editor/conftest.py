@@ -18,11 +18,13 @@ def fake_model_path(tmp_path_factory):
 
 @pytest.fixture
 def settings(tmp_path):
-    """Settings in a temporary INI file choosing a missing model file, so tests do not
-    depend on whether a trained model ships (auto-run then uses random mutations)."""
+    """Settings in a temporary INI file choosing missing model files (CSG2D and TinySVG),
+    so tests do not depend on whether a trained model ships (auto-run then uses random
+    mutations)."""
     s = Settings.at(tmp_path / "settings.ini")
     prefs = Preferences(budget=400, beam_width=8, propose_after_accept=False)
     prefs.model_path = str(tmp_path / "no-model.onnx")
+    prefs.svg_model_path = str(tmp_path / "no-svg-model.onnx")
     s.set_preferences(prefs)
     return s
 

@@ -12,6 +12,7 @@ from editor import docfile
 from editor.assistant import Assistant, default_svg_model_path
 from editor.autorun import AutoRun
 from editor.document import Document
+from editor.settings import Preferences
 from editor.workers import Jobs
 from inference.lang.grammar import CSG2D, TINYSVG
 from inference.lang.syntax import parse
@@ -214,9 +215,9 @@ def test_the_pane_names_the_missing_tinysvg_model_and_shows_the_best_program_in_
 def test_the_preferences_dialog_edits_the_tinysvg_model_path(qtbot, settings):
     from editor.preferences import PreferencesDialog
 
-    dialog = PreferencesDialog(settings.preferences())
+    dialog = PreferencesDialog(Preferences())
     qtbot.addWidget(dialog)
-    assert dialog.svg_model_path.text() == ""
+    assert dialog.svg_model_path.text() == ""  # the shipped one
     assert "policy_tinysvg.onnx" in dialog.svg_model_path.placeholderText()
     dialog.svg_model_path.setText("  /somewhere/svg.onnx ")
     prefs = dialog.preferences()
