@@ -10,7 +10,8 @@ Methods (all count renderer calls against the same budget):
 ``random``                 the same beam search with random grammar mutations (no learning)
 ``random+refine``          random mutations plus hill climbing
 ``repl``                   REPL-style constructive search, no learning
-                           (:mod:`inference.search.repl_baseline`)
+                           (:mod:`inference.search.repl_baseline`; for TinySVG
+                           :mod:`inference.search.svg_repl`)
 ``autoregressive``         CSGNet-style: a write model samples whole programs, one renderer
                            call each (:mod:`inference.search.autoregressive`; ``bench`` only)
 =========================  ===================================================================
@@ -47,6 +48,7 @@ from inference.search.methods import AR_METHOD, METHODS, MODEL_METHODS
 from inference.search.proposers import PolicyProposer, RandomMutationProposer
 from inference.search.repl_baseline import ReplConfig, repl_search
 from inference.search.search_run import SearchEvent
+from inference.search.svg_repl import SvgReplConfig, svg_repl_search
 from inference.search.tidy import tidy
 from inference.targets.outline_fit import INK_LEVEL
 from inference.targets.target import SCORE_SIZE, Target
@@ -96,11 +98,12 @@ class SynthesisResult:
         return asdict(self) | {"score": round(self.score, 6), "seconds": round(self.seconds, 3)}
 
 
-GENERIC_METHODS = ("random",)
-"""The methods that run on any language without a model."""
+GENERIC_METHODS = ("random", "repl")
+"""The methods that run on any language without a model (the REPL-style search has a form
+for each language)."""
 POLICY_METHODS_ANY_LANGUAGE = ("tree-diffusion",)
 """The model methods that run on any language, given a model of that language (the hybrid's
-one-value climb and REPL-style search are CSG2D's)."""
+one-value climb is CSG2D's)."""
 
 
 def language_methods(model, grammar) -> tuple[str, ...]:
@@ -145,8 +148,10 @@ def run_method(
         raise ValueError(
             f"method {method!r} works on CSG2D programs only; for {grammar.name} use {known}"
         )
-    if method == "repl":
+    if method == "repl" and grammar is CSG2D:
         return repl_search(target, ReplConfig(budget=budget), cancel)
+    if method == "repl":
+        return svg_repl_search(target, SvgReplConfig(budget=budget), cancel)
     if needs_model(method) and model is None:
         raise ValueError(f"method {method!r} needs a policy model")
     if method == AR_METHOD:

@@ -1,0 +1,434 @@
+"""The REPL-style baseline for TinySVG (issue 17): search only, no learned policy or value.
+
+The same loop as CSG2D's (:mod:`inference.search.repl_baseline`, after Ellis et al. 2019):
+build the drawing one primitive at a time, every candidate scored against the target with
+the renderer, a beam of partial drawings, a greedy polish of each new primitive, and a
+final polish of everything with the calls that are left.
+
+TinySVG has no absolute coordinates: ``Arrange`` places its children by each other's
+sizes, so a plain ``(Arrange h P new gap)`` moves ``P`` whenever ``new`` grows.  The
+search therefore keeps a REPL's *lines*: each :class:`Line` is a rectangle or ellipse
+with its centre at an absolute canvas position (a multiple of 3 px, half a unit), painted
+over the lines before it.  :func:`compile_lines` writes the lines as a TinySVG program that
+draws exactly the same image; a line is appended without moving anything drawn before it:
+
+* the primitive ``g`` sits in a *cell* of a fixed size, centred in it whatever its own
+  width and height: ``(Arrange h (Arrange v g ROW 0) (Rectangle 0 9 none none 0) 0)``
+  where ROW is F units wide and 0 tall, F = 9 (``(Rectangle 9 0 none none 0)``) or 10
+  (two such rectangles 5 wide, side by side): the two give the two half-unit columns.
+  ``(Arrange v (Rectangle 0 1 none none 0) cell 0)`` gives the half-unit rows.  The
+  spacer rectangles have a zero side, so they paint nothing;
+* the cell goes right of the drawing so far, ``(Move (Arrange h P (Move cell dx dy …)
+  gap) 5 0 false false)``, gap = F mod 2: the outer ``Move`` undoes the 5 units by which
+  the wider arrangement shifts ``P``, and the inner one (a chain of Moves past 9 units)
+  takes the cell to the line's position;
+* the first line goes right of ``(Rectangle 0 0 none none 0)``, an empty drawing.
+
+So the programs are longer than a hand-written one (about 60–90 tokens a line), but every
+drawing of rectangles and ellipses at half-unit positions, in any painting order, is one.
+
+The search:
+
+1. Start from no lines.
+2. Expand each partial drawing of the beam by every line of a coarse grid
+   (:func:`line_grid`: a square of each colour at a grid of positions), painted on top;
+   keep the best ``beam_width`` candidates.
+3. Polish each kept candidate's new line by hill climbing (:func:`climb`): each round
+   tries the other kind, nearby sizes, positions (±1, 2, 4, 8, 16 half units), stroke
+   widths, every other fill and stroke colour, and painting the line under earlier ones,
+   and takes the best strict improvement.
+4. Repeat until the target is solved, ``max_primitives`` is reached, a step no longer
+   improves the best score, or the budget runs out; then polish every line of the best
+   drawing in turn with the calls that are left.
+
+Every candidate is one renderer call against the same budget.  Candidates are rendered from
+their placed primitives (:func:`inference.render.svg_scene.render_scene`, the image the
+compiled program renders to) and scored with the target's goal score
+(:class:`~inference.targets.drawing_target.DrawingTarget`) over the pixels the changed line
+can touch, the rest being the same as a cached base image.  It is deterministic and draws
+no random numbers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from inference.lang.grammar import SVG_COLOURS
+from inference.lang.tinysvg import ELLIPSE, RECTANGLE, arrange, digit, move, rectangle
+from inference.lang.tinysvg import colour as colour_leaf
+from inference.lang.tree import Node, make
+from inference.render.svg_scene import CANVAS, Placed, render_scene
+from inference.search.search_run import SearchEvent, SearchRun
+from inference.targets.drawing_target import DrawingTarget
+from inference.targets.svg_score import IDENTICAL_LOG_DENSITY, SIGMA
+
+HALF_UNIT = 3
+"""Canvas pixels per step of a line's position."""
+CELL = 9
+"""The cell's side in units: the largest primitive fits."""
+SHIFT = 5
+"""Units by which a new cell (and its gap) shifts the drawing before it; undone by a Move."""
+PAINTS = tuple(c for c in SVG_COLOURS if c != "none")
+"""The colours that paint."""
+KINDS = (RECTANGLE, ELLIPSE)
+MIN_GAIN = 1e-12
+"""A change must raise the score by more than this to be taken."""
+
+
+@dataclass(frozen=True)
+class Line:
+    """One REPL line: a rectangle or ellipse at an absolute position.
+
+    Attributes:
+        kind: ``"Rectangle"`` or ``"Ellipse"``.
+        w, h, fill, stroke, sw: the primitive's values (docs/TINYSVG.md).
+        x, y: its centre's offset from the canvas centre, in half units (3 px), y down.
+    """
+
+    kind: str
+    w: int
+    h: int
+    fill: str
+    stroke: str
+    sw: int
+    x: int
+    y: int
+
+    def primitive(self) -> Node:
+        """The primitive, without its position."""
+        values = (digit(self.w), digit(self.h), colour_leaf(self.fill))
+        return make(self.kind, *values, colour_leaf(self.stroke), digit(self.sw))
+
+    def placed(self) -> Placed:
+        """Where the compiled program paints it (:func:`inference.render.svg_scene.layout`)."""
+        cx = CANVAS / 2 + HALF_UNIT * self.x
+        cy = CANVAS / 2 + HALF_UNIT * self.y
+        hw, hh = HALF_UNIT * self.w, HALF_UNIT * self.h
+        kind = "rect" if self.kind == RECTANGLE else "ellipse"
+        return Placed(kind, cx - hw, cy - hh, cx + hw, cy + hh, self.fill, self.stroke, self.sw / 2)
+
+    def pixels(self, size: int = CANVAS) -> tuple[slice, slice]:
+        """Rows and columns (at ``size`` px) that the line's fill and stroke can touch."""
+        p, scale = self.placed(), size / CANVAS
+        grow = p.stroke_px / 2 if self.stroke != "none" else 0.0
+        x0, x1 = (p.x0 - grow) * scale, (p.x1 + grow) * scale
+        y0, y1 = (p.y0 - grow) * scale, (p.y1 + grow) * scale
+        clip = lambda v: min(max(int(v), 0), size)  # noqa: E731
+        return slice(clip(np.floor(y0) - 1), clip(np.ceil(y1) + 1)), slice(
+            clip(np.floor(x0) - 1), clip(np.ceil(x1) + 1)
+        )
+
+
+def _spacer(w: int, h: int) -> Node:
+    """A rectangle with a zero side: it takes layout room and paints nothing."""
+    return rectangle(w, h, "none", "none", 0)
+
+
+def _row(width: int) -> Node:
+    """Nothing painted, ``width`` units wide and 0 tall (two spacers past 9 units)."""
+    if width <= 9:
+        return _spacer(width, 0)
+    return arrange("h", _spacer(5, 0), _spacer(width - 5, 0))
+
+
+def _moved(node: Node, dx: int, dy: int) -> Node:
+    """``node`` moved by (dx, dy) units, a chain of Moves of at most 9 each (none for 0, 0)."""
+    while dx or dy:
+        sx, sy = max(-9, min(9, dx)), max(-9, min(9, dy))
+        node = move(node, abs(sx), abs(sy), sx < 0, sy < 0)
+        dx, dy = dx - sx, dy - sy
+    return node
+
+
+def compile_lines(lines: Sequence[Line]) -> Node:
+    """The TinySVG program that draws ``lines`` in order (see the module notes).
+
+    Its render equals ``render_scene([line.placed() for line in lines])`` exactly: the
+    spacers paint nothing and every line's box is where :meth:`Line.placed` puts it.
+    """
+    program = _spacer(0, 0)
+    width = 0  # the program's layout width in units: 10 a line
+    for line in lines:
+        # the primitive's centre lands at width + 2·gap + F + 2·dx half units from the centre
+        fx = CELL if (line.x - width) % 2 else CELL + 1
+        gap = fx % 2
+        dx = (line.x - width - 2 * gap - fx) // 2
+        sy = line.y % 2
+        dy = (line.y - sy) // 2
+        cell = arrange("h", arrange("v", line.primitive(), _row(fx)), _spacer(0, CELL))
+        if sy:
+            cell = arrange("v", _spacer(0, 1), cell)
+        inner = arrange("h", program, _moved(cell, dx, dy), gap)
+        program = move(inner, (fx + gap) // 2, 0)
+        width += fx + gap
+    return program
+
+
+def line_grid(positions: Sequence[int], size: int, colours: Sequence[str]) -> tuple[Line, ...]:
+    """The coarse candidates: a ``size``-unit square of each colour at every (x, y) of
+    ``positions`` (half units), no stroke."""
+    return tuple(
+        Line(RECTANGLE, size, size, c, "none", 0, x, y)
+        for c in colours
+        for y in positions
+        for x in positions
+    )
+
+
+@dataclass
+class SvgReplConfig:
+    """TinySVG REPL baseline parameters.
+
+    Attributes:
+        budget: most renderer calls in all.
+        beam_width: partial drawings kept per step.
+        tries: grid candidates polished per step (the best, one per partial and colour
+            first); when none of them improves the drawing, the next ones are polished
+            until one does or the budget runs out.
+        max_primitives: most lines a drawing gets.
+        polish_calls: most calls to polish one new line.
+        positions: grid centres x and y, in half units from the canvas centre.
+        size: the grid squares' side in units.
+        colours: the grid squares' fill colours (white is left out: on the empty canvas
+            it draws nothing; the polish reaches it).
+        reach: a line's centre stays within this many half units of the canvas centre.
+    """
+
+    budget: int = 5000
+    beam_width: int = 1
+    tries: int = 2
+    max_primitives: int = 6
+    polish_calls: int = 400
+    positions: tuple[int, ...] = (-24, -12, 0, 12, 24)
+    size: int = 4
+    colours: tuple[str, ...] = tuple(c for c in PAINTS if c != "white")
+    reach: int = 40
+
+
+def neighbours(line: Line, reach: int = 40) -> list[Line]:
+    """The changes the polish tries: the other kind; nearby sizes, positions and stroke
+    widths; one edge moved by a unit (the size and the centre changed together); every
+    other fill and stroke colour (a stroke on a line without one comes with width 4); and
+    the stroke dropped with the box a unit larger or smaller (a thick stroke of the fill's
+    colour grows a box by a fraction of a unit, a local optimum otherwise)."""
+    out = [replace(line, kind=ELLIPSE if line.kind == RECTANGLE else RECTANGLE)]
+    for field, low, high, steps in (
+        ("w", 1, 9, (1, 2, 4)),
+        ("h", 1, 9, (1, 2, 4)),
+        ("x", -reach, reach, (1, 2, 4, 8, 16)),
+        ("y", -reach, reach, (1, 2, 4, 8, 16)),
+    ):
+        v = getattr(line, field)
+        for s in steps:
+            for u in (v - s, v + s):
+                if low <= u <= high:
+                    out.append(replace(line, **{field: u}))
+    for size, centre in (("w", "x"), ("h", "y")):
+        v, c = getattr(line, size), getattr(line, centre)
+        for dv, dc in ((1, 1), (1, -1), (-1, 1), (-1, -1)):
+            if 1 <= v + dv <= 9 and -reach <= c + dc <= reach:
+                out.append(replace(line, **{size: v + dv, centre: c + dc}))
+    out += [replace(line, fill=c) for c in SVG_COLOURS if c != line.fill]
+    for c in SVG_COLOURS:
+        if c != line.stroke:
+            sw = 4 if c != "none" and line.sw == 0 else line.sw
+            out.append(replace(line, stroke=c, sw=sw))
+    if line.stroke != "none" and line.sw > 0:
+        for s in (1, 2, 4):
+            for u in (line.sw - s, line.sw + s):
+                if 1 <= u <= 9:
+                    out.append(replace(line, sw=u))
+        for dw in (-1, 0, 1):
+            for dh in (-1, 0, 1):
+                if (dw or dh) and 1 <= line.w + dw <= 9 and 1 <= line.h + dh <= 9:
+                    out.append(replace(line, w=line.w + dw, h=line.h + dh, stroke="none", sw=0))
+    return out
+
+
+class _Scorer:
+    """The goal score of drawings that differ from a base drawing in one line's pixels.
+
+    The squared differences are whole numbers (``uint8`` images), so the score of a
+    candidate, its base's sum less and plus the changed rectangle's, is exactly the score
+    :meth:`DrawingTarget.scores_of_images` gives its whole image."""
+
+    def __init__(self, target: DrawingTarget):
+        self.target = target.image.astype(np.int64)
+        self.values = target.image.size
+        self.base_d2 = np.zeros(target.image.shape[:2], dtype=np.int64)
+        self.base_total = 0
+
+    def _d2(self, image: np.ndarray, rows=slice(None), cols=slice(None)) -> np.ndarray:
+        d = image[rows, cols].astype(np.int64) - self.target[rows, cols]
+        return np.einsum("ijk,ijk->ij", d, d)
+
+    def score_of(self, total: int) -> float:
+        """The goal score (as a fraction of identical images') of a sum of squares."""
+        msd = float(total) / (255.0**2 * self.values)
+        return (IDENTICAL_LOG_DENSITY - msd / (2 * SIGMA**2)) / IDENTICAL_LOG_DENSITY
+
+    def set_base(self, lines: Sequence[Line]) -> float:
+        """Make ``lines`` the base (rendered here, not a search call); its score."""
+        self.base_d2 = self._d2(render_scene([ln.placed() for ln in lines]))
+        self.base_total = int(self.base_d2.sum())
+        return self.score_of(self.base_total)
+
+    def score(self, lines: Sequence[Line], changed: Line) -> float:
+        """Score of ``lines``: the base with ``changed`` added (anywhere in the order)."""
+        rows, cols = changed.pixels()
+        image = render_scene([ln.placed() for ln in lines])
+        total = self.base_total - int(self.base_d2[rows, cols].sum())
+        return self.score_of(total + int(self._d2(image, rows, cols).sum()))
+
+
+@dataclass(frozen=True)
+class _Partial:
+    lines: tuple[Line, ...]
+    score: float
+
+    @property
+    def program(self) -> Node:
+        return compile_lines(self.lines)
+
+
+def climb(
+    lines: tuple[Line, ...],
+    index: int,
+    score: float,
+    scorer: _Scorer,
+    run: SearchRun,
+    budget: int,
+    reach: int = 40,
+    removable: bool = True,
+) -> tuple[tuple[Line, ...], float]:
+    """Hill-climb line ``index`` of ``lines``: try taking it out, its :func:`neighbours`
+    and its other places in the painting order, take each strict improvement as soon as
+    it is found and go on from there, until a whole pass finds none, the line is taken
+    out, the lines solve the target, or ``budget`` of the run's calls is spent; the lines
+    and their score (every candidate, the line taken out too, is one call).  A new line
+    is not ``removable``: taking it out is where it came from."""
+    spent, start = 0, 0
+    while spent < budget and run.left > 0 and not run.cancelled():
+        line = lines[index]
+        rest = lines[:index] + lines[index + 1 :]
+        without = scorer.set_base(rest)
+        tries = [(rest, None, -1)] if removable else []  # taken out: the base's score
+        tries += [(rest[:index] + (n,) + rest[index:], n, index) for n in neighbours(line, reach)]
+        tries += [(rest[:j] + (line,) + rest[j:], line, j) for j in range(len(lines)) if j != index]
+        start %= len(tries)  # go on where the last improvement was found
+        found = False
+        for k in range(len(tries)):
+            if spent >= budget or run.left <= 0:
+                break
+            cand, changed, where = tries[(start + k) % len(tries)]
+            s = without if changed is None else scorer.score(cand, changed)
+            run.spend(1)
+            spent += 1
+            if s > score + MIN_GAIN:  # the first improvement, not the best: fewer calls
+                lines, score, index, found = cand, s, where, True
+                start += k
+                break
+        if not found or index < 0 or run.target.solves(score):
+            break  # a solve ends the search at once (the calls it took are its cost)
+    return lines, score
+
+
+def _diverse(scored: list[tuple[float, int, Line]], n: int) -> list[tuple[float, int, Line]]:
+    """The best ``n`` of ``scored`` (best first), at most one per partial and fill colour
+    while there are enough others."""
+    seen, first, later = set(), [], []
+    for item in scored:
+        key = (item[1], item[2].fill)
+        (later if key in seen else first).append(item)
+        seen.add(key)
+    return (first + later)[:n]
+
+
+def _polish_all(lines, score, scorer: _Scorer, run: SearchRun, reach: int):
+    """Climb every line in turn, passes until one gains nothing; the lines and score."""
+    while run.left > 0 and not run.cancelled() and not run.target.solves(score):
+        before = score
+        i = 0
+        while i < len(lines):
+            count = len(lines)
+            lines, score = climb(lines, i, score, scorer, run, run.left, reach)
+            if run.target.solves(score) or run.left <= 0:
+                break
+            i += len(lines) == count  # the same line again when one was taken out
+        if score <= before:
+            break
+    return lines, score
+
+
+def svg_repl_search(
+    target: DrawingTarget,
+    config: SvgReplConfig | None = None,
+    cancel: Callable[[], bool] | None = None,
+) -> Iterator[SearchEvent]:
+    """Build a drawing line by line; yields each improvement, then a final event.
+
+    ``SearchEvent.depth`` is the number of lines of the best drawing so far.
+    """
+    cfg = config or SvgReplConfig()
+    grid = line_grid(cfg.positions, cfg.size, cfg.colours)
+    run = SearchRun(target, cfg.budget, cancel)
+    scorer = _Scorer(target)
+    empty = _Partial((), scorer.set_base(()))  # the blank canvas: known without a render
+    run.improve(empty)  # the start: a line must beat the blank canvas
+    beam = [empty]
+    while len(beam[0].lines) < cfg.max_primitives and run.left > 0 and not run.cancelled():
+        scored: list[tuple[float, int, Line]] = []
+        for b, part in enumerate(beam):
+            scorer.set_base(part.lines)
+            for line in grid:
+                if run.left <= 0 or scored and target.solves(scored[-1][0]):
+                    break
+                scored.append((scorer.score(part.lines + (line,), line), b, line))
+                run.spend(1)
+        scored.sort(key=lambda t: -t[0])
+        queue = _diverse(scored, len(scored))
+        polished: dict[tuple[Line, ...], float] = {}
+        if queue and target.solves(queue[0][0]):  # a grid line solves it: no polish
+            s, b, line = queue[0]
+            polished[beam[b].lines + (line,)] = s
+            queue = []
+        for k, (s, b, line) in enumerate(queue):
+            if run.left <= 0 or run.cancelled():
+                break
+            if k == cfg.tries and not _helps(polished, run):
+                # no new line helps yet: first try changing the ones there are
+                lines, score = _polish_all(run.best.lines, run.best.score, scorer, run, cfg.reach)
+                if score > run.best.score:
+                    polished = {lines: score}
+                    break
+            if k >= cfg.tries and _helps(polished, run):
+                break  # past the first tries, polish more only until a line helps
+            lines = beam[b].lines + (line,)
+            budget = min(cfg.polish_calls, run.left)
+            lines, s = climb(lines, len(lines) - 1, s, scorer, run, budget, cfg.reach, False)
+            polished[lines] = max(s, polished.get(lines, s))
+            if target.solves(s):
+                break
+        if not _helps(polished, run):
+            break  # neither a new line nor a change helps
+        kept = sorted(polished.items(), key=lambda kv: -kv[1])[: cfg.beam_width]
+        beam = [_Partial(k, v) for k, v in kept]
+        run.improve(beam[0])
+        run.depth = len(beam[0].lines)
+        yield run.event()
+        if run.solved:
+            break
+    if not run.solved and run.best.lines and run.left > 0:
+        lines, score = _polish_all(run.best.lines, run.best.score, scorer, run, cfg.reach)
+        if run.improve(_Partial(lines, score)):
+            run.depth = len(lines)
+            yield run.event()
+    yield run.event(finished=True)
+
+
+def _helps(polished: dict[tuple[Line, ...], float], run: SearchRun) -> bool:
+    """Whether any polished drawing beats the best so far."""
+    return bool(polished) and max(polished.values()) > run.best.score
