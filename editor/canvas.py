@@ -1,6 +1,7 @@
 """The shared base of the sketch pad and the render view: a zoomable, pannable canvas.
 
-The 32×32-unit CSG canvas (y down) is shown as a square fitted to the widget,
+The 32×32-unit CSG canvas (y down) is shown as a square fitted to the widget (a
+TinySVG document's 224×224-pixel canvas fills the same square: 7 pixels a unit),
 scaled by :attr:`CanvasWidget.zoom` and shifted by :attr:`CanvasWidget.pan`
 (widget pixels).  The wheel zooms about the cursor; the middle button (or
 Alt + left button) drags the view.  Subclasses paint in canvas units with

@@ -101,7 +101,7 @@ def drawing_composite(target: np.ndarray, program: np.ndarray, opacity: float, d
         differs = np.abs(program - target).max(axis=2) > DIFFERENT_BY
         rgb = 1.0 - (1.0 - PALE) * (1.0 - program)  # pale where they agree
         missing = np.array(MISSING_RGB) / 255.0
-        rgb[differs] = (1 - opacity) * rgb[differs] + opacity * missing
+        rgb[differs] = (1 - opacity) + opacity * missing  # red on white, as CSG2D's
     else:
         rgb = (1 - opacity) * target + opacity * program
     alpha = np.ones((*target.shape[:2], 1))

@@ -215,6 +215,10 @@ class TreePanel(QWidget):
         self._items = {}
         self._add(self.tree.invisibleRootItem(), 0, self.doc.program, self.doc.locked)
         self.tree.expandAll()
+        if self.doc.is_drawing:  # "Rectangle 4×3 orange, black edge": room for the label
+            self.tree.setColumnWidth(0, min(250, max(170, self.tree.sizeHintForColumn(0))))
+        else:
+            self.tree.setColumnWidth(0, 170)
         self.tree.blockSignals(False)
         self._selection_from_doc(self.doc.selected)
         self.tree.verticalScrollBar().setValue(scroll)
@@ -319,6 +323,9 @@ class TreePanel(QWidget):
             act.setEnabled(shape)
         self.actions_by_key["delete"].setEnabled(shape and commands.can_delete(self.doc, pos))
         self.actions_by_key["unwrap"].setEnabled(shape and commands.can_unwrap(self.doc, pos))
+        for kind in ("rectangle", "ellipse"):  # a TinySVG primitive is not replaced by its own kind
+            same = node is not None and node.kind.lower() == kind
+            self.actions_by_key[f"replace_{kind}"].setEnabled(shape and not same)
         lock = self.actions_by_key["lock"]
         lock.setEnabled(node is not None and not self.doc.busy)
         lock.setChecked(pos in self.doc.locked)

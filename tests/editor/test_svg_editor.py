@@ -163,6 +163,8 @@ def test_tinysvg_node_actions_keep_the_program_valid_and_undo(qtbot, window):
         "replace_rectangle", "replace_ellipse", "arrange_h", "arrange_v", "move", "unwrap",
         "duplicate", "delete", "lock",
     }  # fmt: skip
+    doc.set_selected(3)  # a rectangle is not replaced by a rectangle (nothing would change)
+    assert not acts["replace_rectangle"].isEnabled() and acts["replace_ellipse"].isEnabled()
     steps = [
         (3, "move", "(Move (Rectangle 3 4 red none 0) 0 0 false false)"),
         (3, "arrange_v", "(Arrange v (Move (Rectangle 3 4 red none 0) 0 0 false false) "
@@ -270,6 +272,9 @@ def test_overlay_and_difference_are_in_colour(qtbot, window):
     view.opacity.setValue(100)
     view.difference.setChecked(True)
     assert view.canvas._image.pixelColor(*centre).getRgb()[:3] == (220, 50, 40)  # differs
+    view.opacity.setValue(50)  # half way: the same red tint on white wherever they differ
+    half = view.canvas._image.pixelColor(*centre).getRgb()[:3]
+    assert np.abs(np.array(half) - [237.5, 152.5, 147.5]).max() <= 1
     assert view.canvas._image.pixelColor(5, 5).getRgb()[:3] == (255, 255, 255)  # agrees
 
 
