@@ -43,6 +43,8 @@ RING_PX = CANVAS / 16
 canvas, the same share as CSG2D's 2 of 32 units."""
 
 _CLASS = {name: i for i, name in enumerate(PALETTE)}
+_INK_CLASSES = np.arange(1, len(PALETTE), dtype=np.int8)[:, None, None]
+"""The colour classes but white, as (K − 1, 1, 1) for comparing with (S, S) class images."""
 _NO_PAINT = ("none",)
 _GRAMMAR = TINYSVG_VOCAB.grammar
 _DRAWINGS = frozenset(p.kind for p in _GRAMMAR.productions_of(_GRAMMAR.start))
@@ -85,58 +87,90 @@ def planes(target: np.ndarray, current: np.ndarray) -> np.ndarray:
 # ----- painted pixels ------------------------------------------------------------------------
 
 
-def _inside(kind: str, box, grow: float, closed: bool, centres: np.ndarray) -> np.ndarray:
-    """bool (S, S): the pixel centres inside the shape grown by ``grow`` (closed or open)."""
-    x0, y0, x1, y1 = box
+def _inside(kind: str, geometry, grow: np.ndarray, closed: bool, centres: np.ndarray):
+    """bool (n, S, S): the pixel centres inside each of n shapes of one ``kind`` (``"rect"`` or
+    ``"ellipse"``, boxes ``geometry`` = x0, y0, x1, y1 (n,) each) grown by ``grow`` (n,),
+    closed or open; nothing where a grown shape has no extent."""
+    x0, y0, x1, y1 = geometry
     a, b = (x1 - x0) / 2 + grow, (y1 - y0) / 2 + grow
-    n = len(centres)
-    if a <= 0 or b <= 0:
-        return np.zeros((n, n), dtype=bool)
-    dx = (centres - (x0 + x1) / 2) / a
-    dy = (centres - (y0 + y1) / 2) / b
+    real = (a > 0) & (b > 0)
+    dx = (centres - ((x0 + x1) / 2)[:, None]) / np.where(real, a, 1.0)[:, None]
+    dy = (centres - ((y0 + y1) / 2)[:, None]) / np.where(real, b, 1.0)[:, None]
     if kind == "rect":
         cols = np.abs(dx) <= 1 if closed else np.abs(dx) < 1
         rows = np.abs(dy) <= 1 if closed else np.abs(dy) < 1
-        return rows[:, None] & cols[None, :]
-    r = dy[:, None] ** 2 + dx[None, :] ** 2
-    return r <= 1 if closed else r < 1
+        inside = rows[:, :, None] & cols[:, None, :]
+    else:
+        r = dy[:, :, None] ** 2 + dx[:, None, :] ** 2
+        inside = r <= 1 if closed else r < 1
+    inside &= real[:, None, None]
+    return inside
 
 
-class _Paint:
-    """One placed primitive's paint at size S.
+class _Paints:
+    """The paint of a batch's distinct placed primitives at size S, n of them, in arrays.
 
-    ``painted`` (S, S) bool; ``classes`` (S, S) int8, the stroke's class in the band, else the
-    fill's; ``ink``: it paints a colour other than white; ``box``: the first and last row and
-    column it paints (r0, r1, c0, c1), or (S, −1, S, −1) when it paints nothing.
+    ``packed`` (n, S·W): the pixels each paints, bit-packed; ``planes`` (n, K − 1, S·W): those
+    it paints with colour class k = 1..K−1 (the stroke's in the band, else the fill's);
+    ``ink`` (n,): it paints a colour other than white; ``box`` (n, 4): the first and last
+    row and column it paints (r0, r1, c0, c1), or (S, −1, S, −1) when it paints nothing.
     """
 
-    def __init__(self, p, centres: np.ndarray):
-        n = len(centres)
-        self.painted = np.zeros((n, n), dtype=bool)
-        self.classes = np.zeros((n, n), dtype=np.int8)
-        self.ink, self.box = False, (n, -1, n, -1)
-        if p.x1 <= p.x0 or p.y1 <= p.y0:
-            return
-        box, half = (p.x0, p.y0, p.x1, p.y1), p.stroke_px / 2
-        ink = False
-        if p.fill not in _NO_PAINT:
-            self.painted |= _inside(p.kind, box, 0.0, True, centres)
-            self.classes[self.painted] = _CLASS[p.fill]
-            ink = p.fill != "white"
-        if p.stroke not in _NO_PAINT and half > 0:
-            band = _inside(p.kind, box, half, True, centres)
-            band &= ~_inside(p.kind, box, -half, False, centres)
-            self.painted |= band
-            self.classes[band] = _CLASS[p.stroke]
-            ink = ink or (p.stroke != "white" and band.any())
-        rows = np.flatnonzero(self.painted.any(axis=1))
-        if len(rows):
-            cols = np.flatnonzero(self.painted.any(axis=0))
-            self.ink, self.box = ink, (rows[0], rows[-1], cols[0], cols[-1])
+    def __init__(self, placed: list, size: int):
+        n = len(placed)
+        centres = (np.arange(size) + 0.5) * (CANVAS / size)
+        geometry = np.array([(p.x0, p.y0, p.x1, p.y1) for p in placed]).reshape(n, 4).T
+        half = np.array([p.stroke_px for p in placed]) / 2
+        sized = (geometry[2] > geometry[0]) & (geometry[3] > geometry[1])
+        filled = sized & np.array([p.fill not in _NO_PAINT for p in placed])
+        stroked = sized & np.array([p.stroke not in _NO_PAINT for p in placed]) & (half > 0)
+        fill = np.zeros((n, size, size), dtype=bool)
+        band = np.zeros((n, size, size), dtype=bool)
+        for kind in ("rect", "ellipse"):
+            of_kind = np.array([p.kind == kind for p in placed], dtype=bool)
+            for region, on in ((fill, filled & of_kind), (band, stroked & of_kind)):
+                k = np.flatnonzero(on)
+                if not len(k):
+                    continue
+                if region is fill:
+                    region[k] = _inside(kind, geometry[:, k], np.zeros(len(k)), True, centres)
+                else:
+                    outer = _inside(kind, geometry[:, k], half[k], True, centres)
+                    outer &= ~_inside(kind, geometry[:, k], -half[k], False, centres)
+                    region[k] = outer
+        painted = fill | band
+        fill &= ~band
+        packed = _pack(np.stack([painted, fill, band]))
+        self.packed = packed[0]
+        self.planes = np.zeros((n, len(PALETTE) - 1, self.packed.shape[1]), dtype=np.uint64)
+        for colour, on, rows in (("fill", filled, packed[1]), ("stroke", stroked, packed[2])):
+            k = np.array([_CLASS.get(getattr(p, colour), 0) for p in placed], dtype=np.intp)
+            ink = on & (k > 0)
+            self.planes[np.flatnonzero(ink), k[ink] - 1] |= rows[ink]
+        fill_ink = filled & np.array([p.fill != "white" for p in placed], dtype=bool)
+        stroke_ink = stroked & np.array([p.stroke != "white" for p in placed], dtype=bool)
+        lines = painted.any(axis=2), painted.any(axis=1)  # rows, columns
+        self.ink = (fill_ink | stroke_ink & band.any(axis=(1, 2))) & lines[0].any(axis=1)
+        box = []
+        for x in lines:
+            box.append(np.where(x.any(axis=1), np.argmax(x, axis=1), size))
+            box.append(np.where(x.any(axis=1), size - 1 - np.argmax(x[:, ::-1], axis=1), -1))
+        self.box = np.stack(box, axis=1)
+
+
+class _Target:
+    """A target's classes Tc bit-packed: ``planes`` (K − 1, S·W), Tc = k for k = 1..K−1;
+    ``white`` (Tc = 0), ``ink`` (T = Tc ≠ 0) and ``pixels`` (every pixel), (S·W,) each."""
+
+    def __init__(self, image: np.ndarray):
+        tc = palette_classes(image).astype(np.int8)
+        self.planes = _pack(tc == _INK_CLASSES)
+        self.white, self.ink = _pack(tc == 0), _pack(tc != 0)
+        self.pixels = self.white | self.ink
 
 
 class _Program:
-    """One program's pixels against its target, and the masks its nodes need, bit-packed.
+    """One program's masks against its target, bit-packed, computed from its primitives'.
 
     With P primitives in painter's order, ``masks`` (6(P + 1) + 3, S·W) holds six blocks of
     P + 1 rows, row q of block ``k`` at ``k·(P + 1) + q``: ``PAINTED``, the pixels primitive q
@@ -151,34 +185,29 @@ class _Program:
 
     PAINTED, ABOVE, RIGHT, GONE_HIT, GONE_UNION, WANTABLE, PIXELS = range(7)
 
-    def __init__(self, paints: list[_Paint], tc: np.ndarray):
-        self.paints = paints
-        n = len(paints)
-        after = np.zeros((n + 1, *tc.shape), dtype=np.int8)  # classes once 0..q−1 painted
-        top = np.full(tc.shape, -1, dtype=np.int16)  # the topmost painter
-        for q, paint in enumerate(paints):
-            np.copyto(after[q + 1], after[q])
-            np.copyto(after[q + 1], paint.classes, where=paint.painted)
-            top[paint.painted] = q
-        o, t = after[n], tc != 0
-        fg, error = o != 0, o != tc
-        hit, union = fg & ~error, fg | t
-        masks = np.zeros((6 * (n + 1) + 3, *tc.shape), dtype=bool)
-        painted, above, right, gone_hit, gone_union, wantable = masks[:-3].reshape(6, n + 1, -1)
-        for q, paint in enumerate(paints):
-            painted[q] = paint.painted.ravel()
-        top, after = top.ravel(), after.reshape(n + 1, -1)
-        np.greater_equal(top, np.arange(n + 1, dtype=np.int16)[:, None], out=above)
-        np.equal(after, tc.ravel(), out=right)
-        shown = after != 0  # row q: the output were primitives q.. not painted
-        np.logical_and(right, shown, out=gone_hit)
-        np.logical_or(shown, t.ravel(), out=gone_union)
-        np.logical_and((error & t).ravel(), ~above, out=wantable)
-        masks[-3:] = error, hit, union
-        self.masks = _pack(masks)
-        self.matched = int(np.count_nonzero(hit))
-        self.union = int(np.count_nonzero(union))
-        self.n_t, self.n_o = int(np.count_nonzero(t)), int(np.count_nonzero(fg))
+    def __init__(self, paints: _Paints, rows: list[int], target: _Target):
+        self.rows = rows  # the program's primitives, as rows of ``paints``
+        n = len(rows)
+        painted = np.zeros((n + 1, *target.white.shape), dtype=np.uint64)
+        painted[:n] = paints.packed[rows]
+        planes = paints.planes[rows]
+        colour = np.zeros((n + 1, *target.planes.shape), dtype=np.uint64)  # per class 1..K−1
+        for q in range(n):  # colour[q]: the output of primitives 0..q−1
+            np.bitwise_and(colour[q], ~painted[q], out=colour[q + 1])
+            colour[q + 1] |= planes[q]
+        above = np.bitwise_or.accumulate(painted[::-1])[::-1]
+        shown = np.bitwise_or.reduce(colour, axis=1)  # not white, were primitives q.. gone
+        gone_hit = np.bitwise_or.reduce(colour & target.planes, axis=1)
+        right = gone_hit | ~shown & target.white
+        gone_union = shown | target.ink
+        error = ~right[n] & target.pixels
+        wantable = ~above & error & target.ink
+        hit, union = gone_hit[n], gone_union[n]
+        self.masks = np.concatenate(
+            [painted, above, right, gone_hit, gone_union, wantable, [error, hit, union]]
+        )
+        self.matched, self.union = int(_count(hit)), int(_count(union))
+        self.n_t, self.n_o = int(_count(target.ink)), int(_count(shown[n]))
         self.iou = self.matched / self.union if self.union else 1.0
 
 
@@ -299,27 +328,28 @@ def _batch_features(programs, placed, ids, targets, size: int) -> np.ndarray:
 
     if not len(programs):
         return np.zeros((0, FEATURE_DIM), np.float32)
-    centres = (np.arange(size) + 0.5) * (CANVAS / size)
-    paints: dict = {}
-    classes: dict[int, np.ndarray] = {}
+    rows: dict = {}  # each distinct placed primitive's row in ``paints``
+    for scene in placed:
+        for p in scene:
+            rows.setdefault(p, len(rows))
+    paints = _Paints(list(rows), size)
+    packed: dict[int, _Target] = {}
     scenes = []
     for scene, target in zip(placed, targets, strict=True):
-        if id(target) not in classes:
-            classes[id(target)] = palette_classes(target).astype(np.int8)
-        for p in scene:
-            if p not in paints:
-                paints[p] = _Paint(p, centres)
-        scenes.append(_Program([paints[p] for p in scene], classes[id(target)]))
+        if id(target) not in packed:
+            packed[id(target)] = _Target(target)
+        scenes.append(_Program(paints, [rows[p] for p in scene], packed[id(target)]))
     nodes = [_drawing_nodes(p) for p in programs]
-    feats = _node_features(scenes, nodes, size, COLUMN, FEATURE_DIM)
+    feats = _node_features(paints, scenes, nodes, size, COLUMN, FEATURE_DIM)
     return _token_features(scenes, nodes, ids, feats, size, COLUMN)
 
 
-def _node_features(scenes: list[_Program], nodes, size: int, column, dim) -> np.ndarray:
+def _node_features(paints: _Paints, scenes: list[_Program], nodes, size: int, column, dim):
     """float32 (nodes, F): every node's columns up to ``start``, all programs' nodes in order."""
     rows = np.concatenate([scene.masks for scene in scenes])
     base = np.cumsum([0] + [len(scene.masks) for scene in scenes])
-    prims = np.cumsum([0] + [len(scene.paints) for scene in scenes])
+    prims = np.cumsum([0] + [len(scene.rows) for scene in scenes])
+    order = np.concatenate([scene.rows for scene in scenes])  # every program's primitives
     # per node: its program, and its primitives a..b−1 (program-local)
     prog, first, end, sigma = [], [], [], []
     for i, found in enumerate(nodes):
@@ -342,7 +372,7 @@ def _node_features(scenes: list[_Program], nodes, size: int, column, dim) -> np.
     good, bad = decided & ~error, decided & error
     # S's box is its primitives' boxes' union; the ring is that box grown by RING_PX (clipped
     # to the image) minus S, where the subtree would be on top where nothing from a on paints
-    boxes = np.array([paint.box for scene in scenes for paint in scene.paints] + [(0,) * 4])
+    boxes = np.concatenate([paints.box[order], [(0,) * 4]])
     a, b = prims[prog] + first, prims[prog] + end
     lo, hi = (_runs(boxes, a, b, np.minimum), _runs(boxes, a, b, np.maximum))
     ring = int(np.ceil(RING_PX * size / CANVAS))
@@ -386,8 +416,8 @@ def _node_features(scenes: list[_Program], nodes, size: int, column, dim) -> np.
     score = np.where(new_union > 0, (matched + gone_hit - hit) / np.maximum(new_union, 1), 1.0)
     gain = score - np.array([scene.iou for scene in scenes])[prog]
     feats[:, column["del_gain"]] = np.sign(gain) * np.sqrt(np.abs(gain))
-    inked = np.cumsum([0] + [paint.ink for scene in scenes for paint in scene.paints])
-    painting = np.cumsum([0] + [paint.box[1] >= 0 for scene in scenes for paint in scene.paints])
+    inked = np.concatenate([[0], np.cumsum(paints.ink[order])])
+    painting = np.concatenate([[0], np.cumsum(paints.box[order, 1] >= 0)])
     feats[:, column["sign"]] = np.where(
         inked[b] > inked[a], 1.0, np.where(painting[b] > painting[a], -1.0, 0.0)
     )
