@@ -157,8 +157,9 @@ def _bench_methods(args) -> tuple[dict, list[str]]:
 def _check_language(args, problems) -> None:
     """One language for the whole set (the ``--language`` given, if any), kept in
     ``args.problem_language``; for a language other than CSG2D only the methods that run on
-    it: random mutations, and the policy's with ``--model`` (``untrained`` with
-    ``--untrained-model``) of that language; those are then the default."""
+    it: random mutations, the REPL-style search, and the policy's with ``--model``
+    (``untrained`` with ``--untrained-model``) of that language; those are then the
+    default."""
     from inference.search.synthesize import GENERIC_METHODS
 
     languages = {pb.program.grammar for pb in problems}
@@ -255,6 +256,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
     summary = summarize(records, shown)
     settings = {
         "folder": str(folder),
+        "language": args.problem_language.name,
         "problems": len(problems),
         "skip": args.skip,
         "budget": budget,

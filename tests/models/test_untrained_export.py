@@ -143,3 +143,37 @@ def test_untrained_export_refuses_bad_arguments(tmp_path, capsys):
     with pytest.raises(SystemExit, match="junk.pt: not an ONNX export or a checkpoint"):
         main(["--untrained", "--like", str(junk), "-o", str(tmp_path / "u.onnx")])
     assert not (tmp_path / "u.onnx").exists()
+
+
+def test_bench_compares_the_four_methods_on_tinysvg(svg_files, tmp_path, capsys):
+    """Issue 17's comparison in one run: tree diffusion, random mutations, the REPL-style
+    search and the untrained network on held-out TinySVG problems, with the Fig. 4 plot."""
+    import json
+
+    from PIL import Image
+
+    from inference.benchmarks.drawing_problems import write_drawing_problems
+    from inference.cli import commands as cli
+
+    trained, untrained = svg_files
+    write_drawing_problems(tmp_path / "set", 2, seed=91017)
+    out = tmp_path / "out"
+    code = cli.main([
+        "bench", str(tmp_path / "set"), "--language", "tinysvg", "--budget", "80",
+        "--model", str(trained), "--untrained-model", str(untrained), "-o", str(out),
+    ])  # fmt: skip
+    assert code == 0, capsys.readouterr().err
+    records = [json.loads(line) for line in (out / "records.jsonl").open()]
+    methods = ["random", "repl", "tree-diffusion", "untrained"]
+    assert [r["method"] for r in records] == [m for m in methods for _ in range(2)]
+    assert all(0 < r["calls"] <= 80 and r["program"].startswith("(") for r in records)
+    data = json.loads((out / "bench.json").read_text())
+    assert data["settings"]["language"] == "TinySVG" and list(data["methods"]) == methods
+    assert all(len(m["curve"]) == len(data["budgets"]) for m in data["methods"].values())
+    table = (out / "bench.md").read_text()
+    assert all(f"| {m} |" in table for m in methods)
+    with Image.open(out / "bench.png") as im:
+        assert im.format == "PNG" and im.width > 400
+    # the untrained network is not the trained one: their searches differ
+    by = {(r["method"], r["problem"]): r["program"] for r in records}
+    assert any(by["tree-diffusion", p] != by["untrained", p] for p in ("drawing000", "drawing001"))

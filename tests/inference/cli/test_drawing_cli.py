@@ -9,8 +9,13 @@ from PIL import Image
 from inference.benchmarks.drawing_problems import write_drawing_problems
 from inference.files.fileio import read_problems, read_program
 from inference.lang.grammar import TINYSVG
+from inference.lang.syntax import to_text
+from inference.lang.tinysvg import parse_tinysvg
 from inference.noise.svg_targets import is_clear_drawing
 from inference.render.svg_scene import render
+from inference.targets.drawing_target import DrawingTarget
+
+TWO = "(Arrange v (Rectangle 6 2 red none 0) (Ellipse 3 3 blue none 0) 1)"
 
 
 def test_the_problem_set_is_reproducible_and_drawn(tmp_path):
@@ -26,12 +31,19 @@ def test_the_problem_set_is_reproducible_and_drawn(tmp_path):
         assert is_clear_drawing(image)
 
 
-def test_bench_runs_random_mutations_on_drawings(run_cli, tmp_path):
+def test_bench_runs_random_mutations_and_the_repl_on_drawings(run_cli, tmp_path):
     write_drawing_problems(tmp_path / "set", 2, seed=6)
     res = run_cli("bench", tmp_path / "set", "--budget", "120", "-o", tmp_path / "out")
     assert res.returncode == 0, res.stderr
     records = [json.loads(line) for line in (tmp_path / "out" / "records.jsonl").open()]
-    assert [r["method"] for r in records] == ["random", "random"]
+    assert [r["method"] for r in records] == ["random", "random", "repl", "repl"]
+    data = json.loads((tmp_path / "out" / "bench.json").read_text())
+    assert data["settings"]["language"] == "TinySVG"
+    assert data["settings"]["methods"] == ["random", "repl"]
+    assert set(data["methods"]) == {"random", "repl"}
+    assert all(len(m["curve"]) == len(data["budgets"]) for m in data["methods"].values())
+    with Image.open(tmp_path / "out" / "bench.png") as im:
+        assert im.format == "PNG" and im.width > 400
     assert all(r["calls"] <= 120 and r["score"] <= 1.0 for r in records)
     assert all(
         r["program"].startswith(("(Rectangle", "(Ellipse", "(Arrange", "(Move")) for r in records
@@ -40,15 +52,49 @@ def test_bench_runs_random_mutations_on_drawings(run_cli, tmp_path):
 
 def test_bench_and_synthesize_refuse_what_drawings_cannot_do(run_cli, tmp_path):
     write_drawing_problems(tmp_path / "set", 1, seed=7)
-    res = run_cli("bench", tmp_path / "set", "--methods", "tree-diffusion,repl")
-    assert res.returncode == 2 and "tree-diffusion, repl: not for TinySVG problems" in res.stderr
+    res = run_cli("bench", tmp_path / "set", "--methods", "tree-diffusion,repl,rollouts")
+    assert res.returncode == 2
+    assert "tree-diffusion, rollouts: not for TinySVG problems" in res.stderr
+    assert "which take random, repl (tree-diffusion and untrained" in res.stderr
     res = run_cli("bench", tmp_path / "set", "--language", "csg2d")
     assert res.returncode == 2 and "TinySVG problems, not CSG2D" in res.stderr
     res = run_cli("bench", tmp_path / "set", "--sketch")
     assert res.returncode == 2 and "of CSG2D programs only" in res.stderr
     png = tmp_path / "set" / "drawing000.png"
     res = run_cli("synthesize", png, "--language", "tinysvg")
-    assert res.returncode == 2 and "images take random (tree-diffusion with --model" in res.stderr
+    assert res.returncode == 2 and "images take random or repl (tree-diffusion with" in res.stderr
+    res = run_cli("synthesize", png, "--language", "tinysvg", "--method", "random+refine")
+    assert res.returncode == 2 and "method 'random+refine' works on CSG2D only" in res.stderr
+
+
+def test_the_plot_shows_a_curve_that_stays_at_zero():
+    """A method that solves nothing still shows as a line above the frame (TinySVG runs often
+    have one), not hidden under the axis."""
+    import io
+
+    from inference.cli.bench import Record, plot_png, summarize
+
+    records = [Record(f"p{i}", "repl", False, 0.5, 100, 0.1, 2, "(x)") for i in range(2)]
+    image = np.asarray(Image.open(io.BytesIO(plot_png(summarize(records, 300), "t"))))
+    blue = np.abs(image[..., :3].astype(int) - [31, 119, 180]).sum(-1) < 60  # the first curve
+    lower = blue[image.shape[0] // 2 :]
+    assert lower.sum(axis=1).max() > image.shape[1] // 2  # a line across the plot
+
+
+def test_synthesize_runs_the_repl_on_a_drawing(run_cli, tmp_path):
+    png = tmp_path / "two.png"
+    Image.fromarray(render(parse_tinysvg(TWO), 224)).save(png)
+    res = run_cli(
+        "synthesize", png, "--language", "tinysvg", "--method", "repl", "--budget", "1500",
+        "--json", "-o", tmp_path / "out",
+    )  # fmt: skip
+    assert res.returncode == 0, res.stderr
+    record = json.loads(res.stdout.strip().splitlines()[-1])
+    assert record["method"] == "repl" and record["solved"] and record["calls"] <= 1500
+    found = read_program(tmp_path / "out" / "two.tsvg")
+    assert found.grammar is TINYSVG and to_text(found) == record["program"]
+    target = DrawingTarget(np.asarray(Image.open(png)))
+    assert target.score(found) == record["score"] > 0.99
 
 
 def test_synthesize_writes_a_drawing(run_cli, tmp_path):
