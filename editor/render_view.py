@@ -47,8 +47,8 @@ SELECTED = QColor(255, 140, 0)
 PREVIEW = QColor(20, 160, 60)
 DIFFERENT_BY = 8 / 255
 """A drawing's pixel differs from the target's when a channel differs by more than this."""
-PALE = 0.7
-"""How much white the difference view mixes into the pixels where a drawing agrees."""
+RECOLOUR_RGB = (235, 160, 20)
+"""The difference view's colour where target and drawing both paint, in other colours."""
 UNITS_PER_PX = UNITS / svg_scene.CANVAS
 """View units (32 across) per TinySVG canvas pixel (224 across)."""
 
@@ -96,12 +96,22 @@ def drawing_path(program: Node, start: int = 0, end: int | None = None) -> QPain
 
 def drawing_composite(target: np.ndarray, program: np.ndarray, opacity: float, difference: bool):
     """The (h, w, 4) uint8 picture of a TinySVG render over its RGB target (both float
-    in [0, 1]): a blend, or where they agree (pale) and differ (red)."""
+    in [0, 1]): a blend, or the difference in CSG2D's colours, each mixed with white by
+    ``opacity``: grey where both paint the same, red where only the target paints, blue
+    where only the program does, amber where both paint in different colours."""
     if difference:
         differs = np.abs(program - target).max(axis=2) > DIFFERENT_BY
-        rgb = 1.0 - (1.0 - PALE) * (1.0 - program)  # pale where they agree
-        missing = np.array(MISSING_RGB) / 255.0
-        rgb[differs] = (1 - opacity) + opacity * missing  # red on white, as CSG2D's
+        in_target = target.min(axis=2) < 1.0 - DIFFERENT_BY  # painted, not paper
+        in_program = program.min(axis=2) < 1.0 - DIFFERENT_BY
+        rgb = np.ones(target.shape)
+        parts = [
+            (~differs & in_target, BOTH_RGB),
+            (differs & in_target & ~in_program, MISSING_RGB),
+            (differs & in_program & ~in_target, PROGRAM_RGB),
+            (differs & in_program & in_target, RECOLOUR_RGB),
+        ]
+        for mask, colour in parts:
+            rgb[mask] = (1 - opacity) + opacity * np.array(colour) / 255.0
     else:
         rgb = (1 - opacity) * target + opacity * program
     alpha = np.ones((*target.shape[:2], 1))
@@ -300,7 +310,8 @@ class RenderView(QWidget):
     def _language_changed(self) -> None:
         """Tool tips that name what the colours mean, and the score, for the language."""
         self.difference.setToolTip(
-            "Pale: the program draws what the target shows. Red: different colours."
+            "Grey: the same paint. Red: the target's paint the program misses. Blue: the "
+            "program's extra paint. Amber: both paint there, in different colours."
             if self.doc.is_drawing
             else "Red: missing ink. Blue: extra."
         )

@@ -110,16 +110,13 @@ SELECT_AFTER = ("wrap_plus", "wrap_minus", "arrange_h", "arrange_v", "move", "du
 
 def row_label(node: Node) -> str:
     """The *Node* column text of a shape row: ``Union``, ``Circle``; TinySVG
-    ``Rectangle 4×3 blue`` (fill, and the stroke when drawn), ``Arrange h``,
+    ``Rectangle 4×3 blue`` (size and fill), ``Arrange h``,
     ``Move +2 −1``."""
     if node.kind == BINOP:
         return "Union" if node.children[0].value == "+" else "Difference"
     if node.kind in (RECTANGLE, ELLIPSE):
-        w, h, fill, stroke, sw = (c.value for c in node.children)
-        label = f"{node.kind} {w}×{h} {fill}"
-        if stroke != "none" and sw:
-            label += f", {stroke} edge"
-        return label
+        w, h, fill = (c.value for c in node.children[:3])
+        return f"{node.kind} {w}×{h} {fill}"  # the stroke is in the Value column
     if node.kind == ARRANGE:
         return f"Arrange {node.children[0].value}"
     if node.kind == MOVE:
@@ -215,8 +212,8 @@ class TreePanel(QWidget):
         self._items = {}
         self._add(self.tree.invisibleRootItem(), 0, self.doc.program, self.doc.locked)
         self.tree.expandAll()
-        if self.doc.is_drawing:  # "Rectangle 4×3 orange, black edge": room for the label
-            self.tree.setColumnWidth(0, min(250, max(170, self.tree.sizeHintForColumn(0))))
+        if self.doc.is_drawing:  # "Rectangle 4×3 orange" deep in the tree: room for it
+            self.tree.setColumnWidth(0, min(210, max(170, self.tree.sizeHintForColumn(0))))
         else:
             self.tree.setColumnWidth(0, 170)
         self.tree.blockSignals(False)

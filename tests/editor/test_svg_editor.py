@@ -92,7 +92,7 @@ def test_tree_rows_follow_the_grammar(qtbot, window):
         ("stroke", "none"),
         ("sw", "0"),
         ("Move +1 −1", "x 1 · y 1 · negx false · negy true"),
-        ("Ellipse 2×2 blue, black edge", "w 2 · h 2 · fill blue · stroke black · sw 2"),
+        ("Ellipse 2×2 blue", "w 2 · h 2 · fill blue · stroke black · sw 2"),
         ("w", "2"),
         ("h", "2"),
         ("fill", "blue"),
@@ -271,11 +271,19 @@ def test_overlay_and_difference_are_in_colour(qtbot, window):
     assert view.canvas._image.pixelColor(*centre).getRgb()[:3] == (0, 0, 255)  # the target
     view.opacity.setValue(100)
     view.difference.setChecked(True)
-    assert view.canvas._image.pixelColor(*centre).getRgb()[:3] == (220, 50, 40)  # differs
-    view.opacity.setValue(50)  # half way: the same red tint on white wherever they differ
-    half = view.canvas._image.pixelColor(*centre).getRgb()[:3]
-    assert np.abs(np.array(half) - [237.5, 152.5, 147.5]).max() <= 1
-    assert view.canvas._image.pixelColor(5, 5).getRgb()[:3] == (255, 255, 255)  # agrees
+    assert view.canvas._image.pixelColor(*centre).getRgb()[:3] == (235, 160, 20)  # recoloured
+    assert view.canvas._image.pixelColor(5, 5).getRgb()[:3] == (255, 255, 255)  # both paper
+    doc.push(commands.set_value(doc, 2, 6))  # wider: red beyond the blue target
+    left = (112 - 15, 112)  # in the 6-unit render, left of the 4-unit target
+    assert view.canvas._image.pixelColor(*left).getRgb()[:3] == (40, 100, 220)  # extra paint
+    doc.push(commands.set_target(doc, picture("(Rectangle 4 4 red none 0)"), "Target"))
+    assert view.canvas._image.pixelColor(*centre).getRgb()[:3] == (90, 94, 102)  # the same
+    view.opacity.setValue(50)  # half way to white
+    half = view.canvas._image.pixelColor(*left).getRgb()[:3]
+    assert np.abs(np.array(half) - [147.5, 177.5, 237.5]).max() <= 1
+    doc.push(commands.set_value(doc, 2, 2))  # narrower: the target's red is missed
+    missed = view.canvas._image.pixelColor(112 - 9, 112).getRgb()[:3]
+    assert np.abs(np.array(missed) - [237.5, 152.5, 147.5]).max() <= 1
 
 
 def test_exports_are_the_drawings(qtbot, window, tmp_path, monkeypatch):
