@@ -57,7 +57,7 @@ def _assert_same(programs, targets, size):
     assert images.dtype == np.float32 and images.tobytes() == np.stack(planes).tobytes()
 
 
-@pytest.mark.parametrize("size, seed", [(64, 1), (64, 2), (32, 3), (48, 4)])
+@pytest.mark.parametrize("size, seed", [(64, 1), (64, 2), (32, 3), (48, 4), (80, 5)])
 def test_random_programs_and_targets(size, seed):
     rng = np.random.default_rng(seed)
     targets = _targets(rng, size)
@@ -97,7 +97,7 @@ EDGE_CASES = [
 ]  # fmt: skip
 
 
-@pytest.mark.parametrize("size", [64, 32, 24])
+@pytest.mark.parametrize("size", [64, 32, 24, 80])  # 80: two words a row, partly padding
 def test_edge_cases(size):
     rng = np.random.default_rng(7)
     targets = _targets(rng, size)
