@@ -24,22 +24,30 @@ draws exactly the same image; a line is appended without moving anything drawn b
   takes the cell to the line's position;
 * the first line goes right of ``(Rectangle 0 0 none none 0)``, an empty drawing.
 
-So the programs are longer than a hand-written one (about 60–90 tokens a line), but every
+So the programs are longer than a hand-written one (about 51 tokens a line), but every
 drawing of rectangles and ellipses at half-unit positions, in any painting order, is one.
 
 The search:
 
-1. Start from no lines.
-2. Expand each partial drawing of the beam by every line of a coarse grid
-   (:func:`line_grid`: a square of each colour at a grid of positions), painted on top;
-   keep the best ``beam_width`` candidates.
-3. Polish each kept candidate's new line by hill climbing (:func:`climb`): each round
-   tries the other kind, nearby sizes, positions (±1, 2, 4, 8, 16 half units), stroke
-   widths, every other fill and stroke colour, and painting the line under earlier ones,
-   and takes the best strict improvement.
-4. Repeat until the target is solved, ``max_primitives`` is reached, a step no longer
-   improves the best score, or the budget runs out; then polish every line of the best
-   drawing in turn with the calls that are left.
+1. Start from no lines (the blank canvas, whose score needs no render).
+2. Score every line of a coarse grid (:func:`line_grid`: a square of each colour at a grid
+   of positions) painted over each partial drawing of the beam.
+3. Polish the best ``tries`` of them (one per partial and colour first) by hill climbing
+   (:func:`climb`): the new line's :func:`neighbours` (the other kind, nearby sizes,
+   positions ±1, 2, 4, 8, 16 half units, one edge moved, stroke widths, every other fill
+   and stroke colour, the stroke dropped with the box a unit larger or smaller) and its
+   other places in the painting order, taking the *first* strict improvement found (the
+   best one costs a whole round of calls per step and solved far fewer problems).  Keep
+   the best ``beam_width`` polished drawings when one beats the best so far.
+4. When none does, polish every line of the best drawing in turn (taking a line out is a
+   change too); when that does not help either, polish the next grid candidates until one
+   helps; when none does, stop.
+5. Repeat until the target is solved, the drawing has ``max_primitives`` lines, or the
+   budget is spent; then polish every line with the calls that are left.
+
+The search stops at the first candidate that solves the target, so a run with a smaller
+budget is a prefix of one with a larger budget and ``bench`` reads the whole
+solved-against-calls curve from one run (as for the beam search).
 
 Every candidate is one renderer call against the same budget.  Candidates are rendered from
 their placed primitives (:func:`inference.render.svg_scene.render_scene`, the image the
