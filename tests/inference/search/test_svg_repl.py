@@ -165,3 +165,20 @@ def test_run_method_picks_the_language_s_repl():
     target = DrawingTarget.of(parse_tinysvg(ONE))
     last = final_event(run_method("repl", target, np.random.default_rng(0), budget=500))
     assert last.solved and last.program.grammar is TINYSVG and last.calls <= 500
+
+
+def test_scores_over_the_changed_pixels_are_the_whole_image_s():
+    """Lines anywhere (at the canvas edge, thick strokes, under others): the score from the
+    changed line's pixels equals the goal score of the compiled program's render."""
+    rng = np.random.default_rng(11)
+    target = DrawingTarget.of(parse_tinysvg(TWO_MOVED))
+    scorer = svg_repl._Scorer(target)
+    for trial in range(40):
+        rest = _random_lines(rng, trial % 4)
+        (line,) = _random_lines(rng, 1)
+        if trial % 5 == 0:
+            line = Line(line.kind, 9, 9, line.fill, "black", 9, 37 * (-1) ** trial, -38)
+        at = int(rng.integers(0, len(rest) + 1))
+        lines = rest[:at] + (line,) + rest[at:]
+        assert scorer.set_base(rest) == target.score(compile_lines(rest))
+        assert scorer.score(lines, line) == target.score(compile_lines(lines))
