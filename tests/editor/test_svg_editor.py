@@ -358,3 +358,25 @@ def test_tinysvg_recovery_comes_back_as_tinysvg(qtbot, window, tmp_path):
     files.recover(data)
     assert doc.grammar is TINYSVG and doc.dirty and window.language_label.text() == "TinySVG"
     assert np.array_equal(doc.target, docfile.DocumentData(doc.program, data.target).target)
+
+
+def test_a_previewed_edit_is_outlined_and_scored(qtbot, window):
+    from inference.lang.edits import Edit
+    from inference.lang.tinysvg import ellipse
+
+    doc, view = new_drawing(window), window.p.render_view
+    doc.push(commands.set_target(doc, picture(DRAWING), "Target"))
+    doc.set_preview(Edit(3, ellipse(3, 4, "red")))  # the rectangle becomes an ellipse
+    whole, part = view.canvas._preview_paths
+    unit = 32 / 224
+    box = part.boundingRect()
+    assert (box.x(), box.y(), box.width(), box.height()) == pytest.approx(
+        (94 * unit, 100 * unit, 18 * unit, 24 * unit)
+    )
+    assert whole.boundingRect().width() > box.width()  # the whole edited drawing
+    after = doc.score_target().score(doc.preview.apply(doc.program))
+    assert view.score_label.text().endswith(f"→ {after:.3f} (proposal)") and after < 0.99
+    row = item_at(window.p.tree_panel, 3)
+    assert row.text(1).endswith("→  (Ellipse 3 4 red none 0)")
+    doc.set_preview(None)
+    assert view.canvas._preview_paths is None and "proposal" not in view.score_label.text()
