@@ -10,11 +10,11 @@ from collections.abc import Sequence
 import numpy as np
 
 from inference.lang.tree import Node, walk
-from inference.model.svg_features import RING_PX
 from inference.model.tokens import TINYSVG_VOCAB
 from inference.render.svg_scene import CANVAS, layout, render
 from inference.targets.svg_score import PALETTE, palette_classes
 
+RING_PX = CANVAS / 16  # the want ring's reach, as inference.model.svg_features.RING_PX
 _CLASS = {name: i for i, name in enumerate(PALETTE)}
 _NO_PAINT = ("none",)
 _DRAWING = TINYSVG_VOCAB.grammar.start

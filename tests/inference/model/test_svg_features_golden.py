@@ -110,8 +110,10 @@ def test_edge_cases(size):
 def test_deep_nesting():
     drawing = rectangle(2, 2, "red", "blue", 1)
     for k in range(24):
-        drawing = move(drawing, k % 3, 1, k % 2 == 0) if k % 4 else arrange(
-            "hv"[k % 2], drawing, ellipse(k % 7, 2, "green", "black", k % 3), k % 3
+        drawing = (
+            move(drawing, k % 3, 1, k % 2 == 0)
+            if k % 4
+            else arrange("hv"[k % 2], drawing, ellipse(k % 7, 2, "green", "black", k % 3), k % 3)
         )
     assert drawing.size <= V.max_tokens
     targets = _targets(np.random.default_rng(9), 64)
