@@ -21,6 +21,16 @@ node it replaces is not *protected* (:func:`protected_positions`):
 * the operator leaf of every ancestor operation (σ = 0: a node of its own,
   outside the locked node's span, so a span test alone misses it).
 
+**Other languages.**  The rule is the grammar's, not CSG2D's: an *operation* is any
+node with an inner child (CSG2D's ``+``/``-``, TinySVG's ``Arrange`` and ``Move``), and
+its value leaves (CSG2D's operator; TinySVG's ``dir`` and ``gap``, a ``Move``'s offsets and
+signs) belong to the chain, as the operator does: they are in the chain's labels and they
+are protected.  So a locked TinySVG shape keeps its values and its place *within* every
+arrangement and move above it.  TinySVG centres the whole drawing and ``Arrange`` centres
+its children across, so editing another shape's size can still shift a locked shape in the
+picture; keeping its absolute place would freeze nearly every other size in the program
+(docs/TINYSVG.md, "Locks").
+
 All other nodes, such as a sibling operand, a shape elsewhere or another
 shape's value, stay editable, and editing them changes neither a locked
 subtree nor its chain.  A locked node's *position* may move (positions are
@@ -51,8 +61,8 @@ from inference.lang.syntax import to_text
 from inference.lang.tree import BINOP, Node, ancestors, node_at, walk
 
 Step = tuple[str, int]
-"""One link of a chain: ``(label, index)``.  Under an operation the label is its
-operator, ``"+"`` or ``"-"``, and the index 1 (left operand) or 2 (right
+"""One link of a chain: ``(label, index)``.  Under a CSG2D operation the label is its
+operator, ``"+"`` or ``"-"`` (under a TinySVG one its kind and values, ``"Arrange h 3"``), and the index 1 (left operand) or 2 (right
 operand (0 for a locked operator leaf); under a circle or quad (a locked value
 leaf) the label is the kind and the index the field (0 = first value)."""
 
@@ -60,8 +70,18 @@ LEFT, RIGHT = 1, 2
 """The :data:`Step` indices of an operation's left and right operand."""
 
 
+def _is_operation(node: Node) -> bool:
+    """True for a node with an inner child: its value leaves place what is below it."""
+    return any(child.children for child in node.children)
+
+
 def _label(node: Node) -> str:
-    return node.children[0].value if node.kind == BINOP else node.kind
+    if node.kind == BINOP:
+        return node.children[0].value
+    if _is_operation(node):  # TinySVG's Arrange and Move: the kind and its values
+        values = (to_text(child) for child in node.children if not child.children)
+        return " ".join((node.kind, *values))
+    return node.kind
 
 
 def chain(program: Node, pos: int) -> tuple[Step, ...]:
@@ -90,8 +110,9 @@ def protected_positions(program: Node, locked: Iterable[int]) -> frozenset[int]:
     """The node positions of ``program`` that no automatic edit may replace.
 
     For each locked position: the locked node, every node inside it, every
-    ancestor and the operator leaf of every ancestor operation.  Raises
-    ``KeyError`` for a locked position that is not a node start.
+    ancestor and the value leaves of every ancestor operation (CSG2D's operator;
+    TinySVG's direction, gap and move offsets).  Raises ``KeyError`` for a locked
+    position that is not a node start.
     """
     out: set[int] = set()
     starts = None
@@ -99,8 +120,9 @@ def protected_positions(program: Node, locked: Iterable[int]) -> frozenset[int]:
         above = ancestors(program, p)
         for a, node, _ in above:
             out.add(a)
-            if node.kind == BINOP:
-                out.add(a + 1)
+            if _is_operation(node):
+                offsets = node.child_offsets()
+                out.update(a + o for o, c in zip(offsets, node.children) if not c.children)
         if starts is None:
             starts = [q for q, _ in walk(program)]
         end = p + node_at(program, p).size
