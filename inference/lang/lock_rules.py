@@ -62,7 +62,8 @@ from inference.lang.tree import BINOP, Node, ancestors, node_at, walk
 
 Step = tuple[str, int]
 """One link of a chain: ``(label, index)``.  Under a CSG2D operation the label is its
-operator, ``"+"`` or ``"-"`` (under a TinySVG one its kind and values, ``"Arrange h 3"``), and the index 1 (left operand) or 2 (right
+operator, ``"+"`` or ``"-"`` (under a TinySVG one its kind and values, ``"Arrange h 3"``,
+and the index that of the child in the node), and the index 1 (left operand) or 2 (right
 operand (0 for a locked operator leaf); under a circle or quad (a locked value
 leaf) the label is the kind and the index the field (0 = first value)."""
 
@@ -121,8 +122,8 @@ def protected_positions(program: Node, locked: Iterable[int]) -> frozenset[int]:
         for a, node, _ in above:
             out.add(a)
             if _is_operation(node):
-                offsets = node.child_offsets()
-                out.update(a + o for o, c in zip(offsets, node.children) if not c.children)
+                pairs = zip(node.child_offsets(), node.children, strict=True)
+                out.update(a + o for o, child in pairs if not child.children)
         if starts is None:
             starts = [q for q, _ in walk(program)]
         end = p + node_at(program, p).size

@@ -13,7 +13,9 @@ from inference.lang.tree import node_at, replace_at, walk
 from inference.search.proposers import RandomMutationProposer
 from inference.targets.drawing_target import DrawingTarget
 
-PROGRAM = "(Arrange h (Rectangle 4 4 blue none 0) (Move (Ellipse 3 3 red none 0) 2 1 false false) 3)"
+PROGRAM = (
+    "(Arrange h (Rectangle 4 4 blue none 0) (Move (Ellipse 3 3 red none 0) 2 1 false false) 3)"
+)
 
 
 def _pos(program, text):
@@ -81,7 +83,8 @@ def test_random_mutations_keep_every_tinysvg_lock():
         [proposals] = proposer.propose(target, [program], 6, rng, [frozenset([lock])])
         for prop in proposals:
             after = prop.edit.apply(program)
-            [moved] = shift_for_edit(frozenset([lock]), prop.edit, node_at(program, prop.edit.pos).size)
+            old_size = node_at(program, prop.edit.pos).size
+            [moved] = shift_for_edit(frozenset([lock]), prop.edit, old_size)
             assert follow(program, lock, after) == moved
             checked += 1
     assert checked > 200
