@@ -189,16 +189,13 @@ class _Paints:
         band = np.zeros((n, size, size), dtype=bool)
         for kind in ("rect", "ellipse"):
             of_kind = np.array([p.kind == kind for p in placed], dtype=bool)
-            for region, on in ((fill, filled & of_kind), (band, stroked & of_kind)):
-                k = np.flatnonzero(on)
-                if not len(k):
-                    continue
-                if region is fill:
-                    region[k] = _inside(kind, geometry[:, k], np.zeros(len(k)), True, centres)
-                else:
-                    outer = _inside(kind, geometry[:, k], half[k], True, centres)
-                    outer &= ~_inside(kind, geometry[:, k], -half[k], False, centres)
-                    region[k] = outer
+            k = np.flatnonzero(filled & of_kind)
+            if len(k):
+                fill[k] = _inside(kind, geometry[:, k], np.zeros(len(k)), True, centres)
+            k = np.flatnonzero(stroked & of_kind)
+            if len(k):  # the shape grown by half the width, closed, minus it shrunk, open
+                band[k] = _inside(kind, geometry[:, k], half[k], True, centres)
+                band[k] &= ~_inside(kind, geometry[:, k], -half[k], False, centres)
         painted = fill | band
         fill &= ~band
         packed = _pack(np.stack([painted, fill, band]))
