@@ -97,8 +97,6 @@ def _erode(mask: np.ndarray, steps: int) -> np.ndarray:
     return mask
 
 
-
-
 COLOUR_TOLERANCE = 0.2
 """Two colours of a colour target whose channels all differ by at most this much count
 as one region's colour."""
