@@ -14,6 +14,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+import shiboken6
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QUndoView
 
@@ -140,4 +141,10 @@ def main(argv: list[str] | None = None) -> int:
     window = build(app)
     window.show()
     start(window, args.file)
-    return app.exec()
+    code = app.exec()
+    # delete the window now, while the application lives: Qt deletes its widgets children
+    # first.  Left to PySide's clean-up at exit, the Python-owned parts (document,
+    # assistant, ...) go in an arbitrary order under live widgets, which can crash
+    # ("QObject: shared QObject was deleted directly", then a segfault: the soak test)
+    shiboken6.delete(window)
+    return code
