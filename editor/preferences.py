@@ -73,21 +73,13 @@ class PreferencesDialog(QDialog):
         self._prefs = prefs
         self.model_path = QLineEdit(prefs.model_path)
         self.model_path.setPlaceholderText("the shipped model (models/policy.onnx)")
-        browse = QPushButton("Browse…")
-        browse.clicked.connect(lambda: self._browse(self.model_path))
-        model_row = QHBoxLayout()
-        model_row.addWidget(self.model_path, 1)
-        model_row.addWidget(browse)
+        model_row = self._path_row(self.model_path)
         self.svg_model_path = QLineEdit(prefs.svg_model_path)
         self.svg_model_path.setPlaceholderText(
             "the shipped TinySVG model (models/policy_tinysvg.onnx)"
         )
         self.svg_model_path.setToolTip("The policy model used on TinySVG documents")
-        svg_browse = QPushButton("Browse…")
-        svg_browse.clicked.connect(lambda: self._browse(self.svg_model_path))
-        svg_model_row = QHBoxLayout()
-        svg_model_row.addWidget(self.svg_model_path, 1)
-        svg_model_row.addWidget(svg_browse)
+        svg_model_row = self._path_row(self.svg_model_path)
         self.budget = QSpinBox(minimum=10, maximum=100_000, singleStep=500, suffix=" calls")
         self.budget.setValue(prefs.budget)
         self.beam_width = QSpinBox(minimum=1, maximum=256, value=prefs.beam_width)
@@ -127,6 +119,15 @@ class PreferencesDialog(QDialog):
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         form.addRow(buttons)
+
+    def _path_row(self, field: QLineEdit) -> QHBoxLayout:
+        """A model-file field with its Browse… button."""
+        browse = QPushButton("Browse…")
+        browse.clicked.connect(lambda: self._browse(field))
+        row = QHBoxLayout()
+        row.addWidget(field, 1)
+        row.addWidget(browse)
+        return row
 
     def _browse(self, field: QLineEdit) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Choose a model", "", "ONNX model (*.onnx)")
