@@ -66,9 +66,14 @@ TOOLS = [  # (name, label, key, tip)
 ]
 
 
+def _tool_keys() -> dict[str, str]:
+    """Each drawing tool's key, by tool name."""
+    return {name: key for name, _label, key, _tip in TOOLS}
+
+
 def default_hint() -> str:
     """The empty pad's hint, naming the drawing tools' keys."""
-    keys = {name: key for name, _label, key, _tip in TOOLS}
+    keys = _tool_keys()
     return (
         f"Draw a shape here: pen ({keys['pen']}), rectangle ({keys['rect']}), "
         f"ellipse ({keys['ellipse']}); fill ({keys['fill']}) makes an outline solid. "
@@ -78,7 +83,7 @@ def default_hint() -> str:
 
 def svg_hint() -> str:
     """The empty pad's hint on a TinySVG document."""
-    keys = {name: key for name, _label, key, _tip in TOOLS}
+    keys = _tool_keys()
     return (
         f"Pick a colour (keys 1–8) and draw: rectangle ({keys['rect']}), ellipse "
         f"({keys['ellipse']}), pen ({keys['pen']}); fill ({keys['fill']}) paints a region. "

@@ -25,6 +25,7 @@ from PySide6.QtGui import QColor, QImage, QPainter, QPen
 from editor.docfile import TARGET_SIZE
 from editor.region_fill import fill_colour_region, fill_region
 from inference.render.geometry import CANVAS
+from inference.render.svg_scene import CANVAS as SVG_CANVAS
 from inference.render.svg_scene import COLOURS, Placed, render_scene
 
 PIXELS_PER_UNIT = TARGET_SIZE / CANVAS
@@ -153,7 +154,7 @@ def shape_coverage(kind: str, box: tuple[float, float, float, float], size: int)
     "ellipse") filling ``box`` (x0, y0, x1, y1 in pixels of a ``size``-pixel target)."""
     if kind not in SHAPE_TOOLS:
         raise ValueError(f"unknown shape {kind!r}")
-    scale = 224 / size  # the renderer's boxes are in pixels of its 224-pixel canvas
+    scale = SVG_CANVAS / size  # the renderer's boxes are in pixels of its own canvas
     x0, y0, x1, y1 = (v * scale for v in box)
     black = render_scene([Placed(kind, x0, y0, x1, y1, "black", "none", 0.0)], size)
     steps = np.rint((255.0 - black[:, :, 0]) * _COVERAGE_LEVELS / 255.0)
