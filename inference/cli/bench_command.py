@@ -96,6 +96,14 @@ def add_bench(sub) -> None:
         help="how beam search ranks children (default value: the value head's edits left)",
     )
     bench.set_defaults(run=cmd_bench)
+    merge = sub.add_parser(
+        "bench-merge", help="merge bench slices (--skip/--limit) into one run's table and plot"
+    )
+    merge.add_argument("output", metavar="OUT", help="folder for the merged outputs")
+    merge.add_argument(
+        "slices", metavar="SLICE", nargs="+", help="bench output folders of one run's slices"
+    )
+    merge.set_defaults(run=cmd_bench_merge)
 
 
 def _bench_methods(args) -> tuple[dict, list[str]]:
@@ -204,7 +212,7 @@ def _mod(args) -> str:
 
 def cmd_bench(args: argparse.Namespace) -> int:
     """``bench``: every method on a problem folder; writes a table, records and a plot."""
-    from inference.cli.bench import load_problems, run_bench, summarize, write_outputs
+    from inference.cli.bench import load_problems, run_bench, summarize
     from inference.files.images import ImageError
     from inference.search.synthesize import DEFAULT_BUDGET, UNLIMITED_CALLS
 
@@ -270,8 +278,33 @@ def cmd_bench(args: argparse.Namespace) -> int:
         "fit": not args.no_fit,
         "rank": args.rank,
         "methods": list(runners),
+        "model": args.model,
+        "untrained_model": args.untrained_model,
     }
     status.finish(f"benchmarked {len(runners)} methods on {len(problems)} problems")
+    _write_and_show(out, summary, records, settings, notes)
+    return 0
+
+
+def cmd_bench_merge(args: argparse.Namespace) -> int:
+    """``bench-merge``: slices of one bench run (``--skip``/``--limit``) as one run."""
+    from inference.cli.bench import summarize
+    from inference.cli.bench_merge import MergeError, merge_slices, shown_budget
+
+    try:
+        merged = merge_slices([Path(s) for s in args.slices])
+    except MergeError as e:
+        raise UserError(str(e)) from None
+    out = output_dir(args.output)
+    summary = summarize(merged.records, shown_budget(merged))
+    _write_and_show(out, summary, merged.records, merged.settings, merged.notes)
+    return 0
+
+
+def _write_and_show(out: Path, summary: dict, records, settings: dict, notes) -> None:
+    """Write a run's outputs to ``out`` and print its table; one-line errors."""
+    from inference.cli.bench import write_outputs
+
     try:
         write_outputs(out, summary, records, settings, notes)
     except ImportError:
@@ -282,4 +315,3 @@ def cmd_bench(args: argparse.Namespace) -> int:
     except OSError as e:
         raise UserError(f"cannot write to {out} ({e.strerror or e})") from None
     print((out / "bench.md").read_text(encoding="utf-8"), end="")
-    return 0
