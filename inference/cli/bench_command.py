@@ -168,7 +168,7 @@ def _check_language(args, problems) -> None:
     it: random mutations, the REPL-style search, and the policy's with ``--model``
     (``untrained`` with ``--untrained-model``) of that language; those are then the
     default."""
-    from inference.search.synthesize import GENERIC_METHODS
+    from inference.search.synthesize import GENERIC_METHODS, POLICY_METHODS_ANY_LANGUAGE
 
     languages = {pb.program.grammar for pb in problems}
     if len(languages) > 1:
@@ -181,7 +181,7 @@ def _check_language(args, problems) -> None:
     if grammar.name == "CSG2D":
         return
     allowed = list(GENERIC_METHODS)
-    allowed += ["tree-diffusion"] if args.model else []
+    allowed += POLICY_METHODS_ANY_LANGUAGE if args.model else ()
     allowed += ["untrained"] if args.untrained_model else []
     if args.methods is None:
         args.methods = ",".join(allowed)

@@ -227,6 +227,7 @@ def cmd_synthesize(args: argparse.Namespace) -> int:
     from inference.search.synthesize import (
         DEFAULT_BUDGET,
         GENERIC_METHODS,
+        POLICY_METHODS_ANY_LANGUAGE,
         UNLIMITED_CALLS,
         load_image_target,
         needs_model,
@@ -248,11 +249,11 @@ def cmd_synthesize(args: argparse.Namespace) -> int:
         raise UserError(
             f"--sketch and --drawn are for CSG2D; {args.language.name} images are drawn"
         )
-    allowed = GENERIC_METHODS + (("tree-diffusion",) if args.model else ())
+    allowed = GENERIC_METHODS + (POLICY_METHODS_ANY_LANGUAGE if args.model else ())
     if drawing and args.method not in allowed:
         raise UserError(
             f"method '{args.method}' works on CSG2D only; {args.language.name} images take "
-            f"{' or '.join(allowed)} (tree-diffusion with --model of {args.language.name})"
+            f"{', '.join(allowed)} (tree-diffusion with --model of {args.language.name})"
         )
     try:
         if drawing:

@@ -74,6 +74,7 @@ from inference.search.proposers import (
 from inference.search.refine import refine
 from inference.search.residual_fit import fit_program
 from inference.search.search_run import ProgressFn, SearchEvent, SearchProgress, SearchRun
+from inference.search.value_refine import refine_values
 from inference.targets.target import Target
 from inference.util.cancellation import Cancelled
 
@@ -183,7 +184,8 @@ class _Run(SearchRun):
             budget, nearby = REPAIR_CALLS, True
         else:
             return None
-        res = refine(
+        climb = refine if item.program.grammar is CSG2D else refine_values
+        res = climb(
             item.program,
             self.target,
             budget=min(self.left, budget),

@@ -98,12 +98,13 @@ class SynthesisResult:
         return asdict(self) | {"score": round(self.score, 6), "seconds": round(self.seconds, 3)}
 
 
-GENERIC_METHODS = ("random", "repl")
+GENERIC_METHODS = ("random", "random+refine", "repl")
 """The methods that run on any language without a model (the REPL-style search has a form
-for each language)."""
-POLICY_METHODS_ANY_LANGUAGE = ("tree-diffusion",)
-"""The model methods that run on any language, given a model of that language (the hybrid's
-one-value climb is CSG2D's)."""
+for each language; the hybrid's one-value climb is :mod:`inference.search.value_refine`
+outside CSG2D)."""
+POLICY_METHODS_ANY_LANGUAGE = ("tree-diffusion", "tree-diffusion+refine")
+"""The model methods that run on any language, given a model of that language (rollouts
+are CSG2D's)."""
 
 
 def language_methods(model, grammar) -> tuple[str, ...]:

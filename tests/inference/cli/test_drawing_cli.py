@@ -36,11 +36,12 @@ def test_bench_runs_random_mutations_and_the_repl_on_drawings(run_cli, tmp_path)
     res = run_cli("bench", tmp_path / "set", "--budget", "120", "-o", tmp_path / "out")
     assert res.returncode == 0, res.stderr
     records = [json.loads(line) for line in (tmp_path / "out" / "records.jsonl").open()]
-    assert [r["method"] for r in records] == ["random", "random", "repl", "repl"]
+    methods = ["random", "random+refine", "repl"]
+    assert [r["method"] for r in records] == [m for m in methods for _ in range(2)]
     data = json.loads((tmp_path / "out" / "bench.json").read_text())
     assert data["settings"]["language"] == "TinySVG"
-    assert data["settings"]["methods"] == ["random", "repl"]
-    assert set(data["methods"]) == {"random", "repl"}
+    assert data["settings"]["methods"] == methods
+    assert set(data["methods"]) == set(methods)
     assert all(len(m["curve"]) == len(data["budgets"]) for m in data["methods"].values())
     with Image.open(tmp_path / "out" / "bench.png") as im:
         assert im.format == "PNG" and im.width > 400
@@ -55,16 +56,16 @@ def test_bench_and_synthesize_refuse_what_drawings_cannot_do(run_cli, tmp_path):
     res = run_cli("bench", tmp_path / "set", "--methods", "tree-diffusion,repl,rollouts")
     assert res.returncode == 2
     assert "tree-diffusion, rollouts: not for TinySVG problems" in res.stderr
-    assert "which take random, repl (tree-diffusion and untrained" in res.stderr
+    assert "which take random, random+refine, repl (tree-diffusion" in res.stderr
     res = run_cli("bench", tmp_path / "set", "--language", "csg2d")
     assert res.returncode == 2 and "TinySVG problems, not CSG2D" in res.stderr
     res = run_cli("bench", tmp_path / "set", "--sketch")
     assert res.returncode == 2 and "of CSG2D programs only" in res.stderr
     png = tmp_path / "set" / "drawing000.png"
     res = run_cli("synthesize", png, "--language", "tinysvg")
-    assert res.returncode == 2 and "images take random or repl (tree-diffusion with" in res.stderr
-    res = run_cli("synthesize", png, "--language", "tinysvg", "--method", "random+refine")
-    assert res.returncode == 2 and "method 'random+refine' works on CSG2D only" in res.stderr
+    assert res.returncode == 2 and "images take random, random+refine, repl (tree-diffusion" in res.stderr
+    res = run_cli("synthesize", png, "--language", "tinysvg", "--method", "rollouts")
+    assert res.returncode == 2 and "method 'rollouts' works on CSG2D only" in res.stderr
 
 
 def test_the_plot_shows_a_curve_that_stays_at_zero():
@@ -112,3 +113,16 @@ def test_synthesize_writes_a_drawing(run_cli, tmp_path):
     assert np.array_equal(
         np.asarray(Image.open(tmp_path / "out" / "drawing000.png")), render(found, 128)
     )
+
+
+def test_synthesize_runs_the_hybrid_climb_on_a_drawing(run_cli, tmp_path):
+    png = tmp_path / "two.png"
+    Image.fromarray(render(parse_tinysvg(TWO), 224)).save(png)
+    res = run_cli(
+        "synthesize", png, "--language", "tinysvg", "--method", "random+refine",
+        "--budget", "400", "--json",
+    )  # fmt: skip
+    assert res.returncode == 0, res.stderr
+    record = json.loads(res.stdout.strip().splitlines()[-1])
+    assert record["method"] == "random+refine" and record["calls"] <= 400
+    assert parse_tinysvg(record["program"]).grammar is TINYSVG
