@@ -6,9 +6,11 @@ one; rounds repeat until none improves, the budget is spent or ``cancel`` says s
 without CSG2D's mask algebra: every candidate is rendered and scored whole by the target
 (:meth:`~inference.targets.target.Target.score_many`).  The leaves and their values come
 from the program's grammar, so it runs on TinySVG: sizes, colours, stroke widths,
-directions, gaps, offsets and signs.  A TinySVG render costs about a millisecond at
-224 × 224, so a round on a 3-primitive program (about 250 candidates) takes a quarter of a
-second.
+directions, gaps, offsets and signs.  A primitive may also become another production with
+the same children (a Rectangle the Ellipse over the same box and paint, and back): one
+candidate each, as CSG2D's tidy swaps a square and a circle over the same box.  A TinySVG
+render costs about a millisecond at 224 × 224, so a round on a 3-primitive program (about
+250 candidates) takes a quarter of a second.
 
 Locks follow :mod:`inference.lang.lock_rules` as in CSG2D: no leaf inside a locked node,
 and no value of an operation above one, is changed.
@@ -21,7 +23,7 @@ from collections.abc import Callable, Iterable
 import numpy as np
 
 from inference.lang.lock_rules import protected_positions
-from inference.lang.tree import Node, leaf, node_at, replace_at, walk
+from inference.lang.tree import Node, leaf, replace_at, walk
 from inference.search.refine import MIN_GAIN, Refinement
 
 BATCH = 256
@@ -30,15 +32,27 @@ BATCH = 256
 
 def value_candidates(
     program: Node, locked: Iterable[int] = (), nearby: bool = False
-) -> list[tuple[int, object]]:
-    """Every single-leaf change ``(position, new value)`` of ``program`` that keeps its
-    locks, in pre-order.  With ``nearby`` a number moves only to the values next to its
+) -> list[tuple[int, Node]]:
+    """Every single change ``(position, new node)`` of ``program`` that keeps its locks, in
+    pre-order: each other value of a value leaf, and each other production with the same
+    children over an inner node's own children (TinySVG's Rectangle and Ellipse over the
+    same box and paint).  With ``nearby`` a number moves only to the values next to its
     own; words (colours, directions) and truth values still try every other value."""
     grammar = program.grammar
     protected = protected_positions(program, locked)
-    out: list[tuple[int, object]] = []
+    out: list[tuple[int, Node]] = []
     for pos, node in walk(program):
-        if node.children or node.value is None or pos in protected:
+        if pos in protected:
+            continue
+        if node.children:
+            own = grammar.production(node.kind)
+            out += [
+                (pos, Node(other.kind, None, node.children))
+                for other in grammar.productions_of(own.nonterminal)
+                if other.kind != node.kind and other.children == own.children
+            ]
+            continue
+        if node.value is None:
             continue
         values = grammar.domain(node.nonterminal).values
         if nearby and isinstance(node.value, int) and not isinstance(node.value, bool):
@@ -46,7 +60,7 @@ def value_candidates(
             others = [values[j] for j in (i - 1, i + 1) if 0 <= j < len(values)]
         else:
             others = [v for v in values if v != node.value]
-        out += [(pos, v) for v in others]
+        out += [(pos, leaf(node.nonterminal, v)) for v in others]
     return out
 
 
@@ -88,9 +102,7 @@ def refine_values(
             if i and cancel is not None and cancel():
                 break
             chunk = cands[i : i + BATCH]
-            variants = [
-                replace_at(program, p, leaf(node_at(program, p).nonterminal, v)) for p, v in chunk
-            ]
+            variants = [replace_at(program, p, new) for p, new in chunk]
             scores = np.asarray(target.score_many(variants), dtype=float)
             calls += len(chunk)
             j = int(np.argmax(scores))

@@ -33,9 +33,13 @@ def test_candidates_cover_every_value_leaf_with_its_grammar_values():
     cands = value_candidates(START)
     leaves = [(p, n) for p, n in walk(START) if not n.children and n.value is not None]
     per_leaf = {p: sum(1 for q, _ in cands if q == p) for p, _ in leaves}
+    assert len(cands) == sum(per_leaf.values()) + 2
     colour = next(p for p, n in leaves if n.value == "green")
     assert per_leaf[colour] == 8  # nine colours, one of them its own
-    assert all(v != node_at(START, p).value for p, v in cands)
+    assert all(new != node_at(START, p) for p, new in cands)
+    swaps = [(p, new.kind) for p, new in cands if new.children]
+    assert [k for _, k in swaps] == ["Ellipse", "Rectangle"]  # each primitive the other kind
+    assert all(new.children == node_at(START, p).children for p, new in cands if new.children)
     near = value_candidates(START, nearby=True)
     digits = [p for p, n in leaves if type(n.value) is int]
     assert all(1 <= sum(1 for q, _ in near if q == p) <= 2 for p in digits)
@@ -63,3 +67,10 @@ def test_the_hybrid_beam_search_runs_on_tinysvg():
     plain = SearchConfig(budget=1500, beam_width=8, fit=False)
     without = list(beam_search(target, RandomMutationProposer(), np.random.default_rng(1), plain))
     assert events[-1].calls <= 1500 and events[-1].score >= without[-1].score
+
+
+def test_a_primitive_of_the_wrong_kind_becomes_the_right_one():
+    target = DrawingTarget.of(TRUTH)
+    start = parse_tinysvg(TRUTH_TEXT.replace("Rectangle 3 4", "Ellipse 3 4"))
+    res = refine_values(start, target)
+    assert res.program == TRUTH and res.steps == 1
