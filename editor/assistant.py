@@ -14,8 +14,7 @@ for its language (``PolicyModel.load(..., language=...)``: a model of the other
 language is refused in one line).  When a document of another language replaces the
 current one (``Document.loaded``) the model of that language is loaded.  Without a
 model of the document's language, Propose says why and auto-run uses random
-mutations; TinySVG has no one-value refinement (``inference.search.refine`` is
-CSG2D's), so its auto-run never refines.  It asks the
+mutations; the one-value refinement (a preference) runs on both languages.  It asks the
 model for its next edits, previews the current one through ``Document.set_preview``,
 and applies an accepted one as one undo step.  It also supplies what auto-run
 (:mod:`editor.autorun`) searches with: the model's proposer, or random mutations (and
@@ -372,12 +371,12 @@ class Assistant(QObject):
     # ----- what auto-run (editor.autorun) searches with ------------------------------------
 
     def search_config(self) -> SearchConfig:
-        """Search settings from the preferences (no refinement on a TinySVG document: the
-        one-value climb is CSG2D's)."""
+        """Search settings from the preferences (the one-value climb of a TinySVG document
+        is :mod:`inference.search.value_refine`'s)."""
         prefs = self.settings.preferences()
         timed = prefs.budget_unit == "seconds"
         budget = UNLIMITED_CALLS if timed else prefs.budget
-        refine = prefs.refine and self.doc.grammar is CSG2D
+        refine = prefs.refine
         config = SearchConfig(beam_width=prefs.beam_width, budget=budget, refine=refine)
         # the budget is the user's limit: allow enough steps to spend it
         per_step = config.beam_width * config.samples_per_program

@@ -17,7 +17,9 @@ nothing else.
 
 On a TinySVG document the search scores against ``doc.score_target()`` (a
 ``DrawingTarget``) with the model of TinySVG, or random mutations without one; the
-CSG2D-only steps, the one-value refinement and the closing tidy, are skipped.
+one-value refinement is :mod:`inference.search.value_refine`'s, and the closing tidy
+merges moves (:mod:`inference.lang.svg_simplify`: the same pixels, no renderer call, so it
+runs even when the budget is spent).
 """
 
 from __future__ import annotations
@@ -191,7 +193,7 @@ class AutoRun(QObject):
         """
         doc = self.doc
         left = self.budget - event.calls
-        if left < 1:
+        if left < 1 and doc.grammar is CSG2D:  # TinySVG's tidy costs no call
             return
         known = event.score if doc.program == event.program else None  # saves a call
         program, calls = tidy(doc.program, doc.score_target(), doc.locked, known, left)

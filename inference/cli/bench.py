@@ -230,8 +230,8 @@ def run_bench(
             t0 = time.perf_counter()
             last = final_event(runner(pb.target, rng, budget, with_deadline(cancel, seconds)))
             program, score, calls = last.program, float(last.score), int(last.calls)
-            csg = pb.program.grammar is CSG2D
-            if tidied and calls < budget and csg:  # what synthesize and the editor hand the user
+            free = pb.program.grammar is not CSG2D  # TinySVG's tidy renders nothing
+            if tidied and (calls < budget or free):  # what synthesize and the editor hand out
                 program, extra = tidy(program, pb.target, score=score, max_calls=budget - calls)
                 score, calls = float(pb.target.score(program)), calls + extra
             truth_score, same_features, same_parts = _against_truth(pb.program, program)

@@ -237,9 +237,7 @@ def synthesize(
     stop = with_deadline(cancel, seconds)
     last = final_event(run_method(method, target, rng, budget, model, stop, config))
     left = budget - last.calls
-    program, tidy_calls = last.program, 0
-    if target.grammar is CSG2D:  # tidying knows CSG2D's operations only
-        program, tidy_calls = tidy(last.program, target, score=last.score, max_calls=left)
+    program, tidy_calls = tidy(last.program, target, score=last.score, max_calls=left)
     score = target.score(program)
     return SynthesisResult(
         file=file,

@@ -29,6 +29,9 @@ circle an upright square; never a diamond, which is a roof or a point drawn
 on purpose), when that follows the edges more closely and stays solved.
 Then the removals run once more.  Each try is one renderer call.
 
+A TinySVG program is tidied by :func:`inference.lang.svg_simplify.simplify_moves`: moves by
+nothing go and moves of moves merge.  That draws the same pixels, so it costs no call.
+
 Locks (:mod:`inference.lang.lock_rules`): tidying never replaces a node that a
 lock protects.  A locked node and everything inside it stay as they are, and
 so does every operation above it: it keeps both operands (even one that does
@@ -44,7 +47,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from inference.lang.edits import Edit
+from inference.lang.grammar import CSG2D
 from inference.lang.lock_rules import protected_positions
+from inference.lang.svg_simplify import simplify_moves
 from inference.lang.tree import BINOP, CIRCLE, NUM_VALUES, QUAD, Node, circle, quad, walk
 from inference.render.raster import rasterizer
 from inference.search.refine import refine
@@ -69,6 +74,8 @@ def tidy(
         score: ``program``'s score, when known (saves a call).
         max_calls: stop after this many renderer calls (``None``: no limit).
     """
+    if program.grammar is not CSG2D:  # TinySVG: the same pixels with fewer moves, no calls
+        return simplify_moves(program, locked), 0
     state = _State(program, frozenset(locked), score, 0, max_calls)
     if score is None:
         if state.left() < 1:

@@ -15,6 +15,7 @@ from editor.document import Document
 from editor.settings import Preferences
 from editor.workers import Jobs
 from inference.lang.grammar import CSG2D, TINYSVG
+from inference.lang.svg_simplify import simplify_moves
 from inference.lang.syntax import parse
 from inference.lang.tree import to_text
 from inference.render.svg_scene import render
@@ -110,7 +111,7 @@ def test_without_a_tinysvg_model_propose_says_so_and_auto_run_solves_with_random
     with qtbot.waitSignal(assistant.message) as said:
         assistant.propose()
     assert said.args[0] == assistant.model_status and assistant.candidates == []
-    assert assistant.search_config().refine is False  # the one-value climb is CSG2D's
+    assert assistant.search_config().refine is True  # value_refine climbs TinySVG too
     run = AutoRun(doc, assistant, jobs)
     messages = []
     run.message.connect(messages.append)
@@ -151,7 +152,7 @@ def test_the_small_model_proposes_valid_tinysvg_edits_and_accept_applies_one(
     assert to_text(doc.program) == "(Rectangle 4 4 blue none 0)"
 
 
-def test_auto_run_with_the_tinysvg_model_spends_its_budget_without_a_tidy(
+def test_auto_run_with_the_tinysvg_model_spends_its_budget_and_merges_its_moves(
     settings, jobs, qtbot, svg_model_path
 ):
     choose(settings, svg_model_path=svg_model_path)
@@ -173,7 +174,8 @@ def test_auto_run_with_the_tinysvg_model_spends_its_budget_without_a_tidy(
     assert best.score == pytest.approx(DrawingTarget(doc.target).score(best.program))
     macro = doc.undo_stack.command(doc.undo_stack.index() - 1)
     steps = [macro.child(i).text() for i in range(macro.childCount())]
-    assert steps and not any("tidy" in s for s in steps)
+    assert steps and simplify_moves(doc.program) == doc.program  # no move left to merge
+    assert best.program == doc.program
 
 
 def test_the_shipped_tinysvg_model_is_looked_for_beside_the_csg2d_ones():

@@ -63,7 +63,8 @@ def test_bench_and_synthesize_refuse_what_drawings_cannot_do(run_cli, tmp_path):
     assert res.returncode == 2 and "of CSG2D programs only" in res.stderr
     png = tmp_path / "set" / "drawing000.png"
     res = run_cli("synthesize", png, "--language", "tinysvg")
-    assert res.returncode == 2 and "images take random, random+refine, repl (tree-diffusion" in res.stderr
+    assert res.returncode == 2
+    assert "images take random, random+refine, repl (tree-diffusion" in res.stderr
     res = run_cli("synthesize", png, "--language", "tinysvg", "--method", "rollouts")
     assert res.returncode == 2 and "method 'rollouts' works on CSG2D only" in res.stderr
 
