@@ -72,7 +72,7 @@ from inference.search.proposers import (
     passing_cancel,
 )
 from inference.search.refine import refine
-from inference.search.residual_fit import fit_program
+from inference.search.residual_fit import fit_program, residual_step
 from inference.search.search_run import ProgressFn, SearchEvent, SearchProgress, SearchRun
 from inference.search.value_refine import refine_values
 from inference.targets.target import Target
@@ -102,6 +102,10 @@ class SearchConfig:
         exact_fit_share: the same for an exact target (tolerance 0), where the policy
             needs more of the budget: 25 % cost 2 of the first 32 refset-dev problems at
             2,000 calls, solved without the fit at about 1,600.
+        residual: near misses: each new best CSG2D program scoring at least
+            ``residual_from`` (and with no lock) is also fixed by its residual
+            (:func:`inference.search.residual_fit.residual_step`, at most
+            ``residual_calls`` renders), once; a better result joins the beam.
     """
 
     beam_width: int = 64
@@ -116,6 +120,9 @@ class SearchConfig:
     fit: bool = True
     fit_share: float = 0.25
     exact_fit_share: float = 0.1
+    residual: bool = False
+    residual_from: float = 0.9
+    residual_calls: int = 300
 
 
 VIEW_WEIGHTS = (2.0, 1.0, 1.0)
@@ -160,6 +167,7 @@ class _Run(SearchRun):
         super().__init__(target, cfg.budget, cancel, progress)
         self.cfg = cfg
         self.repaired: set[Node] = set()
+        self.residual_tried: set[Node] = set()
 
     def score(self, items: list[_Item]) -> None:
         """Score ``items`` (one call each); the caller keeps them within the budget."""
@@ -167,6 +175,34 @@ class _Run(SearchRun):
             it.score = s
 
     def polish(self, item: _Item) -> _Item | None:
+        """Polish ``item``: refine it (:meth:`refine_item`), then fix its residual
+        (``cfg.residual``); the better item, or ``None`` when neither improved it."""
+        better = self.refine_item(item)
+        fixed = self.fix_residual(better or item)
+        return fixed or better
+
+    def fix_residual(self, item: _Item) -> _Item | None:
+        """A near miss fixed by its residual (see :class:`SearchConfig`), or ``None``."""
+        cfg, program = self.cfg, item.program
+        if (
+            not cfg.residual
+            or item.locked
+            or program.grammar is not CSG2D
+            or self.left <= 0
+            or item.score < cfg.residual_from
+            or self.target.solves(item.score)
+            or program in self.residual_tried
+        ):
+            return None
+        self.residual_tried.add(program)
+        found, score, calls = residual_step(
+            self.target, program, min(self.left, cfg.residual_calls), self.cancel
+        )
+        self.spend(calls)
+        self.report()
+        return _Item(found, score, item.locked, item.logprob) if score > item.score else None
+
+    def refine_item(self, item: _Item) -> _Item | None:
         """Hybrid step: refine ``item``; the refined item if it improved.
 
         Without ``cfg.refine``, a program whose score is capped for its shape

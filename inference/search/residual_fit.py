@@ -364,3 +364,22 @@ def _greedy(
         program, steps = tries[best], steps + 1
         score, exact_score = float(scores[best]), float(exact[best])
     return program, score, exact_score, steps
+
+
+def residual_step(
+    target: Target,
+    program: Node,
+    budget: int,
+    cancel: Callable[[], bool] | None = None,
+) -> tuple[Node, float, int]:
+    """Fix a near miss by its residual: from ``program``, add or cut fitted primitives for
+    the largest regions where it and the target disagree, greedily, as :func:`fit_program`
+    does after its first step.  Returns the program reached (``program`` itself when no
+    primitive helps), its score and the renderer calls spent (at most ``budget``; one of
+    them scores ``program``)."""
+    scorer = _Scorer(target, budget, cancel)
+    scores, exact = scorer.scores([program])
+    if len(scores) == 0:
+        return program, float("-inf"), 0
+    found, score, _, _ = _greedy(target, scorer, program, float(scores[0]), float(exact[0]), cancel)
+    return found, score, scorer.calls

@@ -6,9 +6,15 @@ import pytest
 from inference.lang.syntax import parse, to_text
 from inference.noise.cad_parts import KINDS, make_part
 from inference.render.raster import render
-from inference.search.beam import SearchConfig, view_search
+from inference.search.beam import SearchConfig, beam_search, view_search
 from inference.search.proposers import RandomMutationProposer
-from inference.search.residual_fit import _body_box, _largest_rectangle, candidates, fit_program
+from inference.search.residual_fit import (
+    _body_box,
+    _largest_rectangle,
+    candidates,
+    fit_program,
+    residual_step,
+)
 from inference.targets.sketch import simulate_drawing
 from inference.targets.target import Target
 
@@ -134,3 +140,32 @@ def test_the_body_of_a_part_is_its_widest_rows():
     assert 11.5 < y - half_h < 12.5 and abs(y + half_h - 24) < 0.5  # y 12–24, under the roof
     assert _body_box(render(parse("(Circle 6 8 8)"), 128)) is None  # a disc has no body
     assert _body_box(render(parse("(Quad 8 8 6 4 0)"), 128)) is None  # a box is all body
+
+
+def test_a_near_miss_gets_its_missing_hole_from_the_residual():
+    plate = parse("(- (- (Quad 8 8 12 8 0) (Circle 2 5 8)) (Circle 2 11 8))")
+    target = Target(render(plate))
+    one_hole = parse("(- (Quad 8 8 12 8 0) (Circle 2 5 8))")
+    found, score, calls = residual_step(target, one_hole, 300)
+    assert target.solves(score) and score == target.score(found)
+    assert to_text(found).startswith("(- (- (Quad 8 8 12 8 0) (Circle 2 5 8))")  # one cut more
+    assert 1 < calls <= 300
+    assert residual_step(target, plate, 300)[0] == plate  # nothing to fix
+    assert residual_step(target, one_hole, 1) == (one_hole, target.score(one_hole), 1)
+
+
+def test_the_beam_fixes_near_misses_by_their_residual_only_when_asked():
+    plate = parse("(- (- (Quad 8 8 12 8 0) (Circle 2 5 8)) (Circle 2 11 8))")
+    target = Target(render(plate))
+    one_hole = parse("(- (Quad 8 8 12 8 0) (Circle 2 5 8))")
+    assert 0.85 < target.score(one_hole) < 0.9
+
+    def run(**kw):
+        cfg = SearchConfig(budget=60, beam_width=4, fit=False, **kw)
+        rng = np.random.default_rng(0)
+        return list(beam_search(target, RandomMutationProposer(), rng, cfg, start=one_hole))[-1]
+
+    fixed = run(residual=True, residual_from=0.85)
+    assert fixed.solved and fixed.calls <= 60
+    assert not run(residual=False).solved
+    assert not run(residual=True).solved  # under the default bar (0.9): not a near miss
