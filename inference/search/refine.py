@@ -169,12 +169,45 @@ def refine(
         A :class:`Refinement`; ``calls`` never exceeds ``budget``.
     """
     locked, frozen = tuple(locked), tuple(frozen)
+
+    def first_score() -> float:
+        return float(target.scores_packed([rasterizer(target.size).packed(program)])[0])
+
+    def one_round(program: Node, left: int | None) -> tuple[Node, float, int] | None:
+        cands, outs = one_value_candidates(program, target.size, locked, frozen, nearby)
+        cands, outs = cands[:left], outs[:left]
+        if not cands:
+            return None
+        scores = target.scores_packed(outs)
+        best = int(np.argmax(scores))
+        return _apply(program, cands[best]), float(scores[best]), len(cands)
+
+    return climb(program, first_score, one_round, budget, score, max_steps, cancel)
+
+
+RoundFn = Callable[[Node, "int | None"], "tuple[Node, float, int] | None"]
+"""One round of a climb: ``(program, calls left)`` → the best candidate, its score and the
+calls spent, or ``None`` when there is no candidate."""
+
+
+def climb(
+    program: Node,
+    first_score: Callable[[], float],
+    one_round: RoundFn,
+    budget: int | None,
+    score: float | None,
+    max_steps: int | None,
+    cancel: Callable[[], bool] | None,
+) -> Refinement:
+    """The hill climb shared by :func:`refine` and
+    :func:`inference.search.value_refine.refine_values`: rounds of ``one_round`` while the
+    best candidate beats the program by more than :data:`MIN_GAIN`, within ``budget``
+    calls (``first_score`` costs one when ``score`` is not given) and ``max_steps``."""
     calls = 0
     if score is None:
         if budget is not None and budget < 1:
             return Refinement(program, float("-inf"), 0, 0)
-        score = float(target.scores_packed([rasterizer(target.size).packed(program)])[0])
-        calls = 1
+        score, calls = first_score(), 1
     steps = 0
     while max_steps is None or steps < max_steps:
         if cancel is not None and cancel():
@@ -182,16 +215,13 @@ def refine(
         left = None if budget is None else budget - calls
         if left is not None and left <= 0:
             break
-        cands, outs = one_value_candidates(program, target.size, locked, frozen, nearby)
-        if left is not None:
-            cands, outs = cands[:left], outs[:left]
-        if not cands:
+        found = one_round(program, left)
+        if found is None:
             break
-        scores = target.scores_packed(outs)
-        calls += len(cands)
-        best = int(np.argmax(scores))
-        if not scores[best] > score + MIN_GAIN:
+        best, best_score, spent = found
+        calls += spent
+        if not best_score > score + MIN_GAIN:
             break
-        program, score = _apply(program, cands[best]), float(scores[best])
+        program, score = best, best_score
         steps += 1
     return Refinement(program, score, calls, steps)

@@ -24,7 +24,7 @@ import numpy as np
 
 from inference.lang.lock_rules import protected_positions
 from inference.lang.tree import Node, leaf, replace_at, walk
-from inference.search.refine import MIN_GAIN, Refinement
+from inference.search.refine import Refinement, climb
 
 BATCH = 256
 """Candidates scored per call of the target (keeps memory flat on long rounds)."""
@@ -81,35 +81,24 @@ def refine_values(
         A :class:`~inference.search.refine.Refinement`; ``calls`` never exceeds ``budget``.
     """
     locked = tuple(locked)
-    calls = 0
-    if score is None:
-        if budget is not None and budget < 1:
-            return Refinement(program, float("-inf"), 0, 0)
-        score = float(target.score_many([program])[0])
-        calls = 1
-    steps = 0
-    while max_steps is None or steps < max_steps:
-        if cancel is not None and cancel():
-            break
-        left = None if budget is None else budget - calls
-        if left is not None and left <= 0:
-            break
+
+    def first_score() -> float:
+        return float(target.score_many([program])[0])
+
+    def one_round(program: Node, left: int | None) -> tuple[Node, float, int] | None:
         cands = value_candidates(program, locked, nearby)[:left]
         if not cands:
-            break
-        best_score, best = score, None
+            return None
+        best, best_score, spent = program, float("-inf"), 0
         for i in range(0, len(cands), BATCH):
             if i and cancel is not None and cancel():
                 break
-            chunk = cands[i : i + BATCH]
-            variants = [replace_at(program, p, new) for p, new in chunk]
+            variants = [replace_at(program, p, new) for p, new in cands[i : i + BATCH]]
             scores = np.asarray(target.score_many(variants), dtype=float)
-            calls += len(chunk)
+            spent += len(variants)
             j = int(np.argmax(scores))
-            if scores[j] > best_score + MIN_GAIN:
-                best_score, best = float(scores[j]), variants[j]
-        if best is None:
-            break
-        program, score = best, best_score
-        steps += 1
-    return Refinement(program, score, calls, steps)
+            if scores[j] > best_score:
+                best, best_score = variants[j], float(scores[j])
+        return best, best_score, spent
+
+    return climb(program, first_score, one_round, budget, score, max_steps, cancel)
