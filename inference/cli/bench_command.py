@@ -90,6 +90,12 @@ def add_bench(sub) -> None:
         help="do not start from a program fitted to the target (structure first; an ablation)",
     )
     bench.add_argument(
+        "--residual",
+        action="store_true",
+        help="fix near misses (new best CSG2D programs scoring 0.9 or more) by fitting "
+        "primitives to where they and the target disagree (issue 13's lever; off by default)",
+    )
+    bench.add_argument(
         "--rank",
         choices=("value", "logprob", "score"),
         default="value",
@@ -111,7 +117,9 @@ def _bench_methods(args) -> tuple[dict, list[str]]:
     from inference.cli.bench import make_runner as runner_for
     from inference.search.beam import SearchConfig
 
-    config = SearchConfig(rank=args.rank, views=not args.no_views, fit=not args.no_fit)
+    config = SearchConfig(
+        rank=args.rank, views=not args.no_views, fit=not args.no_fit, residual=args.residual
+    )
 
     def make_runner(method, model=None):
         return runner_for(method, model, config)
@@ -276,6 +284,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
         "jitter": args.jitter,
         "views": not args.no_views,
         "fit": not args.no_fit,
+        "residual": args.residual,
         "rank": args.rank,
         "methods": list(runners),
         "model": args.model,

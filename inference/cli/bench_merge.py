@@ -30,6 +30,7 @@ SAME_SETTINGS = (
     "jitter",
     "views",
     "fit",
+    "residual",
     "rank",
     "methods",
     "model",

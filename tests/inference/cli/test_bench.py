@@ -212,3 +212,13 @@ def test_part_images_read_back_as_their_programs(tmp_path):
     write_part_set(tmp_path, per_kind=1, seed=9)
     for problem in load_problems(tmp_path):
         assert (problem.target.mask == render(problem.program, 128)).all(), problem.id
+
+
+def test_the_residual_lever_is_a_bench_setting(folder, tmp_path, capsys):
+    out = tmp_path / "o"
+    args = ["bench", str(folder), "--methods", "random", "--limit", "2", "--budget", "300"]
+    assert cli.main([*args, "--residual", "-o", str(out)]) == 0
+    capsys.readouterr()
+    data = json.loads((out / "bench.json").read_text())
+    assert data["settings"]["residual"] is True
+    assert all(json.loads(x)["calls"] <= 300 for x in (out / "records.jsonl").open())
