@@ -172,7 +172,9 @@ def test_bench_and_synthesize_run_a_tinysvg_policy(svg_policy, tmp_path, capsys)
     assert code == 0, capsys.readouterr().err
     records = [json.loads(line) for line in (tmp_path / "out" / "records.jsonl").open()]
     methods = sorted({r["method"] for r in records})
-    assert methods == ["random", "repl", "tree-diffusion", "untrained"]
+    assert methods == [
+        "random", "random+refine", "repl", "tree-diffusion", "tree-diffusion+refine", "untrained"
+    ]  # fmt: skip
     assert all(r["calls"] <= 60 and r["program"].startswith("(") for r in records)
     code = cli.main([
         "synthesize", str(tmp_path / "set" / "drawing000.png"), "--language", "tinysvg",

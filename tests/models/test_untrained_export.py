@@ -164,7 +164,9 @@ def test_bench_compares_the_four_methods_on_tinysvg(svg_files, tmp_path, capsys)
     ])  # fmt: skip
     assert code == 0, capsys.readouterr().err
     records = [json.loads(line) for line in (out / "records.jsonl").open()]
-    methods = ["random", "repl", "tree-diffusion", "untrained"]
+    methods = [
+        "random", "random+refine", "repl", "tree-diffusion", "tree-diffusion+refine", "untrained"
+    ]  # fmt: skip
     assert [r["method"] for r in records] == [m for m in methods for _ in range(2)]
     assert all(0 < r["calls"] <= 80 and r["program"].startswith("(") for r in records)
     data = json.loads((out / "bench.json").read_text())
