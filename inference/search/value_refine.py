@@ -9,8 +9,8 @@ from the program's grammar, so it runs on TinySVG: sizes, colours, stroke widths
 directions, gaps, offsets and signs.  A primitive may also become another production with
 the same children (a Rectangle the Ellipse over the same box and paint, and back): one
 candidate each, as CSG2D's tidy swaps a square and a circle over the same box.  A TinySVG
-render costs about a millisecond at 224 × 224, so a round on a 3-primitive program (about
-250 candidates) takes a quarter of a second.
+render takes about 0.7 ms at 224 × 224 (docs/BENCHMARKS.md, "TinySVG renderer"), so a round
+on a 3-primitive program (about 250 candidates) costs a fraction of a second.
 
 Locks follow :mod:`inference.lang.lock_rules` as in CSG2D: no leaf inside a locked node,
 and no value of an operation above one, is changed.
