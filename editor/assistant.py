@@ -376,8 +376,7 @@ class Assistant(QObject):
         prefs = self.settings.preferences()
         timed = prefs.budget_unit == "seconds"
         budget = UNLIMITED_CALLS if timed else prefs.budget
-        refine = prefs.refine
-        config = SearchConfig(beam_width=prefs.beam_width, budget=budget, refine=refine)
+        config = SearchConfig(beam_width=prefs.beam_width, budget=budget, refine=prefs.refine)
         # the budget is the user's limit: allow enough steps to spend it
         per_step = config.beam_width * config.samples_per_program
         config.max_depth = max(config.max_depth, min(budget // per_step + 1, MAX_STEPS))

@@ -190,11 +190,10 @@ class AutoRun(QObject):
 
         The tidy spends what the search left of the budget and no more, and its calls
         count in the run's total even when it changes nothing: the budget covers both.
+        TinySVG's tidy costs no call, so it runs even when the search spent everything.
         """
         doc = self.doc
-        left = self.budget - event.calls
-        if left < 1 and doc.grammar is CSG2D:  # TinySVG's tidy costs no call
-            return
+        left = self.budget - event.calls  # tidy spends no more (none at all: nothing changes)
         known = event.score if doc.program == event.program else None  # saves a call
         program, calls = tidy(doc.program, doc.score_target(), doc.locked, known, left)
         self.best = replace(event, calls=event.calls + calls)

@@ -43,7 +43,7 @@ from inference.lang.syntax import to_text
 from inference.lang.tree import Node
 from inference.render.raster import pack, render
 from inference.search.search_run import SearchEvent
-from inference.search.synthesize import final_event, run_method
+from inference.search.synthesize import UNLIMITED_CALLS, final_event, run_method
 from inference.search.tidy import tidy
 from inference.targets.drawing_target import DrawingTarget
 from inference.targets.score import goal_score
@@ -274,6 +274,14 @@ def solve_curve(records: Sequence[Record], budgets: Sequence[int]) -> list[float
     n = max(len(records), 1)
     solved = np.sort([r.calls for r in records if r.solved])
     return [float(np.searchsorted(solved, b, side="right") / n) for b in budgets]
+
+
+def curve_budget(records: Sequence[Record], budget: int | None) -> int:
+    """The budget a run's solved-against-calls curves run to: ``budget``, or the most calls
+    used when the run had no call limit (:data:`UNLIMITED_CALLS`: limited by the clock)."""
+    if not budget or budget >= UNLIMITED_CALLS:
+        return max((r.calls for r in records), default=1)
+    return int(budget)
 
 
 def summarize(records: Sequence[Record], budget: int) -> dict:

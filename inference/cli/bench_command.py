@@ -220,7 +220,7 @@ def _mod(args) -> str:
 
 def cmd_bench(args: argparse.Namespace) -> int:
     """``bench``: every method on a problem folder; writes a table, records and a plot."""
-    from inference.cli.bench import load_problems, run_bench, summarize
+    from inference.cli.bench import curve_budget, load_problems, run_bench, summarize
     from inference.files.images import ImageError
     from inference.search.synthesize import DEFAULT_BUDGET, UNLIMITED_CALLS
 
@@ -265,11 +265,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
     budget = args.budget or (UNLIMITED_CALLS if args.seconds else DEFAULT_BUDGET)
     records = run_bench(problems, runners, budget, args.seed, progress, seconds=args.seconds)
-    # a run limited by the clock: the solved-against-calls curve ends at the most calls used
-    shown = (
-        max((r.calls for r in records), default=1) if args.seconds and not args.budget else budget
-    )
-    summary = summarize(records, shown)
+    summary = summarize(records, curve_budget(records, budget))
     settings = {
         "folder": str(folder),
         "language": args.problem_language.name,
@@ -297,15 +293,15 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 def cmd_bench_merge(args: argparse.Namespace) -> int:
     """``bench-merge``: slices of one bench run (``--skip``/``--limit``) as one run."""
-    from inference.cli.bench import summarize
-    from inference.cli.bench_merge import MergeError, merge_slices, shown_budget
+    from inference.cli.bench import curve_budget, summarize
+    from inference.cli.bench_merge import MergeError, merge_slices
 
     try:
         merged = merge_slices([Path(s) for s in args.slices])
     except MergeError as e:
         raise UserError(str(e)) from None
     out = output_dir(args.output)
-    summary = summarize(merged.records, shown_budget(merged))
+    summary = summarize(merged.records, curve_budget(merged.records, merged.settings.get("budget")))
     _write_and_show(out, summary, merged.records, merged.settings, merged.notes)
     return 0
 

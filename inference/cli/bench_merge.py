@@ -16,7 +16,6 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 
 from inference.cli.bench import Record
-from inference.search.synthesize import UNLIMITED_CALLS
 
 SAME_SETTINGS = (
     "folder",
@@ -112,12 +111,3 @@ def merge_slices(folders: Sequence[Path]) -> Merged:
     settings["merged_from"] = [str(f) for f, _, _ in slices]
     notes = list(dict.fromkeys(n for _, d, _ in slices for n in d.get("notes") or []))
     return Merged(merged, settings, notes)
-
-
-def shown_budget(merged: Merged) -> int:
-    """The budget the merged curves run to: the run's budget, or the most calls used by a
-    run limited by the clock alone (as ``bench`` does)."""
-    budget = merged.settings.get("budget")
-    if not budget or budget >= UNLIMITED_CALLS:
-        return max((r.calls for r in merged.records), default=1)
-    return int(budget)
