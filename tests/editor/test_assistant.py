@@ -56,6 +56,19 @@ def test_missing_model_says_why_and_editing_still_works(settings, jobs, qtbot, t
     assert "Circle 3 8 8" in str(doc.program)
 
 
+def test_the_model_line_names_int8_weights(settings, jobs, qtbot):
+    from inference.model.onnx_model import WEIGHTS_KEY, PolicyModel, default_model_path
+
+    path = default_model_path()
+    if not path.exists() or PolicyModel.load(path).metadata.get(WEIGHTS_KEY) != "int8":
+        pytest.skip("the shipped model is not an int8 copy")
+    prefs = settings.preferences()
+    prefs.model_path = str(path)
+    settings.set_preferences(prefs)
+    _, assistant = make(settings, jobs, qtbot)
+    assert assistant.model_status.startswith(f"Model {path.name} (both, int8, ")
+
+
 def test_propose_reject_accept(model_settings, jobs, qtbot):
     doc, assistant = make(model_settings, jobs, qtbot)
     assert assistant.model is not None and "fake_policy.onnx" in assistant.model_status
