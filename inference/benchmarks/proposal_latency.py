@@ -4,7 +4,8 @@
                                          [--model PATH] [--seed 0] [--json]
 
 For each of the first ``--problems`` refset-dev problems, the program is the problem's own
-program after two random mutations (a program the search would really edit), and one edit
+program after two random mutations (a program the search would really edit; the mutations
+come from a stream of their own, so two models are timed on the same programs), and one edit
 is sampled for it with :func:`inference.model.decoding.sample_edits` (``samples=1``, batch 1), as
 the editor's Propose does; after one warm-up call, ``--repeats`` calls per problem are
 timed.  Prints the median, the 90th percentile and the mean, in milliseconds, with the
@@ -35,8 +36,9 @@ def latencies(model, problems: int, repeats: int, seed: int = 0) -> tuple[list[f
 
     rng = np.random.default_rng(seed)
     times, lengths = [], []
-    for _, program in read_problems(REFSET / "problems.jsonl")[:problems]:
-        current = noise(program, rng, 2)
+    for i, (_, program) in enumerate(read_problems(REFSET / "problems.jsonl")[:problems]):
+        # the programs come from their own stream, so every model is timed on the same ones
+        current = noise(program, np.random.default_rng([seed, i]), 2)
         image = model.target_input(render(program, model.image_size))
         lengths.append(len(encode_program(current)))
         sample_edits(model, image, [current], 1, rng)  # warm up this program's shapes

@@ -102,10 +102,12 @@ class SearchConfig:
         exact_fit_share: the same for an exact target (tolerance 0), where the policy
             needs more of the budget: 25 % cost 2 of the first 32 refset-dev problems at
             2,000 calls, solved without the fit at about 1,600.
-        residual: near misses: each new best CSG2D program scoring at least
+        residual: near misses: on an exact target (not a drawing or a sketch, which have
+            their own repair and tidy), each new best CSG2D program scoring at least
             ``residual_from`` (and with no lock) is also fixed by its residual
             (:func:`inference.search.residual_fit.residual_step`, at most
-            ``residual_calls`` renders), once; a better result joins the beam.
+            ``residual_calls`` renders), once; a better result joins the beam.  On by
+            default since session 16 (refset-dev at 5,000 calls: docs/BENCHMARKS.md).
     """
 
     beam_width: int = 64
@@ -120,7 +122,7 @@ class SearchConfig:
     fit: bool = True
     fit_share: float = 0.25
     exact_fit_share: float = 0.1
-    residual: bool = False
+    residual: bool = True
     residual_from: float = 0.9
     residual_calls: int = 300
 
@@ -188,6 +190,8 @@ class _Run(SearchRun):
             not cfg.residual
             or item.locked
             or program.grammar is not CSG2D
+            or self.target.is_sketch
+            or self.target.tolerance
             or self.left <= 0
             or item.score < cfg.residual_from
             or self.target.solves(item.score)

@@ -222,3 +222,9 @@ def test_the_residual_lever_is_a_bench_setting(folder, tmp_path, capsys):
     data = json.loads((out / "bench.json").read_text())
     assert data["settings"]["residual"] is True
     assert all(json.loads(x)["calls"] <= 300 for x in (out / "records.jsonl").open())
+    off = tmp_path / "off"
+    assert cli.main([*args, "--no-residual", "-o", str(off)]) == 0
+    assert json.loads((off / "bench.json").read_text())["settings"]["residual"] is False
+    default = tmp_path / "default"
+    assert cli.main([*args, "-o", str(default)]) == 0
+    assert json.loads((default / "bench.json").read_text())["settings"]["residual"] is True

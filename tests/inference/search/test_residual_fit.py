@@ -15,7 +15,7 @@ from inference.search.residual_fit import (
     fit_program,
     residual_step,
 )
-from inference.targets.sketch import simulate_drawing
+from inference.targets.sketch import simulate_drawing, simulate_sketch
 from inference.targets.target import Target
 
 
@@ -169,3 +169,29 @@ def test_the_beam_fixes_near_misses_by_their_residual_only_when_asked():
     assert fixed.solved and fixed.calls <= 60
     assert not run(residual=False).solved
     assert not run(residual=True).solved  # under the default bar (0.9): not a near miss
+
+
+def test_the_residual_is_on_by_default_for_exact_targets_only(monkeypatch):
+    plate = parse("(- (- (Quad 8 8 12 8 0) (Circle 2 5 8)) (Circle 2 11 8))")
+    one_hole = parse("(- (Quad 8 8 12 8 0) (Circle 2 5 8))")
+    tried = []
+
+    def spy(target, program, calls, cancel=None):
+        tried.append(target)
+        return residual_step(target, program, calls, cancel)
+
+    monkeypatch.setattr("inference.search.beam.residual_step", spy)
+    assert SearchConfig().residual
+
+    def run(target):
+        cfg = SearchConfig(budget=60, beam_width=4, fit=False, residual_from=0.0)
+        rng = np.random.default_rng(0)
+        return list(beam_search(target, RandomMutationProposer(), rng, cfg, start=one_hole))[-1]
+
+    exact = Target(render(plate))
+    assert run(exact).solved and tried == [exact]
+    tried.clear()
+    drawn = Target(render(plate), tolerance=1.0)
+    run(drawn)
+    run(Target.from_sketch(simulate_sketch(plate, np.random.default_rng(0))))
+    assert tried == []
