@@ -37,7 +37,7 @@ import torch
 from onnx import TensorProto, numpy_helper
 
 from inference.model.model_contract import FORMAT_TAG
-from inference.model.onnx_model import WEIGHTS_KEY, PolicyModel
+from inference.model.onnx_model import WEIGHTS_KEY, ModelError, PolicyModel
 from inference.model.step_model import step_model_path
 
 QUANTIZED_OPS = ("MatMul", "Gemm")
@@ -111,7 +111,9 @@ def quantize_policy(src: Path, dst: Path, *, per_channel: bool = True) -> None:
     it has one) to ``dst`` and its step path, atomically; the result loads with
     :meth:`PolicyModel.load` like the source."""
     src, dst = Path(src), Path(dst)
-    PolicyModel.load(src, task=None)  # refuse anything that is not a policy export
+    source = PolicyModel.load(src, task=None)  # refuse anything that is not a policy export
+    if source.metadata.get(WEIGHTS_KEY) == "int8":
+        raise ValueError(f"{src} is an int8 copy already")
     if src.resolve() == dst.resolve():
         raise ValueError("the output must be another file than the source")
     if not dst.parent.is_dir():
@@ -180,7 +182,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     try:
         quantize_policy(args.model, args.output, per_channel=not args.per_tensor)
-    except (ValueError, OSError) as e:
+    except (ValueError, OSError, ModelError) as e:
         raise SystemExit(f"models.quantize: {e}") from None
     size = args.output.stat().st_size / 2**20
     print(f"wrote {args.output} ({size:.1f} MiB, int8 matrix products)")

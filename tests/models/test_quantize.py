@@ -94,7 +94,9 @@ def test_int8_tolerance_still_refuses_another_networks_step_graph(exported, tmp_
 
 
 def test_refusals(exported, tmp_path, capsys):
-    _, src, _ = exported
+    _, src, dst = exported
+    with pytest.raises(ValueError, match="int8 copy already"):
+        quantize_policy(dst, tmp_path / "again.onnx")
     with pytest.raises(ValueError, match="another file"):
         quantize_policy(src, src)
     with pytest.raises(ValueError, match="no such folder"):
@@ -107,6 +109,9 @@ def test_refusals(exported, tmp_path, capsys):
 
     with pytest.raises(ModelError):
         quantize_policy(junk, tmp_path / "out.onnx")
+    with pytest.raises(SystemExit, match="models.quantize: .*junk.onnx"):
+        main([str(junk), "-o", str(tmp_path / "out.onnx")])
+    assert not (tmp_path / "out.onnx").exists()
 
 
 def test_command_writes_and_compares_on_heldout_examples(exported, tmp_path, capsys):
