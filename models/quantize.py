@@ -130,7 +130,7 @@ def quantize_policy(src: Path, dst: Path, *, per_channel: bool = True) -> None:
             os.replace(tmp / b.name, b)
 
 
-def heldout_metrics(path: Path, n: int, seed: int = 0) -> dict[str, float]:
+def onnx_heldout_metrics(path: Path, n: int, seed: int = 0) -> dict[str, float]:
     """Teacher-forced held-out metrics of the ONNX policy at ``path`` on ``n`` examples of
     its language's last curriculum stage (``models.train``'s held-out stream for run seed
     ``seed``, exact targets): token, position and whole-edit accuracy, and the loss."""
@@ -190,8 +190,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"step graph: {loaded.step_status}")
     if args.heldout > 0:
         rows = {
-            "source": heldout_metrics(args.model, args.heldout),
-            "int8": heldout_metrics(args.output, args.heldout),
+            "source": onnx_heldout_metrics(args.model, args.heldout),
+            "int8": onnx_heldout_metrics(args.output, args.heldout),
         }
         print(json.dumps({"heldout_examples": args.heldout, **rows}, indent=1))
     return 0
