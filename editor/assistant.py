@@ -45,7 +45,7 @@ from inference.lang.grammar import CSG2D, TINYSVG
 from inference.lang.tree import Node
 from inference.model.decoding import Proposal, evaluate_values, sample_edits, top_edits
 from inference.model.model_contract import target_kind
-from inference.model.onnx_model import WEIGHTS_KEY, PolicyModel, default_model_path
+from inference.model.onnx_model import PolicyModel, default_model_path
 from inference.search.beam import SearchConfig
 from inference.search.proposers import PolicyProposer, RandomMutationProposer
 from inference.search.synthesize import UNLIMITED_CALLS
@@ -211,7 +211,7 @@ class Assistant(QObject):
         self.model = model
         seen = f"{model.training_examples:,} training examples" if model.training_examples else ""
         what = model.modality if model.grammar is CSG2D else f"{model.language}, {model.modality}"
-        if model.metadata.get(WEIGHTS_KEY) == "int8":
+        if model.int8:
             what += ", int8"
         self.model_status = f"Model {model.path.name} ({what}{', ' + seen if seen else ''})"
         if model.grammar is CSG2D and not model.handles(self.doc.modality):

@@ -112,7 +112,7 @@ def quantize_policy(src: Path, dst: Path, *, per_channel: bool = True) -> None:
     :meth:`PolicyModel.load` like the source."""
     src, dst = Path(src), Path(dst)
     source = PolicyModel.load(src, task=None)  # refuse anything that is not a policy export
-    if source.metadata.get(WEIGHTS_KEY) == "int8":
+    if source.int8:
         raise ValueError(f"{src} is an int8 copy already")
     if src.resolve() == dst.resolve():
         raise ValueError("the output must be another file than the source")
@@ -133,31 +133,20 @@ def quantize_policy(src: Path, dst: Path, *, per_channel: bool = True) -> None:
 def onnx_heldout_metrics(path: Path, n: int, seed: int = 0) -> dict[str, float]:
     """Teacher-forced held-out metrics of the ONNX policy at ``path`` on ``n`` examples of
     its language's last curriculum stage (``models.train``'s held-out stream for run seed
-    ``seed``, exact targets): token, position and whole-edit accuracy, and the loss."""
+    ``seed``, exact targets), as training reports them (:func:`models.train.edit_metrics`):
+    loss, value error, token, position and whole-edit accuracy."""
     from models.data import DataConfig
-    from models.network import edit_loss
-    from models.train import heldout_batches
+    from models.train import edit_metrics, heldout_batches
 
     model = PolicyModel.load(path, task=None, intra_op_threads=1)
     cfg = DataConfig(seed=seed, image_size=model.image_size, language=model.language)
-    batches = heldout_batches(seed, n, cfg)["heldout"]
-    sums: dict[str, float] = {}
-    count = 0
-    for b in batches:
-        inputs = {k: b[k] for k in ("images", "tokens", "feats", "prefix_len")}
-        outs = [torch.from_numpy(np.asarray(o)) for o in model.run(inputs)]
-        targets = torch.from_numpy(b["targets"])
-        _, ce, _, stats = edit_loss(
-            *outs,
-            targets,
-            torch.from_numpy(b["value_targets"]),
-            torch.from_numpy(b["allowed"]),
-        )
-        k = len(b["tokens"])
-        for key, v in {"ce": ce.item(), **stats}.items():
-            sums[key] = sums.get(key, 0.0) + float(v) * k
-        count += k
-    return {k: v / count for k, v in sums.items()}
+
+    def forward(images, tokens, feats, prefix_len):
+        inputs = {"images": images, "tokens": tokens, "feats": feats, "prefix_len": prefix_len}
+        outputs = model.run({k: v.numpy() for k, v in inputs.items()})
+        return [torch.from_numpy(np.asarray(o)) for o in outputs]
+
+    return edit_metrics(forward, heldout_batches(seed, n, cfg)["heldout"])
 
 
 def main(argv: list[str] | None = None) -> int:

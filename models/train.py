@@ -157,27 +157,30 @@ def heldout_batches(seed: int, n: int, data_cfg: DataConfig) -> dict[str, list[d
 def heldout_metrics(model: EditNet, held: dict[str, list[dict]], device) -> dict:
     """Teacher-forced metrics on every held-out set of :func:`heldout_batches`."""
     metrics = {}
+    model.eval()
     for prefix, batches in held.items():
-        for key, v in _heldout_set_metrics(model, batches, device).items():
+        for key, v in edit_metrics(model, batches, device).items():
             if prefix == "heldout" or key.endswith(("pos_acc", "exact_acc")):
                 metrics[f"{prefix}_{key}"] = v
+    model.train()
     return metrics
 
 
-def _heldout_set_metrics(model: EditNet, batches: list[dict], device) -> dict:
-    """Teacher-forced loss and next-edit accuracies on one fixed held-out set."""
-    model.eval()
+def edit_metrics(forward, batches: list[dict], device="cpu") -> dict[str, float]:
+    """Teacher-forced loss and next-edit accuracies on one fixed held-out set: the
+    example-weighted means of :func:`~models.network.edit_loss`'s figures, where
+    ``forward(images, tokens, feats, prefix_len)`` gives the network's outputs as tensors
+    (an :class:`EditNet` in eval mode, or an exported policy, ``models.quantize``)."""
     sums: dict[str, float] = {}
     n = 0
     for b in batches:
         b = _to(b, device)
-        out = model(b["images"], b["tokens"], b["feats"], b["prefix_len"])
+        out = forward(b["images"], b["tokens"], b["feats"], b["prefix_len"])
         _, ce, mse, stats = edit_loss(*out, b["targets"], b["value_targets"], b["allowed"])
         k = len(b["tokens"])
         for key, v in {"ce": ce.item(), "value_mse": mse.item(), **stats}.items():
             sums[key] = sums.get(key, 0.0) + v * k
         n += k
-    model.train()
     return {k: v / n for k, v in sums.items()}
 
 

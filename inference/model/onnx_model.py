@@ -110,6 +110,7 @@ class PolicyModel:
             :mod:`inference.search.autoregressive`).
         step: the cached-decoding step graph (:mod:`inference.model.step_model`) or ``None``.
         step_status: one line on whether decoding is cached, and why not.
+        int8: an int8 copy (``weights`` = ``int8``, :mod:`models.quantize`).
     """
 
     step: StepModel | None = None
@@ -130,6 +131,7 @@ class PolicyModel:
         self.dev_metrics = _optional_json(metadata.get("dev_metrics"))
         self.config = _optional_json(metadata.get("config"))
         self.task = metadata.get("task", "edit")
+        self.int8 = metadata.get(WEIGHTS_KEY) == "int8"
 
     @classmethod
     def load(
@@ -307,7 +309,7 @@ class PolicyModel:
             cache,
         )
         pairs = ((tok[0, n : n + 2], got_tok[0, 0]), (pos[0, n : n + 2, :n], got_pos[0, 0, :, :n]))
-        tol = INT8_STEP_TOLERANCE if self.metadata.get(WEIGHTS_KEY) == "int8" else STEP_TOLERANCE
+        tol = INT8_STEP_TOLERANCE if self.int8 else STEP_TOLERANCE
         for want, got in pairs:
             if got.shape != want.shape or not np.allclose(got, want, tol, tol):
                 return "its logits are not the policy's on a test row"

@@ -57,10 +57,10 @@ def test_missing_model_says_why_and_editing_still_works(settings, jobs, qtbot, t
 
 
 def test_the_model_line_names_int8_weights(settings, jobs, qtbot):
-    from inference.model.onnx_model import WEIGHTS_KEY, PolicyModel, default_model_path
+    from inference.model.onnx_model import PolicyModel, default_model_path
 
     path = default_model_path()
-    if not path.exists() or PolicyModel.load(path).metadata.get(WEIGHTS_KEY) != "int8":
+    if not path.exists() or not PolicyModel.load(path).int8:
         pytest.skip("the shipped model is not an int8 copy")
     prefs = settings.preferences()
     prefs.model_path = str(path)

@@ -57,6 +57,7 @@ def test_int8_copy_loads_with_cached_decoding_and_stays_close(exported):
     net, src, dst = exported
     model = PolicyModel.load(dst)
     assert model.metadata[WEIGHTS_KEY] == "int8"
+    assert model.int8 and not PolicyModel.load(src).int8
     assert model.training_examples == 7 and model.language == "CSG2D"
     source = PolicyModel.load(src).metadata["policy_id"]
     assert model.metadata["quantized_from"] == source != model.metadata["policy_id"]
