@@ -18,6 +18,7 @@ from inference.cli.common import (
     positive,
     seed_arg,
 )
+from inference.search.beam import SearchConfig
 from inference.search.methods import BASELINE_METHODS, BENCH_METHODS, METHODS
 from inference.util.excerpt import excerpt
 
@@ -103,6 +104,29 @@ def add_bench(sub) -> None:
         default="value",
         help="how beam search ranks children (default value: the value head's edits left)",
     )
+    bench.add_argument(
+        "--restarts",
+        type=int_arg("restarts", 0, 1000),
+        default=SearchConfig.restarts,
+        metavar="N",
+        help="most restarts of a stalled beam from its best program (issue 13's lever; "
+        f"default {SearchConfig.restarts})",
+    )
+    bench.add_argument(
+        "--levers",
+        action="store_true",
+        help="issue 13's ablation in one run: besides the other methods, the tree-diffusion "
+        "search with each lever switched (fit, residual, ranking, restarts, refinement), "
+        "each as a method of its own",
+    )
+    bench.add_argument(
+        "--compare-model",
+        metavar="PATH",
+        action="append",
+        default=[],
+        help="with --levers: another policy file in the same search (e.g. the float export "
+        "beside the shipped int8 copy); may be given more than once",
+    )
     bench.set_defaults(run=cmd_bench)
     merge = sub.add_parser(
         "bench-merge", help="merge bench slices (--skip/--limit) into one run's table and plot"
@@ -117,10 +141,13 @@ def add_bench(sub) -> None:
 def _bench_methods(args) -> tuple[dict, list[str]]:
     """``name → runner`` for the requested methods, and notes on the ones skipped."""
     from inference.cli.bench import make_runner as runner_for
-    from inference.search.beam import SearchConfig
 
     config = SearchConfig(
-        rank=args.rank, views=not args.no_views, fit=not args.no_fit, residual=args.residual
+        rank=args.rank,
+        views=not args.no_views,
+        fit=not args.no_fit,
+        residual=args.residual,
+        restarts=args.restarts,
     )
 
     def make_runner(method, model=None):
@@ -134,6 +161,10 @@ def _bench_methods(args) -> tuple[dict, list[str]]:
                 f"unknown method '{excerpt(name)}'; choose from {', '.join(BENCH_METHODS)}"
             )
     runners, notes = {}, []
+    if args.compare_model and not args.levers:
+        raise UserError("--compare-model goes with --levers")
+    if args.levers and "tree-diffusion" not in names:
+        names.insert(0, "tree-diffusion")
     wanted = [m for m in dict.fromkeys(names) if m in METHODS and m not in BASELINE_METHODS]
     trained = None
     if wanted:
@@ -167,9 +198,31 @@ def _bench_methods(args) -> tuple[dict, list[str]]:
             runners[name] = make_runner(name)
         elif trained is not None:
             runners[name] = make_runner(name, trained)
+    if args.levers:
+        runners = _with_levers(args, runners, trained, config, runner_for)
     if not runners:
         raise UserError("no method to run")
     return runners, notes
+
+
+def _with_levers(args, runners: dict, trained, config, runner_for) -> dict:
+    """``runners`` with the shipped tree-diffusion search (and its hybrid) replaced by every
+    lever variant of :mod:`inference.cli.bench_levers`, first."""
+    from inference.cli.bench_levers import lever_runners
+
+    if trained is None:
+        raise UserError("--levers needs the policy model")
+    if args.problem_language.name != "CSG2D":
+        raise UserError("--levers is for CSG2D problems (the fit and the residual are CSG2D's)")
+    compare = {
+        Path(p).name: load_model(p, _mod(args), language=_language(args))
+        for p in args.compare_model
+    }
+    levers = lever_runners(config, trained, runner_for, compare)
+    rest = {
+        k: v for k, v in runners.items() if k not in ("tree-diffusion", "tree-diffusion+refine")
+    }
+    return {**levers, **rest}
 
 
 def _check_language(args, problems) -> None:
@@ -284,6 +337,9 @@ def cmd_bench(args: argparse.Namespace) -> int:
         "fit": not args.no_fit,
         "residual": args.residual,
         "rank": args.rank,
+        "restarts": args.restarts,
+        "levers": args.levers,
+        "compare_models": args.compare_model,
         "methods": list(runners),
         "model": args.model,
         "untrained_model": args.untrained_model,

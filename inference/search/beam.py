@@ -17,9 +17,11 @@ thread.  Edits come from a :class:`Proposer`: the neural policy
 Budget: every program that is rendered and scored counts as one renderer call
 (a node expansion), including the starting programs and every candidate of a
 refinement.  A search never uses more than ``budget`` calls.  It stops at the
-first program that solves the target, when the budget or the depth is spent,
-or when cancelled.  A run with a smaller budget is a prefix of one with a
-larger budget (same seed), so one run gives the whole solved-vs-calls curve.
+first program that solves the target, when the budget or the depth is spent
+(``max_depth`` steps; with ``SearchConfig.restarts`` a stalled beam starts again from its
+best program instead, a number of times), or when cancelled.  A run with a smaller
+budget is a prefix of one with a larger budget (same seed), so one run gives the whole
+solved-vs-calls curve.
 
 **Hybrid** (``SearchConfig.refine``): each new best program is refined by
 exhaustive one-value hill climbing (:mod:`inference.search.refine`, at most
@@ -108,6 +110,13 @@ class SearchConfig:
             (:func:`inference.search.residual_fit.residual_step`, at most
             ``residual_calls`` renders), once; a better result joins the beam.  On by
             default since session 16 (refset-dev at 5,000 calls: docs/BENCHMARKS.md).
+        restarts: most restarts of a stalled beam (issue 13's lever; 0, the default, never
+            restarts, and the search ends at ``max_depth`` steps).  A beam stalls when its
+            best has not improved for ``restart_stall`` steps, or at ``max_depth`` steps since
+            it (re)started; it then starts again from its best program and
+            ``beam_width - 1`` fresh random programs, while the budget lasts.  The visited
+            set is kept, so no program is scored twice.
+        restart_stall: steps without a better best that count as a stall.
     """
 
     beam_width: int = 64
@@ -125,6 +134,8 @@ class SearchConfig:
     residual: bool = True
     residual_from: float = 0.9
     residual_calls: int = 300
+    restarts: int = 0
+    restart_stall: int = 8
 
 
 VIEW_WEIGHTS = (2.0, 1.0, 1.0)
@@ -298,11 +309,18 @@ def beam_search(
     beam = _with_polished(run, before, beam, visited)[: cfg.beam_width]
     if run.best is not before:
         yield run.event(0)
-    depth = 0
-    while not run.solved and depth < cfg.max_depth and run.left > 0:
+    depth = steps = stall = restarts = 0  # all steps; steps and stall since the last (re)start
+    while not run.solved and run.left > 0:
         if run.cancelled():
             break
+        if steps >= cfg.max_depth or (cfg.restarts and stall >= cfg.restart_stall):
+            if restarts >= cfg.restarts:
+                break
+            restarts += 1
+            beam = _restart(run, rng, cfg, visited)
+            steps = stall = 0
         depth += 1
+        steps += 1
         run.depth = depth
         run.report()
         try:
@@ -319,10 +337,12 @@ def beam_search(
         if not children:
             if not any(proposals):
                 break  # nothing can be edited (e.g. everything is locked)
+            stall += 1
             continue
         run.score(children)
         top = max(children, key=lambda it: it.score)
         improved = run.improve(top)
+        stall = 0 if improved else stall + 1
         run.report()
         if improved:
             yield run.event(depth)
@@ -340,6 +360,25 @@ def beam_search(
         except Cancelled:
             break
     yield run.event(depth, finished=True)
+
+
+def _restart(run: _Run, rng, cfg: SearchConfig, visited: set) -> list[_Item]:
+    """A restarted beam: the best so far and up to ``beam_width - 1`` fresh random programs
+    not seen before (scored here, one call each, within the budget)."""
+    best = run.best
+    if best.locked:  # a locked start: only the best can go on
+        return [best]
+    fresh = [
+        _Item(p, 0.0, frozenset())
+        for p in _starts(rng, cfg, None, cfg.beam_width - 1, run.target.grammar)
+        if p not in visited
+    ][: max(0, run.left)]
+    visited.update(it.program for it in fresh)
+    if fresh:
+        run.score(fresh)
+        run.improve(max(fresh, key=lambda it: it.score))
+        run.report()
+    return [best, *fresh]
 
 
 def view_search(
