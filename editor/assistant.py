@@ -46,13 +46,11 @@ from inference.lang.tree import Node
 from inference.model.decoding import Proposal, evaluate_values, sample_edits, top_edits
 from inference.model.model_contract import target_kind
 from inference.model.onnx_model import PolicyModel, default_model_path
-from inference.search.beam import SearchConfig
+from inference.search.beam import SearchConfig, deep_enough
 from inference.search.proposers import PolicyProposer, RandomMutationProposer
 from inference.search.synthesize import UNLIMITED_CALLS
 
 log = logging.getLogger("treesketch.editor")
-MAX_STEPS = 1_000_000
-"""Most beam steps of an auto-run limited by the clock (far more than fit in an hour)."""
 TOP_K = 6
 """Proposals fetched per Propose (the Alternatives list)."""
 NEED_TARGET = "Draw a target first: the model edits the program toward the drawing."
@@ -379,10 +377,7 @@ class Assistant(QObject):
         timed = prefs.budget_unit == "seconds"
         budget = UNLIMITED_CALLS if timed else prefs.budget
         config = SearchConfig(beam_width=prefs.beam_width, budget=budget, refine=prefs.refine)
-        # the budget is the user's limit: allow enough steps to spend it
-        per_step = config.beam_width * config.samples_per_program
-        config.max_depth = max(config.max_depth, min(budget // per_step + 1, MAX_STEPS))
-        return config
+        return deep_enough(config)  # the budget is the user's limit: steps enough to spend it
 
     def search_seconds(self) -> float | None:
         """The auto-run's wall-clock limit in seconds, or ``None`` for a budget in calls."""

@@ -80,7 +80,7 @@ from inference.search.value_refine import refine_values
 from inference.targets.target import Target
 from inference.util.cancellation import Cancelled
 
-__all__ = ["SearchConfig", "beam_search", "rollouts", "run_search", "view_search"]
+__all__ = ["SearchConfig", "beam_search", "deep_enough", "rollouts", "run_search", "view_search"]
 
 
 @dataclass
@@ -96,6 +96,12 @@ class SearchConfig:
         start_primitives: primitive-count range of random starting programs.
         refine: hybrid: refine every new best program by one-value climbing.
         refine_calls: most renderer calls one refinement may use.
+        refine_share: the most of the calls so far, plus ``refine_calls``, that refinements
+            together may have used (less than 1), so that the policy gets the rest of a budget
+            (render-only work is fast: in the editor, a fitted start and its refinements
+            once spent all of 2,000 calls in 0.3 s before the network took a step).  The cap
+            follows the calls spent, not the budget, so a smaller budget's run stays a prefix
+            of a larger one's.
         views: search a hand-drawn target's model views too (:func:`view_search`).
         fit: structure first: build a program from primitives fitted to the target
             (:mod:`inference.search.residual_fit`, at most ``fit_share`` of the budget) and
@@ -127,6 +133,7 @@ class SearchConfig:
     start_primitives: tuple[int, int] = (1, 3)
     refine: bool = False
     refine_calls: int = 1000
+    refine_share: float = 1 / 3
     views: bool = True
     fit: bool = True
     fit_share: float = 0.25
@@ -136,6 +143,21 @@ class SearchConfig:
     residual_calls: int = 300
     restarts: int = 0
     restart_stall: int = 8
+
+
+MAX_STEPS = 1_000_000
+"""Most beam steps of a search whose budget is unlimited in calls (one limited by the clock:
+far more than fit in an hour)."""
+
+
+def deep_enough(config: SearchConfig) -> SearchConfig:
+    """``config`` with ``max_depth`` raised so its budget can be spent: a beam step costs up to
+    ``beam_width × samples_per_program`` calls, and a budget in seconds is an unlimited calls
+    budget, which would otherwise end the search at ``max_depth`` steps with time left (the
+    editor's auto-run, ``synthesize --seconds`` and ``bench --seconds`` use it)."""
+    per_step = config.beam_width * config.samples_per_program
+    depth = max(config.max_depth, min(config.budget // per_step + 1, MAX_STEPS))
+    return replace(config, max_depth=depth)
 
 
 VIEW_WEIGHTS = (2.0, 1.0, 1.0)
@@ -177,9 +199,12 @@ class _Run(SearchRun):
             raise ValueError(f"unknown ranking {cfg.rank!r}")
         if cfg.budget < 1 or cfg.beam_width < 1 or cfg.samples_per_program < 1:
             raise ValueError("budget, beam_width and samples_per_program must be positive")
+        if not 0 <= cfg.refine_share < 1:
+            raise ValueError("refine_share must be at least 0 and less than 1")
         super().__init__(target, cfg.budget, cancel, progress)
         self.cfg = cfg
         self.repaired: set[Node] = set()
+        self.refined = 0  # calls spent on refinements (``cfg.refine``)
         self.residual_tried: set[Node] = set()
 
     def score(self, items: list[_Item]) -> None:
@@ -229,7 +254,12 @@ class _Run(SearchRun):
         if self.left <= 0 or self.target.solves(item.score):
             return None
         if self.cfg.refine:
-            budget, nearby = self.cfg.refine_calls, False
+            share = self.cfg.refine_share
+            other = self.calls - self.refined + self.cfg.refine_calls  # a first allowance
+            room = int(other * share / (1 - share)) - self.refined
+            if room <= 0:
+                return None
+            budget, nearby = min(self.cfg.refine_calls, room), False
         elif self.target.is_capped(item.score) and item.program not in self.repaired:
             self.repaired.add(item.program)
             budget, nearby = REPAIR_CALLS, True
@@ -246,6 +276,8 @@ class _Run(SearchRun):
             nearby=nearby,
         )
         self.spend(res.calls)
+        if not nearby:
+            self.refined += res.calls
         self.report()
         if res.score > item.score:
             return _Item(res.program, res.score, item.locked, item.logprob)

@@ -43,7 +43,7 @@ from inference.lang.grammar import CSG2D
 from inference.lang.syntax import to_text
 from inference.model.model_contract import target_kind
 from inference.search.autoregressive import write_search
-from inference.search.beam import SearchConfig, rollouts, view_search
+from inference.search.beam import SearchConfig, deep_enough, rollouts, view_search
 from inference.search.methods import AR_METHOD, METHODS, MODEL_METHODS
 from inference.search.proposers import PolicyProposer, RandomMutationProposer
 from inference.search.repl_baseline import ReplConfig, repl_search
@@ -159,6 +159,8 @@ def run_method(
         return write_search(target, model, rng, budget, cancel)
     base = config or SearchConfig()
     cfg = SearchConfig(**{**vars(base), "budget": budget, "refine": method.endswith("+refine")})
+    if method != "rollouts":  # a rollout's max_depth is each chain's length
+        cfg = deep_enough(cfg)  # a budget in seconds is spent, not cut at 30 steps
     proposer = RandomMutationProposer() if method.startswith("random") else PolicyProposer(model)
     strategy = rollouts if method == "rollouts" else view_search
     return strategy(target, proposer, rng, cfg, cancel=cancel)

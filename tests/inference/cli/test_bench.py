@@ -228,3 +228,36 @@ def test_the_residual_lever_is_a_bench_setting(folder, tmp_path, capsys):
     default = tmp_path / "default"
     assert cli.main([*args, "-o", str(default)]) == 0
     assert json.loads((default / "bench.json").read_text())["settings"]["residual"] is True
+
+
+def test_levers_run_every_variant_and_the_baselines_in_one_run(folder, tmp_path, capsys):
+    fake, other = tmp_path / "policy.onnx", tmp_path / "other.onnx"
+    build_fake_policy(fake, seed=1)
+    build_fake_policy(other, seed=3)
+    out = tmp_path / "o"
+    args = ["bench", str(folder), "--levers", "--methods", "random", "--limit", "1"]
+    args += ["--budget", "120", "--model", str(fake), "--compare-model", str(other)]
+    assert cli.main([*args, "-o", str(out)]) == 0
+    table, _ = capsys.readouterr()
+    data = json.loads((out / "bench.json").read_text())
+    names = ["tree-diffusion", "no fit", "no residual", "rank by score", "restarts"]
+    names += ["tree-diffusion+refine", "model other.onnx", "random"]
+    assert list(data["methods"]) == names == data["settings"]["methods"]
+    assert data["settings"]["levers"] is True
+    records = [json.loads(x) for x in (out / "records.jsonl").open()]
+    assert [r["method"] for r in records] == names
+    assert all(r["calls"] <= 120 for r in records)
+    assert all(f"| {n} |" in table for n in names) and (out / "bench.png").stat().st_size
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (["--compare-model", "x.onnx"], "goes with --levers"),
+        (["--restarts", "-1"], "restarts"),
+    ],
+)
+def test_lever_options_are_checked(folder, tmp_path, capsys, extra, message):
+    code = cli.main(["bench", str(folder), "--methods", "random", "-o", str(tmp_path), *extra])
+    _, err = capsys.readouterr()
+    assert code == 2 and err.count("\n") == 1 and message in err

@@ -412,3 +412,33 @@ def test_a_capped_program_a_value_from_right_is_repaired():
     # without the cap (shape checks off) the wide program is solved as it is
     loose = Target(drawing >= 0.5, tolerance=1.0, check_shape=False)
     assert not loose.is_capped(loose.score(wide)) and loose.solves(loose.score(wide))
+
+
+def test_refinements_use_at_most_their_share_of_the_calls(monkeypatch):
+    import inference.search.beam as beam
+
+    spent = []
+
+    def counted(*args, **kw):
+        res = refine_fn(*args, **kw)
+        spent.append((kw["budget"], res.calls))
+        return res
+
+    refine_fn = beam.refine
+    monkeypatch.setattr(beam, "refine", counted)
+    target = _target(random_shape(np.random.default_rng(11), 6))
+    runs = {}
+    for share in (1 / 3, 0.999):
+        spent.clear()
+        cfg = SearchConfig(
+            beam_width=8, budget=2000, refine=True, refine_calls=1000, fit=False, refine_share=share
+        )
+        events = list(beam_search(target, RandomMutationProposer(), np.random.default_rng(4), cfg))
+        runs[share] = events[-1], sum(c for _, c in spent)
+        assert spent and all(c <= b for b, c in spent)
+        assert runs[share][1] <= share * (events[-1].calls + cfg.refine_calls) + 1
+    (capped, refined), (free, free_refined) = runs[1 / 3], runs[0.999]
+    # uncapped, one refinement takes 1,000 calls and the beam stops early; capped, the
+    # edit steps go on to the depth limit
+    assert free_refined >= 1000 and free.calls == 2000 and free.depth < 30
+    assert refined < free_refined and capped.depth == 30

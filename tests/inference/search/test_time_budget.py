@@ -2,6 +2,7 @@
 
 import json
 import time
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -72,3 +73,24 @@ def test_bench_takes_a_wall_clock_limit_too(refset_dir, tmp_path, capsys):
     records = [json.loads(line) for line in (out / "records.jsonl").read_text().splitlines()]
     assert len(records) == 4 and all(r["calls"] < 5000 for r in records)
     assert result["budget"] == max(max(r["calls"] for r in records), 1)  # the plot's axis
+
+
+def test_a_budget_in_seconds_is_not_cut_at_thirty_steps(monkeypatch):
+    """With a budget in seconds (unlimited calls) the beam may take as many steps as fit;
+    a calls budget keeps the paper's 30 steps where that spends it, and more where not."""
+    import inference.search.synthesize as synth
+    from inference.search.beam import MAX_STEPS, SearchConfig, deep_enough
+
+    seen, search = [], synth.view_search
+
+    def spy(target, proposer, rng, cfg, cancel=None):
+        seen.append(cfg)
+        return search(target, proposer, rng, replace(cfg, budget=10), cancel=cancel)
+
+    monkeypatch.setattr(synth, "view_search", spy)
+    target = Target(render(HARD, 128))
+    synthesize(target, "random", seed=1, budget=UNLIMITED_CALLS, seconds=5)
+    synthesize(target, "random", seed=1, budget=5000)
+    synthesize(target, "random", seed=1, budget=20000)
+    assert [c.max_depth for c in seen] == [MAX_STEPS, 30, 20000 // 192 + 1]
+    assert deep_enough(SearchConfig(budget=100, max_depth=7)).max_depth == 7
