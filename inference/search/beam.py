@@ -21,7 +21,8 @@ first program that solves the target, when the budget or the depth is spent
 (``max_depth`` steps; with ``SearchConfig.restarts`` a stalled beam starts again from its
 best program instead, a number of times), or when cancelled.  A run with a smaller
 budget is a prefix of one with a larger budget (same seed), so one run gives the whole
-solved-vs-calls curve.
+solved-vs-calls curve, except for the parts that take a share of the budget: the fitted
+start (``fit``) and the refinements' cap (``refine_share``).
 
 **Hybrid** (``SearchConfig.refine``): each new best program is refined by
 exhaustive one-value hill climbing (:mod:`inference.search.refine`, at most
@@ -96,12 +97,11 @@ class SearchConfig:
         start_primitives: primitive-count range of random starting programs.
         refine: hybrid: refine every new best program by one-value climbing.
         refine_calls: most renderer calls one refinement may use.
-        refine_share: the most of the calls so far, plus ``refine_calls``, that refinements
-            together may have used (less than 1), so that the policy gets the rest of a budget
-            (render-only work is fast: in the editor, a fitted start and its refinements
-            once spent all of 2,000 calls in 0.3 s before the network took a step).  The cap
-            follows the calls spent, not the budget, so a smaller budget's run stays a prefix
-            of a larger one's.
+        refine_share: the most of the budget all refinements together may use, so that the
+            policy gets the rest (render-only work is fast: in the editor, a fitted start
+            and its refinements once spent all of 2,000 calls in 0.3 s before the network
+            took a step).  Like the fit's share, it depends on the budget, so with
+            refinement a smaller budget's run is not always a prefix of a larger one's.
         views: search a hand-drawn target's model views too (:func:`view_search`).
         fit: structure first: build a program from primitives fitted to the target
             (:mod:`inference.search.residual_fit`, at most ``fit_share`` of the budget) and
@@ -133,7 +133,7 @@ class SearchConfig:
     start_primitives: tuple[int, int] = (1, 3)
     refine: bool = False
     refine_calls: int = 1000
-    refine_share: float = 1 / 3
+    refine_share: float = 0.25
     views: bool = True
     fit: bool = True
     fit_share: float = 0.25
@@ -199,8 +199,8 @@ class _Run(SearchRun):
             raise ValueError(f"unknown ranking {cfg.rank!r}")
         if cfg.budget < 1 or cfg.beam_width < 1 or cfg.samples_per_program < 1:
             raise ValueError("budget, beam_width and samples_per_program must be positive")
-        if not 0 <= cfg.refine_share < 1:
-            raise ValueError("refine_share must be at least 0 and less than 1")
+        if not 0 <= cfg.refine_share <= 1:
+            raise ValueError("refine_share must be from 0 to 1")
         super().__init__(target, cfg.budget, cancel, progress)
         self.cfg = cfg
         self.repaired: set[Node] = set()
@@ -254,9 +254,7 @@ class _Run(SearchRun):
         if self.left <= 0 or self.target.solves(item.score):
             return None
         if self.cfg.refine:
-            share = self.cfg.refine_share
-            other = self.calls - self.refined + self.cfg.refine_calls  # a first allowance
-            room = int(other * share / (1 - share)) - self.refined
+            room = int(self.cfg.refine_share * self.budget) - self.refined
             if room <= 0:
                 return None
             budget, nearby = min(self.cfg.refine_calls, room), False
