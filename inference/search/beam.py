@@ -566,9 +566,12 @@ class _ViewReports:
 
 
 def _merged(best: SearchEvent, latest, t0: float, finished: bool) -> SearchEvent:
-    """``best`` with the calls of every view and the time since ``t0``."""
-    calls = sum(e.calls for e in latest if e is not None)
-    return replace(best, calls=calls, elapsed=time.perf_counter() - t0, finished=finished)
+    """``best`` with the calls of every view, the deepest step any view has reached (as a
+    single beam search's events have its current step) and the time since ``t0``."""
+    known = [e for e in latest if e is not None]
+    calls, depth = sum(e.calls for e in known), max(e.depth for e in known)
+    elapsed = time.perf_counter() - t0
+    return replace(best, calls=calls, depth=depth, elapsed=elapsed, finished=finished)
 
 
 def _children(beam, proposals, visited: set, room: int) -> list[_Item]:

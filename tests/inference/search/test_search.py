@@ -443,3 +443,24 @@ def test_refinements_use_at_most_their_share_of_the_budget(monkeypatch):
     # edit steps go on to the depth limit
     assert free_refined >= 1000 and free.calls == 2000 and free.depth < 30
     assert refined < free_refined and capped.depth == 30
+
+
+class Worsening(RandomMutationProposer):
+    """Each program becomes a small circle somewhere: never better than a good start."""
+
+    uses_image = True
+
+    def propose(self, target, programs, n, rng, locked):
+        def circle():
+            x, y = (int(v) for v in rng.integers(0, 16, 2))
+            return Proposal(Edit(0, parse(f"(Circle 1 {x} {y})")))
+
+        return [[circle() for _ in range(n)] for _ in programs]
+
+
+def test_the_last_event_of_view_search_names_the_deepest_step_reached():
+    near = parse("(- (Quad 8 8 7 5 0) (Circle 2 8 9))")
+    cfg = SearchConfig(beam_width=4, budget=400, fit=False)
+    events = list(view_search(_drawn(), Worsening(), np.random.default_rng(0), cfg, start=near))
+    assert events[-1].finished and events[-1].program == near  # the start stays the best
+    assert events[-1].depth > 5  # the steps taken, not the step that found the best (0)
