@@ -347,8 +347,11 @@ def beam_search(
             if restarts >= cfg.restarts:
                 break
             restarts += 1
+            before = run.best
             beam = _restart(run, rng, cfg, visited)
             steps = stall = 0
+            if run.best is not before:  # a fresh program beat the best
+                yield run.event(depth)
         depth += 1
         steps += 1
         run.depth = depth
