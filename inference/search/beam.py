@@ -121,7 +121,9 @@ class SearchConfig:
             best has not improved for ``restart_stall`` steps, or at ``max_depth`` steps since
             it (re)started; it then starts again from its best program and
             ``beam_width - 1`` fresh random programs, while the budget lasts.  The visited
-            set is kept, so no program is scored twice.
+            set is kept, so no program is scored twice.  Measured in session 17, it did
+            not win (refset-dev's first 32 at 5,000 calls 29 against 30, held out 14
+            against 15; docs/BENCHMARKS.md), so it stays off.
         restart_stall: steps without a better best that count as a stall.
     """
 
