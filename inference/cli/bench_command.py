@@ -18,7 +18,6 @@ from inference.cli.common import (
     positive,
     seed_arg,
 )
-from inference.search.beam import SearchConfig
 from inference.search.methods import BASELINE_METHODS, BENCH_METHODS, METHODS
 from inference.util.excerpt import excerpt
 
@@ -107,10 +106,9 @@ def add_bench(sub) -> None:
     bench.add_argument(
         "--restarts",
         type=int_arg("restarts", 0, 1000),
-        default=SearchConfig.restarts,
         metavar="N",
         help="most restarts of a stalled beam from its best program (issue 13's lever; "
-        f"default {SearchConfig.restarts})",
+        "default: the search's, none)",
     )
     bench.add_argument(
         "--levers",
@@ -141,7 +139,10 @@ def add_bench(sub) -> None:
 def _bench_methods(args) -> tuple[dict, list[str]]:
     """``name → runner`` for the requested methods, and notes on the ones skipped."""
     from inference.cli.bench import make_runner as runner_for
+    from inference.search.beam import SearchConfig
 
+    if args.restarts is None:
+        args.restarts = SearchConfig.restarts  # recorded in the run's settings
     config = SearchConfig(
         rank=args.rank,
         views=not args.no_views,
