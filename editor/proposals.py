@@ -39,6 +39,7 @@ from editor.canvas import gray_image
 from editor.commands import describe_edit
 from editor.settings import BUDGET_UNITS, MAX_SECONDS, Settings
 from editor.sketch_canvas import colour_image
+from inference.targets.outline_fit import SKETCH_VERDICT
 
 THUMB = 72
 TICK_MS = 250
@@ -297,7 +298,9 @@ class ProposalsPane(QWidget):
             self._run_progress(best)
             done = int(round(self.autorun.elapsed())) if timed else best.calls
             self.progress.setValue(min(done, self.progress.maximum()))
-            solved = " — solved!" if best.solved else ""
+            sketch = self.doc.modality == "sketch" and not self.doc.is_drawing
+            solved = f" — {SKETCH_VERDICT}" if sketch else " — solved!"
+            solved = solved if best.solved else ""
             self.best_label.setText(
                 f"Last run: best score {best.score:.3f}{solved}<br>{best.calls} calls, "
                 f"depth {best.depth}, {self.autorun.elapsed():.1f} s"

@@ -38,6 +38,7 @@ from inference.lang.tree import Node, node_at, parent_of, primitives
 from inference.render import svg_scene
 from inference.render.geometry import CANVAS as UNITS
 from inference.render.geometry import outline_rings, shape_of
+from inference.targets.outline_fit import SKETCH_CAVEAT, SKETCH_VERDICT
 
 TARGET_RGB = (196, 200, 208)
 PROGRAM_RGB = (40, 100, 220)
@@ -383,6 +384,14 @@ class RenderView(QWidget):
                 + "\n• ".join(problems)
             )
         self.score_label.setText(text)
-        self.solved_label.setText("  ✔ Solved" if solved else "  Not solved")
+        sketch = self.doc.modality == "sketch" and not self.doc.is_drawing
+        if sketch:  # a sketch pins values only to about a unit: say so, not "solved"
+            verdict = f"  ✔ {SKETCH_VERDICT.capitalize()}" if solved else "  No match yet"
+            self.solved_label.setToolTip(SKETCH_CAVEAT)
+        else:
+            verdict = "  ✔ Solved" if solved else "  Not solved"
+            self.solved_label.setToolTip("")
+        self.solved_label.setText(verdict)
         color = "#1a9641" if solved else "#888888"
-        self.solved_label.setStyleSheet(f"color: {color}; font-weight: bold;")
+        # "QLabel" so that the tooltip keeps its own look
+        self.solved_label.setStyleSheet(f"QLabel {{ color: {color}; font-weight: bold; }}")

@@ -268,6 +268,8 @@ def cmd_synthesize(args: argparse.Namespace) -> int:
         load_model(args.model, modality, language=language) if needs_model(args.method) else None
     )
     out = output_dir(args.output) if args.output else None
+    from inference.targets.outline_fit import SKETCH_VERDICT
+
     status = Status(len(targets), "synthesizing")
     n_solved = 0
     for done, (path, stem, target) in enumerate(
@@ -284,6 +286,8 @@ def cmd_synthesize(args: argparse.Namespace) -> int:
             print(json.dumps(res.record()), flush=True)
         else:
             verdict = "solved" if res.solved else "not solved"
+            if res.solved and args.sketch:  # a sketch pins values only to about a unit
+                verdict = f"solved ({SKETCH_VERDICT}: check sizes and positions)"
             print(
                 f"{path}: {verdict}, score {res.score:.4f}, {res.calls} calls, "
                 f"{res.seconds:.2f} s [{res.method}]\n  {res.program}",

@@ -97,11 +97,14 @@ class SearchConfig:
         start_primitives: primitive-count range of random starting programs.
         refine: hybrid: refine every new best program by one-value climbing.
         refine_calls: most renderer calls one refinement may use.
-        refine_share: the most of the budget all refinements together may use, so that the
-            policy gets the rest (render-only work is fast: in the editor, a fitted start
-            and its refinements once spent all of 2,000 calls in 0.3 s before the network
-            took a step).  Like the fit's share, it depends on the budget, so with
-            refinement a smaller budget's run is not always a prefix of a larger one's.
+        refine_share: the most of the budget all refinements together may use on CSG2D
+            programs, so that the policy gets the rest (render-only work is fast: in the
+            editor, a fitted start and its refinements once spent all of 2,000 calls in
+            0.3 s before the network took a step).  Like the fit's share, it depends on the
+            budget, so with refinement a smaller budget's run is not always a prefix of a
+            larger one's.  TinySVG's refinement is not capped: it has no fitted start, and
+            at 0.25 of 2,000 calls the policy's mean score on 16 held-out problems fell
+            from 0.675 to 0.618 (docs/BENCHMARKS.md, session 18).
         views: search a hand-drawn target's model views too (:func:`view_search`).
         fit: structure first: build a program from primitives fitted to the target
             (:mod:`inference.search.residual_fit`, at most ``fit_share`` of the budget) and
@@ -256,7 +259,10 @@ class _Run(SearchRun):
         if self.left <= 0 or self.target.solves(item.score):
             return None
         if self.cfg.refine:
-            room = int(self.cfg.refine_share * self.budget) - self.refined
+            # the cap is CSG2D's: there render-only work competes with the fitted start; on
+            # TinySVG refinement is the search's best step, and capped it lost (session 18)
+            share = self.cfg.refine_share if item.program.grammar is CSG2D else 1.0
+            room = int(share * self.budget) - self.refined
             if room <= 0:
                 return None
             budget, nearby = min(self.cfg.refine_calls, room), False

@@ -570,6 +570,7 @@ def test_the_render_view_says_why_a_high_score_is_not_solved(qtbot, window):
     set_program(window, to_text(TWO_HOLES))
     qtbot.waitUntil(lambda: "Solved" in view.solved_label.text())
     assert "missing" not in view.score_label.text()
+    assert view.solved_label.toolTip() == ""  # a filled target's solve needs no caveat
 
 
 def test_tool_keys_work_wherever_the_focus_is_but_text_fields_keep_their_letters(qtbot, window):
@@ -611,3 +612,25 @@ def test_the_progress_bar_shows_the_budget_before_any_run(window):
     pane.budget.setValue(1500)
     assert pane.progress.maximum() == 1500 and pane.progress.value() == 0
     assert pane.progress.text() == "0 / 1500 calls"
+
+
+def test_a_sketch_that_matches_is_not_called_solved(qtbot, window):
+    """An outline sketch pins values only to about a unit, so the render view says the
+    program matches the sketch (with why that is not a guarantee), not that it is solved."""
+    from inference.targets.outline_fit import SKETCH_CAVEAT
+
+    pad, view = window.p.sketch_pad, window.p.render_view
+    pad.modality_box.setCurrentIndex(1)
+    pad.modality_box.activated.emit(1)
+    pad.tool_actions["ellipse"].trigger()
+    canvas = pad.canvas
+    qtbot.mousePress(canvas, Qt.MouseButton.LeftButton, pos=at(canvas, 8, 6))
+    qtbot.mouseMove(canvas, at(canvas, 20, 18))
+    shift = Qt.KeyboardModifier.ShiftModifier
+    qtbot.mouseRelease(canvas, Qt.MouseButton.LeftButton, shift, at(canvas, 20, 18))
+    set_program(window, "(Circle 3 7 6)")  # centre (14, 12), radius 6: the drawn circle
+    qtbot.waitUntil(lambda: "Matches the sketch" in view.solved_label.text())
+    assert "Solved" not in view.solved_label.text()
+    assert view.solved_label.toolTip() == SKETCH_CAVEAT
+    set_program(window, "(Circle 1 2 2)")
+    qtbot.waitUntil(lambda: "No match yet" in view.solved_label.text())

@@ -218,3 +218,20 @@ def test_synthesize_refuses_an_image_of_one_colour(run_cli, tmp_path):
     Image.new("RGB", (64, 64), (200, 180, 90)).save(tmp_path / "plain.png")
     result = run_cli("synthesize", tmp_path / "plain.png", "--method", "random", "--drawn")
     assert_user_error(result, "plain.png", "blank", "all one colour")
+
+
+def test_synthesize_says_a_sketch_is_matched_not_exactly_solved(run_cli, tmp_path):
+    """A solved outline sketch is reported with what that means: the outline lies within
+    about a unit of the strokes, so sizes and positions are to be checked."""
+    from inference.render.raster import render
+
+    disc = render(parse("(Circle 4 8 8)"), 128).astype(bool)
+    inner = np.zeros_like(disc)
+    inner[1:-1, 1:-1] = disc[1:-1, 1:-1] & disc[:-2, 1:-1] & disc[2:, 1:-1]
+    inner[1:-1, 1:-1] &= disc[1:-1, :-2] & disc[1:-1, 2:]
+    ink = disc & ~inner  # the disc's outline, one pixel wide
+    Image.fromarray(np.where(ink, 0, 255).astype(np.uint8)).save(tmp_path / "ring.png")
+    args = ["synthesize", tmp_path / "ring.png", "--sketch", "--method", "repl", "--budget", "2000"]
+    result = run_cli(*args)
+    assert result.returncode == 0, result.stderr
+    assert "solved (matches the sketch: check sizes and positions)" in result.stdout

@@ -74,3 +74,29 @@ def test_a_primitive_of_the_wrong_kind_becomes_the_right_one():
     start = parse_tinysvg(TRUTH_TEXT.replace("Rectangle 3 4", "Ellipse 3 4"))
     res = refine_values(start, target)
     assert res.program == TRUTH and res.steps == 1
+
+
+def test_tinysvg_refinement_is_not_held_to_the_csg2d_share(monkeypatch):
+    """``refine_share`` caps CSG2D's refinements (they compete with the fitted start); on
+    TinySVG a long climb is the search's best step and keeps the calls it needs."""
+    import inference.search.beam as beam
+
+    spent = []
+
+    def counted(*args, **kw):
+        res = climb_fn(*args, **kw)
+        spent.append(res.calls)
+        return res
+
+    climb_fn = beam.refine_values
+    monkeypatch.setattr(beam, "refine_values", counted)
+    target = DrawingTarget.of(TRUTH)
+    far = parse_tinysvg(
+        "(Arrange v (Ellipse 7 1 yellow green 5) (Move (Rectangle 6 6 orange red 7) 4 4 true "
+        "false) 5)"
+    )
+    cfg = SearchConfig(
+        budget=1000, beam_width=4, fit=False, refine=True, refine_calls=1000, refine_share=0.1
+    )
+    list(beam_search(target, RandomMutationProposer(), np.random.default_rng(2), cfg, start=far))
+    assert sum(spent) > 0.1 * 1000  # past the share a CSG2D search would stop at
