@@ -28,6 +28,14 @@ def stroke(qtbot, canvas, points):
     qtbot.mouseRelease(canvas, Qt.MouseButton.LeftButton, pos=at(canvas, *points[-1]))
 
 
+def shift_drag(qtbot, canvas, start, end):
+    """A drag with Shift held at the release (the ellipse tool then draws a circle)."""
+    qtbot.mousePress(canvas, Qt.MouseButton.LeftButton, pos=at(canvas, *start))
+    qtbot.mouseMove(canvas, at(canvas, *end))
+    shift = Qt.KeyboardModifier.ShiftModifier
+    qtbot.mouseRelease(canvas, Qt.MouseButton.LeftButton, shift, at(canvas, *end))
+
+
 def set_program(window, text):
     window.p.program_text.edit.setPlainText(text)
     assert window.p.program_text.apply()
@@ -99,11 +107,7 @@ def test_shape_tools_snap_to_whole_units_and_follow_the_modality(qtbot, window):
     pad.modality_box.activated.emit(1)  # an outline sketch: shapes are outlines
     assert doc.modality == "sketch"
     pad.tool_actions["ellipse"].trigger()
-    canvas = pad.canvas
-    qtbot.mousePress(canvas, Qt.MouseButton.LeftButton, pos=at(canvas, 8, 8))
-    qtbot.mouseMove(canvas, at(canvas, 20, 16))
-    shift = Qt.KeyboardModifier.ShiftModifier
-    qtbot.mouseRelease(canvas, Qt.MouseButton.LeftButton, shift, at(canvas, 20, 16))
+    shift_drag(qtbot, pad.canvas, (8, 8), (20, 16))
     assert doc.target[int(14 * PX), int(14 * PX)] == 0.0  # a circle of diameter 12: hollow
     assert doc.target[int(14 * PX), int(8 * PX)] > 0.5 and doc.target[int(20 * PX), 14 * 8] > 0.5
     assert doc.target[int(8 * PX), int(8 * PX)] == 0.0  # the box corner is not inked
@@ -623,11 +627,7 @@ def test_a_sketch_that_matches_is_not_called_solved(qtbot, window):
     pad.modality_box.setCurrentIndex(1)
     pad.modality_box.activated.emit(1)
     pad.tool_actions["ellipse"].trigger()
-    canvas = pad.canvas
-    qtbot.mousePress(canvas, Qt.MouseButton.LeftButton, pos=at(canvas, 8, 6))
-    qtbot.mouseMove(canvas, at(canvas, 20, 18))
-    shift = Qt.KeyboardModifier.ShiftModifier
-    qtbot.mouseRelease(canvas, Qt.MouseButton.LeftButton, shift, at(canvas, 20, 18))
+    shift_drag(qtbot, pad.canvas, (8, 6), (20, 18))
     set_program(window, "(Circle 3 7 6)")  # centre (14, 12), radius 6: the drawn circle
     qtbot.waitUntil(lambda: "Matches the sketch" in view.solved_label.text())
     assert "Solved" not in view.solved_label.text()
