@@ -118,6 +118,12 @@ class Document(QObject):
         return self.grammar is TINYSVG
 
     @property
+    def is_sketch(self) -> bool:
+        """True for a CSG2D outline sketch (scored by the outline fit: a match is not yet the
+        program drawn, see ``inference.targets.outline_fit.SKETCH_CAVEAT``)."""
+        return self.modality == "sketch" and not self.is_drawing
+
+    @property
     def display_name(self) -> str:
         """The file name, or "Untitled"."""
         return self.path.name if self.path else "Untitled"

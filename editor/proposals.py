@@ -298,8 +298,7 @@ class ProposalsPane(QWidget):
             self._run_progress(best)
             done = int(round(self.autorun.elapsed())) if timed else best.calls
             self.progress.setValue(min(done, self.progress.maximum()))
-            sketch = self.doc.modality == "sketch" and not self.doc.is_drawing
-            solved = f" — {SKETCH_VERDICT}" if sketch else " — solved!"
+            solved = f" — {SKETCH_VERDICT}" if self.doc.is_sketch else " — solved!"
             solved = solved if best.solved else ""
             self.best_label.setText(
                 f"Last run: best score {best.score:.3f}{solved}<br>{best.calls} calls, "

@@ -384,8 +384,7 @@ class RenderView(QWidget):
                 + "\n• ".join(problems)
             )
         self.score_label.setText(text)
-        sketch = self.doc.modality == "sketch" and not self.doc.is_drawing
-        if sketch:  # a sketch pins values only to about a unit: say so, not "solved"
+        if self.doc.is_sketch:  # a sketch pins values only to about a unit: say so, not "solved"
             verdict = f"  ✔ {SKETCH_VERDICT.capitalize()}" if solved else "  No match yet"
             self.solved_label.setToolTip(SKETCH_CAVEAT)
         else:

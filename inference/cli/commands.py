@@ -235,6 +235,7 @@ def cmd_synthesize(args: argparse.Namespace) -> int:
         synthesize,
     )
     from inference.targets.drawing_target import DrawingTarget
+    from inference.targets.outline_fit import SKETCH_VERDICT
 
     try:
         stems = output_stems(args.images)
@@ -268,8 +269,6 @@ def cmd_synthesize(args: argparse.Namespace) -> int:
         load_model(args.model, modality, language=language) if needs_model(args.method) else None
     )
     out = output_dir(args.output) if args.output else None
-    from inference.targets.outline_fit import SKETCH_VERDICT
-
     status = Status(len(targets), "synthesizing")
     n_solved = 0
     for done, (path, stem, target) in enumerate(
