@@ -77,6 +77,7 @@ from inference.search.proposers import (
 from inference.search.refine import refine
 from inference.search.residual_fit import fit_program, residual_step
 from inference.search.search_run import ProgressFn, SearchEvent, SearchProgress, SearchRun
+from inference.search.svg_repl import fit_lines
 from inference.search.value_refine import refine_values
 from inference.targets.target import Target
 from inference.util.cancellation import Cancelled
@@ -102,17 +103,20 @@ class SearchConfig:
             editor, a fitted start and its refinements once spent all of 2,000 calls in
             0.3 s before the network took a step).  Like the fit's share, it depends on the
             budget, so with refinement a smaller budget's run is not always a prefix of a
-            larger one's.  TinySVG's refinement is not capped: it has no fitted start, and
-            at 0.25 of 2,000 calls the policy's mean score on 16 held-out problems fell
-            from 0.675 to 0.618 (docs/BENCHMARKS.md, session 18).
+            larger one's.  TinySVG's refinement is not capped: at 0.25 of 2,000 calls
+            (before TinySVG had a fitted start) the policy's mean score on 16 held-out
+            problems fell from 0.675 to 0.618 (docs/BENCHMARKS.md, session 18).
         views: search a hand-drawn target's model views too (:func:`view_search`).
-        fit: structure first: build a program from primitives fitted to the target
-            (:mod:`inference.search.residual_fit`, at most ``fit_share`` of the budget) and
-            start the beam from it too (only when no node is locked).
+        fit: structure first: build a program fitted to the target and start the beam
+            from it too (only when no node is locked): CSG2D's from fitted primitives
+            (:mod:`inference.search.residual_fit`, at most ``fit_share`` of the budget),
+            TinySVG's by the REPL-style search (``lines_fit_share``).
         fit_share: the most of the budget the fit may use on a drawn target or a sketch.
         exact_fit_share: the same for an exact target (tolerance 0), where the policy
             needs more of the budget: 25 % cost 2 of the first 32 refset-dev problems at
             2,000 calls, solved without the fit at about 1,600.
+        lines_fit_share: the most of the budget the fit may use on a TinySVG target (the
+            REPL-style search, :func:`inference.search.svg_repl.fit_lines`).
         residual: near misses: on an exact target (not a drawing or a sketch, which have
             their own repair and tidy), each new best CSG2D program scoring at least
             ``residual_from`` (and with no lock) is also fixed by its residual
@@ -143,6 +147,7 @@ class SearchConfig:
     fit: bool = True
     fit_share: float = 0.25
     exact_fit_share: float = 0.1
+    lines_fit_share: float = 0.5
     residual: bool = True
     residual_from: float = 0.9
     residual_calls: int = 300
@@ -432,21 +437,25 @@ def view_search(
     cancel: Callable[[], bool] | None = None,
     progress: ProgressFn | None = None,
 ) -> Iterator[SearchEvent]:
-    """:func:`_view_search`, structure first: with ``config.fit``, nothing locked and a
-    CSG2D target, a program fitted to the target
-    (:func:`inference.search.residual_fit.fit_program`, at most ``config.fit_share`` of
-    the budget, ``config.exact_fit_share`` for an exact target) comes first, ends the
-    search if it solves the target, and otherwise joins the first beam of every view.
-    Events and progress count the fit's renderer calls.
+    """:func:`_view_search`, structure first: with ``config.fit`` and nothing locked, a
+    program fitted to the target comes first, ends the search if it solves the target,
+    and otherwise joins the first beam of every view.  On a CSG2D target it is built
+    from fitted primitives (:func:`inference.search.residual_fit.fit_program`, at most
+    ``config.fit_share`` of the budget, ``config.exact_fit_share`` for an exact target);
+    on a TinySVG target it is the REPL-style search's drawing
+    (:func:`inference.search.svg_repl.fit_lines`, ``config.lines_fit_share``).  Events
+    and progress count the fit's renderer calls.
     """
     cfg = config or SearchConfig()
-    fits = target.grammar is CSG2D  # the fit builds CSG2D primitives
-    if not cfg.fit or not fits or locked or cfg.budget < 2:
+    if not cfg.fit or locked or cfg.budget < 2:
         yield from _view_search(target, proposer, rng, cfg, start, locked, cancel, progress)
         return
     t0 = time.perf_counter()
-    share = cfg.fit_share if target.is_sketch or target.tolerance else cfg.exact_fit_share
-    fitted = fit_program(target, max(1, int(cfg.budget * share)), cancel)
+    if target.grammar is CSG2D:
+        share = cfg.fit_share if target.is_sketch or target.tolerance else cfg.exact_fit_share
+        fitted = fit_program(target, max(1, int(cfg.budget * share)), cancel)
+    else:
+        fitted = fit_lines(target, max(1, int(cfg.budget * cfg.lines_fit_share)), cancel)
     spent, seeds = fitted.calls, []
     if fitted.program is not None:
         solved = target.solves(fitted.score)

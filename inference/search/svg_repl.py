@@ -9,23 +9,19 @@ TinySVG has no absolute coordinates: ``Arrange`` places its children by each oth
 sizes, so a plain ``(Arrange h P new gap)`` moves ``P`` whenever ``new`` grows.  The
 search therefore keeps a REPL's *lines*: each :class:`Line` is a rectangle or ellipse
 with its centre at an absolute canvas position (a multiple of 3 px, half a unit), painted
-over the lines before it.  :func:`compile_lines` writes the lines as a TinySVG program that
-draws exactly the same image; a line is appended without moving anything drawn before it:
+over the lines before it, and scores them by their placed primitives.  :func:`compile_lines`
+writes the lines as a TinySVG program that draws exactly the same image:
 
-* the primitive ``g`` sits in a *cell* of a fixed size, centred in it whatever its own
-  width and height: ``(Arrange h (Arrange v g ROW 0) (Rectangle 0 9 none none 0) 0)``
-  where ROW is F units wide and 0 tall, F = 9 (``(Rectangle 9 0 none none 0)``) or 10
-  (two such rectangles 5 wide, side by side): the two give the two half-unit columns.
-  ``(Arrange v (Rectangle 0 1 none none 0) cell 0)`` gives the half-unit rows.  The
-  spacer rectangles have a zero side, so they paint nothing;
-* the cell goes right of the drawing so far, ``(Move (Arrange h P (Move cell dx dy …)
-  gap) 5 0 false false)``, gap = F mod 2: the outer ``Move`` undoes the 5 units by which
-  the wider arrangement shifts ``P``, and the inner one (a chain of Moves past 9 units)
-  takes the cell to the line's position;
-* the first line goes right of ``(Rectangle 0 0 none none 0)``, an empty drawing.
+* the primitives, in painting order, in a chain of ``Arrange`` (``h`` or ``v``, whichever
+  gives the shorter program), each taken to its place by ``Move`` nodes (chains past 9 units);
+* ``Move`` steps are whole units, so a centre half a unit off the chain's grid gets a
+  spacer, a rectangle with a zero side that paints nothing: along the chain the part is
+  widened by a unit, across it the part is nudged by half a unit.
 
-So the programs are longer than a hand-written one (about 51 tokens a line), but every
-drawing of rectangles and ellipses at half-unit positions, in any painting order, is one.
+For example two lines side by side, a red square and a blue circle, compile to
+``(Arrange h (Rectangle 3 3 red none 0) (Ellipse 2 2 blue none 0) 1)``: a hand-written
+program's length, about 5–20 tokens a line, where a placement by fixed cells of spacers
+took about 51 (the programs of sessions 13–18).
 
 The search:
 
@@ -61,6 +57,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
+from itertools import pairwise, product
 
 import numpy as np
 
@@ -68,17 +65,14 @@ from inference.lang.grammar import SVG_COLOURS
 from inference.lang.tinysvg import ELLIPSE, RECTANGLE, arrange, digit, move, rectangle
 from inference.lang.tinysvg import colour as colour_leaf
 from inference.lang.tree import Node, make
-from inference.render.svg_scene import CANVAS, Placed, render_scene
+from inference.render.svg_scene import CANVAS, UNIT, Placed, layout, render_scene
+from inference.search.residual_fit import FitResult
 from inference.search.search_run import SearchEvent, SearchRun
 from inference.targets.drawing_target import DrawingTarget
 from inference.targets.svg_score import IDENTICAL_LOG_DENSITY, SIGMA
 
 HALF_UNIT = 3
 """Canvas pixels per step of a line's position."""
-CELL = 9
-"""The cell's side in units: the largest primitive fits."""
-SHIFT = 5
-"""Units by which a new cell (and its gap) shifts the drawing before it; undone by a Move."""
 PAINTS = tuple(c for c in SVG_COLOURS if c != "none")
 """The colours that paint."""
 KINDS = (RECTANGLE, ELLIPSE)
@@ -135,11 +129,12 @@ def _spacer(w: int, h: int) -> Node:
     return rectangle(w, h, "none", "none", 0)
 
 
-def _row(width: int) -> Node:
-    """Nothing painted, ``width`` units wide and 0 tall (two spacers past 9 units)."""
-    if width <= 9:
-        return _spacer(width, 0)
-    return arrange("h", _spacer(5, 0), _spacer(width - 5, 0))
+def _bar(d: str, length: int) -> Node:
+    """Nothing painted, ``length`` units long along ``d`` and 0 across (two spacers past
+    9 units)."""
+    if length > 9:
+        return arrange(d, _bar(d, 5), _bar(d, length - 5))
+    return _spacer(length, 0) if d == "h" else _spacer(0, length)
 
 
 def _moved(node: Node, dx: int, dy: int) -> Node:
@@ -151,28 +146,88 @@ def _moved(node: Node, dx: int, dy: int) -> Node:
     return node
 
 
-def compile_lines(lines: Sequence[Line]) -> Node:
-    """The TinySVG program that draws ``lines`` in order (see the module notes).
+def _nudged(node: Node, d: str) -> Node:
+    """``node`` half a unit right (``d`` = ``"h"``) or down of its box's centre: a box one
+    unit longer along ``d``, with a 1-unit spacer first."""
+    return arrange(d, _bar(d, 1), node)
 
-    Its render equals ``render_scene([line.placed() for line in lines])`` exactly: the
-    spacers paint nothing and every line's box is where :meth:`Line.placed` puts it.
+
+def _widened(node: Node, d: str, length: int) -> Node:
+    """``node`` centred in a box one unit longer along ``d`` than its ``length``."""
+    return arrange("v" if d == "h" else "h", node, _bar(d, length + 1))
+
+
+def _along(line: Line, d: str) -> tuple[int, int, int]:
+    """The line's size in units along ``d``, and its centre along and across ``d``."""
+    return (line.w, line.x, line.y) if d == "h" else (line.h, line.y, line.x)
+
+
+def _gap_choices(lines: Sequence[Line], d: str) -> list[tuple[int, ...]]:
+    """Each ``Arrange``'s gaps to try: 0, and the units between the two lines' boxes along
+    ``d`` when that is a gap the grammar has."""
+    out = []
+    for a, b in pairwise(lines):
+        pa, pb = a.placed(), b.placed()
+        units = ((pb.x0 - pa.x1) if d == "h" else (pb.y0 - pa.y1)) / UNIT
+        out.append((0, int(units)) if units == int(units) and 0 < units <= 9 else (0,))
+    return out
+
+
+def _chained(lines: Sequence[Line], d: str, gaps, parity: int, moves=None) -> Node:
+    """The lines' primitives (moved by ``moves``, units) in a right-nested ``Arrange``
+    chain along ``d``, with the spacers that put every centre on the parity of its line.
+
+    Along ``d``, a part's centre lies ``total`` half units from the chain's, modulo 2
+    (``total``: the chain's length in units), plus its own length when its primitive sits
+    at its box's centre; so a part is widened by a unit when its line's parity asks for the
+    other, the chain being made ``parity`` long modulo 2 (nudged by half a unit otherwise).
+    Across ``d`` every part is centred on the chain's axis and is nudged when its line is
+    half a unit off it.  Moves shift paint and not boxes, so this layout holds with them.
     """
-    program = _spacer(0, 0)
-    width = 0  # the program's layout width in units: 10 a line
-    for line in lines:
-        # the primitive's centre lands at width + 2·gap + F + 2·dx half units from the centre
-        fx = CELL if (line.x - width) % 2 else CELL + 1
-        gap = fx % 2
-        dx = (line.x - width - 2 * gap - fx) // 2
-        sy = line.y % 2
-        dy = (line.y - sy) // 2
-        cell = arrange("h", arrange("v", line.primitive(), _row(fx)), _spacer(0, CELL))
-        if sy:
-            cell = arrange("v", _spacer(0, 1), cell)
-        inner = arrange("h", program, _moved(cell, dx, dy), gap)
-        program = move(inner, (fx + gap) // 2, 0)
-        width += fx + gap
-    return program
+    cross = "v" if d == "h" else "h"
+    parts, total = [], sum(gaps)
+    for i, line in enumerate(lines):
+        length, along, across = _along(line, d)
+        part = line.primitive() if moves is None else _moved(line.primitive(), *moves[i])
+        widen = length % 2 != (along - parity) % 2
+        if widen:
+            part = _widened(part, d, length)
+        if across % 2:
+            part = _nudged(part, cross)
+        parts.append(part)
+        total += length + widen
+    program = parts[-1]
+    for part, gap in zip(reversed(parts[:-1]), reversed(gaps), strict=True):
+        program = arrange(d, part, program, gap)
+    return _nudged(program, d) if total % 2 != parity else program
+
+
+def compile_lines(lines: Sequence[Line]) -> Node:
+    """The shortest of a few TinySVG programs that draw ``lines`` in order exactly.
+
+    Each is a chain of ``Arrange`` (``h`` or ``v``; each gap 0 or the one between the two
+    lines' boxes) in painting order, with a unit's spacer where a centre must lie half a
+    unit off (:func:`_chained`) and ``Move`` nodes that take every primitive to its line's
+    place.  Its render equals ``render_scene([line.placed() for line in lines])``: the
+    spacers paint nothing and every line's box is where :meth:`Line.placed` puts it.  No
+    lines draw nothing, ``(Rectangle 0 0 none none 0)``.
+    """
+    if not lines:
+        return _spacer(0, 0)
+    best = None
+    for d in ("h", "v"):
+        for gaps in product(*_gap_choices(lines, d)):
+            for parity in (0, 1):
+                laid = layout(_chained(lines, d, gaps, parity))
+                painted = [p for p in laid if p.x1 > p.x0 and p.y1 > p.y0]
+                moves = [
+                    (round((q.x0 - p.x0) / UNIT), round((q.y0 - p.y0) / UNIT))
+                    for p, q in zip(painted, (line.placed() for line in lines), strict=True)
+                ]
+                program = _chained(lines, d, gaps, parity, moves)
+                if best is None or program.size < best.size:
+                    best = program
+    return best
 
 
 def line_grid(positions: Sequence[int], size: int, colours: Sequence[str]) -> tuple[Line, ...]:
@@ -440,3 +495,18 @@ def svg_repl_search(
 def _helps(polished: dict[tuple[Line, ...], float], run: SearchRun) -> bool:
     """Whether any polished drawing beats the best so far."""
     return bool(polished) and max(polished.values()) > run.best.score
+
+
+def fit_lines(
+    target: DrawingTarget, budget: int, cancel: Callable[[], bool] | None = None
+) -> FitResult:
+    """Structure first for TinySVG: the REPL-style search's best drawing within ``budget``
+    renderer calls, as a short program (:func:`compile_lines`), for a beam to start from
+    (:func:`inference.search.beam.view_search`).  ``program`` is ``None`` when no line
+    beats the blank canvas."""
+    last = None
+    for event in svg_repl_search(target, SvgReplConfig(budget=budget), cancel):
+        last = event
+    if last is None or not last.depth:
+        return FitResult(None, 0.0, 0 if last is None else last.calls, 0)
+    return FitResult(last.program, last.score, last.calls, last.depth)

@@ -1,15 +1,22 @@
 """The beam search is the same for TinySVG (issue 17): a DrawingTarget, random starts of the
-drawing's own grammar, and random grammar mutations as proposals."""
+drawing's own grammar, random grammar mutations as proposals, and structure first: the
+REPL-style search's drawing as a start."""
+
+from dataclasses import replace
 
 import numpy as np
 
 from inference.lang.grammar import TINYSVG
 from inference.lang.tinysvg import parse_tinysvg
-from inference.search.beam import SearchConfig, beam_search
+from inference.search.beam import SearchConfig, beam_search, view_search
 from inference.search.proposers import RandomMutationProposer
+from inference.search.svg_repl import fit_lines
 from inference.targets.drawing_target import DrawingTarget
 
 TRUTH = parse_tinysvg("(Arrange h (Rectangle 3 4 red none 0) (Ellipse 2 2 blue none 0) 1)")
+TWO_APART = (
+    "(Arrange v (Rectangle 6 2 red black 3) (Move (Ellipse 3 3 blue none 0) 2 0 true false) 1)"
+)
 
 
 def test_random_starts_are_drawings_and_the_score_climbs():
@@ -19,3 +26,31 @@ def test_random_starts_are_drawings_and_the_score_climbs():
     assert all(e.program.grammar is TINYSVG for e in events)
     assert events[-1].finished and events[-1].calls <= 600
     assert events[-1].score > events[0].score
+
+
+def test_the_search_starts_from_the_repl_s_drawing_and_counts_its_calls():
+    """Structure first on TinySVG: the REPL-style search's drawing, as a short program, is
+    the first event and joins the first beam; with ``fit`` off the search starts at random."""
+    target = DrawingTarget.of(parse_tinysvg(TWO_APART))
+    cfg = SearchConfig(budget=800, beam_width=8, samples_per_program=3, lines_fit_share=0.5)
+    fitted = fit_lines(target, 400)
+    assert fitted.program is not None and fitted.program.grammar is TINYSVG
+    assert fitted.calls <= 400 and fitted.score == target.score(fitted.program)
+    events = list(view_search(target, RandomMutationProposer(), np.random.default_rng(0), cfg))
+    first = events[0]
+    assert (first.program, first.score, first.calls) == (
+        fitted.program,
+        fitted.score,
+        fitted.calls,
+    )
+    assert events[-1].finished and events[-1].calls <= 800
+    assert events[-1].score >= fitted.score
+    no_fit = replace(cfg, fit=False)
+    cold = list(view_search(target, RandomMutationProposer(), np.random.default_rng(0), no_fit))
+    assert cold[0].program != fitted.program and cold[0].score < fitted.score
+
+
+def test_a_blank_drawing_fits_no_lines():
+    blank = DrawingTarget(np.full((224, 224, 3), 255, dtype=np.uint8))
+    fitted = fit_lines(blank, 300)
+    assert fitted.program is None and fitted.calls <= 300

@@ -1,6 +1,8 @@
 """The REPL-style search for TinySVG (issue 17): lines compiled into TinySVG exactly, small
 targets solved, every candidate counted as a renderer call, and the budget kept."""
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -70,6 +72,22 @@ def test_lines_compile_to_the_drawing_they_describe():
         line = Line("Rectangle", 3, 2, "red", "none", 0, x, y)
         p = _painted(compile_lines([line, line]))[1]
         assert (p.x0 + p.x1) / 2 == 112 + 3 * x and (p.y0 + p.y1) / 2 == 112 + 3 * y
+
+
+def test_lines_compile_to_short_programs():
+    """Two shapes side by side compile to the program a person writes, and any lines to
+    about a third of the fixed cells' 51 tokens a line."""
+    red = Line("Rectangle", 3, 3, "red", "none", 0, -3, 0)
+    blue = Line("Ellipse", 2, 2, "blue", "none", 0, 4, 0)
+    assert to_text(compile_lines([red, blue])) == (
+        "(Arrange h (Rectangle 3 3 red none 0) (Ellipse 2 2 blue none 0) 1)"
+    )
+    # half a unit off the grid of whole-unit moves: one spacer, then a move
+    off = compile_lines([replace(blue, x=5, y=1)])
+    assert _painted(off) == [replace(blue, x=5, y=1).placed()] and off.size < 45
+    rng = np.random.default_rng(4)
+    per_line = [compile_lines(_random_lines(rng, n)).size / n for n in (1, 2, 3, 4, 5) * 20]
+    assert np.mean(per_line) < 40 and max(per_line) <= 60
 
 
 def test_neighbours_are_one_change_away():
