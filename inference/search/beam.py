@@ -116,7 +116,11 @@ class SearchConfig:
             needs more of the budget: 25 % cost 2 of the first 32 refset-dev problems at
             2,000 calls, solved without the fit at about 1,600.
         lines_fit_share: the most of the budget the fit may use on a TinySVG target (the
-            REPL-style search, :func:`inference.search.svg_repl.fit_lines`).
+            REPL-style search, :func:`inference.search.svg_repl.fit_lines`).  It is the
+            stronger search there: on 16 held-out problems at 2,000 calls, a share of 0.5
+            left the policy's beam 3 solved, 0.9 gave 5, as many as the REPL-style search
+            alone and as random mutations from the same start (docs/BENCHMARKS.md,
+            session 19).
         residual: near misses: on an exact target (not a drawing or a sketch, which have
             their own repair and tidy), each new best CSG2D program scoring at least
             ``residual_from`` (and with no lock) is also fixed by its residual
@@ -147,7 +151,7 @@ class SearchConfig:
     fit: bool = True
     fit_share: float = 0.25
     exact_fit_share: float = 0.1
-    lines_fit_share: float = 0.5
+    lines_fit_share: float = 0.9
     residual: bool = True
     residual_from: float = 0.9
     residual_calls: int = 300
@@ -454,8 +458,10 @@ def view_search(
     if target.grammar is CSG2D:
         share = cfg.fit_share if target.is_sketch or target.tolerance else cfg.exact_fit_share
         fitted = fit_program(target, max(1, int(cfg.budget * share)), cancel)
-    else:
-        fitted = fit_lines(target, max(1, int(cfg.budget * cfg.lines_fit_share)), cancel)
+    else:  # TinySVG's fit takes most of the budget, so it reports progress too
+        calls = max(1, int(cfg.budget * cfg.lines_fit_share))
+        begin = start if isinstance(start, Node) else None  # the editor's program
+        fitted = fit_lines(target, calls, cancel, progress, begin)
     spent, seeds = fitted.calls, []
     if fitted.program is not None:
         solved = target.solves(fitted.score)

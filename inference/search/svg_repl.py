@@ -67,7 +67,7 @@ from inference.lang.tinysvg import colour as colour_leaf
 from inference.lang.tree import Node, make
 from inference.render.svg_scene import CANVAS, UNIT, Placed, layout, render_scene
 from inference.search.residual_fit import FitResult
-from inference.search.search_run import SearchEvent, SearchRun
+from inference.search.search_run import ProgressFn, SearchEvent, SearchRun
 from inference.targets.drawing_target import DrawingTarget
 from inference.targets.svg_score import IDENTICAL_LOG_DENSITY, SIGMA
 
@@ -78,6 +78,8 @@ PAINTS = tuple(c for c in SVG_COLOURS if c != "none")
 KINDS = (RECTANGLE, ELLIPSE)
 MIN_GAIN = 1e-12
 """A change must raise the score by more than this to be taken."""
+REPORT_EVERY = 100
+"""Renderer calls between two progress reports (a call takes about 1 ms)."""
 
 
 @dataclass(frozen=True)
@@ -388,7 +390,7 @@ def climb(
                 break
             cand, changed, where = tries[(start + k) % len(tries)]
             s = without if changed is None else scorer.score(cand, changed)
-            run.spend(1)
+            _spend_one(run)
             spent += 1
             if s > score + MIN_GAIN:  # the first improvement, not the best: fewer calls
                 lines, score, index, found = cand, s, where, True
@@ -397,6 +399,13 @@ def climb(
         if not found or index < 0 or run.target.solves(score):
             break  # a solve ends the search at once (the calls it took are its cost)
     return lines, score
+
+
+def _spend_one(run: SearchRun) -> None:
+    """Count one renderer call; tell the progress callback every :data:`REPORT_EVERY`."""
+    run.spend(1)
+    if run.calls % REPORT_EVERY == 0:
+        run.report()
 
 
 def _diverse(scored: list[tuple[float, int, Line]], n: int) -> list[tuple[float, int, Line]]:
@@ -430,18 +439,34 @@ def svg_repl_search(
     target: DrawingTarget,
     config: SvgReplConfig | None = None,
     cancel: Callable[[], bool] | None = None,
+    progress: ProgressFn | None = None,
+    start: Sequence[Line] = (),
 ) -> Iterator[SearchEvent]:
     """Build a drawing line by line; yields each improvement, then a final event.
 
-    ``SearchEvent.depth`` is the number of lines of the best drawing so far.
+    ``SearchEvent.depth`` is the number of lines of the best drawing so far.  ``progress``
+    hears where the search stands every :data:`REPORT_EVERY` calls.  ``start``: lines to
+    go on from (e.g. :func:`lines_of` a program; one call) when they beat the blank canvas:
+    they are polished first, then the search adds lines as from a blank canvas.
     """
     cfg = config or SvgReplConfig()
     grid = line_grid(cfg.positions, cfg.size, cfg.colours)
-    run = SearchRun(target, cfg.budget, cancel)
+    run = SearchRun(target, cfg.budget, cancel, progress)
     scorer = _Scorer(target)
     empty = _Partial((), scorer.set_base(()))  # the blank canvas: known without a render
     run.improve(empty)  # the start: a line must beat the blank canvas
-    beam = [empty]
+    if start and run.left > 0 and run.improve(_Partial(tuple(start), scorer.set_base(start))):
+        _spend_one(run)  # the start's render
+        lines, score = _polish_all(run.best.lines, run.best.score, scorer, run, cfg.reach)
+        run.improve(_Partial(lines, score))  # first make the most of the lines there are
+        run.depth = len(run.best.lines)
+        yield run.event()
+    elif start:
+        _spend_one(run)
+    if run.solved:
+        yield run.event(finished=True)
+        return
+    beam = [run.best]
     while len(beam[0].lines) < cfg.max_primitives and run.left > 0 and not run.cancelled():
         scored: list[tuple[float, int, Line]] = []
         for b, part in enumerate(beam):
@@ -450,7 +475,7 @@ def svg_repl_search(
                 if run.left <= 0 or scored and target.solves(scored[-1][0]):
                     break
                 scored.append((scorer.score(part.lines + (line,), line), b, line))
-                run.spend(1)
+                _spend_one(run)
         scored.sort(key=lambda t: -t[0])
         queue = _diverse(scored, len(scored))
         polished: dict[tuple[Line, ...], float] = {}
@@ -497,15 +522,37 @@ def _helps(polished: dict[tuple[Line, ...], float], run: SearchRun) -> bool:
     return bool(polished) and max(polished.values()) > run.best.score
 
 
+def lines_of(program: Node) -> tuple[Line, ...]:
+    """The lines that draw what ``program`` draws, in painting order (those that paint
+    nothing left out): every TinySVG box has whole-unit sides and its centre on the
+    half-unit grid, so this is exact."""
+    lines = []
+    for p in layout(program):
+        w, h = round((p.x1 - p.x0) / UNIT), round((p.y1 - p.y0) / UNIT)
+        if w and h:
+            x = round(((p.x0 + p.x1) / 2 - CANVAS / 2) / HALF_UNIT)
+            y = round(((p.y0 + p.y1) / 2 - CANVAS / 2) / HALF_UNIT)
+            kind = RECTANGLE if p.kind == "rect" else ELLIPSE
+            lines.append(Line(kind, w, h, p.fill, p.stroke, round(2 * p.stroke_px), x, y))
+    return tuple(lines)
+
+
 def fit_lines(
-    target: DrawingTarget, budget: int, cancel: Callable[[], bool] | None = None
+    target: DrawingTarget,
+    budget: int,
+    cancel: Callable[[], bool] | None = None,
+    progress: ProgressFn | None = None,
+    start: Node | None = None,
 ) -> FitResult:
     """Structure first for TinySVG: the REPL-style search's best drawing within ``budget``
     renderer calls, as a short program (:func:`compile_lines`), for a beam to start from
-    (:func:`inference.search.beam.view_search`).  ``program`` is ``None`` when no line
-    beats the blank canvas."""
+    (:func:`inference.search.beam.view_search`).  With a ``start`` program, the search goes
+    on from its lines (when they beat the blank canvas), so that a second auto-run
+    improves on the first.  ``program`` is ``None`` when no line beats the blank canvas."""
     last = None
-    for event in svg_repl_search(target, SvgReplConfig(budget=budget), cancel):
+    begin = lines_of(start) if start is not None else ()
+    config = SvgReplConfig(budget=budget)
+    for event in svg_repl_search(target, config, cancel, progress, begin):
         last = event
     if last is None or not last.depth:
         return FitResult(None, 0.0, 0 if last is None else last.calls, 0)

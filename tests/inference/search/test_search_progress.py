@@ -80,3 +80,26 @@ def test_view_search_counts_the_fit_in_its_reports():
     assert events[0].depth == 0 and events[0].calls > 0  # the fitted program came first
     assert calls == sorted(calls) and calls[0] >= events[0].calls
     assert calls[-1] == events[-1].calls <= 900
+
+
+def test_the_tinysvg_fit_reports_while_it_runs():
+    """TinySVG's fit (the REPL-style search) takes most of the budget: its calls are reported
+    as they are spent, before its program comes, and then the beam's add on."""
+    from inference.lang.tinysvg import parse_tinysvg
+    from inference.targets.drawing_target import DrawingTarget
+
+    target = DrawingTarget.of(
+        parse_tinysvg("(Arrange h (Ellipse 5 3 green red 4) (Rectangle 2 6 purple none 0) 1)")
+    )
+    reports: list[SearchProgress] = []
+    config = SearchConfig(beam_width=8, budget=1000, lines_fit_share=0.9)
+    rng = np.random.default_rng(5)
+    events = list(
+        view_search(target, RandomMutationProposer(), rng, config, progress=reports.append)
+    )
+    calls = [r.calls for r in reports]
+    assert calls == sorted(calls) and calls[-1] == events[-1].calls <= 1000
+    fit_calls = events[0].calls
+    assert events[0].depth == 0 and 0 < fit_calls <= 900
+    during = [c for c in calls if c <= fit_calls]
+    assert len(during) >= fit_calls // 100 - 1 and during[:3] == [100, 200, 300]

@@ -200,3 +200,30 @@ def test_scores_over_the_changed_pixels_are_the_whole_image_s():
         lines = rest[:at] + (line,) + rest[at:]
         assert scorer.set_base(rest) == target.score(compile_lines(rest))
         assert scorer.score(lines, line) == target.score(compile_lines(lines))
+
+
+def test_any_program_is_lines_that_draw_it_exactly():
+    from inference.lang.random_trees import random_tree
+
+    rng = np.random.default_rng(8)
+    for _ in range(40):
+        program = random_tree(TINYSVG, rng, int(rng.integers(1, 6)))
+        lines = svg_repl.lines_of(program)
+        assert np.array_equal(render(compile_lines(lines)), render(program))
+
+
+def test_the_fit_goes_on_from_a_start_program():
+    """A second auto-run in the editor starts from the first one's program: the REPL-style
+    fit polishes its lines instead of drawing again from a blank canvas."""
+    target = DrawingTarget.of(parse_tinysvg(TWO_MOVED))
+    near = parse_tinysvg(
+        "(Arrange h (Rectangle 4 4 yellow black 2) (Move (Ellipse 2 5 purple none 0) 1 1 true false) 2)"  # noqa: E501
+    )
+    assert not target.solves(target.score(near))
+    fitted = svg_repl.fit_lines(target, 300, start=near)
+    assert fitted.calls < 300 and target.solves(fitted.score)  # one move of one line
+    cold = svg_repl.fit_lines(target, 300)
+    assert not target.solves(cold.score) and cold.calls == 300
+    # a start worse than the blank canvas is left: the search begins from nothing
+    far = parse_tinysvg("(Rectangle 9 9 black none 0)")
+    assert target.score(far) < svg_repl.fit_lines(target, 1).score
