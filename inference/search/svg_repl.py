@@ -278,8 +278,11 @@ def neighbours(line: Line, reach: int = 40) -> list[Line]:
     widths; one edge moved by a unit (the size and the centre changed together); every
     other fill and stroke colour (a stroke on a line without one comes with width 4); and
     the stroke dropped with the box a unit larger or smaller (a thick stroke of the fill's
-    colour grows a box by a fraction of a unit, a local optimum otherwise)."""
-    out = [replace(line, kind=ELLIPSE if line.kind == RECTANGLE else RECTANGLE)]
+    colour grows a box by a fraction of a unit, a local optimum otherwise); and, last, the
+    other kind a unit larger or smaller (a drawn circle is first covered by a square a unit
+    smaller, from which neither the kind nor the size alone improves)."""
+    other = ELLIPSE if line.kind == RECTANGLE else RECTANGLE
+    out = [replace(line, kind=other)]
     for field, low, high, steps in (
         ("w", 1, 9, (1, 2, 4)),
         ("h", 1, 9, (1, 2, 4)),
@@ -310,6 +313,10 @@ def neighbours(line: Line, reach: int = 40) -> list[Line]:
             for dh in (-1, 0, 1):
                 if (dw or dh) and 1 <= line.w + dw <= 9 and 1 <= line.h + dh <= 9:
                     out.append(replace(line, w=line.w + dw, h=line.h + dh, stroke="none", sw=0))
+    for dw in (-1, 0, 1):  # the other kind a unit larger or smaller: a square's circle
+        for dh in (-1, 0, 1):
+            if (dw or dh) and 1 <= line.w + dw <= 9 and 1 <= line.h + dh <= 9:
+                out.append(replace(line, kind=other, w=line.w + dw, h=line.h + dh))
     return out
 
 

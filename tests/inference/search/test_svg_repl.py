@@ -100,9 +100,10 @@ def test_neighbours_are_one_change_away():
     assert Line("Rectangle", 1, 9, "red", "blue", 3, 39, -40) in near
     assert Line("Ellipse", 2, 9, "red", "none", 0, 39, -40) in near  # stroke dropped, grown
     assert Line("Ellipse", 2, 9, "red", "blue", 3, 38, -40) in near  # the left edge moved
+    assert Line("Rectangle", 2, 8, "red", "blue", 3, 39, -40) in near  # the other kind, resized
 
 
-@pytest.mark.parametrize("text, budget", [(ONE, 500), (TWO, 1200), (TWO_MOVED, 1500)])
+@pytest.mark.parametrize("text, budget", [(ONE, 500), (TWO, 2000), (TWO_MOVED, 1500)])
 def test_it_solves_small_targets(text, budget):
     target, events = _search(text, budget)
     last = events[-1]
