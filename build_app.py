@@ -49,7 +49,7 @@ SOURCE_SUFFIXES = {".py", ".spec", ".onnx", ".png", ".svg", ".csg", ".tsk"}
 MODEL_GLOB = "policy*.onnx"
 """The app's models in ``models/`` (the spec bundles these, never baseline_ar.onnx)."""
 SVG_MODEL = "policy_tinysvg.onnx"
-"""The TinySVG policy model's file name (``editor.assistant.SVG_MODEL_NAME``)."""
+"""The TinySVG policy model's file name (``inference.model.onnx_model.SVG_MODEL_NAME``)."""
 PASSED_ENV = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "SYSTEMROOT", "WINDIR", "TEMP", "TMP")
 
 

@@ -45,7 +45,11 @@ from inference.lang.grammar import CSG2D, TINYSVG
 from inference.lang.tree import Node
 from inference.model.decoding import Proposal, evaluate_values, sample_edits, top_edits
 from inference.model.model_contract import target_kind
-from inference.model.onnx_model import PolicyModel, default_model_path
+from inference.model.onnx_model import (
+    PolicyModel,
+    default_model_path,
+    default_svg_model_path,
+)
 from inference.search.beam import SearchConfig, deep_enough
 from inference.search.proposers import PolicyProposer, RandomMutationProposer
 from inference.search.synthesize import UNLIMITED_CALLS
@@ -55,13 +59,6 @@ TOP_K = 6
 """Proposals fetched per Propose (the Alternatives list)."""
 NEED_TARGET = "Draw a target first: the model edits the program toward the drawing."
 """What Propose and Auto-run say on an empty pad."""
-SVG_MODEL_NAME = "policy_tinysvg.onnx"
-"""The shipped TinySVG model's file name, beside the CSG2D ones in ``models/``."""
-
-
-def default_svg_model_path() -> Path:
-    """The shipped TinySVG model, ``models/policy_tinysvg.onnx`` (it may not exist)."""
-    return default_model_path("filled").parent / SVG_MODEL_NAME
 
 
 @dataclass(frozen=True)

@@ -36,7 +36,7 @@ class Preferences:
             the target's modality (``inference.model.onnx_model.default_model_path``).
         svg_model_path: a TinySVG policy ``.onnx`` file, used on TinySVG documents; empty
             means the shipped one, ``models/policy_tinysvg.onnx``
-            (``editor.assistant.default_svg_model_path``).
+            (``inference.model.onnx_model.default_svg_model_path``).
         budget: renderer calls an auto-run may spend (with ``budget_unit`` ``"calls"``).
         budget_unit: ``"calls"`` or ``"seconds"``: what limits an auto-run.
         seconds: wall-clock seconds an auto-run may search (with ``budget_unit``

@@ -229,9 +229,10 @@ def _with_levers(args, runners: dict, trained, config, runner_for) -> dict:
 def _check_language(args, problems) -> None:
     """One language for the whole set (the ``--language`` given, if any), kept in
     ``args.problem_language``; for a language other than CSG2D only the methods that run on
-    it: random mutations, the REPL-style search, and the policy's with ``--model``
-    (``untrained`` with ``--untrained-model``) of that language; those are then the
-    default."""
+    it: random mutations, the REPL-style search, and the policy's with ``--model`` of that
+    language or, for TinySVG, the shipped ``models/policy_tinysvg.onnx`` (``untrained`` with
+    ``--untrained-model``); those are then the default."""
+    from inference.model.onnx_model import default_svg_model_path
     from inference.search.synthesize import GENERIC_METHODS, POLICY_METHODS_ANY_LANGUAGE
 
     languages = {pb.program.grammar for pb in problems}
@@ -244,8 +245,9 @@ def _check_language(args, problems) -> None:
         raise UserError(f"{args.folder}: {grammar.name} problems, not {args.language.name}")
     if grammar.name == "CSG2D":
         return
+    shipped = grammar.name == "TinySVG" and default_svg_model_path().exists()
     allowed = list(GENERIC_METHODS)
-    allowed += POLICY_METHODS_ANY_LANGUAGE if args.model else ()
+    allowed += POLICY_METHODS_ANY_LANGUAGE if args.model or shipped else ()
     allowed += ["untrained"] if args.untrained_model else []
     if args.methods is None:
         args.methods = ",".join(allowed)
@@ -253,8 +255,8 @@ def _check_language(args, problems) -> None:
     if other:
         raise UserError(
             f"{', '.join(other)}: not for {grammar.name} problems, which take "
-            f"{', '.join(allowed)} (tree-diffusion and untrained with --model and "
-            f"--untrained-model of {grammar.name})"
+            f"{', '.join(allowed)} (tree-diffusion with a {grammar.name} policy, untrained "
+            f"with --untrained-model of {grammar.name})"
         )
 
 

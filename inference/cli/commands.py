@@ -250,11 +250,11 @@ def cmd_synthesize(args: argparse.Namespace) -> int:
         raise UserError(
             f"--sketch and --drawn are for CSG2D; {args.language.name} images are drawn"
         )
-    allowed = GENERIC_METHODS + (POLICY_METHODS_ANY_LANGUAGE if args.model else ())
+    allowed = GENERIC_METHODS + POLICY_METHODS_ANY_LANGUAGE
     if drawing and args.method not in allowed:
         raise UserError(
             f"method '{args.method}' works on CSG2D only; {args.language.name} images take "
-            f"{', '.join(allowed)} (tree-diffusion with --model of {args.language.name})"
+            f"{', '.join(allowed)}"
         )
     try:
         if drawing:

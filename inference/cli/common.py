@@ -200,15 +200,26 @@ def load_model(
     task: str = "edit",
     language: Grammar | None = None,
 ):
-    """The policy model at ``path`` (default: the shipped one); a one-line error otherwise.
+    """The policy model at ``path`` (default: the shipped one of ``language``, CSG2D's for
+    ``modality`` or ``models/policy_tinysvg.onnx``); a one-line error otherwise.
 
     ``task`` is what the model must have been trained for: "edit" (the tree-diffusion
     methods) or "write" (the autoregressive baseline); a model of the other is refused,
     and so is one of another ``language`` than the one given.
     """
-    from inference.model.onnx_model import ModelError, PolicyModel, default_model_path
+    from inference.model.onnx_model import (
+        ModelError,
+        PolicyModel,
+        default_model_path,
+        default_svg_model_path,
+    )
 
-    file = Path(path) if path else default_model_path(modality)
+    if path:
+        file = Path(path)
+    elif language is not None and language.name == "TinySVG":
+        file = default_svg_model_path()
+    else:
+        file = default_model_path(modality)
     try:
         name = None if language is None else language.name
         return PolicyModel.load(file, modality=modality, task=task, language=name)

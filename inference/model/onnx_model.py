@@ -90,6 +90,15 @@ def default_model_path(modality: str = "filled", models_dir: Path | None = None)
     return own if own.exists() else folder / "policy.onnx"
 
 
+SVG_MODEL_NAME = "policy_tinysvg.onnx"
+"""The shipped TinySVG model's file name, beside the CSG2D ones in ``models/``."""
+
+
+def default_svg_model_path(models_dir: Path | None = None) -> Path:
+    """The shipped TinySVG model, ``models/policy_tinysvg.onnx`` (it may not exist)."""
+    return (_MODELS_DIR if models_dir is None else Path(models_dir)) / SVG_MODEL_NAME
+
+
 class PolicyModel:
     """A loaded, contract-checked policy/value network (use :meth:`load`).
 
