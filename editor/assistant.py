@@ -263,6 +263,15 @@ class Assistant(QObject):
             self._show([], NEED_TARGET)
             self.message.emit(NEED_TARGET)
             return
+        vocab = getattr(self.usable_model(), "vocabulary", None)
+        if vocab is not None and self.doc.program.size > vocab.max_tokens:
+            too_long = (
+                f"The program is {self.doc.program.size} tokens long and the model reads at "
+                f"most {vocab.max_tokens}: Propose needs a shorter program. Auto-run still works."
+            )
+            self._show([], too_long)
+            self.message.emit(too_long)
+            return
         self._show([])  # the old proposal goes now: nothing to accept while asking
         if not more:
             self._seen = set()

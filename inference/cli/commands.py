@@ -73,7 +73,7 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser; ``synthesize`` and ``bench`` join the same subparsers later."""
-    parser = _Parser(prog=PROG, description="TreeSketch: CSG2D programs from sketches.")
+    parser = _Parser(prog=PROG, description="TreeSketch: CSG2D and TinySVG programs from drawings.")
     parser.add_argument("--version", action="version", version=f"treesketch {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
@@ -132,7 +132,12 @@ def _add_synthesize(sub) -> None:
     add_drawn_option(syn, "the filled images are drawn by hand")
     add_budget_options(syn, "image")
     syn.add_argument("--seed", type=seed_arg, default=0, help="random seed (default 0)")
-    syn.add_argument("-o", "--output", metavar="DIR", help="write <name>.csg and <name>.png here")
+    syn.add_argument(
+        "-o",
+        "--output",
+        metavar="DIR",
+        help="write <name>.csg (TinySVG: .tsvg) and <name>.png here",
+    )
     syn.add_argument("--json", action="store_true", help="print one JSON record per image")
     syn.add_argument(
         "--method",
@@ -141,14 +146,21 @@ def _add_synthesize(sub) -> None:
         help="search method (default tree-diffusion; random, random+refine and repl need no model)",
     )
     syn.add_argument(
-        "--model", metavar="PATH", help="policy model (default models/policy_<filled|sketch>.onnx)"
+        "--model",
+        metavar="PATH",
+        help="policy model (default models/policy_<filled|sketch>.onnx; for TinySVG "
+        "models/policy_tinysvg.onnx)",
     )
     syn.add_argument(
         "--no-fit",
         action="store_true",
         help="do not start from a program fitted to the image (structure first; an ablation)",
     )
-    add_language_option(syn)
+    add_language_option(
+        syn,
+        "the images' language (CSG2D, TinySVG; default CSG2D: grey shapes; TinySVG's are "
+        "colour drawings on white)",
+    )
     syn.add_argument(
         "--ink",
         choices=("auto", "white", "black"),
@@ -216,6 +228,15 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _in_colour(image) -> bool:
+    """True when at least 0.5 % of an RGB picture's pixels are clearly coloured (their
+    channels differ by more than 80 of 255), as TinySVG drawings are and CSG2D's grey
+    shapes and scanned pencil lines are not."""
+    rgb = image.astype(int)
+    spread = rgb.max(axis=-1) - rgb.min(axis=-1)
+    return bool((spread > 80).mean() > 0.005)
+
+
 def cmd_synthesize(args: argparse.Namespace) -> int:
     """``synthesize``: search a program for every image; one record per image on stdout."""
     import json
@@ -248,7 +269,8 @@ def cmd_synthesize(args: argparse.Namespace) -> int:
     drawing = args.language is not None and args.language.name != "CSG2D"
     if drawing and (args.sketch or args.drawn):
         raise UserError(
-            f"--sketch and --drawn are for CSG2D; {args.language.name} images are drawn"
+            f"--sketch and --drawn are for CSG2D's grey images; {args.language.name} images "
+            "are colour pictures, scored as they are"
         )
     allowed = GENERIC_METHODS + POLICY_METHODS_ANY_LANGUAGE
     if drawing and args.method not in allowed:
@@ -261,6 +283,13 @@ def cmd_synthesize(args: argparse.Namespace) -> int:
             targets = [DrawingTarget(load_colour_image(p, CANVAS)) for p in args.images]
         else:
             targets = [load_image_target(p, args.sketch, args.ink, args.drawn) for p in args.images]
+            for p in args.images:
+                if args.language is None and _in_colour(load_colour_image(p, CANVAS)):
+                    print(
+                        f"treesketch: note: {p} is a colour picture, read as a CSG2D shape; "
+                        "for a TinySVG drawing add --language tinysvg",
+                        file=sys.stderr,
+                    )
     except ImageError as e:
         raise UserError(str(e)) from None
     modality = "sketch" if args.sketch else "filled"

@@ -239,14 +239,15 @@ def write_file(path: Path, data: bytes) -> None:
         raise UserError(f"cannot write {path} ({e.strerror or e})") from None
 
 
-def add_language_option(parser: argparse.ArgumentParser) -> None:
-    """``--language``: the programs' language, when it should not be read from them."""
+def add_language_option(parser: argparse.ArgumentParser, text: str | None = None) -> None:
+    """``--language``: the programs' language, when it should not be read from them (or
+    ``text`` for another default)."""
     names = ", ".join(g.name for g in GRAMMARS.values())
     parser.add_argument(
         "--language",
         type=language_arg,
         metavar="L",
-        help=f"the programs' language ({names}; default: what each program's text says)",
+        help=text or f"the programs' language ({names}; default: what each program's text says)",
     )
 
 

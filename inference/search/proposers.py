@@ -118,23 +118,44 @@ class PolicyProposer:
         self._inputs = [*self._inputs[-(_KEPT_INPUTS - 1) :], (target, image)]
         return image
 
+    def _readable(self, programs) -> list[int]:
+        """The indices of ``programs`` the network can read (at most its vocabulary's
+        ``max_tokens``: a fitted start, e.g. TinySVG's REPL-style drawing, may be longer)."""
+        vocab = getattr(self.model, "vocabulary", None)
+        limit = vocab.max_tokens if vocab is not None else None
+        return [i for i, p in enumerate(programs) if limit is None or p.size <= limit]
+
     def propose(self, target, programs, n, rng, locked, cancel: CancelFn | None = None):
-        """``n`` sampled edits per program (duplicates dropped), respecting locks.
+        """``n`` sampled edits per program (duplicates dropped), respecting locks; none for
+        a program longer than the network reads.
 
         ``cancel`` is asked before every network batch; when it returns True this
         raises :class:`inference.util.cancellation.Cancelled`."""
-        return sample_edits(
+        keep = self._readable(programs)
+        out: list[list] = [[] for _ in programs]
+        if not keep:
+            return out
+        found = sample_edits(
             self.model,
             self._input(target),
-            programs,
+            [programs[i] for i in keep],
             n,
             rng,
             self.temperature,
-            locked=[sorted(lock) for lock in locked],
+            locked=[sorted(locked[i]) for i in keep],
             cancel=cancel,
         )
+        for i, edits in zip(keep, found, strict=True):
+            out[i] = edits
+        return out
 
     def values(self, target, programs, cancel: CancelFn | None = None):
         """The value head's estimate of edits left, per program (``cancel`` as for
-        :meth:`propose`)."""
-        return evaluate_values(self.model, self._input(target), programs, cancel=cancel).values
+        :meth:`propose`); infinite for a program longer than the network reads."""
+        keep = self._readable(programs)
+        values = np.full(len(programs), np.inf)
+        if keep:
+            image = self._input(target)
+            read = [programs[i] for i in keep]
+            values[keep] = evaluate_values(self.model, image, read, cancel=cancel).values
+        return values

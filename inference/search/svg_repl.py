@@ -208,7 +208,8 @@ def compile_lines(lines: Sequence[Line]) -> Node:
     """The shortest of a few TinySVG programs that draw ``lines`` in order exactly.
 
     Each is a chain of ``Arrange`` (``h`` or ``v``; each gap 0 or the one between the two
-    lines' boxes) in painting order, with a unit's spacer where a centre must lie half a
+    lines' boxes) in painting order (or, for lines apart, left to right or top to bottom),
+    with a unit's spacer where a centre must lie half a
     unit off (:func:`_chained`) and ``Move`` nodes that take every primitive to its line's
     place.  Its render equals ``render_scene([line.placed() for line in lines])``: the
     spacers paint nothing and every line's box is where :meth:`Line.placed` puts it.  No
@@ -216,20 +217,48 @@ def compile_lines(lines: Sequence[Line]) -> Node:
     """
     if not lines:
         return _spacer(0, 0)
+    lines = [_plain(line) for line in lines]
     best = None
-    for d in ("h", "v"):
-        for gaps in product(*_gap_choices(lines, d)):
-            for parity in (0, 1):
-                laid = layout(_chained(lines, d, gaps, parity))
-                painted = [p for p in laid if p.x1 > p.x0 and p.y1 > p.y0]
-                moves = [
-                    (round((q.x0 - p.x0) / UNIT), round((q.y0 - p.y0) / UNIT))
-                    for p, q in zip(painted, (line.placed() for line in lines), strict=True)
-                ]
-                program = _chained(lines, d, gaps, parity, moves)
-                if best is None or program.size < best.size:
-                    best = program
+    for order in _orders(lines):
+        for d in ("h", "v"):
+            for gaps in product(*_gap_choices(order, d)):
+                for parity in (0, 1):
+                    laid = layout(_chained(order, d, gaps, parity))
+                    painted = [p for p in laid if p.x1 > p.x0 and p.y1 > p.y0]
+                    moves = [
+                        (round((q.x0 - p.x0) / UNIT), round((q.y0 - p.y0) / UNIT))
+                        for p, q in zip(painted, (line.placed() for line in order), strict=True)
+                    ]
+                    program = _chained(order, d, gaps, parity, moves)
+                    if best is None or program.size < best.size:
+                        best = program
     return best
+
+
+def _plain(line: Line) -> Line:
+    """The line with no stroke written as ``none 0`` (a width under ``none``, or a colour
+    of width 0, paints nothing)."""
+    if line.stroke == "none" or line.sw == 0:
+        return replace(line, stroke="none", sw=0)
+    return line
+
+
+def _orders(lines: list[Line]) -> list[list[Line]]:
+    """The painting order, and, when no two lines touch a pixel in common (so the order
+    paints the same image), left to right and top to bottom too."""
+    spans = [line.pixels() for line in lines]
+    for i, (ri, ci) in enumerate(spans):
+        for rj, cj in spans[:i]:
+            if (
+                ri.start < rj.stop
+                and rj.start < ri.stop
+                and ci.start < cj.stop
+                and cj.start < ci.stop
+            ):
+                return [lines]
+    across = sorted(lines, key=lambda line: (line.x, line.y))
+    down = sorted(lines, key=lambda line: (line.y, line.x))
+    return [lines, *(o for o in (across, down) if o != lines)]
 
 
 def line_grid(positions: Sequence[int], size: int, colours: Sequence[str]) -> tuple[Line, ...]:

@@ -152,6 +152,27 @@ def test_the_small_model_proposes_valid_tinysvg_edits_and_accept_applies_one(
     assert to_text(doc.program) == "(Rectangle 4 4 blue none 0)"
 
 
+def test_propose_on_a_program_longer_than_the_model_reads_says_so(
+    settings, jobs, qtbot, svg_model_path
+):
+    """A fitted drawing can be longer than the network reads (TinySVG's 256 tokens): Propose
+    says so in one line, instead of failing inside the model."""
+    long = "(Rectangle 2 2 red none 0)"
+    for k in range(55):  # 5 tokens a move: 281 in all
+        long = f"(Move {long} {k % 2} 0 {'true' if k % 4 else 'false'} false)"
+    choose(settings, svg_model_path=svg_model_path)
+    doc = svg_document("(Arrange h (Rectangle 3 3 red none 0) (Ellipse 4 4 blue none 0) 1)", long)
+    assert doc.program.size > 256
+    assistant = Assistant(doc, settings, jobs)
+    assistant.load_model()
+    loaded(assistant, jobs, qtbot)
+    said = []
+    assistant.message.connect(said.append)
+    assistant.propose()
+    assert not assistant.working and not assistant.candidates
+    assert "model reads at most 256" in assistant.hint and said == [assistant.hint]
+
+
 def test_auto_run_with_the_tinysvg_model_spends_its_budget_and_merges_its_moves(
     settings, jobs, qtbot, svg_model_path
 ):

@@ -9,7 +9,7 @@ from PIL import Image
 from inference.benchmarks.drawing_problems import write_drawing_problems
 from inference.files.fileio import read_problems, read_program
 from inference.lang.grammar import TINYSVG
-from inference.lang.syntax import to_text
+from inference.lang.syntax import parse, to_text
 from inference.lang.tinysvg import parse_tinysvg
 from inference.noise.svg_targets import is_clear_drawing
 from inference.render.svg_scene import render
@@ -144,3 +144,22 @@ def test_synthesize_runs_the_hybrid_climb_on_a_drawing(run_cli, tmp_path):
     record = json.loads(res.stdout.strip().splitlines()[-1])
     assert record["method"] == "random+refine" and record["calls"] <= 400
     assert parse_tinysvg(record["program"]).grammar is TINYSVG
+
+
+def test_a_colour_picture_read_as_csg2d_gets_a_hint(run_cli, tmp_path):
+    """Without --language an image is a CSG2D shape; a colour drawing says how to read it
+    as TinySVG, and a grey shape says nothing."""
+    png = tmp_path / "two.png"
+    Image.fromarray(render(parse_tinysvg(TWO), 224)).save(png)
+    res = run_cli("synthesize", png, "--budget", "30")
+    assert res.returncode == 0, res.stderr
+    assert "colour picture, read as a CSG2D shape; for a TinySVG drawing add --language" in (
+        res.stderr
+    )
+    grey = tmp_path / "grey.png"
+    from inference.render.raster import render as render_csg
+
+    shape = render_csg(parse("(Circle 4 8 8)"), 128)
+    Image.fromarray((shape * 255).astype(np.uint8)).save(grey)
+    res = run_cli("synthesize", grey, "--budget", "30")
+    assert res.returncode == 0 and "colour picture" not in res.stderr

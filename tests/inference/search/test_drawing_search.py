@@ -54,3 +54,26 @@ def test_a_blank_drawing_fits_no_lines():
     blank = DrawingTarget(np.full((224, 224, 3), 255, dtype=np.uint8))
     fitted = fit_lines(blank, 300)
     assert fitted.program is None and fitted.calls <= 300
+
+
+def test_the_policy_skips_a_start_longer_than_it_reads():
+    """TinySVG's fitted start may be longer than the network's 256 tokens: it gets no
+    proposals and ranks last, and the search goes on (it once raised inside the model)."""
+    from inference.model.onnx_model import PolicyModel, default_svg_model_path
+    from inference.search.proposers import PolicyProposer
+
+    long = "(Rectangle 2 2 red none 0)"
+    for k in range(55):  # 5 tokens a move: 281 in all
+        long = f"(Move {long} {k % 2} 0 {'true' if k % 4 else 'false'} false)"
+    long = parse_tinysvg(long)
+    assert long.size > 256
+    policy = PolicyProposer(PolicyModel.load(default_svg_model_path(), language="TinySVG"))
+    target = DrawingTarget.of(TRUTH)
+    rng = np.random.default_rng(0)
+    proposals = policy.propose(target, [long, TRUTH], 3, rng, [frozenset(), frozenset()])
+    assert proposals[0] == [] and proposals[1]
+    values = policy.values(target, [long, TRUTH])
+    assert values[0] == np.inf and np.isfinite(values[1])
+    cfg = SearchConfig(budget=200, beam_width=4, fit=False)
+    events = list(beam_search(target, policy, rng, cfg, start=long))
+    assert events[-1].finished and events[-1].calls <= 200
