@@ -404,13 +404,16 @@ def climb(
     budget: int,
     reach: int = 40,
     removable: bool = True,
+    done: Callable[[float], bool] | None = None,
 ) -> tuple[tuple[Line, ...], float]:
     """Hill-climb line ``index`` of ``lines``: try taking it out, its :func:`neighbours`
     and its other places in the painting order, take each strict improvement as soon as
     it is found and go on from there, until a whole pass finds none, the line is taken
     out, the lines solve the target, or ``budget`` of the run's calls is spent; the lines
     and their score (every candidate, the line taken out too, is one call).  A new line
-    is not ``removable``: taking it out is where it came from."""
+    is not ``removable``: taking it out is where it came from.  ``done`` (default: the
+    target's solve) says when a score is good enough to stop."""
+    done = run.target.solves if done is None else done
     spent, start = 0, 0
     while spent < budget and run.left > 0 and not run.cancelled():
         line = lines[index]
@@ -432,7 +435,7 @@ def climb(
                 lines, score, index, found = cand, s, where, True
                 start += k
                 break
-        if not found or index < 0 or run.target.solves(score):
+        if not found or index < 0 or done(score):
             break  # a solve ends the search at once (the calls it took are its cost)
     return lines, score
 
@@ -455,15 +458,17 @@ def _diverse(scored: list[tuple[float, int, Line]], n: int) -> list[tuple[float,
     return (first + later)[:n]
 
 
-def _polish_all(lines, score, scorer: _Scorer, run: SearchRun, reach: int):
-    """Climb every line in turn, passes until one gains nothing; the lines and score."""
-    while run.left > 0 and not run.cancelled() and not run.target.solves(score):
+def _polish_all(lines, score, scorer: _Scorer, run: SearchRun, reach: int, until=None):
+    """Climb every line in turn, passes until one gains nothing; the lines and score.  It
+    stops at a solve, or with ``until`` once the score reaches that."""
+    done = run.target.solves if until is None else (lambda s: s >= until)
+    while run.left > 0 and not run.cancelled() and not done(score):
         before = score
         i = 0
         while i < len(lines):
             count = len(lines)
-            lines, score = climb(lines, i, score, scorer, run, run.left, reach)
-            if run.target.solves(score) or run.left <= 0:
+            lines, score = climb(lines, i, score, scorer, run, run.left, reach, done=done)
+            if done(score) or run.left <= 0:
                 break
             i += len(lines) == count  # the same line again when one was taken out
         if score <= before:
@@ -593,3 +598,29 @@ def fit_lines(
     if last is None or not last.depth:
         return FitResult(None, 0.0, 0 if last is None else last.calls, 0)
     return FitResult(last.program, last.score, last.calls, last.depth)
+
+
+def polish_program(
+    target: DrawingTarget,
+    program: Node,
+    budget: int,
+    score: float | None = None,
+    cancel: Callable[[], bool] | None = None,
+) -> tuple[Node, float, int]:
+    """``program``'s lines polished (every line climbed in turn, as the search's last step)
+    toward the target, within ``budget`` renderer calls, written short
+    (:func:`compile_lines`); the program, its score and the calls spent.  A goal score
+    above 0.99 forgives a thick stroke standing in for a bigger box, so a solved drawing is
+    worth polishing on toward the same pixels.  ``program`` comes back unchanged unless the
+    polish scores higher."""
+    run = SearchRun(target, budget, cancel)
+    scorer = _Scorer(target)
+    lines = lines_of(program)
+    if score is None:
+        _spend_one(run)
+        score = target.score(program)
+    start = scorer.set_base(lines)
+    found, best = _polish_all(lines, start, scorer, run, SvgReplConfig.reach, until=1.0)
+    if best > score:
+        return compile_lines(found), best, run.calls
+    return program, score, run.calls

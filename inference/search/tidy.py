@@ -53,6 +53,7 @@ from inference.lang.svg_simplify import simplify_moves
 from inference.lang.tree import BINOP, CIRCLE, NUM_VALUES, QUAD, Node, circle, quad, walk
 from inference.render.raster import rasterizer
 from inference.search.refine import refine
+from inference.search.svg_repl import polish_program
 from inference.targets.target import Target
 
 
@@ -74,8 +75,8 @@ def tidy(
         score: ``program``'s score, when known (saves a call).
         max_calls: stop after this many renderer calls (``None``: no limit).
     """
-    if program.grammar is not CSG2D:  # TinySVG: the same pixels with fewer moves, no calls
-        return simplify_moves(program, locked), 0
+    if program.grammar is not CSG2D:
+        return _tidy_drawing(program, target, frozenset(locked), score, max_calls)
     state = _State(program, frozenset(locked), score, 0, max_calls)
     if score is None:
         if state.left() < 1:
@@ -97,6 +98,25 @@ def tidy(
         state.calls += 1
         _simplify(state, target)
     return state.program, state.calls
+
+
+SVG_POLISH_CALLS = 500
+"""The most renderer calls the polish of a solved TinySVG drawing may spend."""
+
+
+def _tidy_drawing(program, target, locked, score, max_calls) -> tuple[Node, int]:
+    """TinySVG: a solved drawing, when nothing is locked, polished toward the same pixels
+    (:func:`inference.search.svg_repl.polish_program`, at most :data:`SVG_POLISH_CALLS`);
+    then its moves merged (the same pixels, no call)."""
+    calls = 0
+    room = SVG_POLISH_CALLS if max_calls is None else min(SVG_POLISH_CALLS, max_calls)
+    if not locked and room > 1 and (score is None or target.solves(score)) and score != 1.0:
+        if score is None:
+            score, calls = target.score(program), 1
+        if target.solves(score):
+            program, _, spent = polish_program(target, program, room - calls, score)
+            calls += spent
+    return simplify_moves(program, locked), calls
 
 
 MAX_SWAPS = 3

@@ -138,3 +138,22 @@ def test_a_round_hole_found_as_a_square_becomes_round():
     # a diamond (a roof, a point) is never rounded off
     house = parse("(+ (Quad 8 10 5 4 0) (Quad 8 6 4 4 45))")
     assert tidy(house, _exact_sketch(house))[0] == house
+
+
+def test_a_solved_tinysvg_drawing_is_polished_to_the_same_pixels():
+    """TinySVG's goal (above 0.99) forgives a stray stroke; the tidy polishes a solved
+    drawing on toward the target's pixels, unless something is locked."""
+    from inference.lang.tinysvg import parse_tinysvg
+    from inference.targets.drawing_target import DrawingTarget
+
+    truth = "(Arrange v (Ellipse 9 5 yellow black 4) (Rectangle 6 6 purple none 0) 1)"
+    target = DrawingTarget.of(parse_tinysvg(truth))
+    stray = parse_tinysvg(
+        "(Arrange v (Ellipse 9 5 yellow black 4) (Rectangle 6 6 purple black 1) 1)"
+    )
+    score = target.score(stray)
+    assert target.solves(score) and score < 0.995
+    tidied, calls = tidy(stray, target, score=score, max_calls=2000)
+    assert to_text(tidied) == truth and target.score(tidied) == 1.0 and 0 < calls <= 500
+    assert tidy(stray, target, locked=[0], score=score) == (stray, 0)
+    assert tidy(stray, target, score=score, max_calls=1)[1] <= 1
