@@ -190,7 +190,8 @@ class AutoRun(QObject):
 
         The tidy spends what the search left of the budget and no more, and its calls
         count in the run's total even when it changes nothing: the budget covers both.
-        TinySVG's tidy costs no call, so it runs even when the search spent everything.
+        TinySVG's merge of moves costs no call, so it runs even when the search spent
+        everything; its polish of a solved drawing spends at most 500 of the calls left.
         """
         doc = self.doc
         left = self.budget - event.calls  # tidy spends no more (none at all: nothing changes)
