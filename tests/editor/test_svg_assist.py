@@ -158,7 +158,7 @@ def test_propose_on_a_program_longer_than_the_model_reads_says_so(
     """A fitted drawing can be longer than the network reads (TinySVG's 256 tokens): Propose
     says so in one line, instead of failing inside the model."""
     long = "(Rectangle 2 2 red none 0)"
-    for k in range(55):  # 5 tokens a move: 281 in all
+    for k in range(55):  # more than the 256 tokens the network reads
         long = f"(Move {long} {k % 2} 0 {'true' if k % 4 else 'false'} false)"
     choose(settings, svg_model_path=svg_model_path)
     doc = svg_document("(Arrange h (Rectangle 3 3 red none 0) (Ellipse 4 4 blue none 0) 1)", long)

@@ -63,7 +63,7 @@ def test_the_policy_skips_a_start_longer_than_it_reads():
     from inference.search.proposers import PolicyProposer
 
     long = "(Rectangle 2 2 red none 0)"
-    for k in range(55):  # 5 tokens a move: 281 in all
+    for k in range(55):  # more than the 256 tokens the network reads
         long = f"(Move {long} {k % 2} 0 {'true' if k % 4 else 'false'} false)"
     long = parse_tinysvg(long)
     assert long.size > 256
