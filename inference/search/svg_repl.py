@@ -65,7 +65,7 @@ from inference.lang.grammar import SVG_COLOURS
 from inference.lang.tinysvg import ELLIPSE, RECTANGLE, arrange, digit, move, rectangle
 from inference.lang.tinysvg import colour as colour_leaf
 from inference.lang.tree import Node, make
-from inference.render.svg_scene import CANVAS, UNIT, Placed, layout, render_scene
+from inference.render.svg_scene import CANVAS, COLOURS, UNIT, Placed, layout, render_scene
 from inference.search.residual_fit import FitResult
 from inference.search.search_run import ProgressFn, SearchEvent, SearchRun
 from inference.targets.drawing_target import DrawingTarget
@@ -270,6 +270,33 @@ def line_grid(positions: Sequence[int], size: int, colours: Sequence[str]) -> tu
         for y in positions
         for x in positions
     )
+
+
+MIN_COLOUR_PIXELS = 16
+"""The fewest pixels of one colour that :func:`colour_lines` reads as a shape."""
+
+
+def colour_lines(target: DrawingTarget) -> tuple[Line, ...]:
+    """Candidates read off the picture: for each colour but white with at least
+    :data:`MIN_COLOUR_PIXELS` pixels of exactly that colour, a rectangle and an ellipse of
+    it over those pixels' box (whole units, centred on the half-unit grid).  Scoring by a
+    mean squared difference, the grid's squares first cover two shapes side by side with
+    one of a colour between theirs; a shape's own box is often the line that belongs."""
+    image = target.image
+    out = []
+    for name, rgb in COLOURS.items():
+        if rgb is None or name == "white":
+            continue
+        rows, cols = np.nonzero(np.all(image == np.array(rgb, dtype=np.uint8), axis=-1))
+        if rows.size < MIN_COLOUR_PIXELS:
+            continue
+        x0, x1, y0, y1 = cols.min(), cols.max() + 1, rows.min(), rows.max() + 1
+        w = min(9, max(1, round((x1 - x0) / UNIT)))
+        h = min(9, max(1, round((y1 - y0) / UNIT)))
+        x = round(((x0 + x1) / 2 - CANVAS / 2) / HALF_UNIT)
+        y = round(((y0 + y1) / 2 - CANVAS / 2) / HALF_UNIT)
+        out += [Line(kind, w, h, name, "none", 0, x, y) for kind in KINDS]
+    return tuple(out)
 
 
 @dataclass
@@ -491,7 +518,7 @@ def svg_repl_search(
     they are polished first, then the search adds lines as from a blank canvas.
     """
     cfg = config or SvgReplConfig()
-    grid = line_grid(cfg.positions, cfg.size, cfg.colours)
+    grid = colour_lines(target) + line_grid(cfg.positions, cfg.size, cfg.colours)
     run = SearchRun(target, cfg.budget, cancel, progress)
     scorer = _Scorer(target)
     empty = _Partial((), scorer.set_base(()))  # the blank canvas: known without a render

@@ -88,9 +88,11 @@ def test_the_tinysvg_fit_reports_while_it_runs():
     from inference.lang.tinysvg import parse_tinysvg
     from inference.targets.drawing_target import DrawingTarget
 
-    target = DrawingTarget.of(
-        parse_tinysvg("(Arrange h (Ellipse 5 3 green red 4) (Rectangle 2 6 purple none 0) 1)")
+    hard = (  # svgset23's drawing004: the fit does not solve it
+        "(Arrange h (Rectangle 6 6 orange red 6) (Arrange h (Move (Rectangle 8 6 yellow purple"
+        " 9) 8 4 true true) (Move (Ellipse 9 6 white black 9) 5 3 false true) 2) 6)"
     )
+    target = DrawingTarget.of(parse_tinysvg(hard))
     reports: list[SearchProgress] = []
     config = SearchConfig(beam_width=8, budget=1000, lines_fit_share=0.9)
     rng = np.random.default_rng(5)

@@ -235,3 +235,17 @@ def test_the_fit_goes_on_from_a_start_program():
     # a start worse than the blank canvas is left: the search begins from nothing
     far = parse_tinysvg("(Rectangle 9 9 black none 0)")
     assert target.score(far) < svg_repl.fit_lines(target, 1).score
+
+
+def test_each_colour_s_box_is_a_candidate_and_a_blend_is_avoided():
+    """Greedy squares first cover a green circle beside a red square with one square of a
+    colour between theirs; each colour's own box is a candidate, and the drawing is found
+    as written (it was not solved in 2,000 calls before)."""
+    text = "(Arrange h (Ellipse 5 5 green none 0) (Rectangle 3 3 red none 0) 1)"
+    target = DrawingTarget.of(parse_tinysvg(text))
+    found = svg_repl.colour_lines(target)
+    assert {(ln.kind, ln.fill, ln.w, ln.h) for ln in found} == {
+        (k, c, s, s) for k in KINDS for c, s in (("green", 5), ("red", 3))
+    }
+    last = final_event(svg_repl_search(target, SvgReplConfig(budget=2000)))
+    assert last.solved and last.calls <= 500 and to_text(last.program) == text
