@@ -12,8 +12,9 @@ with its centre at an absolute canvas position (a multiple of 3 px, half a unit)
 over the lines before it, and scores them by their placed primitives.  :func:`compile_lines`
 writes the lines as a TinySVG program that draws exactly the same image:
 
-* the primitives, in painting order, in a chain of ``Arrange`` (``h`` or ``v``, whichever
-  gives the shorter program), each taken to its place by ``Move`` nodes (chains past 9 units);
+* the primitives, in painting order (lines that touch no pixel in common also left to
+  right or top to bottom), in a chain of ``Arrange`` (``h`` or ``v``, whichever gives the
+  shorter program), each taken to its place by ``Move`` nodes (chains past 9 units);
 * ``Move`` steps are whole units, so a centre half a unit off the chain's grid gets a
   spacer, a rectangle with a zero side that paints nothing: along the chain the part is
   widened by a unit, across it the part is nudged by half a unit.
@@ -209,9 +210,8 @@ def compile_lines(lines: Sequence[Line]) -> Node:
 
     Each is a chain of ``Arrange`` (``h`` or ``v``; each gap 0 or the one between the two
     lines' boxes) in painting order (or, for lines apart, left to right or top to bottom),
-    with a unit's spacer where a centre must lie half a
-    unit off (:func:`_chained`) and ``Move`` nodes that take every primitive to its line's
-    place.  Its render equals ``render_scene([line.placed() for line in lines])``: the
+    with a unit's spacer where a centre must lie half a unit off (:func:`_chained`) and
+    ``Move`` nodes that take every primitive to its line's place.  Its render equals ``render_scene([line.placed() for line in lines])``: the
     spacers paint nothing and every line's box is where :meth:`Line.placed` puts it.  No
     lines draw nothing, ``(Rectangle 0 0 none none 0)``.
     """
