@@ -211,9 +211,10 @@ def compile_lines(lines: Sequence[Line]) -> Node:
     Each is a chain of ``Arrange`` (``h`` or ``v``; each gap 0 or the one between the two
     lines' boxes) in painting order (or, for lines apart, left to right or top to bottom),
     with a unit's spacer where a centre must lie half a unit off (:func:`_chained`) and
-    ``Move`` nodes that take every primitive to its line's place.  Its render equals ``render_scene([line.placed() for line in lines])``: the
-    spacers paint nothing and every line's box is where :meth:`Line.placed` puts it.  No
-    lines draw nothing, ``(Rectangle 0 0 none none 0)``.
+    ``Move`` nodes that take every primitive to its line's place.  Its render equals
+    ``render_scene([line.placed() for line in lines])``: the spacers paint nothing and every
+    line's box is where :meth:`Line.placed` puts it.  No lines draw nothing,
+    ``(Rectangle 0 0 none none 0)``.
     """
     if not lines:
         return _spacer(0, 0)
