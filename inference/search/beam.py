@@ -117,10 +117,10 @@ class SearchConfig:
             2,000 calls, solved without the fit at about 1,600.
         lines_fit_share: the most of the budget the fit may use on a TinySVG target (the
             REPL-style search, :func:`inference.search.svg_repl.fit_lines`).  It is the
-            stronger search there: on 16 held-out problems at 2,000 calls, a share of 0.5
-            left the policy's beam 3 solved, 0.9 gave 5, as many as the REPL-style search
-            alone and as random mutations from the same start (docs/BENCHMARKS.md,
-            session 19).
+            stronger search there: on 16 held-out problems at 2,000 calls (svgset23, the
+            REPL-style search before session 19's improvements), a share of 0.5 left the
+            policy's beam 3 solved, 0.9 gave 5, as many as the REPL-style search alone and
+            as random mutations from the same start (docs/BENCHMARKS.md, session 19).
         residual: near misses: on an exact target (not a drawing or a sketch, which have
             their own repair and tidy), each new best CSG2D program scoring at least
             ``residual_from`` (and with no lock) is also fixed by its residual

@@ -64,7 +64,8 @@ def tidy(
     score: float | None = None,
     max_calls: int | None = None,
 ) -> tuple[Node, int]:
-    """``program`` without the operands that do nothing, and the renderer calls spent.
+    """``program`` without the operands that do nothing, and the renderer calls spent
+    (a TinySVG drawing: polished when solved, then its moves merged, :func:`_tidy_drawing`).
 
     Args:
         locked: locked nodes keep their subtrees and chains: they are never
