@@ -43,7 +43,13 @@ from editor.settings import Settings
 from editor.workers import CallWorker, Cancelled, Jobs
 from inference.lang.grammar import CSG2D, TINYSVG
 from inference.lang.tree import Node
-from inference.model.decoding import Proposal, evaluate_values, sample_edits, top_edits
+from inference.model.decoding import (
+    Proposal,
+    evaluate_values,
+    longest_program,
+    sample_edits,
+    top_edits,
+)
 from inference.model.model_contract import target_kind
 from inference.model.onnx_model import (
     PolicyModel,
@@ -263,11 +269,11 @@ class Assistant(QObject):
             self._show([], NEED_TARGET)
             self.message.emit(NEED_TARGET)
             return
-        vocab = getattr(self.usable_model(), "vocabulary", None)
-        if vocab is not None and self.doc.program.size > vocab.max_tokens:
+        limit = longest_program(self.usable_model())
+        if self.doc.program.size > limit:
             too_long = (
                 f"The program is {self.doc.program.size} tokens long and the model reads at "
-                f"most {vocab.max_tokens}: Propose needs a shorter program. Auto-run still works."
+                f"most {limit}: Propose needs a shorter program. Auto-run still works."
             )
             self._show([], too_long)
             self.message.emit(too_long)

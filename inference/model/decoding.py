@@ -230,6 +230,12 @@ def _vocab(model) -> Vocabulary:
     return getattr(model, "vocabulary", CSG2D_VOCAB)
 
 
+def longest_program(model) -> int:
+    """The most tokens a program the model reads may have (its vocabulary's ``max_tokens``;
+    :func:`sample_edits` and :func:`evaluate_values` refuse a longer one)."""
+    return _vocab(model).max_tokens
+
+
 def _check_language(model, programs: Sequence[Node]) -> None:
     """Refuse programs of another language than the model's: the model's
     :class:`~inference.model.onnx_model.ModelError` ("this model is for TinySVG; the

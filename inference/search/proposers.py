@@ -20,7 +20,7 @@ import numpy as np
 
 from inference.lang.lock_rules import protected_positions
 from inference.lang.tree import Node
-from inference.model.decoding import Proposal, evaluate_values, sample_edits
+from inference.model.decoding import Proposal, evaluate_values, longest_program, sample_edits
 from inference.model.model_contract import target_kind
 from inference.noise.mutations import mutate
 from inference.targets.target import Target
@@ -121,9 +121,8 @@ class PolicyProposer:
     def _readable(self, programs) -> list[int]:
         """The indices of ``programs`` the network can read (at most its vocabulary's
         ``max_tokens``: a fitted start, e.g. TinySVG's REPL-style drawing, may be longer)."""
-        vocab = getattr(self.model, "vocabulary", None)
-        limit = vocab.max_tokens if vocab is not None else None
-        return [i for i, p in enumerate(programs) if limit is None or p.size <= limit]
+        limit = longest_program(self.model)
+        return [i for i, p in enumerate(programs) if p.size <= limit]
 
     def propose(self, target, programs, n, rng, locked, cancel: CancelFn | None = None):
         """``n`` sampled edits per program (duplicates dropped), respecting locks; none for

@@ -273,6 +273,12 @@ def line_grid(positions: Sequence[int], size: int, colours: Sequence[str]) -> tu
     )
 
 
+def _centre(lo: float, hi: float) -> int:
+    """A box's centre along one axis (its edges in canvas px), in half units from the
+    canvas centre (a :class:`Line`'s ``x`` or ``y``)."""
+    return round(((lo + hi) / 2 - CANVAS / 2) / HALF_UNIT)
+
+
 MIN_COLOUR_PIXELS = 16
 """The fewest pixels of one colour that :func:`colour_lines` reads as a shape."""
 
@@ -294,8 +300,7 @@ def colour_lines(target: DrawingTarget) -> tuple[Line, ...]:
         x0, x1, y0, y1 = cols.min(), cols.max() + 1, rows.min(), rows.max() + 1
         w = min(9, max(1, round((x1 - x0) / UNIT)))
         h = min(9, max(1, round((y1 - y0) / UNIT)))
-        x = round(((x0 + x1) / 2 - CANVAS / 2) / HALF_UNIT)
-        y = round(((y0 + y1) / 2 - CANVAS / 2) / HALF_UNIT)
+        x, y = _centre(x0, x1), _centre(y0, y1)
         out += [Line(kind, w, h, name, "none", 0, x, y) for kind in KINDS]
     return tuple(out)
 
@@ -486,10 +491,10 @@ def _diverse(scored: list[tuple[float, int, Line]], n: int) -> list[tuple[float,
     return (first + later)[:n]
 
 
-def _polish_all(lines, score, scorer: _Scorer, run: SearchRun, reach: int, until=None):
+def _polish_all(lines, score, scorer: _Scorer, run: SearchRun, reach: int, done=None):
     """Climb every line in turn, passes until one gains nothing; the lines and score.  It
-    stops at a solve, or with ``until`` once the score reaches that."""
-    done = run.target.solves if until is None else (lambda s: s >= until)
+    stops when ``done`` says a score is good enough (default: the target's solve)."""
+    done = run.target.solves if done is None else done
     while run.left > 0 and not run.cancelled() and not done(score):
         before = score
         i = 0
@@ -524,14 +529,13 @@ def svg_repl_search(
     scorer = _Scorer(target)
     empty = _Partial((), scorer.set_base(()))  # the blank canvas: known without a render
     run.improve(empty)  # the start: a line must beat the blank canvas
-    if start and run.left > 0 and run.improve(_Partial(tuple(start), scorer.set_base(start))):
+    if start and run.left > 0:
         _spend_one(run)  # the start's render
-        lines, score = _polish_all(run.best.lines, run.best.score, scorer, run, cfg.reach)
-        run.improve(_Partial(lines, score))  # first make the most of the lines there are
-        run.depth = len(run.best.lines)
-        yield run.event()
-    elif start:
-        _spend_one(run)
+        if run.improve(_Partial(tuple(start), scorer.set_base(start))):
+            lines, score = _polish_all(run.best.lines, run.best.score, scorer, run, cfg.reach)
+            run.improve(_Partial(lines, score))  # first make the most of the lines there are
+            run.depth = len(run.best.lines)
+            yield run.event()
     if run.solved:
         yield run.event(finished=True)
         return
@@ -599,8 +603,7 @@ def lines_of(program: Node) -> tuple[Line, ...]:
     for p in layout(program):
         w, h = round((p.x1 - p.x0) / UNIT), round((p.y1 - p.y0) / UNIT)
         if w and h:
-            x = round(((p.x0 + p.x1) / 2 - CANVAS / 2) / HALF_UNIT)
-            y = round(((p.y0 + p.y1) / 2 - CANVAS / 2) / HALF_UNIT)
+            x, y = _centre(p.x0, p.x1), _centre(p.y0, p.y1)
             kind = RECTANGLE if p.kind == "rect" else ELLIPSE
             lines.append(Line(kind, w, h, p.fill, p.stroke, round(2 * p.stroke_px), x, y))
     return tuple(lines)
@@ -628,6 +631,11 @@ def fit_lines(
     return FitResult(last.program, last.score, last.calls, last.depth)
 
 
+def _same_pixels(score: float) -> bool:
+    """Whether a score is the target's own (a polish past the solve stops there)."""
+    return score >= 1.0
+
+
 def polish_program(
     target: DrawingTarget,
     program: Node,
@@ -644,11 +652,11 @@ def polish_program(
     run = SearchRun(target, budget, cancel)
     scorer = _Scorer(target)
     lines = lines_of(program)
+    start = scorer.set_base(lines)  # the program's own score: its lines draw its pixels
     if score is None:
         _spend_one(run)
-        score = target.score(program)
-    start = scorer.set_base(lines)
-    found, best = _polish_all(lines, start, scorer, run, SvgReplConfig.reach, until=1.0)
+        score = start
+    found, best = _polish_all(lines, start, scorer, run, SvgReplConfig.reach, _same_pixels)
     if best > score:
         return compile_lines(found), best, run.calls
     return program, score, run.calls

@@ -111,10 +111,10 @@ def _tidy_drawing(program, target, locked, score, max_calls) -> tuple[Node, int]
     then its moves merged (the same pixels, no call)."""
     calls = 0
     room = SVG_POLISH_CALLS if max_calls is None else min(SVG_POLISH_CALLS, max_calls)
-    if not locked and room > 1 and (score is None or target.solves(score)) and score != 1.0:
+    if not locked and room > 1:
         if score is None:
             score, calls = target.score(program), 1
-        if target.solves(score):
+        if target.solves(score) and score < 1.0:
             program, _, spent = polish_program(target, program, room - calls, score)
             calls += spent
     return simplify_moves(program, locked), calls
