@@ -230,7 +230,7 @@ def run_bench(
             t0 = time.perf_counter()
             last = final_event(runner(pb.target, rng, budget, with_deadline(cancel, seconds)))
             program, score, calls = last.program, float(last.score), int(last.calls)
-            free = pb.program.grammar is not CSG2D  # TinySVG's tidy renders nothing
+            free = pb.program.grammar is not CSG2D  # TinySVG's move merge needs no call
             if tidied and (calls < budget or free):  # what synthesize and the editor hand out
                 program, extra = tidy(program, pb.target, score=score, max_calls=budget - calls)
                 score, calls = float(pb.target.score(program)), calls + extra

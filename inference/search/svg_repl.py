@@ -294,15 +294,21 @@ def colour_lines(target: DrawingTarget) -> tuple[Line, ...]:
     for name, rgb in COLOURS.items():
         if rgb is None or name == "white":
             continue
-        rows, cols = np.nonzero(np.all(image == np.array(rgb, dtype=np.uint8), axis=-1))
-        if rows.size < MIN_COLOUR_PIXELS:
-            continue
-        x0, x1, y0, y1 = cols.min(), cols.max() + 1, rows.min(), rows.max() + 1
-        w = min(9, max(1, round((x1 - x0) / UNIT)))
-        h = min(9, max(1, round((y1 - y0) / UNIT)))
-        x, y = _centre(x0, x1), _centre(y0, y1)
-        out += [Line(kind, w, h, name, "none", 0, x, y) for kind in KINDS]
+        mask = np.all(image == np.array(rgb, dtype=np.uint8), axis=-1)
+        if int(mask.sum()) >= MIN_COLOUR_PIXELS:
+            out += _box_lines(mask, name)
     return tuple(out)
+
+
+def _box_lines(mask: np.ndarray, fill: str) -> list[Line]:
+    """A rectangle and an ellipse filled with ``fill`` over the box of ``mask``'s pixels
+    (whole units, centred on the half-unit grid)."""
+    rows, cols = np.nonzero(mask)
+    x0, x1, y0, y1 = cols.min(), cols.max() + 1, rows.min(), rows.max() + 1
+    w = min(9, max(1, round((x1 - x0) / UNIT)))
+    h = min(9, max(1, round((y1 - y0) / UNIT)))
+    x, y = _centre(x0, x1), _centre(y0, y1)
+    return [Line(kind, w, h, fill, "none", 0, x, y) for kind in KINDS]
 
 
 @dataclass
@@ -631,6 +637,60 @@ def fit_lines(
     return FitResult(last.program, last.score, last.calls, last.depth)
 
 
+def _pieces(mask: np.ndarray) -> list[np.ndarray]:
+    """The 4-connected pieces of a boolean image, each as its own boolean image."""
+    labels = np.where(mask, np.arange(1, mask.size + 1).reshape(mask.shape), 0)
+    while True:
+        spread = labels.copy()
+        spread[1:] = np.maximum(spread[1:], labels[:-1])
+        spread[:-1] = np.maximum(spread[:-1], labels[1:])
+        spread[:, 1:] = np.maximum(spread[:, 1:], labels[:, :-1])
+        spread[:, :-1] = np.maximum(spread[:, :-1], labels[:, 1:])
+        spread = np.where(mask, spread, 0)
+        if np.array_equal(spread, labels):
+            return [labels == k for k in np.unique(labels[mask])]
+        labels = spread
+
+
+def left_out_lines(image: np.ndarray, target: DrawingTarget) -> tuple[Line, ...]:
+    """Lines for what ``image`` leaves out of the target: each piece of at least
+    :data:`MIN_COLOUR_PIXELS` pixels where the target shows a colour and the image another,
+    as a rectangle and an ellipse of that colour over the piece's box (as
+    :func:`colour_lines`)."""
+    shown = target.image
+    out = []
+    for name, rgb in COLOURS.items():
+        if rgb is None or name == "white":
+            continue
+        rgb = np.array(rgb, dtype=np.uint8)
+        missed = np.all(shown == rgb, axis=-1) & ~np.all(image == rgb, axis=-1)
+        if int(missed.sum()) < MIN_COLOUR_PIXELS:
+            continue
+        for piece in _pieces(missed):
+            if int(piece.sum()) >= MIN_COLOUR_PIXELS:
+                out += _box_lines(piece, name)
+    return tuple(out)
+
+
+def _add_left_out(lines, score, scorer: _Scorer, run: SearchRun, reach: int):
+    """Lines for what ``lines`` leave out of the target (:func:`left_out_lines`), each
+    climbed and kept when it raises the score; the lines and score.  The goal forgives a
+    dot of one unit: left out, it costs under 0.01 of the score, and a person who drew it
+    wants it back."""
+    image = render_scene([ln.placed() for ln in lines])
+    for line in left_out_lines(image, run.target):
+        if run.left <= 0 or run.cancelled() or _same_pixels(score):
+            break
+        scorer.set_base(lines)
+        added = lines + (line,)
+        s = scorer.score(added, line)
+        _spend_one(run)
+        if s > score + MIN_GAIN:
+            budget = min(SvgReplConfig.polish_calls, run.left)
+            lines, score = climb(added, len(lines), s, scorer, run, budget, reach, False, _same_pixels)
+    return lines, score
+
+
 def _same_pixels(score: float) -> bool:
     """Whether a score is the target's own (a polish past the solve stops there)."""
     return score >= 1.0
@@ -656,7 +716,8 @@ def polish_program(
     if score is None:
         _spend_one(run)
         score = start
-    found, best = _polish_all(lines, start, scorer, run, SvgReplConfig.reach, _same_pixels)
+    found, best = _add_left_out(lines, start, scorer, run, SvgReplConfig.reach)
+    found, best = _polish_all(found, best, scorer, run, SvgReplConfig.reach, _same_pixels)
     if best > score:
         return compile_lines(found), best, run.calls
     return program, score, run.calls

@@ -157,3 +157,32 @@ def test_a_solved_tinysvg_drawing_is_polished_to_the_same_pixels():
     assert to_text(tidied) == truth and target.score(tidied) == 1.0 and 0 < calls <= 500
     assert tidy(stray, target, locked=[0], score=score) == (stray, 0)
     assert tidy(stray, target, score=score, max_calls=1)[1] <= 1
+
+
+@pytest.mark.parametrize(
+    "truth, found",
+    [
+        # a dot of its own colour, left out: the goal forgives it (0.993)
+        (
+            "(Arrange h (Ellipse 3 3 purple none 0) (Ellipse 1 1 orange none 0) 3)",
+            "(Move (Ellipse 3 3 purple none 0) 2 0 true false)",
+        ),
+        # a dot of the same colour as the disc beside it
+        (
+            "(Arrange h (Ellipse 6 6 yellow none 0) (Ellipse 1 1 yellow none 0) 3)",
+            "(Move (Ellipse 6 6 yellow none 0) 2 0 true false)",
+        ),
+    ],
+)
+def test_a_dot_the_goal_forgives_is_given_back(truth, found):
+    """A one-unit dot costs under 0.01 of TinySVG's goal score, so a result without it is
+    solved; the tidy adds a line for each piece of the target the result leaves out."""
+    from inference.lang.tinysvg import parse_tinysvg
+    from inference.targets.drawing_target import DrawingTarget
+
+    target = DrawingTarget.of(parse_tinysvg(truth))
+    without = parse_tinysvg(found)
+    score = target.score(without)
+    assert target.solves(score) and score < 1.0
+    tidied, calls = tidy(without, target, score=score, max_calls=500)
+    assert target.score(tidied) == 1.0 and to_text(tidied) == truth and 0 < calls <= 500
