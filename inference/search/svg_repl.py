@@ -687,7 +687,9 @@ def _add_left_out(lines, score, scorer: _Scorer, run: SearchRun, reach: int):
         _spend_one(run)
         if s > score + MIN_GAIN:
             budget = min(SvgReplConfig.polish_calls, run.left)
-            lines, score = climb(added, len(lines), s, scorer, run, budget, reach, False, _same_pixels)
+            lines, score = climb(
+                added, len(lines), s, scorer, run, budget, reach, False, _same_pixels
+            )
     return lines, score
 
 
