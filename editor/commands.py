@@ -34,7 +34,7 @@ import numpy as np
 from PySide6.QtGui import QUndoCommand
 
 from editor import docfile
-from editor.document import Document
+from editor.document import WHITE_BELOW, Document
 from inference.lang.edits import Edit
 from inference.lang.grammar import CSG2D, GRAMMARS, PRIMITIVE_KINDS, TINYSVG
 from inference.lang.locks import Moved, diff_edit, relocate_locks, shift_locks
@@ -410,14 +410,16 @@ def set_target(
     ``snapped_shape``: the change is a rectangle or circle the shape tools snapped to the
     program grid.  The target stays *exact* (``Document.exact_shapes``) only through such
     changes: a pen stroke, an eraser, a fill or a loaded image make it a hand drawing, and
-    an empty target is exact again.  (TinySVG scores exactly anyway: never *exact*.)
+    an empty target (TinySVG: white paper) is exact again.
     """
     shape = docfile.target_shape(doc.grammar)
     if np.shape(target) != shape:
         raise ValueError(f"a {doc.language} target is {shape}, got {np.shape(target)}")
     if doc.is_drawing:
-        return TargetCommand(doc, target, doc.modality, text, False)
-    exact = not np.any(np.asarray(target) >= 0.5) or (snapped_shape and _exact_so_far(doc))
+        empty = bool(np.asarray(target).min(initial=1.0) >= WHITE_BELOW)
+    else:
+        empty = not np.any(np.asarray(target) >= 0.5)
+    exact = empty or (snapped_shape and _exact_so_far(doc))
     return TargetCommand(doc, target, doc.modality, text, exact)
 
 

@@ -143,9 +143,11 @@ class Document(QObject):
         """The edge tolerance a filled target is scored with: the preference, or at most
         :data:`SHAPE_TOOL_TOLERANCE` while the target holds only snapped shapes (those edges
         lie where a program's can, so a unit of slack would only hide wrong shapes).
-        TinySVG's goal score has no tolerance: 0."""
+        A TinySVG picture drawn with the shape tools only is scored exactly (0: they paint
+        a program's own pixels); one drawn with the pen or the fill, or loaded, with the
+        preference (in TinySVG's units of 6 px)."""
         if self.is_drawing:
-            return 0.0
+            return 0.0 if self.exact_shapes or not self.has_ink() else self.tolerance
         if self.exact_shapes and self.has_ink():
             return min(self.tolerance, SHAPE_TOOL_TOLERANCE)
         return self.tolerance
@@ -154,7 +156,9 @@ class Document(QObject):
         """The target as the search scores it: for TinySVG a
         :class:`~inference.targets.drawing_target.DrawingTarget` of the RGB picture (goal
         score as a fraction of identical images' score, solved above 0.99, and
-        ``colour_iou``); for CSG2D a :class:`~inference.targets.target.Target` at 128×128.
+        ``colour_iou``; a hand drawing forgives edges within :attr:`effective_tolerance`,
+        ``inference.targets.svg_tolerance``); for CSG2D a
+        :class:`~inference.targets.target.Target` at 128×128.
 
         A filled target is scored with the tolerant goal score at
         :attr:`tolerance` (``inference.targets.drawn_score``; 0 = the exact goal score) and
@@ -163,7 +167,7 @@ class Document(QObject):
         (``inference.targets.outline_fit``); see ``inference.targets.target``.
         """
         if self._score_target is None and self.is_drawing:
-            self._score_target = DrawingTarget(self.target)
+            self._score_target = DrawingTarget(self.target, self.effective_tolerance)
         if self._score_target is None:
             small = downsample(self.target, SCORE_SIZE)
             if self.modality == "sketch":

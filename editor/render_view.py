@@ -335,11 +335,11 @@ class RenderView(QWidget):
     def score_name(self) -> str:
         """What the score is called: "Fit" for a sketch, "Score" with its edge tolerance,
         "Goal" for a TinySVG drawing."""
+        tolerance = self.doc.effective_tolerance
         if self.doc.is_drawing:
-            return "Goal"
+            return f"Goal (±{tolerance:g} u)" if tolerance else "Goal"
         if self.doc.modality == "sketch":
             return "Fit"
-        tolerance = self.doc.effective_tolerance
         if not tolerance:
             return "Score (exact)"
         if tolerance < self.doc.tolerance:  # drawn with the snapping shape tools only
@@ -359,6 +359,12 @@ class RenderView(QWidget):
                 "the target as a fraction of identical pictures' (1.000); above 0.99 solves "
                 "it. Colour IoU: the share of painted pixels of the same colour (for reading)."
             )
+            if self.doc.effective_tolerance:
+                tip += (
+                    " Drawn by hand (pen, fill or a loaded picture): where the two differ "
+                    "within the edge tolerance (Preferences) of the same colours, it is "
+                    "forgiven."
+                )
         elif self.doc.modality == "sketch":
             tip = "Outline fit of the program against the sketch's strokes"
         else:

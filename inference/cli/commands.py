@@ -129,7 +129,7 @@ def _add_synthesize(sub) -> None:
     syn.add_argument(
         "--sketch", action="store_true", help="the images are outline sketches (black on white)"
     )
-    add_drawn_option(syn, "the filled images are drawn by hand")
+    add_drawn_option(syn, "the filled images are drawn by hand (a TinySVG unit is 6 px)")
     add_budget_options(syn, "image")
     syn.add_argument("--seed", type=seed_arg, default=0, help="random seed (default 0)")
     syn.add_argument(
@@ -267,10 +267,10 @@ def cmd_synthesize(args: argparse.Namespace) -> int:
     if args.sketch and args.drawn:
         raise UserError("--drawn is for filled images; an outline sketch has its own fit")
     drawing = args.language is not None and args.language.name != "CSG2D"
-    if drawing and (args.sketch or args.drawn):
+    if drawing and args.sketch:
         raise UserError(
-            f"--sketch and --drawn are for CSG2D's grey images; {args.language.name} images "
-            "are colour pictures, scored as they are"
+            f"--sketch is for CSG2D's grey images; {args.language.name} images are colour "
+            "pictures (--drawn forgives a hand drawing's edges)"
         )
     allowed = GENERIC_METHODS + POLICY_METHODS_ANY_LANGUAGE
     if drawing and args.method not in allowed:
@@ -280,7 +280,10 @@ def cmd_synthesize(args: argparse.Namespace) -> int:
         )
     try:
         if drawing:
-            targets = [DrawingTarget(load_colour_image(p, CANVAS)) for p in args.images]
+            targets = [
+                DrawingTarget(load_colour_image(p, CANVAS), tolerance=args.drawn)
+                for p in args.images
+            ]
         else:
             targets = [load_image_target(p, args.sketch, args.ink, args.drawn) for p in args.images]
             for p in args.images:

@@ -70,7 +70,7 @@ from inference.render.svg_scene import CANVAS, COLOURS, UNIT, Placed, layout, re
 from inference.search.residual_fit import FitResult
 from inference.search.search_run import ProgressFn, SearchEvent, SearchRun
 from inference.targets.drawing_target import DrawingTarget
-from inference.targets.svg_score import IDENTICAL_LOG_DENSITY, SIGMA
+from inference.targets.svg_score import score_of_total
 
 HALF_UNIT = 3
 """Canvas pixels per step of a line's position."""
@@ -393,22 +393,26 @@ class _Scorer:
 
     The squared differences are whole numbers (``uint8`` images), so the score of a
     candidate, its base's sum less and plus the changed rectangle's, is exactly the score
-    :meth:`DrawingTarget.scores_of_images` gives its whole image."""
+    :meth:`DrawingTarget.scores_of_images` gives its whole image (with a tolerance too:
+    the rectangle then grows by its radius)."""
 
     def __init__(self, target: DrawingTarget):
         self.target = target.image.astype(np.int64)
         self.values = target.image.size
         self.base_d2 = np.zeros(target.image.shape[:2], dtype=np.int64)
         self.base_total = 0
+        self.forgiving = target.forgiving
+        self.grow = 0 if target.forgiving is None else target.forgiving.radius
 
     def _d2(self, image: np.ndarray, rows=slice(None), cols=slice(None)) -> np.ndarray:
+        if self.forgiving is not None:
+            return self.forgiving.d2(image, rows, cols)
         d = image[rows, cols].astype(np.int64) - self.target[rows, cols]
         return np.einsum("ijk,ijk->ij", d, d)
 
     def score_of(self, total: int) -> float:
         """The goal score (as a fraction of identical images') of a sum of squares."""
-        msd = float(total) / (255.0**2 * self.values)
-        return (IDENTICAL_LOG_DENSITY - msd / (2 * SIGMA**2)) / IDENTICAL_LOG_DENSITY
+        return score_of_total(total, self.values)
 
     def set_base(self, lines: Sequence[Line]) -> float:
         """Make ``lines`` the base (rendered here, not a search call); its score."""
@@ -417,8 +421,13 @@ class _Scorer:
         return self.score_of(self.base_total)
 
     def score(self, lines: Sequence[Line], changed: Line) -> float:
-        """Score of ``lines``: the base with ``changed`` added (anywhere in the order)."""
+        """Score of ``lines``: the base with ``changed`` added (anywhere in the order).  With
+        a tolerance, what is forgiven changes up to its radius around the changed pixels."""
         rows, cols = changed.pixels()
+        if self.grow:
+            size = self.base_d2.shape[0]
+            rows = slice(max(0, rows.start - self.grow), min(size, rows.stop + self.grow))
+            cols = slice(max(0, cols.start - self.grow), min(size, cols.stop + self.grow))
         image = render_scene([ln.placed() for ln in lines])
         total = self.base_total - int(self.base_d2[rows, cols].sum())
         return self.score_of(total + int(self._d2(image, rows, cols).sum()))

@@ -22,7 +22,9 @@ from inference.targets.svg_score import (
     IDENTICAL_LOG_DENSITY,
     colour_iou,
     goal_log_density_many,
+    score_of_total,
 )
+from inference.targets.svg_tolerance import TolerantDifferences, tolerance_pixels
 
 
 class DrawingTarget:
@@ -30,9 +32,16 @@ class DrawingTarget:
 
     Args:
         image: RGB ``uint8`` (224, 224, 3), or float in [0, 1].
+        tolerance: for a picture drawn by hand (pen, fill): forgive disagreements within
+            this many units (6 px) of an edge (:mod:`inference.targets.svg_tolerance`);
+            0, the default, is the exact goal score.
 
     Attributes:
-        image: the target as ``uint8`` (224, 224, 3).
+        image: the target as ``uint8`` (224, 224, 3); with a tolerance, read as palette
+            colours (a pen's blended edge pixels become the colour they are nearest to).
+        tolerance: the edge tolerance in units (0: exact).
+        forgiving: the :class:`~inference.targets.svg_tolerance.TolerantDifferences` that
+            score with a tolerance, or ``None``.
         grammar: the language, :data:`~inference.lang.grammar.TINYSVG`.
     """
 
@@ -41,7 +50,7 @@ class DrawingTarget:
     threshold = GOAL_FRACTION
     """A score strictly above this solves the target."""
 
-    def __init__(self, image: np.ndarray):
+    def __init__(self, image: np.ndarray, tolerance: float = 0.0):
         image = np.asarray(image)
         if image.shape != (CANVAS, CANVAS, 3):
             raise ValueError(f"a drawing target is {CANVAS}×{CANVAS} RGB, got {image.shape}")
@@ -50,14 +59,16 @@ class DrawingTarget:
         elif not np.issubdtype(image.dtype, np.integer) or image.min() < 0 or image.max() > 255:
             raise ValueError("a drawing target is uint8 0..255 or float in [0, 1]")
         self.image = image.astype(np.uint8)
+        self.tolerance = float(tolerance)
+        self.forgiving = None
+        if tolerance:
+            self.forgiving = TolerantDifferences(self.image, tolerance_pixels(tolerance))
+            self.image = self.forgiving.target
 
     @classmethod
     def of(cls, program: Node) -> DrawingTarget:
         """The target a program draws (for benchmarks and tests)."""
         return cls(render(program, CANVAS))
-
-    tolerance = 0.0
-    """No edge tolerance: the goal score is exact (the search's drawn-target paths skip it)."""
 
     def solves(self, score: float) -> bool:
         """True when ``score`` solves this target."""
@@ -71,6 +82,9 @@ class DrawingTarget:
         """Scores of rendered (224, 224, 3) images, ``float64`` (N,)."""
         if not len(images):
             return np.zeros(0)
+        if self.forgiving is not None:
+            values = self.image.size
+            return np.array([score_of_total(self.forgiving.d2(im).sum(), values) for im in images])
         return goal_log_density_many(images, self.image) / IDENTICAL_LOG_DENSITY
 
     def score_many(self, programs: Sequence[Node]) -> np.ndarray:

@@ -98,6 +98,13 @@ def goal_log_density_many(images, target: np.ndarray) -> np.ndarray:
     return IDENTICAL_LOG_DENSITY - mean_squared_differences(images, target) / (2 * SIGMA**2)
 
 
+def score_of_total(total: int, values: int) -> float:
+    """The goal score as a fraction of identical images' (1 at most) of a sum of squared
+    ``uint8`` differences ``total`` over ``values`` channel values."""
+    msd = float(total) / (255.0**2 * values)
+    return (IDENTICAL_LOG_DENSITY - msd / (2 * SIGMA**2)) / IDENTICAL_LOG_DENSITY
+
+
 def goal_log_density(image: np.ndarray, target: np.ndarray) -> float:
     """Mean log N(d; 0, σ²) over all pixels and channels, d = image − target in [0, 1]."""
     return float(goal_log_density_many(np.asarray(image)[None], target)[0])

@@ -51,10 +51,12 @@ def choose(settings, **paths) -> None:
 
 
 def svg_document(target_program: str, start: str = "(Rectangle 4 4 blue none 0)") -> Document:
-    """A TinySVG document whose target is ``target_program``'s picture."""
+    """A TinySVG document whose target is ``target_program``'s picture (exact, as the
+    shape tools draw it)."""
     doc = Document()
     target = render(parse(target_program, grammar=TINYSVG), 224).astype(np.float32) / 255
-    doc.load(docfile.DocumentData(parse(start, grammar=TINYSVG), target), None)
+    start_program = parse(start, grammar=TINYSVG)
+    doc.load(docfile.DocumentData(start_program, target, exact_shapes=True), None)
     return doc
 
 

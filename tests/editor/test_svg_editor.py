@@ -233,7 +233,7 @@ def test_program_text_reads_tinysvg_and_refuses_csg2d_in_one_line(qtbot, window)
 def test_render_view_scores_highlights_and_picks_boxes(qtbot, window):
     doc, view = new_drawing(window), window.p.render_view
     assert view.score_label.text() == "No target yet"
-    doc.push(commands.set_target(doc, picture(DRAWING), "Target"))
+    doc.push(commands.set_target(doc, picture(DRAWING), "Target", snapped_shape=True))
     assert view.score_label.text() == "Goal 1.000 (solved > 0.99) · colour IoU 1.00"
     assert "Solved" in view.solved_label.text()
     doc.push(commands.set_value(doc, 7, "orange"))  # a big colour change: not solved
@@ -262,7 +262,11 @@ def test_render_view_scores_highlights_and_picks_boxes(qtbot, window):
 
 def test_overlay_and_difference_are_in_colour(qtbot, window):
     doc, view = new_drawing(window, "(Rectangle 4 4 red none 0)"), window.p.render_view
-    doc.push(commands.set_target(doc, picture("(Rectangle 4 4 blue none 0)"), "Target"))
+    doc.push(
+        commands.set_target(
+            doc, picture("(Rectangle 4 4 blue none 0)"), "Target", snapped_shape=True
+        )
+    )
     centre = (112, 112)
     view.opacity.setValue(100)
     image = view.canvas._image
@@ -276,7 +280,11 @@ def test_overlay_and_difference_are_in_colour(qtbot, window):
     doc.push(commands.set_value(doc, 2, 6))  # wider: red beyond the blue target
     left = (112 - 15, 112)  # in the 6-unit render, left of the 4-unit target
     assert view.canvas._image.pixelColor(*left).getRgb()[:3] == (40, 100, 220)  # extra paint
-    doc.push(commands.set_target(doc, picture("(Rectangle 4 4 red none 0)"), "Target"))
+    doc.push(
+        commands.set_target(
+            doc, picture("(Rectangle 4 4 red none 0)"), "Target", snapped_shape=True
+        )
+    )
     assert view.canvas._image.pixelColor(*centre).getRgb()[:3] == (90, 94, 102)  # the same
     view.opacity.setValue(50)  # half way to white
     half = view.canvas._image.pixelColor(*left).getRgb()[:3]
@@ -349,7 +357,7 @@ def test_a_drawing_opened_from_a_csg_file_is_saved_under_another_name(
 
 def test_tinysvg_recovery_comes_back_as_tinysvg(qtbot, window, tmp_path):
     doc = new_drawing(window)
-    doc.push(commands.set_target(doc, picture(DRAWING), "Target"))
+    doc.push(commands.set_target(doc, picture(DRAWING), "Target", snapped_shape=True))
     files = window.p.files
     assert files.autosave()
     data = files.read_recovery()
@@ -365,7 +373,7 @@ def test_a_previewed_edit_is_outlined_and_scored(qtbot, window):
     from inference.lang.tinysvg import ellipse
 
     doc, view = new_drawing(window), window.p.render_view
-    doc.push(commands.set_target(doc, picture(DRAWING), "Target"))
+    doc.push(commands.set_target(doc, picture(DRAWING), "Target", snapped_shape=True))
     doc.set_preview(Edit(3, ellipse(3, 4, "red")))  # the rectangle becomes an ellipse
     whole, part = view.canvas._preview_paths
     unit = 32 / 224

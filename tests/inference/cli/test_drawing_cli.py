@@ -11,6 +11,7 @@ from inference.files.fileio import read_problems, read_program
 from inference.lang.grammar import TINYSVG
 from inference.lang.syntax import parse, to_text
 from inference.lang.tinysvg import parse_tinysvg
+from inference.lang.tree import primitives
 from inference.noise.svg_targets import is_clear_drawing
 from inference.render.svg_scene import render
 from inference.targets.drawing_target import DrawingTarget
@@ -163,3 +164,30 @@ def test_a_colour_picture_read_as_csg2d_gets_a_hint(run_cli, tmp_path):
     Image.fromarray((shape * 255).astype(np.uint8)).save(grey)
     res = run_cli("synthesize", grey, "--budget", "30")
     assert res.returncode == 0 and "colour picture" not in res.stderr
+
+
+def test_synthesize_forgives_a_hand_drawing_s_edges_with_drawn(run_cli, tmp_path):
+    """A red rectangle drawn by hand (each row's ends off by up to 3 px): exactly, the REPL
+    adds lines for the wobble and does not solve it; ``--drawn`` forgives edges within a
+    unit and finds the one rectangle."""
+    rng = np.random.default_rng(5)
+    picture = np.full((224, 224, 3), 255, dtype=np.uint8)
+    for y in range(100 + rng.integers(-3, 4), 130 + rng.integers(-3, 4)):
+        x0, x1 = 91 + rng.integers(-3, 4), 133 + rng.integers(-3, 4)
+        picture[y, x0:x1] = (255, 0, 0)
+    png = tmp_path / "hand.png"
+    Image.fromarray(picture).save(png)
+    found = {}
+    for extra in ([], ["--drawn"]):
+        out = tmp_path / f"out{len(extra)}"
+        res = run_cli(
+            "synthesize", png, "--language", "tinysvg", "--method", "repl", "--budget", "1500",
+            "--json", "-o", out, *extra,
+        )  # fmt: skip
+        assert res.returncode == 0, res.stderr
+        found[bool(extra)] = json.loads(res.stdout.strip().splitlines()[-1])
+    assert not found[False]["solved"] and found[True]["solved"]
+    program = parse_tinysvg(found[True]["program"])
+    assert [n.kind for _, n in primitives(program)] == ["Rectangle"]
+    res = run_cli("synthesize", png, "--language", "tinysvg", "--sketch")
+    assert res.returncode != 0 and "--sketch is for CSG2D" in res.stderr
