@@ -55,6 +55,12 @@ SHAPE_TOOL_TOLERANCE = 0.25
 snapping shape tools only: their edges lie where a program's can."""
 
 
+SVG_HAND_TOLERANCE = 0.5
+"""The most edge tolerance (TinySVG units, 3 px) a TinySVG hand drawing is scored with: on
+simulated hand drawings of 16 held-out problems, ±0.5 found the drawn shapes for 12 where
+±1 found 10 and the exact score none (docs/BENCHMARKS.md, session 20)."""
+
+
 class Document(QObject):
     """One open TreeSketch document.
 
@@ -145,9 +151,10 @@ class Document(QObject):
         lie where a program's can, so a unit of slack would only hide wrong shapes).
         A TinySVG picture drawn with the shape tools only is scored exactly (0: they paint
         a program's own pixels); one drawn with the pen or the fill, or loaded, with the
-        preference (in TinySVG's units of 6 px)."""
+        preference, at most :data:`SVG_HAND_TOLERANCE` (TinySVG's units: 6 px)."""
         if self.is_drawing:
-            return 0.0 if self.exact_shapes or not self.has_ink() else self.tolerance
+            hand = not self.exact_shapes and self.has_ink()
+            return min(self.tolerance, SVG_HAND_TOLERANCE) if hand else 0.0
         if self.exact_shapes and self.has_ink():
             return min(self.tolerance, SHAPE_TOOL_TOLERANCE)
         return self.tolerance

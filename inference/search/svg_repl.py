@@ -71,6 +71,7 @@ from inference.search.residual_fit import FitResult
 from inference.search.search_run import ProgressFn, SearchEvent, SearchRun
 from inference.targets.drawing_target import DrawingTarget
 from inference.targets.svg_score import score_of_total
+from inference.targets.svg_tolerance import near
 
 HALF_UNIT = 3
 """Canvas pixels per step of a line's position."""
@@ -663,16 +664,20 @@ def _pieces(mask: np.ndarray) -> list[np.ndarray]:
 
 def left_out_lines(image: np.ndarray, target: DrawingTarget) -> tuple[Line, ...]:
     """Lines for what ``image`` leaves out of the target: each piece of at least
-    :data:`MIN_COLOUR_PIXELS` pixels where the target shows a colour and the image another,
-    as a rectangle and an ellipse of that colour over the piece's box (as
-    :func:`colour_lines`)."""
+    :data:`MIN_COLOUR_PIXELS` pixels where the target shows a colour and the image another
+    (for a hand drawing, also not within twice its tolerance of that colour in the image), as a
+    rectangle and an ellipse of that colour over the piece's box (as :func:`colour_lines`)."""
     shown = target.image
+    radius = 0 if target.forgiving is None else target.forgiving.radius
     out = []
     for name, rgb in COLOURS.items():
         if rgb is None or name == "white":
             continue
         rgb = np.array(rgb, dtype=np.uint8)
-        missed = np.all(shown == rgb, axis=-1) & ~np.all(image == rgb, axis=-1)
+        painted = np.all(image == rgb, axis=-1)
+        missed = np.all(shown == rgb, axis=-1) & ~painted
+        if radius:  # a hand drawing's wobble beside a shape of its colour is not left out
+            missed &= ~near(painted, 2 * radius)
         if int(missed.sum()) < MIN_COLOUR_PIXELS:
             continue
         for piece in _pieces(missed):
@@ -718,8 +723,10 @@ def polish_program(
     toward the target, within ``budget`` renderer calls, written short
     (:func:`compile_lines`); the program, its score and the calls spent.  A goal score
     above 0.99 forgives a thick stroke standing in for a bigger box, so a solved drawing is
-    worth polishing on toward the same pixels.  ``program`` comes back unchanged unless the
-    polish scores higher."""
+    worth polishing on toward the same pixels.  First a line is added for each piece the
+    program leaves out (:func:`left_out_lines`).  A hand drawing (a target with a
+    tolerance) gets only that: its edges are forgiven, not polished toward.  ``program``
+    comes back unchanged unless the polish scores higher."""
     run = SearchRun(target, budget, cancel)
     scorer = _Scorer(target)
     lines = lines_of(program)
@@ -728,7 +735,8 @@ def polish_program(
         _spend_one(run)
         score = start
     found, best = _add_left_out(lines, start, scorer, run, SvgReplConfig.reach)
-    found, best = _polish_all(found, best, scorer, run, SvgReplConfig.reach, _same_pixels)
+    if target.forgiving is None:  # a hand drawing's edges are forgiven, not polished toward
+        found, best = _polish_all(found, best, scorer, run, SvgReplConfig.reach, _same_pixels)
     if best > score:
         return compile_lines(found), best, run.calls
     return program, score, run.calls

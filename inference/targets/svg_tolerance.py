@@ -52,7 +52,7 @@ def colour_classes(image: np.ndarray) -> np.ndarray:
     return classes
 
 
-def _near(mask: np.ndarray, radius: int) -> np.ndarray:
+def near(mask: np.ndarray, radius: int) -> np.ndarray:
     """Pixels with a pixel of ``mask`` within ``radius`` on each axis (a box dilation)."""
     h, w = mask.shape
     sums = np.zeros((h + 1, w + 1), dtype=np.int32)
@@ -85,7 +85,7 @@ class TolerantDifferences:
         self.classes = colour_classes(picture)
         self.target = _RGB[self.classes]
         self._wide = self.target.astype(np.int64)
-        self._near = np.stack([_near(self.classes == k, radius) for k in range(len(PALETTE))])
+        self._near = np.stack([near(self.classes == k, radius) for k in range(len(PALETTE))])
 
     def d2(self, image: np.ndarray, rows: slice = slice(None), cols: slice = slice(None)):
         """The squared differences (whole numbers of ``uint8`` steps, summed over channels)
@@ -107,8 +107,8 @@ class TolerantDifferences:
         keep = self._near[theirs, py, px]  # the render's colour is in the picture nearby
         wanted = self.classes[py, px]
         for k in np.unique(wanted[keep]):
-            near = _near(drawn == k, r)
+            there = near(drawn == k, r)
             at = keep & (wanted == k)
-            keep[at] = near[py[at] - gy0, px[at] - gx0]  # and the picture's in the render
+            keep[at] = there[py[at] - gy0, px[at] - gx0]  # and the picture's in the render
         out[ys[keep], xs[keep]] = 0
         return out

@@ -112,3 +112,23 @@ def test_the_repl_finds_the_drawn_shapes_not_the_wobble():
     assert target.score(last.program) == last.score
     lines = svg_repl.lines_of(last.program)
     assert sorted((ln.kind, ln.fill) for ln in lines) == [("Ellipse", "red"), ("Rectangle", "blue")]
+
+
+def test_tidy_keeps_a_hand_drawing_s_shapes_and_gives_back_a_dot():
+    """A solved hand drawing is not polished toward its wobble (no patches are added), but
+    a dot it leaves out, far from any shape of its colour, is given back."""
+    from inference.search.tidy import tidy
+
+    picture = drawn(TWO, np.random.default_rng(4))
+    target = DrawingTarget(picture, tolerance=0.5)
+    last = final_event(svg_repl_search(target, SvgReplConfig(budget=2000)))
+    tidied, _ = tidy(last.program, target, score=last.score, max_calls=500)
+    assert len(svg_repl.lines_of(tidied)) == len(svg_repl.lines_of(last.program)) == 2
+    dot = TWO + [("ellipse", 112, 170, 3, 3, (255, 255, 0))]
+    target = DrawingTarget(drawn(dot, np.random.default_rng(5)), tolerance=0.5)
+    without = svg_repl.compile_lines(svg_repl.lines_of(last.program))
+    score = target.score(without)
+    assert target.solves(score)  # the goal forgives a yellow dot
+    tidied, calls = tidy(without, target, score=score, max_calls=500)
+    fills = sorted(ln.fill for ln in svg_repl.lines_of(tidied))
+    assert fills == ["blue", "red", "yellow"] and 0 < calls <= 500
