@@ -124,6 +124,13 @@ class Document(QObject):
         return self.grammar is TINYSVG
 
     @property
+    def is_hand_drawing(self) -> bool:
+        """True for a TinySVG picture scored with an edge tolerance (drawn with the pen or
+        the fill, or loaded: a match is not yet the program meant, see
+        ``inference.targets.svg_tolerance.DRAWING_CAVEAT``)."""
+        return self.is_drawing and bool(self.effective_tolerance)
+
+    @property
     def is_sketch(self) -> bool:
         """True for a CSG2D outline sketch (scored by the outline fit: a match is not yet the
         program drawn, see ``inference.targets.outline_fit.SKETCH_CAVEAT``)."""

@@ -40,6 +40,7 @@ from editor.commands import describe_edit
 from editor.settings import BUDGET_UNITS, MAX_SECONDS, Settings
 from editor.sketch_canvas import colour_image
 from inference.targets.outline_fit import SKETCH_VERDICT
+from inference.targets.svg_tolerance import DRAWING_VERDICT
 
 THUMB = 72
 TICK_MS = 250
@@ -298,7 +299,9 @@ class ProposalsPane(QWidget):
             self._run_progress(best)
             done = int(round(self.autorun.elapsed())) if timed else best.calls
             self.progress.setValue(min(done, self.progress.maximum()))
-            solved = f" — {SKETCH_VERDICT}" if self.doc.is_sketch else " — solved!"
+            solved = " — solved!"
+            if self.doc.is_sketch or self.doc.is_hand_drawing:
+                solved = f" — {SKETCH_VERDICT if self.doc.is_sketch else DRAWING_VERDICT}"
             solved = solved if best.solved else ""
             self.best_label.setText(
                 f"Last run: best score {best.score:.3f}{solved}<br>{best.calls} calls, "

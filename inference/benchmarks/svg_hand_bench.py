@@ -23,13 +23,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from inference.cli.common import load_model
 from inference.files.fileio import read_problems
-from inference.lang.grammar import TINYSVG
 from inference.lang.tinysvg import ellipse, rectangle
 from inference.lang.tree import Node
-from inference.render.svg_scene import COLOURS, render
-from inference.search.svg_repl import MIN_COLOUR_PIXELS, PAINTS, lines_of
+from inference.model.onnx_model import PolicyModel, default_svg_model_path
+from inference.render.svg_scene import CANVAS, COLOURS, render
+from inference.search.svg_repl import HALF_UNIT, MIN_COLOUR_PIXELS, PAINTS, lines_of
 from inference.search.synthesize import final_event, needs_model, run_method
 from inference.search.tidy import tidy
 from inference.targets.drawing_target import DrawingTarget
@@ -73,8 +72,9 @@ def shown_shapes(program) -> list:
 
 def same_shapes(found, truth) -> bool:
     """Whether ``found`` shows the shapes ``truth`` shows, one for one: the same fill, every
-    edge within :data:`EDGE_UNITS` units, and the same kind where both sides are at least 3
-    units (smaller, a drawn ellipse and rectangle look alike)."""
+    edge within :data:`EDGE_UNITS` units (where it is on the canvas), and the same kind
+    where both sides are at least 3 units (smaller, a drawn ellipse and rectangle look
+    alike)."""
     mine, theirs = shown_shapes(found), shown_shapes(truth)
     if len(mine) != len(theirs):
         return False
@@ -87,11 +87,17 @@ def same_shapes(found, truth) -> bool:
     return True
 
 
+def _edges(line) -> tuple[float, ...]:
+    """A line's left, right, top and bottom edges in half units, clipped to the canvas."""
+    rim = CANVAS / 2 / HALF_UNIT
+    box = (line.x - line.w, line.x + line.w, line.y - line.h, line.y + line.h)
+    return tuple(min(max(v, -rim), rim) for v in box)
+
+
 def _alike(a, b) -> bool:
     if a.fill != b.fill:
         return False
-    edges = lambda ln: (ln.x - ln.w, ln.x + ln.w, ln.y - ln.h, ln.y + ln.h)  # noqa: E731
-    off = max(abs(p - q) for p, q in zip(edges(a), edges(b), strict=True))  # half units
+    off = max(abs(p - q) for p, q in zip(_edges(a), _edges(b), strict=True))  # half units
     if off > 2 * EDGE_UNITS:
         return False
     return a.kind == b.kind or min(a.w, a.h, b.w, b.h) < 3
@@ -174,7 +180,8 @@ def main(argv=None) -> None:
     args = ap.parse_args(argv)
     model = None
     if needs_model(args.method):
-        model = load_model(args.model, "filled", language=TINYSVG)
+        path = args.model or default_svg_model_path()
+        model = PolicyModel.load(str(path), language="TinySVG")
     results = run(
         args.folder,
         args.budget,

@@ -27,6 +27,17 @@ import numpy as np
 from inference.render.svg_scene import COLOURS, UNIT
 from inference.targets.svg_score import PALETTE, palette_classes
 
+DRAWING_VERDICT = "matches the drawing"
+"""What a solved TinySVG hand drawing is called where people read it (the editor): its
+shapes lie within the tolerance of the drawn ones, which is not yet the program meant."""
+DRAWING_CAVEAT = (
+    "Every shape lies within the edge tolerance of what you drew, so the drawing fixes sizes "
+    "and places only to about that: check them. On simulated hand drawings of 32 problems, "
+    "about 3 in 4 such results showed the drawn shapes. Lock what is right and run again, or "
+    "draw with the rectangle and ellipse tools for an exact match."
+)
+"""Why a hand drawing's match is not a guarantee, and what to do about it (one paragraph)."""
+
 _RGB = np.array([COLOURS[name] for name in PALETTE], dtype=np.uint8)
 _KEYS = (_RGB[:, 0].astype(np.int64) << 16) | (_RGB[:, 1].astype(np.int64) << 8) | _RGB[:, 2]
 _ORDER = np.argsort(_KEYS)

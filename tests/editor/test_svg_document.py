@@ -256,12 +256,14 @@ def test_a_hand_drawing_forgives_edges_within_the_tolerance():
     target = doc.score_target()
     assert target.tolerance == 0.5 and doc.solved() and doc.score() > 0.99
     assert DrawingTarget(doc.target).score(doc.program) < 0.99  # not exactly
+    assert doc.is_hand_drawing and not doc.is_sketch
     doc.push(commands.set_value(doc, 2, 3))  # a unit narrower each side: not forgiven
     assert not doc.solved()
     doc.undo_stack.undo()
     doc.undo_stack.undo()  # the pen stroke: white paper again
     doc.push(commands.set_target(doc, picture("(Rectangle 5 4 red none 0)"), "Rect", True))
     assert doc.exact_shapes and doc.effective_tolerance == 0 and doc.score_target().tolerance == 0
+    assert not doc.is_hand_drawing
     doc.set_tolerance(0.25)  # the preference, when smaller than the cap
     doc.push(commands.set_target(doc, drawn, "Pen stroke"))
     assert doc.score_target().tolerance == 0.25

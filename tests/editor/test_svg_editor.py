@@ -388,3 +388,32 @@ def test_a_previewed_edit_is_outlined_and_scored(qtbot, window):
     assert row.text(1).endswith("→  (Ellipse 3 4 red none 0)")
     doc.set_preview(None)
     assert view.canvas._preview_paths is None and "proposal" not in view.score_label.text()
+
+
+def test_a_pen_drawing_matches_rather_than_solves(qtbot, window):
+    """A picture drawn with the pen is a hand drawing: scored to half a unit, and a match is
+    called one (with why it is not a guarantee), not "Solved"; the shape tools' stay exact."""
+    from inference.targets.svg_tolerance import DRAWING_CAVEAT
+
+    from .test_svg_document import wobbly_rectangle
+
+    doc, view = new_drawing(window, "(Rectangle 4 4 blue none 0)"), window.p.render_view
+    pad = window.p.sketch_pad
+    pad.tool_actions["rect"].trigger()
+    qtbot.mousePress(pad.canvas, Qt.MouseButton.LeftButton, pos=at(pad.canvas, 10, 10))
+    qtbot.mouseMove(pad.canvas, at(pad.canvas, 16, 14))
+    qtbot.mouseRelease(pad.canvas, Qt.MouseButton.LeftButton, pos=at(pad.canvas, 16, 14))
+    assert doc.exact_shapes and not doc.is_hand_drawing and view.score_name() == "Goal"
+    pad.tool_actions["pen"].trigger()
+    qtbot.mousePress(pad.canvas, Qt.MouseButton.LeftButton, pos=at(pad.canvas, 4, 24))
+    qtbot.mouseMove(pad.canvas, at(pad.canvas, 8, 25))
+    qtbot.mouseRelease(pad.canvas, Qt.MouseButton.LeftButton, pos=at(pad.canvas, 8, 25))
+    assert doc.is_hand_drawing and view.score_name() == "Goal (±0.5 u)"
+    doc.push(commands.set_target(doc, wobbly_rectangle(np.random.default_rng(3)), "Pen stroke"))
+    text_pane = window.p.program_text
+    text_pane.edit.setPlainText("(Rectangle 5 4 red none 0)")
+    assert text_pane.apply()
+    qtbot.waitUntil(lambda: "Matches the drawing" in view.solved_label.text())
+    assert "Solved" not in view.solved_label.text()
+    assert view.solved_label.toolTip() == DRAWING_CAVEAT
+    assert view.score_label.text().startswith("Goal (±0.5 u) ")
