@@ -257,6 +257,7 @@ def cmd_synthesize(args: argparse.Namespace) -> int:
     )
     from inference.targets.drawing_target import DrawingTarget
     from inference.targets.outline_fit import SKETCH_VERDICT
+    from inference.targets.svg_tolerance import DRAWING_VERDICT
 
     try:
         stems = output_stems(args.images)
@@ -319,6 +320,8 @@ def cmd_synthesize(args: argparse.Namespace) -> int:
             verdict = "solved" if res.solved else "not solved"
             if res.solved and args.sketch:  # a sketch pins values only to about a unit
                 verdict = f"solved ({SKETCH_VERDICT}: check sizes and positions)"
+            elif res.solved and drawing and args.drawn:  # so does a hand drawing
+                verdict = f"solved ({DRAWING_VERDICT}: check sizes and positions)"
             print(
                 f"{path}: {verdict}, score {res.score:.4f}, {res.calls} calls, "
                 f"{res.seconds:.2f} s [{res.method}]\n  {res.program}",

@@ -189,5 +189,10 @@ def test_synthesize_forgives_a_hand_drawing_s_edges_with_drawn(run_cli, tmp_path
     assert not found[False]["solved"] and found[True]["solved"]
     program = parse_tinysvg(found[True]["program"])
     assert [n.kind for _, n in primitives(program)] == ["Rectangle"]
+    res = run_cli(
+        "synthesize", png, "--language", "tinysvg", "--method", "repl", "--budget", "1500",
+        "--drawn", "0.5",
+    )  # fmt: skip
+    assert res.returncode == 0 and "solved (matches the drawing: check sizes" in res.stdout
     res = run_cli("synthesize", png, "--language", "tinysvg", "--sketch")
     assert res.returncode != 0 and "--sketch is for CSG2D" in res.stderr
