@@ -5,7 +5,9 @@ programs with TinySVG's goal score (:mod:`inference.targets.svg_score`), as a fr
 the score of identical images: ``score = log_density / L0``, at most 1, and the goal is
 reached (the target *solved*) when it is above :data:`~inference.targets.svg_score.GOAL_FRACTION`
 (0.99), the original's bar.  The colour IoU is reported beside it, so that numbers can be
-read.  Every program scored is one renderer call.
+read.  A picture drawn by hand can be given an edge tolerance: the tolerant goal score of
+:mod:`inference.targets.svg_tolerance` then forgives near-edge differences.  Every program
+scored is one renderer call.
 """
 
 from __future__ import annotations
