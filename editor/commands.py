@@ -34,7 +34,7 @@ import numpy as np
 from PySide6.QtGui import QUndoCommand
 
 from editor import docfile
-from editor.document import WHITE_BELOW, Document
+from editor.document import Document, painted
 from inference.lang.edits import Edit
 from inference.lang.grammar import CSG2D, GRAMMARS, PRIMITIVE_KINDS, TINYSVG
 from inference.lang.locks import Moved, diff_edit, relocate_locks, shift_locks
@@ -416,7 +416,7 @@ def set_target(
     if np.shape(target) != shape:
         raise ValueError(f"a {doc.language} target is {shape}, got {np.shape(target)}")
     if doc.is_drawing:
-        empty = bool(np.asarray(target).min(initial=1.0) >= WHITE_BELOW)
+        empty = not painted(target)
     else:
         empty = not np.any(np.asarray(target) >= 0.5)
     exact = empty or (snapped_shape and _exact_so_far(doc))

@@ -34,6 +34,8 @@ from inference.render import svg_scene
 from inference.render.raster import render
 from inference.targets.drawing_target import DrawingTarget
 from inference.targets.drawn_score import DEFAULT_TOLERANCE
+from inference.targets.outline_fit import SKETCH_CAVEAT, SKETCH_VERDICT
+from inference.targets.svg_tolerance import DRAWING_CAVEAT, DRAWING_VERDICT
 from inference.targets.target import SCORE_SIZE, Target
 from inference.targets.target_images import downsample, sketch_region
 
@@ -43,6 +45,11 @@ DEFAULT_PROGRAMS = {CSG2D.name: DEFAULT_PROGRAM, TINYSVG.name: "(Rectangle 4 4 b
 """The program of a new document, by language name."""
 WHITE_BELOW = 1.0 - 0.5 / 255
 """A TinySVG target pixel channel below this is drawn on (not white paper)."""
+
+
+def painted(picture: np.ndarray) -> bool:
+    """True when a TinySVG picture (RGB in [0, 1]) has a pixel that is not white paper."""
+    return bool(np.asarray(picture).min(initial=1.0) < WHITE_BELOW)
 
 
 def default_program(grammar: Grammar = CSG2D) -> Node:
@@ -133,6 +140,17 @@ class Document(QObject):
         return self.is_drawing and bool(self.effective_tolerance)
 
     @property
+    def match_words(self) -> tuple[str, str] | None:
+        """What a solved target is called instead of *solved*, and why that is not a
+        guarantee, where the target pins values only to about its tolerance: an outline
+        sketch's and a TinySVG hand drawing's words; ``None`` for the others."""
+        if self.is_sketch:
+            return SKETCH_VERDICT, SKETCH_CAVEAT
+        if self.is_hand_drawing:
+            return DRAWING_VERDICT, DRAWING_CAVEAT
+        return None
+
+    @property
     def is_sketch(self) -> bool:
         """True for a CSG2D outline sketch (scored by the outline fit: a match is not yet the
         program drawn, see ``inference.targets.outline_fit.SKETCH_CAVEAT``)."""
@@ -150,7 +168,7 @@ class Document(QObject):
     def has_ink(self) -> bool:
         """True when the target has any ink (TinySVG: any pixel that is not white)."""
         if self.is_drawing:
-            return bool(self.target.min(initial=1.0) < WHITE_BELOW)
+            return painted(self.target)
         return bool(self.target.max(initial=0.0) >= 0.25)
 
     @property

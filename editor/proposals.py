@@ -39,8 +39,6 @@ from editor.canvas import gray_image
 from editor.commands import describe_edit
 from editor.settings import BUDGET_UNITS, MAX_SECONDS, Settings
 from editor.sketch_canvas import colour_image
-from inference.targets.outline_fit import SKETCH_VERDICT
-from inference.targets.svg_tolerance import DRAWING_VERDICT
 
 THUMB = 72
 TICK_MS = 250
@@ -299,9 +297,8 @@ class ProposalsPane(QWidget):
             self._run_progress(best)
             done = int(round(self.autorun.elapsed())) if timed else best.calls
             self.progress.setValue(min(done, self.progress.maximum()))
-            solved = " — solved!"
-            if self.doc.is_sketch or self.doc.is_hand_drawing:
-                solved = f" — {SKETCH_VERDICT if self.doc.is_sketch else DRAWING_VERDICT}"
+            words = self.doc.match_words
+            solved = f" — {words[0]}" if words is not None else " — solved!"
             solved = solved if best.solved else ""
             self.best_label.setText(
                 f"Last run: best score {best.score:.3f}{solved}<br>{best.calls} calls, "

@@ -38,8 +38,6 @@ from inference.lang.tree import Node, node_at, parent_of, primitives
 from inference.render import svg_scene
 from inference.render.geometry import CANVAS as UNITS
 from inference.render.geometry import outline_rings, shape_of
-from inference.targets.outline_fit import SKETCH_CAVEAT, SKETCH_VERDICT
-from inference.targets.svg_tolerance import DRAWING_CAVEAT, DRAWING_VERDICT
 
 TARGET_RGB = (196, 200, 208)
 PROGRAM_RGB = (40, 100, 220)
@@ -391,12 +389,10 @@ class RenderView(QWidget):
                 + "\n• ".join(problems)
             )
         self.score_label.setText(text)
-        if self.doc.is_sketch:  # a sketch pins values only to about a unit: say so, not "solved"
-            verdict = f"  ✔ {SKETCH_VERDICT.capitalize()}" if solved else "  No match yet"
-            self.solved_label.setToolTip(SKETCH_CAVEAT)
-        elif self.doc.is_hand_drawing:  # so does a hand drawing, to its tolerance
-            verdict = f"  ✔ {DRAWING_VERDICT.capitalize()}" if solved else "  No match yet"
-            self.solved_label.setToolTip(DRAWING_CAVEAT)
+        words = self.doc.match_words
+        if words is not None:  # a sketch or hand drawing pins values only to about a unit
+            verdict = f"  ✔ {words[0].capitalize()}" if solved else "  No match yet"
+            self.solved_label.setToolTip(words[1])
         else:
             verdict = "  ✔ Solved" if solved else "  Not solved"
             self.solved_label.setToolTip("")
