@@ -12,7 +12,12 @@ The run folder (``--out``, default ``runs/<preset>-<modality>``, ``runs/<preset>
 for TinySVG) holds
 ``checkpoint.pt`` (weights, optimizer, step, config), ``train.csv`` (losses),
 ``eval.csv`` (held-out metrics) and ``progress.png`` (both plotted).  Running
-the same command again resumes from the checkpoint.  Data comes from
+the same command again resumes from the checkpoint: after a crash, a kill or the end of a
+session it picks up where it stopped.  Besides every held-out evaluation, the checkpoint is
+written every ``--save-minutes`` of wall time (5 by default, so a slow CPU run loses at
+most that), and on SIGTERM or Ctrl-C before the command exits.  ``--minutes`` is the run
+folder's whole training time: a resumed run goes on with the clock and the learning-rate
+schedule where they stopped.  Data comes from
 ``models.data`` worker processes, seeded from ``--seed``, the curriculum
 stage and the step at which the loader started, so an uninterrupted run is
 reproducible from its command.
@@ -99,14 +104,18 @@ def stage_at(preset: Preset, examples: int) -> int:
     return max(s for start, s in preset.stages if examples >= start)
 
 
-def lr_at(preset: Preset, step: int, total_steps: int, time_fraction: float = 0.0) -> float:
+def lr_at(
+    preset: Preset, step: int, total_steps: int, time_fraction: float = 0.0, warm_from: int = 0
+) -> float:
     """Linear warm-up, then cosine decay to 10 % of the peak.
 
     The decay follows whichever is further along: the steps (of ``total_steps``) or
     ``time_fraction``, the share of a ``--minutes`` budget used, so that a run cut
-    by wall time still ends with a decayed learning rate."""
-    if step < preset.warmup_steps:
-        return preset.lr * (step + 1) / preset.warmup_steps
+    by wall time still ends with a decayed learning rate.  The warm-up counts the steps
+    since ``warm_from``: a run started from other weights (``--init``) keeps their step
+    count but warms its fresh optimizer up again."""
+    if 0 <= step - warm_from < preset.warmup_steps:
+        return preset.lr * (step - warm_from + 1) / preset.warmup_steps
     t = min(1.0, (step - preset.warmup_steps) / max(1, total_steps - preset.warmup_steps))
     t = max(t, min(1.0, time_fraction))
     return preset.lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * t)))
@@ -278,8 +287,28 @@ def parse_args(argv=None) -> argparse.Namespace:
         "--minutes",
         type=float,
         default=0,
-        help="stop after this wall time; the learning rate then decays over it (this part "
-        "of the schedule depends on the machine's speed)",
+        help="the run folder's whole training time: stop when it is spent (a resumed run "
+        "counts the minutes it already trained); the learning rate then decays over it "
+        "(this part of the schedule depends on the machine's speed)",
+    )
+    ap.add_argument(
+        "--save-minutes",
+        type=float,
+        default=5.0,
+        help="also write the checkpoint every this many minutes of wall time (0 = only at "
+        "held-out evaluations and at the end)",
+    )
+    ap.add_argument(
+        "--eval-every", type=int, default=0, help="steps between held-out evaluations "
+        "(default: the preset's)",
+    )
+    ap.add_argument(
+        "--heldout", type=int, default=0, help="held-out examples of the run's distribution "
+        "(a quarter as many of each other set; default: the preset's)",
+    )
+    ap.add_argument(
+        "--warmup", type=int, default=-1, help="warm-up steps of the learning rate (default: "
+        "the preset's); with --init they count from the weights' step",
     )
     ap.add_argument("--examples", type=int, default=0, help="override the preset's total")
     ap.add_argument(
@@ -442,6 +471,11 @@ def setup(argv=None) -> Run:
     preset = PRESETS[args.preset]
     total_batch, lr = batch_size(args, preset, ranks.world)
     preset = dataclasses.replace(preset, batch_size=total_batch, lr=lr)
+    for field, value in (("eval_every", args.eval_every), ("heldout", args.heldout)):
+        if value > 0:
+            preset = dataclasses.replace(preset, **{field: value})
+    if args.warmup >= 0:
+        preset = dataclasses.replace(preset, warmup_steps=args.warmup)
     suffix = "-write" if args.task == "write" else ""
     kind = args.modality if args.language == DEFAULT_LANGUAGE else args.language.lower()
     out = args.out or Path("runs") / f"{args.preset}-{kind}{suffix}"
@@ -470,13 +504,17 @@ def setup(argv=None) -> Run:
     model = EditNet(net).to(device)
     fused = {"fused": True} if device.type == "cuda" else {}
     opt = torch.optim.AdamW(model.parameters(), lr=preset.lr, weight_decay=0.01, **fused)
-    state = {"step": 0, "examples": 0, "language": net.language,
-             "args": vars(args) | {"out": str(out)}}  # fmt: skip
+    # seconds: this run folder's training wall time; warm_from: the step it started at
+    state = {"step": 0, "examples": 0, "language": net.language, "seconds": 0.0,
+             "warm_from": 0, "args": vars(args) | {"out": str(out)}}  # fmt: skip
     if ck:
         model.load_state_dict(ck["model"])  # bfloat16 weights are cast back to float32
+        state.update(step=ck["step"], examples=ck["examples"])
         if how == "resumed":
             opt.load_state_dict(ck["opt"])
-        state.update(step=ck["step"], examples=ck["examples"])
+            state.update(seconds=ck.get("seconds", 0.0), warm_from=ck.get("warm_from", 0))
+        else:
+            state.update(warm_from=ck["step"])
         if ranks.main:
             source = out / "checkpoint.pt" if how == "resumed" else args.init
             print(f"{how} from {source} at step {state['step']}", file=sys.stderr)
@@ -583,10 +621,55 @@ def evaluate_and_save(run: Run) -> dict:
     return metrics
 
 
+class _StopSignal:
+    """While active, SIGTERM and SIGINT (Ctrl-C) only set ``raised``: the training loop
+    then stops after its step, and the checkpoint is written before the command exits."""
+
+    def __init__(self):
+        self.raised = None
+        self._old = {}
+
+    def __enter__(self):
+        import signal
+
+        if _on_main_thread():
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                self._old[sig] = signal.signal(sig, self._catch)
+        return self
+
+    def _catch(self, signum, frame):
+        self.raised = signum
+
+    def __exit__(self, *exc):
+        import signal
+
+        for sig, old in self._old.items():
+            signal.signal(sig, old)
+        return False
+
+
+def _on_main_thread() -> bool:
+    """Whether this is the main thread (only it may set signal handlers)."""
+    import threading
+
+    return threading.current_thread() is threading.main_thread()
+
+
 def train(run: Run) -> dict:
-    """The training loop, until the total or the ``--minutes`` budget; the last metrics."""
+    """The training loop, until the total or the ``--minutes`` budget (the run folder's
+    whole training time), or a stop signal (then ``run.state["interrupted"]`` is set); the
+    last metrics.  The checkpoint is also written every ``--save-minutes``."""
+    with _StopSignal() as signal_seen:
+        metrics = _train_loop(run, signal_seen)
+    if signal_seen.raised is not None:
+        run.state["interrupted"] = True
+    return metrics
+
+
+def _train_loop(run: Run, signal_seen: _StopSignal) -> dict:
     args, preset, state = run.args, run.preset, run.state
-    t_start = time.time()
+    t_start, seconds_before = time.time(), state["seconds"]
+    last_save = t_start
     stage, loader_iter, metrics = None, None, {}
     bar = None
     if run.ranks.main:
@@ -595,8 +678,10 @@ def train(run: Run) -> dict:
         bar = tqdm(total=run.total_steps, initial=state["step"], unit="step", dynamic_ncols=True)
     last_t, last_ex = time.time(), state["examples"]
     while state["examples"] < run.total:
-        elapsed = (time.time() - t_start) / (args.minutes * 60) if args.minutes else 0.0
-        stop, elapsed = _agree(run, bool(args.minutes) and elapsed > 1.0, elapsed)
+        state["seconds"] = seconds_before + time.time() - t_start
+        elapsed = state["seconds"] / (args.minutes * 60) if args.minutes else 0.0
+        stop = (bool(args.minutes) and elapsed >= 1.0) or signal_seen.raised is not None
+        stop, elapsed = _agree(run, stop, elapsed)
         if stop:
             break
         want = stage_at(preset, state["examples"])
@@ -609,7 +694,7 @@ def train(run: Run) -> dict:
                 )
             )  # fmt: skip
         batch = _to(next(loader_iter), run.device)
-        lr = lr_at(preset, state["step"], run.total_steps, elapsed)
+        lr = lr_at(preset, state["step"], run.total_steps, elapsed, state["warm_from"])
         loss, ce, mse, stats = train_step(run, batch, lr)
         state["step"] += 1
         state["examples"] += len(batch["tokens"]) * run.ranks.world
@@ -634,9 +719,16 @@ def train(run: Run) -> dict:
                 )  # fmt: skip
         if state["step"] % preset.eval_every == 0:
             metrics = evaluate_and_save(run)
+            last_save = time.time()
+        elif args.save_minutes and time.time() - last_save >= args.save_minutes * 60:
+            if run.ranks.main:
+                state["seconds"] = seconds_before + time.time() - t_start
+                save_checkpoint(run.out / "checkpoint.pt", run.model, run.opt, state)
+            last_save = time.time()
         searching = preset.search_every and args.language == DEFAULT_LANGUAGE
         if searching and state["step"] % preset.search_every == 0 and run.ranks.main:
             search_eval(run.model, run.out, preset, args.modality, state, metrics)
+    state["seconds"] = seconds_before + time.time() - t_start
     if bar is not None:
         bar.close()
     return metrics
@@ -655,12 +747,17 @@ def finish(run: Run) -> int:
         _check_replicas(run)
         dist.barrier()  # no rank tears its group down while another still talks to it
         dist.destroy_process_group()
+    if run.ranks.main and state.get("interrupted"):
+        save_checkpoint(run.out / "checkpoint.pt", run.model, run.opt, state)
+        print(f"stopped at step {state['step']} ({state['seconds'] / 60:.1f} min trained); the "
+              f"checkpoint is saved: run the same command to go on", file=sys.stderr)
+        return 0
     if run.ranks.main:
         metrics = heldout_metrics(run.model, run.held, run.device)
-        if state["step"] % run.preset.eval_every:  # not just evaluated and saved
+        if state["step"] % run.preset.eval_every:  # not just evaluated
             run.eval_log.write({"step": state["step"], "examples": state["examples"], **metrics})
-            save_checkpoint(run.out / "checkpoint.pt", run.model, run.opt, state)
             plot_run(run.out)
+        save_checkpoint(run.out / "checkpoint.pt", run.model, run.opt, state)  # its clock, too
         n_search = run.preset.search_problems
         if args.search_problems is not None:
             n_search = args.search_problems

@@ -57,6 +57,9 @@ def test_learning_rate_schedule():
     mid = train.lr_at(p, p.warmup_steps + 1, 10**6, time_fraction=0.5)
     assert abs(mid - p.lr * (0.1 + 0.9 * 0.5)) < 1e-9
     assert abs(train.lr_at(p, p.warmup_steps + 1, 10**6, time_fraction=1.2) - 0.1 * p.lr) < 1e-12
+    # weights from another run (--init at step 5000) warm a fresh optimizer up again
+    assert train.lr_at(p, 5000, 10**6, warm_from=5000) == p.lr / p.warmup_steps
+    assert train.lr_at(p, 5000 + p.warmup_steps, 10**6, warm_from=5000) == pytest.approx(p.lr, rel=1e-3)
 
 
 def test_init_from_small_weights(smoke_run, tmp_path):
@@ -103,3 +106,40 @@ def test_tinysvg_smoke_run_resumes_exports_and_keeps_its_language(smoke_run, tmp
                     "--language", "tinysvg"])  # fmt: skip
     with pytest.raises(SystemExit, match="filled targets"):
         train.main([*args, "--fresh", "--modality", "sketch"])
+
+
+def test_a_stopped_run_saves_and_resumes_its_clock(tmp_path):
+    """A long CPU run is safe to stop: it writes its checkpoint every ``--save-minutes``, and
+    on SIGTERM it saves and exits cleanly; the same command goes on from there, counting the
+    minutes already trained against ``--minutes``."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    import torch
+
+    out = tmp_path / "run"
+    cmd = [sys.executable, "-m", "models.train", "--preset", "smoke", "--out", str(out),
+           "--workers", "0", "--examples", "10000000", "--search-problems", "0"]  # fmt: skip
+    proc = subprocess.Popen([*cmd, "--save-minutes", "0.005"], stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 120
+    while time.time() < deadline and not (out / "checkpoint.pt").exists():
+        time.sleep(0.2)  # a save by the clock (0.3 s), long before the first evaluation
+    assert (out / "checkpoint.pt").exists()
+    assert not (out / "eval.csv").read_text().strip().splitlines()[1:]  # no evaluation yet
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err[-2000:]
+    assert "the checkpoint is saved: run the same command to go on" in err
+    stopped = torch.load(out / "checkpoint.pt", weights_only=False)
+    assert stopped["step"] > 0 and stopped["seconds"] > 0
+    assert not (out / "policy.onnx").exists()  # stopped, not finished: no export
+    # resumed with a budget just past what it trained: a few more steps, then the end
+    budget = stopped["seconds"] / 60 + 0.02
+    done = subprocess.run([*cmd, "--minutes", f"{budget:.4f}"], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert f"resumed from {out / 'checkpoint.pt'} at step {stopped['step']}" in done.stderr
+    end = torch.load(out / "checkpoint.pt", weights_only=False)
+    assert end["step"] > stopped["step"] and budget * 60 <= end["seconds"] < budget * 60 + 30
+    assert int(_rows(out / "eval.csv")[-1]["step"]) == end["step"]  # finished: evaluated
