@@ -299,15 +299,23 @@ def parse_args(argv=None) -> argparse.Namespace:
         "held-out evaluations and at the end)",
     )
     ap.add_argument(
-        "--eval-every", type=int, default=0, help="steps between held-out evaluations "
-        "(default: the preset's)",
+        "--eval-every",
+        type=int,
+        default=0,
+        help="steps between held-out evaluations (default: the preset's)",
     )
     ap.add_argument(
-        "--heldout", type=int, default=0, help="held-out examples of the run's distribution "
+        "--heldout",
+        type=int,
+        default=0,
+        help="held-out examples of the run's distribution "
         "(a quarter as many of each other set; default: the preset's)",
     )
     ap.add_argument(
-        "--warmup", type=int, default=-1, help="warm-up steps of the learning rate (default: "
+        "--warmup",
+        type=int,
+        default=-1,
+        help="warm-up steps of the learning rate (default: "
         "the preset's); with --init they count from the weights' step",
     )
     ap.add_argument("--examples", type=int, default=0, help="override the preset's total")
@@ -749,8 +757,11 @@ def finish(run: Run) -> int:
         dist.destroy_process_group()
     if run.ranks.main and state.get("interrupted"):
         save_checkpoint(run.out / "checkpoint.pt", run.model, run.opt, state)
-        print(f"stopped at step {state['step']} ({state['seconds'] / 60:.1f} min trained); the "
-              f"checkpoint is saved: run the same command to go on", file=sys.stderr)
+        print(
+            f"stopped at step {state['step']} ({state['seconds'] / 60:.1f} min trained); the "
+            f"checkpoint is saved: run the same command to go on",
+            file=sys.stderr,
+        )
         return 0
     if run.ranks.main:
         metrics = heldout_metrics(run.model, run.held, run.device)

@@ -59,7 +59,8 @@ def test_learning_rate_schedule():
     assert abs(train.lr_at(p, p.warmup_steps + 1, 10**6, time_fraction=1.2) - 0.1 * p.lr) < 1e-12
     # weights from another run (--init at step 5000) warm a fresh optimizer up again
     assert train.lr_at(p, 5000, 10**6, warm_from=5000) == p.lr / p.warmup_steps
-    assert train.lr_at(p, 5000 + p.warmup_steps, 10**6, warm_from=5000) == pytest.approx(p.lr, rel=1e-3)
+    warm = train.lr_at(p, 5000 + p.warmup_steps, 10**6, warm_from=5000)
+    assert warm == pytest.approx(p.lr, rel=1e-3)
 
 
 def test_init_from_small_weights(smoke_run, tmp_path):
