@@ -122,11 +122,12 @@ def test_a_stopped_run_saves_and_resumes_its_clock(tmp_path):
 
     out = tmp_path / "run"
     cmd = [sys.executable, "-m", "models.train", "--preset", "smoke", "--out", str(out),
-           "--workers", "0", "--examples", "10000000", "--search-problems", "0"]  # fmt: skip
+           "--workers", "0", "--examples", "10000000", "--search-problems", "0",
+           "--eval-every", "1000000"]  # fmt: skip
     proc = subprocess.Popen([*cmd, "--save-minutes", "0.005"], stderr=subprocess.PIPE, text=True)
     deadline = time.time() + 120
     while time.time() < deadline and not (out / "checkpoint.pt").exists():
-        time.sleep(0.2)  # a save by the clock (0.3 s), long before the first evaluation
+        time.sleep(0.2)  # a save by the clock (0.3 s): no evaluation comes before the end
     assert (out / "checkpoint.pt").exists()
     assert not (out / "eval.csv").read_text().strip().splitlines()[1:]  # no evaluation yet
     proc.send_signal(signal.SIGTERM)
