@@ -32,7 +32,9 @@ import dataclasses
 import json
 import math
 import os
+import signal
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -638,9 +640,7 @@ class _StopSignal:
         self._old = {}
 
     def __enter__(self):
-        import signal
-
-        if _on_main_thread():
+        if threading.current_thread() is threading.main_thread():  # only it may set handlers
             for sig in (signal.SIGTERM, signal.SIGINT):
                 self._old[sig] = signal.signal(sig, self._catch)
         return self
@@ -649,18 +649,9 @@ class _StopSignal:
         self.raised = signum
 
     def __exit__(self, *exc):
-        import signal
-
         for sig, old in self._old.items():
             signal.signal(sig, old)
         return False
-
-
-def _on_main_thread() -> bool:
-    """Whether this is the main thread (only it may set signal handlers)."""
-    import threading
-
-    return threading.current_thread() is threading.main_thread()
 
 
 def train(run: Run) -> dict:
@@ -677,6 +668,11 @@ def train(run: Run) -> dict:
 def _train_loop(run: Run, signal_seen: _StopSignal) -> dict:
     args, preset, state = run.args, run.preset, run.state
     t_start, seconds_before = time.time(), state["seconds"]
+
+    def clock() -> float:  # the run folder's training time, kept in the state it saves
+        state["seconds"] = seconds_before + time.time() - t_start
+        return state["seconds"]
+
     last_save = t_start
     stage, loader_iter, metrics = None, None, {}
     bar = None
@@ -686,8 +682,7 @@ def _train_loop(run: Run, signal_seen: _StopSignal) -> dict:
         bar = tqdm(total=run.total_steps, initial=state["step"], unit="step", dynamic_ncols=True)
     last_t, last_ex = time.time(), state["examples"]
     while state["examples"] < run.total:
-        state["seconds"] = seconds_before + time.time() - t_start
-        elapsed = state["seconds"] / (args.minutes * 60) if args.minutes else 0.0
+        elapsed = clock() / (args.minutes * 60) if args.minutes else 0.0
         stop = (bool(args.minutes) and elapsed >= 1.0) or signal_seen.raised is not None
         stop, elapsed = _agree(run, stop, elapsed)
         if stop:
@@ -730,13 +725,13 @@ def _train_loop(run: Run, signal_seen: _StopSignal) -> dict:
             last_save = time.time()
         elif args.save_minutes and time.time() - last_save >= args.save_minutes * 60:
             if run.ranks.main:
-                state["seconds"] = seconds_before + time.time() - t_start
+                clock()
                 save_checkpoint(run.out / "checkpoint.pt", run.model, run.opt, state)
             last_save = time.time()
         searching = preset.search_every and args.language == DEFAULT_LANGUAGE
         if searching and state["step"] % preset.search_every == 0 and run.ranks.main:
             search_eval(run.model, run.out, preset, args.modality, state, metrics)
-    state["seconds"] = seconds_before + time.time() - t_start
+    clock()
     if bar is not None:
         bar.close()
     return metrics
