@@ -183,7 +183,9 @@ class AutoRun(QObject):
         if event is not None:
             self._apply(event)
             self._tidy(event)
-        self._end("solved" if event is not None and event.solved else "finished")
+        words = self.doc.match_words  # a sketch or hand drawing matches; it is not "solved"
+        solved = "solved" if words is None else words[0]
+        self._end(solved if event is not None and event.solved else "finished")
 
     def _tidy(self, event: SearchEvent) -> None:
         """Drop operands of the result that do nothing (``inference.search.tidy``), locks kept.
