@@ -60,6 +60,14 @@ def svg_document(target_program: str, start: str = "(Rectangle 4 4 blue none 0)"
     return doc
 
 
+def without_a_model(settings, tmp_path) -> None:
+    """No TinySVG model (auto-run then searches by random mutations), 60 s, beam 16."""
+    choose(settings, svg_model_path=tmp_path / "policy_tinysvg.onnx", budget_unit="seconds")
+    prefs = settings.preferences()
+    prefs.seconds, prefs.beam_width, prefs.refine = 60, 16, True
+    settings.set_preferences(prefs)
+
+
 def loaded(assistant, jobs, qtbot) -> None:
     qtbot.waitUntil(lambda: not assistant.model_status.startswith("Loading"), timeout=10000)
     qtbot.waitUntil(lambda: not jobs.busy(), timeout=5000)
@@ -100,10 +108,7 @@ def test_a_csg2d_model_is_never_used_on_a_tinysvg_document(settings, jobs, qtbot
 def test_without_a_tinysvg_model_propose_says_so_and_auto_run_solves_with_random_mutations(
     settings, jobs, qtbot, tmp_path
 ):
-    choose(settings, svg_model_path=tmp_path / "policy_tinysvg.onnx", budget_unit="seconds")
-    prefs = settings.preferences()
-    prefs.seconds, prefs.beam_width, prefs.refine = 60, 16, True
-    settings.set_preferences(prefs)
+    without_a_model(settings, tmp_path)
     doc = svg_document("(Rectangle 6 4 red none 0)")
     assistant = Assistant(doc, settings, jobs)
     assistant.load_model()
@@ -127,6 +132,31 @@ def test_without_a_tinysvg_model_propose_says_so_and_auto_run_solves_with_random
     assert doc.undo_stack.undoText().startswith("Auto-run solved")
     doc.undo_stack.undo()  # the whole run is one step
     assert to_text(doc.program) == "(Rectangle 4 4 blue none 0)"
+
+
+def test_auto_run_on_a_hand_drawing_is_recorded_as_a_match_not_a_solve(
+    settings, jobs, qtbot, tmp_path
+):
+    """The run's step in the history says what the view says: a hand drawing *matches*."""
+    from editor import commands
+    from inference.targets.svg_tolerance import DRAWING_VERDICT
+
+    from .test_svg_document import wobbly_rectangle
+
+    without_a_model(settings, tmp_path)
+    doc = svg_document("(Rectangle 5 4 red none 0)")
+    drawn = wobbly_rectangle(np.random.default_rng(3))
+    doc.push(commands.set_target(doc, drawn, "Pen stroke"))
+    assert doc.is_hand_drawing
+    assistant = Assistant(doc, settings, jobs)
+    assistant.load_model()
+    loaded(assistant, jobs, qtbot)
+    run = AutoRun(doc, assistant, jobs)
+    with qtbot.waitSignal(run.finished, timeout=70000) as done:
+        run.start()
+    assert done.args[0].solved and doc.solved()
+    assert doc.undo_stack.undoText().startswith(f"Auto-run {DRAWING_VERDICT}:")
+    qtbot.waitUntil(lambda: not jobs.busy(), timeout=10000)  # no worker left at teardown
 
 
 def test_the_small_model_proposes_valid_tinysvg_edits_and_accept_applies_one(
@@ -266,30 +296,3 @@ def test_the_bundle_check_wants_every_shipped_model_the_tinysvg_one_too(tmp_path
     assert build_app.shipped_models(root) == ["policy.onnx", "policy_tinysvg.onnx"]
     assert build_app.missing_models(bundle, root) == ["policy_tinysvg.onnx"]
     assert "TinySVG's policy_tinysvg.onnx included" in build_app.models_line(root)
-
-
-def test_auto_run_on_a_hand_drawing_is_recorded_as_a_match_not_a_solve(
-    settings, jobs, qtbot, tmp_path
-):
-    """The run's step in the history says what the view says: a hand drawing *matches*."""
-    from editor import commands
-    from inference.targets.svg_tolerance import DRAWING_VERDICT
-
-    from .test_svg_document import wobbly_rectangle
-
-    choose(settings, svg_model_path=tmp_path / "policy_tinysvg.onnx", budget_unit="seconds")
-    prefs = settings.preferences()
-    prefs.seconds, prefs.beam_width, prefs.refine = 60, 16, True
-    settings.set_preferences(prefs)
-    doc = svg_document("(Rectangle 5 4 red none 0)")
-    drawn = wobbly_rectangle(np.random.default_rng(3))
-    doc.push(commands.set_target(doc, drawn, "Pen stroke"))
-    assert doc.is_hand_drawing
-    assistant = Assistant(doc, settings, jobs)
-    assistant.load_model()
-    loaded(assistant, jobs, qtbot)
-    run = AutoRun(doc, assistant, jobs)
-    with qtbot.waitSignal(run.finished, timeout=70000) as done:
-        run.start()
-    assert done.args[0].solved and doc.solved()
-    assert doc.undo_stack.undoText().startswith(f"Auto-run {DRAWING_VERDICT}:")
