@@ -105,10 +105,12 @@ class Mismatch:
         kind: ``"part"``, ``"hole"``, ``"material"`` (thick added or missing material,
             :meth:`ShapeMatch.thick_differences`), ``"line"`` for a sketch's stroke or
             ``"edge"`` for a program edge off a careful drawing's
-            (:mod:`inference.targets.edge_fit`).
+            (:mod:`inference.targets.edge_fit`), ``"outline"`` for a program outline
+            unlikely to have been sketched so (:mod:`inference.targets.sketch_rings`).
         where: a point of the drawing's (or, for ``added`` and ``off``, the program's)
             feature, canvas units.
-        distance: for ``off``: how far the edge is from the drawing's, canvas units.
+        distance: for ``off``: how far the edge is from the drawing's, canvas units (for an
+            outline: its cost, ``RingFit.judge``).
     """
 
     what: str
@@ -120,6 +122,8 @@ class Mismatch:
         """A plain sentence, e.g. ``the drawing's hole at (12, 8) is missing``."""
         x, y = self.where
         at = f"at ({x:.0f}, {y:.0f})"
+        if self.what == "off" and self.kind == "outline":
+            return f"the outline {at} has another shape than the sketch's"
         if self.what == "off":
             return f"an edge {at} is {self.distance:.1f} units off the drawing"
         if self.what == "missing" and self.kind == "line":

@@ -23,6 +23,7 @@ from inference.targets.score import (
     goal_scores_packed,
 )
 from inference.targets.shape_match import Mismatch, ShapeMatch, StrokeMatch
+from inference.targets.sketch_rings import MATCH_LIMIT, RingFit
 from inference.targets.target_images import sketch_region
 
 DRAWN_WEIGHT = 0.25
@@ -92,6 +93,7 @@ class Target:
         self._precise: np.ndarray | None = None
         self._eroded_packed: int | None = None
         self._fine: OutlineFit | None = None
+        self._rings: RingFit | None = None
         if self.sketch is not None:
             self.sketch = np.asarray(self.sketch, dtype=np.float32)
             if self.sketch.shape != self.mask.shape:
@@ -203,6 +205,19 @@ class Target:
         precise = goal_scores_packed(masks, self._eroded(), npix)
         return (precise + DRAWN_WEIGHT * drawn) / (1 + DRAWN_WEIGHT)
 
+    def ring_costs_packed(self, masks: Sequence[int]) -> np.ndarray:
+        """How unlikely a sketch is of each packed program mask, each ring of its outline
+        moved onto the strokes as a hand moves it (:mod:`inference.targets.sketch_rings`;
+        lower is more likely).  A program above
+        :data:`~inference.targets.sketch_rings.MATCH_LIMIT` does not match the sketch.
+
+        Raises:
+            ValueError: this is not a sketch target.
+        """
+        if not self.is_sketch:
+            raise ValueError("ring costs are for sketch targets")
+        return self._ring_fit().costs_packed(masks)
+
     def solves(self, score: float) -> bool:
         """True when ``score`` solves this target."""
         return score > self.threshold
@@ -224,11 +239,22 @@ class Target:
         return scores
 
     def _mismatches(self, mask: int) -> list[Mismatch]:
-        """Parts, holes and material first; edges (the costlier check) only when those agree."""
+        """Parts, holes and material first; edges, or a sketch's rings (the costlier
+        checks), only when those agree."""
         found = self._shape.mismatches(mask) if self._shape is not None else []
         if not found and self._edges is not None:
             found = self._edges.mismatches(mask)
+        if not found and self._shape is not None and self.is_sketch:
+            cost, where = self._ring_fit().judge(mask)
+            if cost > MATCH_LIMIT:
+                found = [Mismatch("off", "outline", where, distance=cost)]
         return found
+
+    def _ring_fit(self) -> RingFit:
+        """The sketch's :class:`~inference.targets.sketch_rings.RingFit` (made on first use)."""
+        if self._rings is None:
+            self._rings = RingFit(self.sketch)
+        return self._rings
 
     def shape_mismatches(self, program: Node) -> list[Mismatch]:
         """How ``program``'s parts and holes differ from the target's (empty when they agree
