@@ -221,8 +221,7 @@ class RingFit:
         params = np.zeros(5)
         moved = points
         for _ in range(_ROUNDS):
-            there_d, there = _nearest(moved, target)
-            back_d, back = _nearest(target, moved)
+            (there_d, there), (back_d, back) = _both_ways(moved, target)
             # each direction weighs as half the ring's length; clipped points do not pull,
             # nor do points whose ink may lie beyond the canvas border
             pull = (there_d < self._clip) & (there_d <= self._to_border(moved))
@@ -239,9 +238,8 @@ class RingFit:
             moved = new
             if settled:
                 break
-        there_d, _ = _nearest(moved, target)
+        (there_d, _), (back_d, _) = _both_ways(moved, target)
         there_d = np.minimum(there_d, self._to_border(moved))
-        back_d, _ = _nearest(target, moved)
         data = (np.minimum(there_d, self._clip) ** 2).mean() + (
             np.minimum(back_d, self._clip) ** 2
         ).mean()
@@ -254,6 +252,18 @@ class RingFit:
         farther from its ink than from the border."""
         far = self.size - 0.5
         return np.minimum(points + 0.5, far - points).min(axis=1)
+
+
+def _both_ways(
+    points: np.ndarray, others: np.ndarray
+) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+    """:func:`_nearest` from ``points`` to ``others`` and back, from one distance table."""
+    d2 = ((points[:, None, :] - others[None, :, :]) ** 2).sum(axis=-1)
+    k = d2.argmin(axis=1)
+    j = d2.argmin(axis=0)
+    there = np.sqrt(d2[np.arange(len(points)), k])
+    back = np.sqrt(d2[j, np.arange(len(others))])
+    return (there, k), (back, j)
 
 
 def _nearest(points: np.ndarray, others: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
