@@ -94,3 +94,15 @@ def test_only_sketches_have_ring_costs():
         target.ring_costs_packed([0])
     with pytest.raises(ValueError):
         RingFit(np.zeros((4, 5)))
+
+
+def test_a_wide_pen_costs_what_a_fine_one_does():
+    plate = parse("(- (Quad 8 8 10 6 0) (Circle 2 8 8))")
+    r, bits = rasterizer(128), MaskBits(128)
+    line = bits.outline(r.packed(plate))
+    fine = RingFit(r.unpack(line))
+    wide = RingFit(r.unpack(bits.dilations(line, [3])[0]))  # a pen about 1.75 units wide
+    moved = parse("(- (Quad 9 8 10 6 0) (Circle 2 9 8))")
+    assert _cost(wide, plate) < 1.0
+    # the move a step to the side costs about the same whichever the pen
+    assert abs(_cost(wide, moved) - _cost(fine, moved)) < 0.3 * _cost(fine, moved)
