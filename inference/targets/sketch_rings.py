@@ -249,7 +249,6 @@ class RingFit:
         ).mean()
         return float(data / 2 * length / self._wobble**2 + ((params / sigma) ** 2).sum())
 
-
     def _to_border(self, points: np.ndarray) -> np.ndarray:
         """Each point's distance to the canvas border (pixels): a sketch's ring moved past
         the border leaves its ink there unseen, so a point of a program's ring is never
