@@ -33,9 +33,14 @@ with almost no ink at the clipped cost all along it.  Lower is more likely.
 
 A wrong shape (a disc for a pointed roof, a square for a round hole, a diamond with quads
 for a slot) keeps its error after registration, while the intended program's error was
-mostly the ring's jitter, which the registration takes out at its prior's price.  Measured
-on the 84 part sketches of issue 12's sets (docs/BENCHMARKS.md, session 22), the intended
-program costs less than the search's wrong result in 19 of 29.
+mostly the ring's jitter, which the registration takes out at its prior's price.  On the
+part sketches of issue 12's sets A and B (docs/BENCHMARKS.md, session 22), the intended
+program costs less than the search's wrong result in 17 of 29; the others are mostly a ring
+moved more than half a grid step, where the neighbour on the grid is the likelier program.
+
+:data:`MATCH_LIMIT` turns the cost into a check: ``Target`` caps the score of a program
+that costs more, as it caps one with other parts or holes, so the search goes on and the
+program is not called a match.
 
 Rings are cached by their pixels and their ink: a one-value change of a program moves one
 ring, and only that ring is registered again.

@@ -63,7 +63,9 @@ class Target:
     that stays off the drawing's once the drawing's offset, size and turn are
     allowed for caps the score the same way (a disc where a careful drawing
     has a pointed roof).  A sketch compares its lines with the program's
-    edges the same way.  An exact target (tolerance 0) keeps the paper's goal
+    edges the same way, and then how likely a hand drew the sketch from the program
+    (:mod:`inference.targets.sketch_rings`: each ring of the outline moved onto the
+    strokes); a cost over its ``MATCH_LIMIT`` caps the score too.  An exact target (tolerance 0) keeps the paper's goal
     score unless asked.
 
     Attributes:
