@@ -65,8 +65,8 @@ class Target:
     has a pointed roof).  A sketch compares its lines with the program's
     edges the same way, and then how likely a hand drew the sketch from the program
     (:mod:`inference.targets.sketch_rings`: each ring of the outline moved onto the
-    strokes); a cost over its ``MATCH_LIMIT`` caps the score too.  An exact target (tolerance 0) keeps the paper's goal
-    score unless asked.
+    strokes); a cost over its ``MATCH_LIMIT`` caps the score too.  An exact target
+    (tolerance 0) keeps the paper's goal score unless asked.
 
     Attributes:
         mask: the filled mask, ``bool`` (128, 128).
