@@ -131,9 +131,15 @@ def test_a_solved_sketch_is_fitted_to_its_strokes():
 def test_a_round_hole_found_as_a_square_becomes_round():
     # a plate with two round holes, sketched exactly along its edges
     truth = parse("(- (- (Quad 8 8 10 7 0) (Circle 2 5 8)) (Circle 2 11 8))")
-    sketch = _exact_sketch(truth)
     square = parse("(- (- (Quad 8 8 10 7 0) (Quad 5 8 3 3 0)) (Circle 2 11 8))")
-    assert sketch.solves(sketch.score(square))  # a 6-unit square is within a unit of the hole
+    # drawn this exactly, the square is no match (its ring is not how the hole was drawn)
+    exact = _exact_sketch(truth)
+    assert not exact.solves(exact.score(square))
+    assert [m.kind for m in exact.shape_mismatches(square)] == ["outline"]
+    # the fit alone passes it (a 6-unit square is within a unit of the hole), and the tidy
+    # turns it round
+    sketch = Target(exact.mask, exact.sketch, check_shape=False)
+    assert sketch.solves(sketch.score(square))
     assert tidy(square, sketch)[0] == truth
     # a diamond (a roof, a point) is never rounded off
     house = parse("(+ (Quad 8 10 5 4 0) (Quad 8 6 4 4 45))")
