@@ -109,7 +109,7 @@ class RingFit:
         self._ink_per_unit = width * self.px
         self._half_width = (width - 1.0) / 2  # pixels of ink beside a stroke's middle
         self._cache: dict[tuple[int, int], float] = {}
-        self._mask_cache: dict[int, float] = {}
+        self._mask_cache: dict[int, tuple[float, tuple[float, float]]] = {}
 
     def cost_packed(self, mask: int) -> float:
         """The cost of one packed program mask (lower is more likely; 0 for a perfect
