@@ -145,14 +145,13 @@ class EdgeMatch:
         if not self.rings:
             return out
         for ring, _ in self._rings(mask):
-            means = [_nearest(ring, d)[0].mean() for d, _ in self.rings]
+            means = [nearest(ring, d)[0].mean() for d, _ in self.rings]
             k = int(np.argmin(means))
             target, clipped = self.rings[k]
             if means[k] > PAIR_PX * self.size / SCORE_SIZE or clipped:
                 continue
             moved = self._register(ring, target)
-            there, _ = _nearest(moved, target)
-            back, _ = _nearest(target, moved)
+            (there, _), (back, _) = nearest_both_ways(moved, target)
             both = np.concatenate([there, back]) / self.px
             worst = int(np.argmax(there))  # the program's edge farthest from the drawing's
             row, col = ring[worst]
@@ -187,18 +186,13 @@ class EdgeMatch:
         extent = np.maximum(np.ptp(rel, axis=0), 1.0)
         shift, grow = SHIFT_UNITS * self.px, GROW_UNITS * self.px
         turn = np.radians(TURN_DEG)
-        # displacement = A @ (dy, dx, sy, sx, theta): a linearised similarity transform
-        a = np.zeros((2 * len(ring), 5))
-        a[0::2, 0] = a[1::2, 1] = 1.0
-        a[0::2, 2], a[1::2, 3] = rel[:, 0], rel[:, 1]
-        a[0::2, 4], a[1::2, 4] = rel[:, 1], -rel[:, 0]
+        a = similarity_rows(rel)
         low = np.array([-shift, -shift, -grow / extent[0], -grow / extent[1], -turn])
         rows = a.reshape(len(ring), 2, 5)
         moved = ring
         for _ in range(_ROUNDS):
             # both ways, so that the ring cannot shrink onto one side of the target
-            _, there = _nearest(moved, target)
-            _, back = _nearest(target, moved)
+            (_, there), (_, back) = nearest_both_ways(moved, target)
             lhs = np.concatenate([rows, rows[back]]).reshape(-1, 5)
             rhs = np.concatenate([target[there] - ring, target - ring[back]]).ravel()
             params, *_ = np.linalg.lstsq(lhs, rhs, rcond=None)
@@ -211,8 +205,32 @@ class EdgeMatch:
         return moved
 
 
-def _nearest(points: np.ndarray, others: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def similarity_rows(rel: np.ndarray) -> np.ndarray:
+    """The linearised similarity transform of points ``rel`` (k, 2), (row, col) relative to
+    their centre: ``(similarity_rows(rel) @ (dy, dx, sy, sx, theta)).reshape(k, 2)`` is each
+    point's displacement by a move (dy, dx), a scale per axis (1 + sy, 1 + sx) and a small
+    turn theta (radians)."""
+    a = np.zeros((2 * len(rel), 5))
+    a[0::2, 0] = a[1::2, 1] = 1.0
+    a[0::2, 2], a[1::2, 3] = rel[:, 0], rel[:, 1]
+    a[0::2, 4], a[1::2, 4] = rel[:, 1], -rel[:, 0]
+    return a
+
+
+def nearest(points: np.ndarray, others: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """For each of ``points``, the distance to the nearest of ``others`` and its index."""
     d2 = ((points[:, None, :] - others[None, :, :]) ** 2).sum(axis=-1)
     k = d2.argmin(axis=1)
     return np.sqrt(d2[np.arange(len(points)), k]), k
+
+
+def nearest_both_ways(
+    points: np.ndarray, others: np.ndarray
+) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+    """:func:`nearest` from ``points`` to ``others`` and from ``others`` to ``points``, from
+    one table of distances."""
+    d2 = ((points[:, None, :] - others[None, :, :]) ** 2).sum(axis=-1)
+    k, j = d2.argmin(axis=1), d2.argmin(axis=0)
+    there = np.sqrt(d2[np.arange(len(points)), k])
+    back = np.sqrt(d2[j, np.arange(len(others))])
+    return (there, k), (back, j)

@@ -92,8 +92,8 @@ class Feature:
     outer: bool = False
 
     def centre(self, size: int) -> tuple[float, float]:
-        """A point of the feature in canvas units (x, y), for messages (see ``_centre``)."""
-        return _centre(self.pixels, size)
+        """A point of the feature in canvas units (x, y), for messages (see ``message_point``)."""
+        return message_point(self.pixels, size)
 
 
 @dataclass(frozen=True)
@@ -323,7 +323,7 @@ class ShapeMatch:
         )
         for what, region, radius in cases:
             for _, core in self.finder.thick_pieces(region, max(1, round(radius * scale))):
-                out.append(Mismatch(what, "material", _centre(core, self.size)))
+                out.append(Mismatch(what, "material", message_point(core, self.size)))
         return out
 
     def _near(self, a: Feature, b: Feature) -> bool:
@@ -428,14 +428,14 @@ class StrokeMatch:
         if far:
             for line in self.finder.components(bits.dilations(far, [self.gap])[0], True):
                 if max(_extent(line & far, self.size)) >= self.longest:
-                    out.append(Mismatch("missing", "line", _centre(line & far, self.size)))
+                    out.append(Mismatch("missing", "line", message_point(line & far, self.size)))
         for feature in self.finder.features(mask):
             if not feature.significant or feature.outer:
                 continue
             pixels = feature.pixels
             loop = edge & (pixels if feature.kind == "part" else bits.grow(pixels, True))
             if loop and (loop & self.ink_near).bit_count() < MIN_STROKE_MATCH * loop.bit_count():
-                out.append(Mismatch("added", feature.kind, _centre(pixels, self.size)))
+                out.append(Mismatch("added", feature.kind, message_point(pixels, self.size)))
         return out
 
 
@@ -449,7 +449,7 @@ def _extent(pixels: int, size: int) -> tuple[int, int]:
     return rows[-1] - rows[0] + 1, column_bits.bit_length() - first_column + 1
 
 
-def _centre(pixels: int, size: int) -> tuple[float, float]:
+def message_point(pixels: int, size: int) -> tuple[float, float]:
     """A point of packed ``pixels`` in canvas units (x, y), for messages: the pixel nearest
     their mean, so that a region wrapped around something is not placed inside it."""
     raw = np.frombuffer(pixels.to_bytes((size * size + 7) // 8, "little"), np.uint8)

@@ -54,8 +54,9 @@ import numpy as np
 
 from inference.render.geometry import CANVAS
 from inference.render.raster import rasterizer
+from inference.targets.edge_fit import nearest, nearest_both_ways, similarity_rows
 from inference.targets.outline_fit import INK_LEVEL, MaskBits
-from inference.targets.shape_match import FeatureFinder
+from inference.targets.shape_match import FeatureFinder, message_point
 
 SHIFT_UNITS = 0.5
 """Standard deviation of a sketched ring's offset per axis (canvas units)."""
@@ -102,6 +103,7 @@ class RingFit:
         self._reach = max(1, round(REACH_UNITS * self.px))
         self._clip = CLIP_UNITS * self.px
         self._wobble = WOBBLE_UNITS * self.px
+        self._clipped = (self._clip / self._wobble) ** 2  # a clipped point's cost
         # ink pixels per unit of stroke: the stroke's width in pixels (area over half its
         # edge) times pixels per unit
         edge = self._bits.outline(self.ink).bit_count() if self.ink else 0
@@ -132,25 +134,18 @@ class RingFit:
         return np.fromiter((self.cost_packed(m) for m in masks), np.float64, len(masks))
 
     def _cost(self, mask: int) -> tuple[float, tuple[float, float]]:
-        clipped = (self._clip / self._wobble) ** 2
         rings = self._finder.components(self._bits.outline(mask), True)
-        if not rings:
-            return self._ink_cost(self.ink), self._centre(self.ink)
         near = [self._bits.dilations(r, [self._reach])[0] for r in rings]
-        covered = 0
+        covered = shared = 0
         for n in near:
+            shared |= covered & n
             covered |= n
         total = worst = self._ink_cost(self.ink & ~covered)
-        where = self._centre(self.ink & ~covered)
-        shared = 0
-        seen = 0
-        for n in near:
-            shared |= seen & n
-            seen |= n
+        where = self._point(self.ink & ~covered)
         owned = self._assign(rings, near, shared & self.ink)
         for ring, ink in zip(rings, owned, strict=True):
             if ink.bit_count() < MIN_INK_PX:
-                cost = self._length(ring) * clipped
+                cost = self._length(ring) * self._clipped
             else:
                 key = (ring, ink)
                 cost = self._cache.get(key)
@@ -161,22 +156,19 @@ class RingFit:
                     self._cache[key] = cost
             total += cost
             if cost > worst:
-                worst, where = cost, self._centre(ring)
+                worst, where = cost, self._point(ring)
         return total, where
 
-    def _centre(self, pixels: int) -> tuple[float, float]:
-        """The centre of packed ``pixels`` (x, y in canvas units; the canvas's when none)."""
-        points = np.argwhere(self._raster.unpack(pixels)) if pixels else np.zeros((0, 2))
-        if not len(points):
-            return CANVAS / 2, CANVAS / 2
-        row, col = points.mean(axis=0) + 0.5
-        return float(col / self.px), float(row / self.px)
+    def _point(self, pixels: int) -> tuple[float, float]:
+        """A point of packed ``pixels`` for messages (``shape_match.message_point``; the
+        canvas's centre when there are none)."""
+        return message_point(pixels, self.size) if pixels else (CANVAS / 2, CANVAS / 2)
 
     def _ink_cost(self, ink: int) -> float:
         """The cost of ink that no ring explains: the clipped cost per unit of stroke."""
         if not ink:
             return 0.0
-        return ink.bit_count() / self._ink_per_unit * (self._clip / self._wobble) ** 2
+        return ink.bit_count() / self._ink_per_unit * self._clipped
 
     def _assign(self, rings: list[int], near: list[int], shared: int) -> list[int]:
         """Each ring's ink: the ink within reach of it alone, plus the shared ink nearest
@@ -187,7 +179,7 @@ class RingFit:
             points = [np.argwhere(unpack(r)).astype(np.float64) for r in rings]
             owner = np.concatenate([np.full(len(p), i) for i, p in enumerate(points)])
             ink = np.argwhere(unpack(shared))
-            _, k = _nearest(ink.astype(np.float64), np.concatenate(points))
+            _, k = nearest(ink.astype(np.float64), np.concatenate(points))
             for i in range(len(rings)):
                 mine = ink[owner[k] == i]
                 if len(mine):
@@ -208,12 +200,8 @@ class RingFit:
         centre = points.mean(axis=0)
         rel = points - centre
         half = np.maximum(np.ptp(rel, axis=0) / 2, 1.0)
-        # displacement = A @ (dy, dx, sy, sx, theta), a linearised similarity; a change of
-        # extent of e pixels per axis is s = e / (2 · half)
-        a = np.zeros((2 * len(points), 5))
-        a[0::2, 0] = a[1::2, 1] = 1.0
-        a[0::2, 2], a[1::2, 3] = rel[:, 0], rel[:, 1]
-        a[0::2, 4], a[1::2, 4] = rel[:, 1], -rel[:, 0]
+        # a change of extent of e pixels per axis is a scale s = e / (2 · half)
+        a = similarity_rows(rel)
         sigma = np.array(
             [
                 SHIFT_UNITS * self.px,
@@ -229,7 +217,7 @@ class RingFit:
         params = np.zeros(5)
         moved = points
         for _ in range(_ROUNDS):
-            (there_d, there), (back_d, back) = _both_ways(moved, target)
+            (there_d, there), (back_d, back) = nearest_both_ways(moved, target)
             # each direction weighs as half the ring's length; clipped points do not pull,
             # nor do points whose ink may lie beyond the canvas border
             pull = (there_d < self._clip) & (there_d <= self._to_border(moved))
@@ -246,7 +234,7 @@ class RingFit:
             moved = new
             if settled:
                 break
-        (there_d, _), (back_d, _) = _both_ways(moved, target)
+        (there_d, _), (back_d, _) = nearest_both_ways(moved, target)
         there_d = np.minimum(there_d, self._to_border(moved))
         back_d = np.maximum(back_d - self._half_width, 0.0)  # a wide pen's ink is not error
         data = (np.minimum(there_d, self._clip) ** 2).mean() + (
@@ -260,22 +248,3 @@ class RingFit:
         farther from its ink than from the border."""
         far = self.size - 0.5
         return np.minimum(points + 0.5, far - points).min(axis=1)
-
-
-def _both_ways(
-    points: np.ndarray, others: np.ndarray
-) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
-    """:func:`_nearest` from ``points`` to ``others`` and back, from one distance table."""
-    d2 = ((points[:, None, :] - others[None, :, :]) ** 2).sum(axis=-1)
-    k = d2.argmin(axis=1)
-    j = d2.argmin(axis=0)
-    there = np.sqrt(d2[np.arange(len(points)), k])
-    back = np.sqrt(d2[j, np.arange(len(others))])
-    return (there, k), (back, j)
-
-
-def _nearest(points: np.ndarray, others: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """For each of ``points``, the distance to the nearest of ``others`` and its index."""
-    d2 = ((points[:, None, :] - others[None, :, :]) ** 2).sum(axis=-1)
-    k = d2.argmin(axis=1)
-    return np.sqrt(d2[np.arange(len(points)), k]), k
