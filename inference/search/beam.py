@@ -70,6 +70,7 @@ from inference.lang.locks import shift_for_edit
 from inference.lang.random_trees import random_tree
 from inference.lang.tree import Node, node_at
 from inference.noise.random_programs import random_program
+from inference.search.likeliest import likeliest
 from inference.search.proposers import (
     Proposer,
     passing_cancel,
@@ -136,6 +137,9 @@ class SearchConfig:
             not win (refset-dev's first 32 at 5,000 calls 29 against 30, held out 14
             against 15; docs/BENCHMARKS.md), so it stays off.
         restart_stall: steps without a better best that count as a stall.
+        likeliest_calls: the most renderer calls, of what the budget has left, that a
+            matched CSG2D sketch may spend on the match it was likeliest drawn from
+            (:func:`view_search`, :mod:`inference.search.likeliest`; 0 never looks).
     """
 
     beam_width: int = 64
@@ -157,6 +161,7 @@ class SearchConfig:
     residual_calls: int = 300
     restarts: int = 0
     restart_stall: int = 8
+    likeliest_calls: int = 1000
 
 
 MAX_STEPS = 1_000_000
@@ -449,8 +454,68 @@ def view_search(
     on a TinySVG target it is the REPL-style search's drawing
     (:func:`inference.search.svg_repl.fit_lines`, ``config.lines_fit_share``).  Events
     and progress count the fit's renderer calls.
+
+    A CSG2D sketch that is matched, with nothing locked, is then read once more: the
+    match the sketch was likeliest drawn from, starting from the search's and the fit's
+    matches (:func:`inference.search.likeliest.likeliest`, at most
+    ``config.likeliest_calls`` of what the budget has left), is the final event.
     """
     cfg = config or SearchConfig()
+    others: list[Node] = []
+    events = _fitted_search(target, proposer, rng, cfg, start, locked, cancel, progress, others)
+    if locked or not target.is_sketch or target.grammar is not CSG2D or cfg.likeliest_calls < 1:
+        yield from events
+        return
+    for event in events:
+        if not (event.finished and event.solved):
+            yield event
+            continue
+        t0 = time.perf_counter()
+        room = min(cfg.likeliest_calls, cfg.budget - event.calls)
+        if room < 1 or (cancel is not None and cancel()):
+            yield event
+            return
+        tell = None
+        if progress is not None:
+
+            def tell(calls: int, score: float, before=event, t0=t0) -> None:
+                best = score or before.score  # the likeliest match so far
+                spent, elapsed = before.calls + calls, _since(t0, before)
+                progress(SearchProgress(spent, elapsed, best, before.depth))
+
+        found = likeliest(target, [event.program, *others], room, cancel, tell)
+        if found is None:  # cannot be: the search's program matches; count all it may spend
+            yield replace(event, calls=event.calls + room, elapsed=_since(t0, event))
+        else:
+            yield replace(
+                event,
+                program=found.program,
+                score=found.score,
+                calls=event.calls + found.calls,
+                elapsed=_since(t0, event),
+            )
+        return
+
+
+def _since(t0: float, event: SearchEvent) -> float:
+    """An event's elapsed time plus the seconds :func:`view_search` spent since ``t0``
+    (when it took the event)."""
+    return event.elapsed + time.perf_counter() - t0
+
+
+def _fitted_search(
+    target: Target,
+    proposer: Proposer,
+    rng: np.random.Generator,
+    cfg: SearchConfig,
+    start: Node | Sequence[Node] | None,
+    locked: Sequence[int],
+    cancel: Callable[[], bool] | None,
+    progress: ProgressFn | None,
+    others: list[Node],
+) -> Iterator[SearchEvent]:
+    """:func:`view_search` up to its last event: the fit (the other matches it finished
+    are put in ``others``), then the views' beam searches."""
     if not cfg.fit or locked or cfg.budget < 2:
         yield from _view_search(target, proposer, rng, cfg, start, locked, cancel, progress)
         return
@@ -458,6 +523,7 @@ def view_search(
     if target.grammar is CSG2D:
         share = cfg.fit_share if target.is_sketch or target.tolerance else cfg.exact_fit_share
         fitted = fit_program(target, max(1, int(cfg.budget * share)), cancel)
+        others.extend(fitted.others)
     else:  # TinySVG's fit takes most of the budget, so it reports progress too
         calls = max(1, int(cfg.budget * cfg.lines_fit_share))
         begin = start if isinstance(start, Node) else None  # the editor's program

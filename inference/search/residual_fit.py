@@ -77,6 +77,9 @@ class FitResult:
     score: float
     calls: int
     steps: int
+    others: tuple[Node, ...] = ()
+    """The other openings' finished programs that solve the target (other readings of the
+    drawing, for :mod:`inference.search.likeliest`)."""
 
 
 def _clamp(v: float) -> int:
@@ -226,10 +229,13 @@ def fit_program(
     scorer = _Scorer(target, budget, cancel)
     firsts = _first_steps(target, scorer, openings)
     best: tuple[Node, float, float, int] | None = None
+    solved: list[Node] = []
     for program, score, exact in firsts:
         if cancel is not None and cancel():
             break
         done = _greedy(target, scorer, program, score, exact, cancel)
+        if target.solves(done[1]):
+            solved.append(done[0])
         if best is None or _key(target, done) > _key(target, best):
             best = done
         if target.solves(best[1]) and best[2] >= SURE_EXACT:
@@ -237,6 +243,7 @@ def fit_program(
     if best is None:
         return FitResult(None, 0.0, scorer.calls, 0)
     program, score, _, steps = best
+    others = tuple(dict.fromkeys(p for p in solved if p != program))
     if polish and not target.solves(score) and scorer.left > 0:
         res = refine(
             program,
@@ -247,7 +254,7 @@ def fit_program(
         )
         scorer.calls += res.calls
         program, score = res.program, res.score
-    return FitResult(program, max(score, 0.0), scorer.calls, steps)
+    return FitResult(program, max(score, 0.0), scorer.calls, steps, others)
 
 
 def _key(target: Target, done: tuple[Node, float, float, int]) -> tuple[bool, float]:

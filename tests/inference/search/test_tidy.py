@@ -1,5 +1,6 @@
 """Tidying found programs: operands that do nothing are dropped, the score never drops."""
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -7,7 +8,9 @@ from hypothesis import strategies as st
 from inference.lang.lock_rules import follow_locks
 from inference.lang.syntax import parse, to_text
 from inference.render.raster import render
+from inference.search import tidy as tidy_module
 from inference.search.tidy import tidy
+from inference.targets.sketch import simulate_sketch
 from inference.targets.target import Target
 from tests.strategies import programs
 
@@ -144,6 +147,17 @@ def test_a_round_hole_found_as_a_square_becomes_round():
     # a diamond (a roof, a point) is never rounded off
     house = parse("(+ (Quad 8 10 5 4 0) (Quad 8 6 4 4 45))")
     assert tidy(house, _exact_sketch(house))[0] == house
+
+
+def test_a_sketch_keeps_the_likelier_program_over_one_that_follows_its_strokes(monkeypatch):
+    # set A's house-1 sketch (bench seed 0): its strokes wobble, and the one-value climb on
+    # the fine outline fit tilts the pointed roof to follow them, which makes the sketch
+    # less likely (the ring cost of sketch_rings): the tidy keeps the house
+    house = parse("(+ (Quad 11 9 7 6 0) (Quad 11 6 5 5 45))")
+    sketch = Target.from_sketch(simulate_sketch(house, np.random.default_rng([0, 19, 1]), 128))
+    assert tidy(house, sketch)[0] == house
+    monkeypatch.setattr(tidy_module, "_less_likely", lambda *args: False)
+    assert tidy(house, sketch)[0] != house  # what the climb alone makes of it
 
 
 def test_a_solved_tinysvg_drawing_is_polished_to_the_same_pixels():
