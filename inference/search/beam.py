@@ -456,9 +456,9 @@ def view_search(
     and progress count the fit's renderer calls.
 
     A CSG2D sketch that is matched, with nothing locked, is then read once more: the
-    match the sketch was likeliest drawn from, starting from the search's and the fit's
-    matches (:func:`inference.search.likeliest.likeliest`, at most
-    ``config.likeliest_calls`` of what the budget has left), is the final event.
+    match comes as an event, and the match the sketch was likeliest drawn from, starting
+    from the search's and the fit's matches (:func:`inference.search.likeliest.likeliest`,
+    at most ``config.likeliest_calls`` of what the budget has left), is the final event.
     """
     cfg = config or SearchConfig()
     others: list[Node] = []
@@ -475,6 +475,7 @@ def view_search(
         if room < 1 or (cancel is not None and cancel()):
             yield event
             return
+        yield replace(event, finished=False)  # the match, shown while the reading goes on
         tell = None
         if progress is not None:
 

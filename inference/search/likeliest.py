@@ -24,7 +24,9 @@ primitive), and descends on it with a small beam over :func:`neighbours`:
 
 Each program tried is one renderer call.  The beam keeps the :data:`BEAM_WIDTH`
 cheapest programs whether or not they match (the way from a round roof to a pointed one
-passes programs that do not), and the answer is the cheapest one met that matches.  It
+passes programs that do not), and the answer is the cheapest one met that matches.  A
+descent ends when a step from a full beam finds nothing cheaper than the cheapest program
+it has met (after :data:`PATIENCE` more such steps) or its share of the budget is spent.  It
 starts from each given program in turn (the search's result, the structure fit's other
 finished openings), each with an equal share of what is left of the budget.
 """
@@ -58,8 +60,11 @@ BEAM_WIDTH = 4
 """How many of the cheapest programs each step of the descent goes on from."""
 SWAPS_PER_KIND = 2
 """How many fits of each other kind a primitive may become (those overlapping it most)."""
-PATIENCE = 2
-"""Steps of the descent without a cheaper program before it gives up on a start."""
+PATIENCE = 1
+"""Steps from a full beam without a cheaper program that a descent takes before it gives
+up on a start (a pointed roof is sometimes two steps from a round one: a turn, then a
+move).  On issue 12's sets A and B, none, one and two found about as many right sketches
+(58 or 59 of 84; docs/BENCHMARKS.md, session 23)."""
 
 
 @dataclass(frozen=True)
@@ -171,7 +176,9 @@ class _Descent:
             self.offer([pool[i] for i in order], costs[order], [masks[i] for i in order])
             if self.progress is not None:
                 self.progress(self.calls, 0.0 if self.best is None else self.best.score)
-            stalled = 0 if costs[order[0]] < lowest else stalled + 1
+            # a step from fewer programs than the beam holds (the start's) is not a stall
+            cheaper = costs[order[0]] < lowest or len(beam) < BEAM_WIDTH
+            stalled = 0 if cheaper else stalled + 1
             lowest = min(lowest, float(costs[order[0]]))
             beam = [pool[i] for i in order]
 
