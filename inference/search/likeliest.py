@@ -63,8 +63,8 @@ SWAPS_PER_KIND = 2
 PATIENCE = 1
 """Steps from a full beam without a cheaper program that a descent takes before it gives
 up on a start (a pointed roof is sometimes two steps from a round one: a turn, then a
-move).  On issue 12's sets A and B, none, one and two found about as many right sketches
-(58 or 59 of 84; docs/BENCHMARKS.md, session 23)."""
+move).  On issue 12's sets A and B, none found 57 or 58 right sketches of 84, one 60 and
+two 59 (docs/BENCHMARKS.md, session 23): a part or two either way."""
 
 
 @dataclass(frozen=True)
