@@ -219,9 +219,8 @@ def similarity_rows(rel: np.ndarray) -> np.ndarray:
 
 def nearest(points: np.ndarray, others: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """For each of ``points``, the distance to the nearest of ``others`` and its index."""
-    d2 = _distances_squared(points, others)
-    k = d2.argmin(axis=1)
-    return np.sqrt(d2[np.arange(len(points)), k]), k
+    k = _distances_squared(points, others).argmin(axis=1)
+    return _lengths(points - others[k]), k
 
 
 def nearest_both_ways(
@@ -231,15 +230,22 @@ def nearest_both_ways(
     one table of distances."""
     d2 = _distances_squared(points, others)
     k, j = d2.argmin(axis=1), d2.argmin(axis=0)
-    there = np.sqrt(d2[np.arange(len(points)), k])
-    back = np.sqrt(d2[j, np.arange(len(others))])
-    return (there, k), (back, j)
+    return (_lengths(points - others[k]), k), (_lengths(others - points[j]), j)
 
 
 def _distances_squared(points: np.ndarray, others: np.ndarray) -> np.ndarray:
-    """The table of squared distances from each of ``points`` to each of ``others``, as
-    |p|² + |o|² − 2 p·o (one matrix product: ten times faster than the differences
-    for a ring and its ink; exact for pixel coordinates)."""
-    d2 = (points**2).sum(axis=1)[:, None] + (others**2).sum(axis=1)[None, :]
-    d2 -= 2.0 * points @ others.T
-    return np.maximum(d2, 0.0, out=d2)
+    """The table of squared distances from each of ``points`` to each of ``others``, for
+    finding the nearest: |p|² + |o|² − 2 p·o in single precision (one matrix product, a
+    few times faster than the differences in double precision).  It is exact for the pixel
+    coordinates of an image up to 2,048 pixels a side, so equally near pixels are chosen
+    as before, and within a hundredth of a pixel² for moved points.  The distances
+    :func:`nearest` returns are computed exactly for the points it picks."""
+    p, o = points.astype(np.float32), others.astype(np.float32)
+    d2 = (p * p).sum(axis=1)[:, None] + (o * o).sum(axis=1)[None, :]
+    d2 -= 2.0 * p @ o.T
+    return d2
+
+
+def _lengths(vectors: np.ndarray) -> np.ndarray:
+    """The lengths of (k, 2) vectors, in double precision."""
+    return np.sqrt((vectors * vectors).sum(axis=1))
