@@ -52,6 +52,8 @@ from inference.render.svg_scene import COLOURS
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp")
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp)"
 MODALITIES = [("filled", "Filled shape"), ("sketch", "Outline sketch")]
+MIN_PEN_WIDTH, MAX_PEN_WIDTH = 0.25, 8.0
+"""The pen's narrowest and widest width (canvas units)."""
 PALETTE = [name for name, rgb in COLOURS.items() if rgb is not None]
 """TinySVG's colours in the palette's order (keys 1–8): red, green, blue, yellow, purple,
 orange, black, white."""
@@ -157,9 +159,17 @@ class SketchPad(QWidget):
             self.addAction(act)
             self.tool_actions[name] = act
         self.tool_actions["pen"].setChecked(True)
-        self.width_box = QDoubleSpinBox(minimum=0.25, maximum=8.0, singleStep=0.25, suffix=" u")
+        self.width_box = QDoubleSpinBox(
+            minimum=MIN_PEN_WIDTH, maximum=MAX_PEN_WIDTH, singleStep=0.25, suffix=" u"
+        )
+        # a width typed outside the range becomes the nearest one it has (Qt's default puts
+        # back the previous width, so a typed 0.2 quietly became 1.00)
+        self.width_box.setCorrectionMode(QDoubleSpinBox.CorrectionMode.CorrectToNearestValue)
         self.width_box.setValue(pen_width)
-        self.width_box.setToolTip("Pen width in canvas units (the canvas is 32 units wide)")
+        self.width_box.setToolTip(
+            f"Pen width in canvas units, {MIN_PEN_WIDTH:g} to {MAX_PEN_WIDTH:g} "
+            "(the canvas is 32 units wide)"
+        )
         self.width_box.valueChanged.connect(self._width_changed)
         self.toolbar.addWidget(QLabel(" Width "))
         self.toolbar.addWidget(self.width_box)

@@ -634,3 +634,16 @@ def test_a_sketch_that_matches_is_not_called_solved(qtbot, window):
     assert view.solved_label.toolTip() == SKETCH_CAVEAT
     set_program(window, "(Circle 1 2 2)")
     qtbot.waitUntil(lambda: "No match yet" in view.solved_label.text())
+
+
+def test_a_pen_width_typed_out_of_range_becomes_the_nearest_one(qtbot, window):
+    # Qt's default put back the previous width: a typed 0.2 quietly became 1.00 (session 22)
+    box = window.p.sketch_pad.width_box
+    # (a width over the widest is refused key by key as it is typed)
+    for typed, kept in (("0.2", 0.25), ("0.5", 0.5), ("0.1", 0.25)):
+        box.lineEdit().selectAll()
+        qtbot.keyClicks(box.lineEdit(), typed)
+        qtbot.keyClick(box.lineEdit(), Qt.Key.Key_Return)
+        assert box.value() == kept
+        assert window.p.sketch_pad.canvas.pen_width == kept
+    assert "0.25 to 8" in box.toolTip()
