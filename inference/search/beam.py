@@ -485,8 +485,8 @@ def view_search(
                 progress(SearchProgress(spent, elapsed, best, before.depth))
 
         found = likeliest(target, [event.program, *others], room, cancel, tell)
-        if found is None:  # cannot be: the search's program matches; count all it may spend
-            yield replace(event, calls=event.calls + room, elapsed=_since(t0, event))
+        if found is None:  # cancelled before its first call (the search's program matches)
+            yield replace(event, elapsed=_since(t0, event))
         else:
             yield replace(
                 event,

@@ -41,6 +41,7 @@ import numpy as np
 from inference.lang.tree import (
     BINOP,
     CIRCLE,
+    NUM_VALUES,
     QUAD,
     Node,
     circle,
@@ -201,6 +202,7 @@ def neighbours(program: Node) -> list[Node]:
 
 
 _STEPS = (1, -1)
+_TOP = NUM_VALUES[-1]
 
 
 def _value_moves(node: Node) -> list[Node]:
@@ -216,7 +218,7 @@ def _value_moves(node: Node) -> list[Node]:
         moves += [(d, 0, s) for d in _STEPS for s in _STEPS]
         for dr, dx, dy in moves:
             new = (r + dr, x + dx, y + dy)
-            if new[0] > 0 and all(0 <= v <= 15 for v in new):
+            if new[0] > 0 and all(0 <= v <= _TOP for v in new):
                 out.append(circle(*new))
         return out
     x, y, w, h, a = leaf_values(node)
@@ -227,7 +229,7 @@ def _value_moves(node: Node) -> list[Node]:
     moves += [(0, 0, d, d) for d in _STEPS]
     for dx, dy, dw, dh in moves:
         new = (x + dx, y + dy, w + dw, h + dh)
-        if new[2] > 0 and new[3] > 0 and all(0 <= v <= 15 for v in new):
+        if new[2] > 0 and new[3] > 0 and all(0 <= v <= _TOP for v in new):
             out.append(quad(*new, a))
     if a in (0, 45):
         out.append(quad(x, y, w, h, 45 - a))
